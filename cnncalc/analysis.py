@@ -1,0 +1,142 @@
+"""Layer graph → Summary: per-row figures (optionally collapsed by depth) and totals."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cnncalc.graph import Graph, Group, Layer, Notice
+from cnncalc.layers import Shape
+from cnncalc.spec import INPUT_REF
+
+FLOAT32_BYTES = 4
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of a summary: a layer, or a block instance collapsed by --depth."""
+
+    name: str
+    type: str
+    inputs: tuple[str, ...]
+    output_shape: Shape  # in the spec's layout
+    params: int
+    trainable_params: int
+    buffers: int
+    depth: int  # 0 = top level
+    layers: int = 1  # how many layers the row stands for
+    group: bool = False  # a collapsed block instance or repeat rather than one layer
+    param_tensors: tuple[tuple[str, int], ...] = ()
+    buffer_tensors: tuple[tuple[str, int], ...] = ()
+
+
+@dataclass(frozen=True)
+class Totals:
+    params: int  # every learnable parameter, trainable or frozen
+    trainable_params: int
+    frozen_params: int
+    buffers: int  # running statistics
+    non_trainable_params: int  # Keras's figure: frozen parameters + buffers
+    param_bytes: int  # parameters at float32
+
+
+@dataclass(frozen=True)
+class Summary:
+    name: str | None
+    input_shape: Shape  # in the spec's layout
+    output_shape: Shape
+    layout: str
+    rows: tuple[Row, ...]
+    totals: Totals
+    layer_count: int
+    notices: tuple[Notice, ...]
+
+    @property
+    def is_chain(self) -> bool:
+        """True when every row takes input from the row before it (no Inputs column needed)."""
+        prev = INPUT_REF
+        for row in self.rows:
+            if row.inputs != (prev,):
+                return False
+            prev = row.name
+        return True
+
+
+def summarize(graph: Graph, *, depth: int | None = None) -> Summary:
+    """Figures for every layer and the totals; `depth` collapses deeper block instances."""
+    display = graph.layout.display
+    layers = graph.layers
+    trainable = sum(layer.result.param_count for layer in layers if layer.trainable)
+    params = sum(layer.result.param_count for layer in layers)
+    buffers = sum(layer.result.buffer_count for layer in layers)
+    totals = Totals(
+        params=params,
+        trainable_params=trainable,
+        frozen_params=params - trainable,
+        buffers=buffers,
+        non_trainable_params=params - trainable + buffers,
+        param_bytes=params * FLOAT32_BYTES,
+    )
+    return Summary(
+        name=graph.name,
+        input_shape=display(graph.input_shape),
+        output_shape=display(graph.output_shape),
+        layout=graph.layout.value,
+        rows=tuple(_rows(graph, depth)),
+        totals=totals,
+        layer_count=len(layers),
+        notices=graph.notices,
+    )
+
+
+def _container(layer: Layer, depth: int | None) -> Group | None:
+    if depth is None or len(layer.groups) < depth:
+        return None
+    return layer.groups[depth - 1]
+
+
+def _rows(graph: Graph, depth: int | None) -> list[Row]:
+    display = graph.layout.display
+    shown: dict[str, str] = {}  # layer name → the row that shows it
+    members: dict[str, list[Layer]] = {}
+    order: list[tuple[str, Group | None]] = []
+    for layer in graph.layers:
+        group = _container(layer, depth)
+        key = layer.name if group is None else group.name
+        shown[layer.name] = key
+        if key not in members:
+            members[key] = []
+            order.append((key, group))
+        members[key].append(layer)
+    rows = []
+    for key, group in order:
+        inside = members[key]
+        names = {layer.name for layer in inside}
+        inputs: list[str] = []
+        for layer in inside:
+            for src in layer.inputs:
+                if src not in names:
+                    label = shown.get(src, src)
+                    if label not in inputs:
+                        inputs.append(label)
+        if group is None:
+            (layer,) = inside
+            rows.append(Row(
+                name=layer.name, type=layer.type, inputs=tuple(inputs),
+                output_shape=display(layer.shape), params=layer.result.param_count,
+                trainable_params=layer.result.param_count if layer.trainable else 0,
+                buffers=layer.result.buffer_count, depth=len(layer.groups),
+                param_tensors=tuple(layer.result.params.items()),
+                buffer_tensors=tuple(layer.result.buffers.items()),
+            ))
+            continue
+        out = graph.group_outputs.get(group.name, inside[-1].name)
+        out_shape = graph.input_shape if out == INPUT_REF else graph.by_name[out].shape
+        rows.append(Row(
+            name=group.name, type=group.kind, inputs=tuple(inputs),
+            output_shape=display(out_shape),
+            params=sum(x.result.param_count for x in inside),
+            trainable_params=sum(x.result.param_count for x in inside if x.trainable),
+            buffers=sum(x.result.buffer_count for x in inside),
+            depth=(depth or 1) - 1, layers=len(inside), group=True,
+        ))
+    return rows

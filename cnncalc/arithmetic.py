@@ -1,0 +1,41 @@
+"""Pure formulas for output sizes, one spatial dimension at a time (PyTorch's definitions)."""
+
+from __future__ import annotations
+
+
+def effective_kernel(kernel: int, dilation: int) -> int:
+    """The span of a dilated kernel: d·(k−1)+1."""
+    return dilation * (kernel - 1) + 1
+
+
+def conv_out(size: int, kernel: int, stride: int, pad_left: int, pad_right: int,
+             dilation: int = 1) -> int:
+    """Convolution output size: ⌊(in + pads − d·(k−1) − 1) / s⌋ + 1."""
+    return (size + pad_left + pad_right - effective_kernel(kernel, dilation)) // stride + 1
+
+
+def same_padding(size: int, kernel: int, stride: int, dilation: int = 1) -> tuple[int, int]:
+    """TensorFlow's 'same' padding: output ⌈in/s⌉, the odd pixel of padding on the right."""
+    out = -(-size // stride)
+    total = max((out - 1) * stride + effective_kernel(kernel, dilation) - size, 0)
+    return total // 2, total - total // 2
+
+
+def pool_out(size: int, kernel: int, stride: int, pad: int, dilation: int = 1,
+             ceil_mode: bool = False) -> int:
+    """Pooling output size, PyTorch's rule.
+
+    With ceil_mode the division rounds up, but a last window that would start in the right
+    padding (at or past in + left padding) is dropped.
+    """
+    span = size + 2 * pad - effective_kernel(kernel, dilation)
+    out = (-(-span // stride) if ceil_mode else span // stride) + 1
+    if ceil_mode and (out - 1) * stride >= size + pad:
+        out -= 1
+    return out
+
+
+def conv_transpose_out(size: int, kernel: int, stride: int, pad: int, dilation: int = 1,
+                       output_padding: int = 0) -> int:
+    """Transposed convolution output size: (in−1)·s − 2p + d·(k−1) + output_padding + 1."""
+    return (size - 1) * stride - 2 * pad + dilation * (kernel - 1) + output_padding + 1

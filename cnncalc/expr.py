@@ -1,0 +1,166 @@
+"""`${expr}` substitution: integer arithmetic over block arguments, parsed by hand (never eval)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+MAX_EXPR_CHARS = 1000
+MAX_EXPR_DEPTH = 64
+MAX_MAGNITUDE = 2**63
+
+_PLACEHOLDER = re.compile(r"\$\{([^{}]*)\}")
+_TOKEN = re.compile(r"\s*(?:(\d+)|([A-Za-z_][A-Za-z0-9_]*)|(//|[-+*%()/]))")
+
+
+class ExprError(Exception):
+    """An expression that cannot be evaluated; the caller adds the location."""
+
+
+def has_placeholder(text: str) -> bool:
+    """Whether a string contains a `${...}` placeholder."""
+    return "${" in text
+
+
+def substitute(text: str, env: Mapping[str, object]) -> object:
+    """Evaluate the placeholders in `text`.
+
+    A string that is exactly one placeholder becomes the placeholder's value (any type for a bare
+    argument name, an int for arithmetic); placeholders inside a longer string are replaced by text.
+    """
+    whole = _PLACEHOLDER.fullmatch(text.strip())
+    if whole is not None:
+        return evaluate(whole.group(1), env)
+    if text.count("${") != len(_PLACEHOLDER.findall(text)):
+        raise ExprError(f"unterminated or nested placeholder in {text!r}")
+    return _PLACEHOLDER.sub(lambda m: _as_text(evaluate(m.group(1), env)), text)
+
+
+def _as_text(value: object) -> str:
+    if isinstance(value, (dict, list)):
+        raise ExprError(f"cannot put a {type(value).__name__} inside a string")
+    return str(value)
+
+
+def evaluate(source: str, env: Mapping[str, object]) -> object:
+    """Evaluate one expression: integers, argument names, + - * // %, unary minus, parentheses."""
+    if len(source) > MAX_EXPR_CHARS:
+        raise ExprError(f"expression longer than {MAX_EXPR_CHARS} characters")
+    tokens = _tokenize(source)
+    if not tokens:
+        raise ExprError("empty expression '${}'")
+    if len(tokens) == 1 and tokens[0][0] == "name":
+        return _lookup(tokens[0][1], env)
+    parser = _Parser(tokens, env, source)
+    value = parser.expr(0)
+    if parser.i != len(tokens):
+        raise ExprError(f"unexpected {tokens[parser.i][1]!r} in '{source.strip()}'")
+    return value
+
+
+def _tokenize(source: str) -> list[tuple[str, str]]:
+    tokens: list[tuple[str, str]] = []
+    i = 0
+    end = len(source.rstrip())
+    while i < end:
+        m = _TOKEN.match(source, i)
+        if m is None or m.end() == i:
+            bad = source[i:].strip()[:1]
+            raise ExprError(
+                f"unexpected character {bad!r} in '{source.strip()}'"
+                " (expressions use integers, argument names, + - * // % and parentheses)"
+            )
+        number, name, op = m.groups()
+        if number is not None:
+            tokens.append(("int", number))
+        elif name is not None:
+            tokens.append(("name", name))
+        else:
+            if op == "/":
+                raise ExprError(f"'/' in '{source.strip()}': use // for integer division")
+            tokens.append(("op", op))
+        i = m.end()
+    return tokens
+
+
+def _lookup(name: str, env: Mapping[str, object]) -> object:
+    if name not in env:
+        known = ", ".join(sorted(env)) or "none"
+        raise ExprError(f"unknown name '{name}' (arguments in scope: {known})")
+    return env[name]
+
+
+class _Parser:
+    """Recursive descent over the token list; every value is checked to be a bounded int."""
+
+    def __init__(self, tokens: list[tuple[str, str]], env: Mapping[str, object], src: str) -> None:
+        self.tokens = tokens
+        self.env = env
+        self.src = src.strip()
+        self.i = 0
+
+    def peek(self) -> str | None:
+        return self.tokens[self.i][1] if self.i < len(self.tokens) else None
+
+    def expr(self, depth: int) -> int:
+        value = self.term(depth)
+        while self.peek() in ("+", "-"):
+            op = self.tokens[self.i][1]
+            self.i += 1
+            rhs = self.term(depth)
+            value = self.bounded(value + rhs if op == "+" else value - rhs)
+        return value
+
+    def term(self, depth: int) -> int:
+        value = self.unary(depth)
+        while self.peek() in ("*", "//", "%"):
+            op = self.tokens[self.i][1]
+            self.i += 1
+            rhs = self.unary(depth)
+            if op != "*" and rhs == 0:
+                raise ExprError(f"division by zero in '{self.src}'")
+            if op == "*":
+                value = self.bounded(value * rhs)
+            elif op == "//":
+                value = value // rhs
+            else:
+                value = value % rhs
+        return value
+
+    def unary(self, depth: int) -> int:
+        if depth > MAX_EXPR_DEPTH:
+            raise ExprError(f"expression nested deeper than {MAX_EXPR_DEPTH} levels")
+        tok = self.peek()
+        if tok in ("-", "+"):
+            self.i += 1
+            value = self.unary(depth + 1)
+            return -value if tok == "-" else value
+        return self.atom(depth)
+
+    def atom(self, depth: int) -> int:
+        if self.i >= len(self.tokens):
+            raise ExprError(f"'{self.src}' ends too early")
+        kind, text = self.tokens[self.i]
+        self.i += 1
+        if kind == "int":
+            return self.bounded(int(text))
+        if kind == "name":
+            value = _lookup(text, self.env)
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise ExprError(
+                    f"argument '{text}' is {value!r}, not an integer, so it cannot be used in"
+                    f" arithmetic ('{self.src}')"
+                )
+            return value
+        if text == "(":
+            value = self.expr(depth + 1)
+            if self.peek() != ")":
+                raise ExprError(f"missing ')' in '{self.src}'")
+            self.i += 1
+            return value
+        raise ExprError(f"unexpected {text!r} in '{self.src}'")
+
+    def bounded(self, value: int) -> int:
+        if abs(value) >= MAX_MAGNITUDE:
+            raise ExprError(f"'{self.src}' is too large (beyond ±2^63)")
+        return value

@@ -1,0 +1,426 @@
+"""Spec → layer graph: blocks expanded, names qualified, `from` resolved, shapes propagated."""
+
+from __future__ import annotations
+
+import heapq
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from cnncalc.errors import LayerError, Pos, SpecError
+from cnncalc.expr import ExprError, has_placeholder, substitute
+from cnncalc.layers import TYPES, Result, Shape
+from cnncalc.layers.base import REQUIRED, LayerType
+from cnncalc.spec import INPUT_REF, Block, Entry, Layout, Spec, _did_you_mean
+
+DEFAULT_MAX_LAYERS = 1_000_000
+MAX_BLOCK_DEPTH = 64
+_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]*\Z")
+_NETWORK_INPUT = "\0input"  # cannot collide with a user's name
+
+
+@dataclass(frozen=True)
+class Group:
+    """A container of layers: a block instance (kind = block name) or a named repeat."""
+
+    name: str
+    kind: str
+    pos: Pos = field(default=Pos("", 0, 0), compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One computed layer: where its input comes from, what it makes, where it was written."""
+
+    name: str
+    type: str
+    inputs: tuple[str, ...]  # producing layers' names, or "input"
+    args: Mapping[str, Any]
+    result: Result
+    trainable: bool
+    groups: tuple[Group, ...]  # enclosing containers, outermost first
+    pos: Pos = field(default=Pos("", 0, 0), compare=False, repr=False)
+
+    @property
+    def shape(self) -> Shape:
+        return self.result.shape
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A warning about a spec that is valid but probably not what was meant."""
+
+    message: str
+    pos: Pos
+    layer: str | None = None
+
+    def __str__(self) -> str:
+        where = f"layer '{self.layer}': " if self.layer else ""
+        return f"{self.pos}: warning: {where}{self.message}"
+
+
+@dataclass(frozen=True)
+class Graph:
+    name: str | None
+    input_shape: Shape  # channels first
+    layout: Layout
+    layers: tuple[Layer, ...]  # in topological order
+    output: str  # the layer whose output is the network's, or "input"
+    notices: tuple[Notice, ...] = ()
+    group_outputs: Mapping[str, str] = field(default_factory=dict)  # group name → its output
+
+    @property
+    def output_shape(self) -> Shape:
+        if self.output == INPUT_REF:
+            return self.input_shape
+        return self.by_name[self.output].shape
+
+    @cached_property
+    def by_name(self) -> dict[str, Layer]:
+        return {layer.name: layer for layer in self.layers}
+
+
+def build(spec: Spec, *, input_shape: Shape | None = None,
+          max_layers: int = DEFAULT_MAX_LAYERS) -> Graph:
+    """Expand, resolve and compute a spec; `input_shape` (channels first) overrides the spec's."""
+    return _Builder(spec, max_layers).run(input_shape or spec.input_shape)
+
+
+@dataclass(frozen=True)
+class _Ref:
+    """A reference to a layer or alias by qualified name, with where it was written."""
+
+    target: str
+    pos: Pos
+    text: str
+
+
+@dataclass
+class _Raw:
+    name: str
+    type: LayerType
+    refs: list[_Ref]
+    args: dict[str, Any]
+    arg_pos: dict[str, Pos]
+    trainable: bool
+    groups: tuple[Group, ...]
+    pos: Pos
+
+
+class _Builder:
+    def __init__(self, spec: Spec, max_layers: int) -> None:
+        self.spec = spec
+        self.max_layers = max_layers
+        self.raw: dict[str, _Raw] = {}
+        self.aliases: dict[str, _Ref] = {}
+        self.scope_names: dict[str, list[str]] = {}  # prefix → names, for "did you mean"
+
+    # ---- expansion ----------------------------------------------------------------------------
+
+    def run(self, input_shape: Shape) -> Graph:
+        spec = self.spec
+        start = _Ref(_NETWORK_INPUT, spec.input_pos, INPUT_REF)
+        out = self._scope(spec.entries, {}, "", start, (), True, ())
+        inputs = {name: [self._resolve(r) for r in raw.refs] for name, raw in self.raw.items()}
+        output = self._resolve(out)
+        order = self._toposort(inputs)
+        layers = self._propagate(order, inputs, input_shape)
+        output_name = INPUT_REF if output == _NETWORK_INPUT else output
+        group_outputs = {}
+        for name, ref in self.aliases.items():
+            target = self._resolve(ref)
+            group_outputs[name] = INPUT_REF if target == _NETWORK_INPUT else target
+        return Graph(spec.name, input_shape, spec.layout, tuple(layers), output_name,
+                     tuple(self._unused(layers, output_name)), group_outputs)
+
+    def _scope(self, entries: Sequence[Entry], env: Mapping[str, Any], prefix: str,
+               scope_input: _Ref, groups: tuple[Group, ...], trainable: bool,
+               stack: tuple[str, ...]) -> _Ref:
+        """Expand one list of entries; returns a reference to its last entry's output."""
+        names = [self._entry_name(e, env) for e in entries]
+        taken = {n for n in names if n is not None}
+        counters: dict[str, int] = {}
+
+        def auto(kind: str) -> str:
+            n = counters.get(kind, 0)
+            while True:
+                n += 1
+                candidate = f"{kind}_{n}"
+                if candidate not in taken:
+                    counters[kind] = n
+                    taken.add(candidate)
+                    return candidate
+
+        prev = scope_input
+        for entry, name in zip(entries, names, strict=True):
+            prev = self._entry(entry, name, auto, env, prefix, scope_input, prev, groups,
+                               trainable, stack)
+        return prev
+
+    def _entry(self, e: Entry, name: str | None, auto: Any, env: Mapping[str, Any],
+               prefix: str, scope_input: _Ref, prev: _Ref, groups: tuple[Group, ...],
+               trainable: bool, stack: tuple[str, ...]) -> _Ref:
+        repeat = 1 if e.repeat is None else self._int(e.repeat, env, "repeat", 0)
+        if e.trainable is not None:
+            flag = _evaluate(e.trainable, env)
+            if not isinstance(flag, bool):
+                raise SpecError(f"trainable must be true or false, got {flag!r}",
+                                e.trainable.pos)
+            trainable = trainable and flag
+        refs = self._from(e, env, prefix, scope_input, prev)
+        if repeat == 0:
+            if len(refs) != 1:
+                raise SpecError("an entry with repeat: 0 passes its input through, so it"
+                                " takes exactly one input", e.pos)
+            if name is not None:
+                self._alias(prefix + name, refs[0], e.pos)
+            return refs[0]
+        grouped = name is not None and e.repeat is not None
+        copy_groups = groups
+        if grouped:
+            assert name is not None
+            copy_groups = (*groups, Group(prefix + name, "repeat", e.pos))
+        out = refs[0]
+        for i in range(repeat):
+            if grouped:
+                local = f"{name}.{i}"
+            elif name is not None:
+                local = name
+            else:
+                local = auto(e.kind)
+            qname = prefix + local
+            inputs = refs if i == 0 else [out]
+            if e.kind in self.spec.blocks:
+                out = self._instance(self.spec.blocks[e.kind], e, qname, env, inputs,
+                                     copy_groups, trainable, stack)
+            else:
+                self._layer(TYPES[e.kind], e, qname, env, inputs, copy_groups, trainable)
+                out = _Ref(qname, e.pos, qname)
+            self.scope_names.setdefault(prefix, []).append(local)
+        if grouped:
+            assert name is not None
+            self._alias(prefix + name, out, e.pos)
+            self.scope_names.setdefault(prefix, []).append(name)
+        return out
+
+    def _entry_name(self, e: Entry, env: Mapping[str, Any]) -> str | None:
+        if e.name is None:
+            return None
+        value = _evaluate(e.name, env)
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
+        if not isinstance(value, str) or not _NAME.match(value):
+            raise SpecError(f"name {value!r} must be letters, digits, '_' and '-'"
+                            " (dots are added for block instances)", e.name.pos)
+        if value == INPUT_REF:
+            raise SpecError("'input' is reserved for the network's (or block's) input",
+                            e.name.pos)
+        return value
+
+    def _from(self, e: Entry, env: Mapping[str, Any], prefix: str, scope_input: _Ref,
+              prev: _Ref) -> list[_Ref]:
+        if e.from_ is None:
+            return [prev]
+        value = _evaluate(e.from_, env)
+        items = value if isinstance(value, list) else [value]
+        if not items:
+            raise SpecError("'from' is an empty list", e.from_.pos)
+        refs = []
+        for item in items:
+            if not isinstance(item, str) or not item:
+                raise SpecError(f"'from' takes layer names, got {item!r}", e.from_.pos)
+            if item == INPUT_REF:
+                refs.append(_Ref(scope_input.target, e.from_.pos, INPUT_REF))
+            else:
+                refs.append(_Ref(prefix + item, e.from_.pos, item))
+        return refs
+
+    def _instance(self, block: Block, e: Entry, qname: str, env: Mapping[str, Any],
+                  refs: list[_Ref], groups: tuple[Group, ...], trainable: bool,
+                  stack: tuple[str, ...]) -> _Ref:
+        if block.name in stack:
+            chain = " → ".join((*stack[stack.index(block.name):], block.name))
+            raise SpecError(f"block '{block.name}' uses itself ({chain})", e.pos, qname)
+        if len(stack) >= MAX_BLOCK_DEPTH:
+            raise SpecError(f"blocks nested more than {MAX_BLOCK_DEPTH} deep", e.pos, qname)
+        if len(refs) != 1:
+            raise SpecError(f"block '{block.name}' takes one input, 'from' lists {len(refs)}",
+                            e.pos, qname)
+        block_env = self._block_args(block, e, qname, env)
+        group = Group(qname, block.name, e.pos)
+        out = self._scope(block.entries, block_env, qname + ".", refs[0], (*groups, group),
+                          trainable, (*stack, block.name))
+        self._alias(qname, out, e.pos)
+        return out
+
+    def _block_args(self, block: Block, e: Entry, qname: str,
+                    env: Mapping[str, Any]) -> dict[str, Any]:
+        given: dict[str, Any] = {}
+        if e.args is not None:
+            for key, node in e.args.value.items():
+                if key not in block.params:
+                    known = ", ".join(block.params) or "none"
+                    raise SpecError(f"block '{block.name}' has no argument '{key}'"
+                                    f"{_did_you_mean(key, block.params)} (its args: {known})",
+                                    e.args.key_pos[key], qname)
+                given[key] = _evaluate(node, env)
+        values = {}
+        for key, default in block.params.items():
+            if key in given:
+                values[key] = given[key]
+            elif default.value is None:
+                raise SpecError(f"block '{block.name}' needs argument '{key}'", e.pos, qname)
+            else:
+                values[key] = default.plain()
+        return values
+
+    def _layer(self, t: LayerType, e: Entry, qname: str, env: Mapping[str, Any],
+               refs: list[_Ref], groups: tuple[Group, ...], trainable: bool) -> None:
+        if qname in self.raw or qname in self.aliases:
+            raise SpecError(f"the name '{qname}' is used twice", e.pos, qname)
+        if len(self.raw) >= self.max_layers:
+            raise SpecError(f"the spec expands to more than {self.max_layers:,} layers"
+                            " (raise the limit with --max-layers)", e.pos, qname)
+        if len(refs) < t.min_inputs:
+            raise SpecError(f"{t.name} needs at least {t.min_inputs} inputs; list them with"
+                            " from: [a, b]", e.pos, qname)
+        if t.max_inputs is not None and len(refs) > t.max_inputs:
+            raise SpecError(f"{t.name} takes {t.max_inputs} input, 'from' lists {len(refs)}",
+                            e.pos, qname)
+        args, arg_pos = self._layer_args(t, e, qname, env)
+        self.raw[qname] = _Raw(qname, t, refs, args, arg_pos, trainable, groups, e.pos)
+
+    def _layer_args(self, t: LayerType, e: Entry, qname: str,
+                    env: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Pos]]:
+        given: dict[str, Any] = {}
+        arg_pos: dict[str, Pos] = {}
+        if e.args is not None:
+            for key, node in e.args.value.items():
+                if t.arg(key) is None:
+                    names = [a.name for a in t.args]
+                    known = ", ".join(names) or "none"
+                    raise SpecError(f"{t.name} has no argument '{key}'"
+                                    f"{_did_you_mean(key, names)} (its arguments: {known})",
+                                    e.args.key_pos[key], qname)
+                given[key] = _evaluate(node, env)
+                arg_pos[key] = node.pos
+        args = {}
+        for a in t.args:
+            if a.name in given:
+                try:
+                    args[a.name] = a.parse(given[a.name], t.dims)
+                except LayerError as err:
+                    raise SpecError(f"{a.name} {err.message}", arg_pos[a.name], qname) from None
+            elif a.default is REQUIRED:
+                raise SpecError(f"{t.name} needs argument '{a.name}'", e.pos, qname)
+            else:
+                args[a.name] = a.default if a.default is None else a.parse(a.default, t.dims)
+        return args, arg_pos
+
+    def _alias(self, qname: str, ref: _Ref, pos: Pos) -> None:
+        if qname in self.raw or qname in self.aliases:
+            raise SpecError(f"the name '{qname}' is used twice", pos, qname)
+        self.aliases[qname] = ref
+
+    def _int(self, node: Any, env: Mapping[str, Any], what: str, lo: int) -> int:
+        value = _evaluate(node, env)
+        if isinstance(value, bool) or not isinstance(value, int) or value < lo:
+            raise SpecError(f"{what} must be an integer ≥ {lo}, got {value!r}", node.pos)
+        if value > self.max_layers:
+            raise SpecError(f"{what} {value:,} is more than the limit of {self.max_layers:,}"
+                            " layers (raise it with --max-layers)", node.pos)
+        return value
+
+    # ---- resolution ---------------------------------------------------------------------------
+
+    def _resolve(self, ref: _Ref) -> str:
+        target, seen = ref.target, set()
+        while target in self.aliases:
+            if target in seen:
+                raise SpecError(f"'{ref.text}' refers to itself", ref.pos)
+            seen.add(target)
+            target = self.aliases[target].target
+        if target in self.raw or target == _NETWORK_INPUT:
+            return target
+        prefix = target[: len(target) - len(ref.text)]
+        hint = _did_you_mean(ref.text, self.scope_names.get(prefix, []))
+        raise SpecError(f"'from' names '{ref.text}', which is not a layer here{hint}", ref.pos)
+
+    def _toposort(self, inputs: dict[str, list[str]]) -> list[str]:
+        index = {name: i for i, name in enumerate(self.raw)}
+        pending = {name: sum(1 for s in srcs if s != _NETWORK_INPUT)
+                   for name, srcs in inputs.items()}
+        users: dict[str, list[str]] = {}
+        for name, srcs in inputs.items():
+            for s in srcs:
+                users.setdefault(s, []).append(name)
+        ready = [(index[n], n) for n, count in pending.items() if count == 0]
+        heapq.heapify(ready)
+        order = []
+        while ready:
+            _, name = heapq.heappop(ready)
+            order.append(name)
+            for user in users.get(name, []):
+                pending[user] -= 1
+                if pending[user] == 0:
+                    heapq.heappush(ready, (index[user], user))
+        if len(order) < len(self.raw):
+            self._report_cycle({n for n, c in pending.items() if c > 0}, inputs)
+        return order
+
+    def _report_cycle(self, stuck: set[str], inputs: dict[str, list[str]]) -> None:
+        start = min(stuck, key=list(self.raw).index)
+        path, node = [start], start
+        while True:
+            node = next(s for s in inputs[node] if s in stuck)
+            if node in path:
+                cycle = [*path[path.index(node):], node]
+                break
+            path.append(node)
+        chain = " ← ".join(cycle)
+        raise SpecError(f"the layers form a cycle ({chain}: each takes input from the next)",
+                        self.raw[cycle[0]].pos, cycle[0])
+
+    # ---- propagation --------------------------------------------------------------------------
+
+    def _propagate(self, order: list[str], inputs: dict[str, list[str]],
+                   input_shape: Shape) -> list[Layer]:
+        shapes: dict[str, Shape] = {_NETWORK_INPUT: input_shape}
+        layers = []
+        for name in order:
+            raw = self.raw[name]
+            try:
+                result = raw.type.infer(raw.args, [shapes[s] for s in inputs[name]])
+            except LayerError as err:
+                pos = raw.arg_pos.get(err.arg or "", raw.pos)
+                raise SpecError(err.message, pos, name) from None
+            shapes[name] = result.shape
+            srcs = tuple(INPUT_REF if s == _NETWORK_INPUT else s for s in inputs[name])
+            layers.append(Layer(name, raw.type.name, srcs, raw.args, result, raw.trainable,
+                                raw.groups, raw.pos))
+        return layers
+
+    def _unused(self, layers: list[Layer], output: str) -> list[Notice]:
+        used = {s for layer in layers for s in layer.inputs}
+        return [Notice("its output is never used (it is not the last layer and no 'from'"
+                       " names it)", layer.pos, layer.name)
+                for layer in layers if layer.name not in used and layer.name != output]
+
+
+def _evaluate(node: Any, env: Mapping[str, Any]) -> Any:
+    """A located YAML value with its `${expr}` placeholders evaluated."""
+    value = node.value
+    if isinstance(value, str):
+        if not has_placeholder(value):
+            return value
+        try:
+            return substitute(value, env)
+        except ExprError as err:
+            raise SpecError(str(err), node.pos) from None
+    if isinstance(value, list):
+        return [_evaluate(v, env) for v in value]
+    if isinstance(value, dict):
+        return {k: _evaluate(v, env) for k, v in value.items()}
+    return value

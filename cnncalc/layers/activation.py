@@ -1,0 +1,132 @@
+"""Element-wise activations, softmax-like layers and the dropout family: shapes pass through."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from cnncalc.layers.base import (
+    INPLACE,
+    REQUIRED,
+    Arg,
+    LayerType,
+    Result,
+    Shape,
+    choice,
+    fail,
+    fmt,
+    integer,
+    number,
+    optional,
+    resolve_dim,
+)
+from cnncalc.layers.registry import register
+
+
+class Elementwise(LayerType):
+    """A layer that keeps its input's shape and has no parameters."""
+
+    def __init__(self, name: str, family: str, doc: str, *args: Arg,
+                 rank: tuple[int, str] | None = None) -> None:
+        self.name = name
+        self.family = family
+        self.doc = doc
+        self.args = args
+        self.rank = rank
+
+    def infer(self, a: Mapping[str, Any], inputs: Sequence[Shape]) -> Result:
+        (shape,) = inputs
+        if self.rank is not None and len(shape) != self.rank[0]:
+            raise fail(f"expects a {self.rank[0]}-d input {self.rank[1]} (without the batch),"
+                       f" got {fmt(shape)}")
+        if "dim" in a and a["dim"] is not None:
+            resolve_dim(a["dim"], len(shape), "dim")
+        return Result(shape)
+
+
+class PReLU(LayerType):
+    name = "prelu"
+    family = "activation"
+    doc = "leaky ReLU with a learned slope (one, or one per channel)"
+    args = (
+        Arg("num_parameters", integer(lo=1), 1, "1, or the number of channels", "int"),
+        Arg("init", number(), 0.25, "no effect on counts", "float"),
+    )
+
+    def infer(self, a: Mapping[str, Any], inputs: Sequence[Shape]) -> Result:
+        (shape,) = inputs
+        n = a["num_parameters"]
+        if n != 1 and (not shape or shape[0] != n):
+            channels = shape[0] if shape else "no"
+            raise fail(f"num_parameters {n} must be 1 or the number of channels ({channels})",
+                       "num_parameters")
+        return Result(shape, {"weight": n})
+
+
+class GLU(LayerType):
+    name = "glu"
+    family = "activation"
+    doc = "gated linear unit: halves dimension dim"
+    args = (Arg("dim", integer(), -1, "dimension split in two (PyTorch numbering)", "int"),)
+
+    def infer(self, a: Mapping[str, Any], inputs: Sequence[Shape]) -> Result:
+        (shape,) = inputs
+        i = resolve_dim(a["dim"], len(shape), "dim")
+        if shape[i] % 2:
+            raise fail(f"dimension {a['dim']} has odd size {shape[i]}; glu halves it", "dim")
+        return Result((*shape[:i], shape[i] // 2, *shape[i + 1:]))
+
+
+def _act(name: str, doc: str, *args: Arg) -> Elementwise:
+    return Elementwise(name, "activation", doc, *args)
+
+
+_SLOPE = Arg("negative_slope", number(), 0.01, "slope for negative inputs", "float")
+_ALPHA = Arg("alpha", number(), 1.0, "no effect on counts", "float")
+_DIM = Arg("dim", optional(integer()), 1, "dimension normalized over (PyTorch numbering)", "int")
+_P = Arg("p", number(0, 1), 0.5, "drop probability", "float")
+
+register(
+    _act("relu", "max(0, x)", INPLACE),
+    _act("relu6", "min(max(0, x), 6)", INPLACE),
+    _act("leakyrelu", "x, or negative_slope·x below 0", _SLOPE, INPLACE),
+    PReLU(),
+    _act("elu", "exponential linear unit", _ALPHA, INPLACE),
+    _act("celu", "continuously differentiable ELU", _ALPHA, INPLACE),
+    _act("selu", "scaled ELU", INPLACE),
+    _act("gelu", "Gaussian error linear unit",
+         Arg("approximate", choice("none", "tanh"), "none", "no effect on counts", "str")),
+    _act("silu", "x·sigmoid(x) (swish)", INPLACE),
+    _act("mish", "x·tanh(softplus(x))", INPLACE),
+    _act("sigmoid", "1 / (1 + e^−x)"),
+    _act("logsigmoid", "log(sigmoid(x))"),
+    _act("tanh", "hyperbolic tangent"),
+    _act("hardtanh", "clamp to [min_val, max_val]",
+         Arg("min_val", number(), -1.0, "lower bound", "float"),
+         Arg("max_val", number(), 1.0, "upper bound", "float"), INPLACE),
+    _act("hardswish", "x·relu6(x+3)/6", INPLACE),
+    _act("hardsigmoid", "relu6(x+3)/6", INPLACE),
+    _act("softplus", "log(1 + e^x)",
+         Arg("beta", number(), 1.0, "no effect on counts", "float"),
+         Arg("threshold", number(), 20.0, "no effect on counts", "float")),
+    _act("softsign", "x / (1 + |x|)"),
+    _act("tanhshrink", "x − tanh(x)"),
+    _act("threshold", "x above threshold, else value",
+         Arg("threshold", number(), REQUIRED, "the threshold", "float"),
+         Arg("value", number(), REQUIRED, "the replacement", "float"), INPLACE),
+    _act("softmax", "softmax over dim", _DIM),
+    _act("logsoftmax", "log-softmax over dim", _DIM),
+    _act("softmin", "softmin over dim", _DIM),
+    GLU(),
+    Elementwise("identity", "shape", "passes its input through unchanged"),
+    Elementwise("dropout", "dropout", "zeroes elements with probability p in training", _P,
+                INPLACE),
+    Elementwise("alphadropout", "dropout", "dropout that keeps SELU's statistics", _P, INPLACE),
+    Elementwise("featurealphadropout", "dropout", "alpha dropout of whole channels", _P, INPLACE),
+    Elementwise("dropout1d", "dropout", "zeroes whole channels of [C, L]", _P, INPLACE,
+                rank=(2, "[C, L]")),
+    Elementwise("dropout2d", "dropout", "zeroes whole channels of [C, H, W]", _P, INPLACE,
+                rank=(3, "[C, H, W]")),
+    Elementwise("dropout3d", "dropout", "zeroes whole channels of [C, D, H, W]", _P, INPLACE,
+                rank=(4, "[C, D, H, W]")),
+)

@@ -1,0 +1,232 @@
+"""What every layer type is: a descriptor with arguments, a shape rule and parameter counts."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from cnncalc.errors import LayerError
+
+Shape = tuple[int, ...]
+Parser = Callable[[Any, int], Any]  # (raw value, spatial dims of the layer) -> normalized value
+
+
+class _Required:
+    def __repr__(self) -> str:
+        return "required"
+
+
+REQUIRED: Any = _Required()
+
+
+@dataclass(frozen=True)
+class Arg:
+    """One keyword argument of a layer type."""
+
+    name: str
+    parse: Parser
+    default: Any = REQUIRED
+    help: str = ""
+    kind: str = ""  # how the value is written, for `cnncalc layers`
+
+
+@dataclass(frozen=True)
+class Result:
+    """What a layer produces: its output shape and the sizes of its tensors, by name."""
+
+    shape: Shape
+    params: Mapping[str, int] = field(default_factory=dict)
+    buffers: Mapping[str, int] = field(default_factory=dict)
+
+    @property
+    def param_count(self) -> int:
+        return sum(self.params.values())
+
+    @property
+    def buffer_count(self) -> int:
+        return sum(self.buffers.values())
+
+
+class LayerType:
+    """Base class of layer descriptors. Subclasses set the class attributes and `infer`."""
+
+    name: str = ""
+    family: str = ""
+    doc: str = ""
+    args: tuple[Arg, ...] = ()
+    dims: int = 0  # spatial dimensions, for per-dimension arguments; 0 = not spatial
+    min_inputs: int = 1
+    max_inputs: int | None = 1
+
+    def infer(self, a: Mapping[str, Any], inputs: Sequence[Shape]) -> Result:
+        """The output shape and tensor sizes for inputs of these shapes."""
+        raise NotImplementedError
+
+    def arg(self, name: str) -> Arg | None:
+        for a in self.args:
+            if a.name == name:
+                return a
+        return None
+
+
+def fail(message: str, arg: str | None = None) -> LayerError:
+    """A LayerError to raise; `arg` names the argument whose value is at fault."""
+    return LayerError(message, arg)
+
+
+def fmt(shape: Sequence[int]) -> str:
+    """A shape as written in messages: 3×224×224."""
+    return "×".join(str(d) for d in shape) if shape else "scalar"
+
+
+def numel(shape: Sequence[int]) -> int:
+    return math.prod(shape)
+
+
+def expect_rank(shape: Shape, rank: int, layout: str) -> None:
+    """Fail unless the (batch-less) input has exactly `rank` dimensions, as [C, H, W] etc."""
+    if len(shape) != rank:
+        raise fail(f"expects a {rank}-d input {layout} (without the batch), got {fmt(shape)}"
+                   f" ({len(shape)}-d)")
+
+
+def check_given(a: Mapping[str, Any], arg: str, actual: int, what: str) -> None:
+    """When an inferred size (in_channels, ...) was written in the spec, it must match."""
+    given = a.get(arg)
+    if given is not None and given != actual:
+        raise fail(f"{arg} is {given} but the input has {actual} {what}", arg)
+
+
+def resolve_dim(dim: int, rank: int, arg: str) -> int:
+    """PyTorch dim numbering (0 = batch, negatives from the end) → index into a batch-less shape."""
+    full = rank + 1
+    if not -full <= dim < full:
+        raise fail(f"{arg} {dim} is out of range for a {rank}-d input (with the batch,"
+                   f" dims run from 0 to {rank}, or -{full} to -1)", arg)
+    index = dim % full
+    if index == 0:
+        raise fail(f"{arg} {dim} is the batch dimension; name a dimension from 1 to {rank}", arg)
+    return index - 1
+
+
+# ---- argument parsers -------------------------------------------------------------------------
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _describe(v: Any) -> str:
+    if isinstance(v, bool):
+        return f"the boolean {str(v).lower()}"
+    if isinstance(v, (list, dict)):
+        return f"a {'list' if isinstance(v, list) else 'mapping'}"
+    if v is None:
+        return "empty"
+    return repr(v)
+
+
+def integer(lo: int | None = None, hi: int | None = None) -> Parser:
+    def parse(v: Any, dims: int) -> int:
+        if not _is_int(v):
+            raise LayerError(f"must be an integer, got {_describe(v)}")
+        if lo is not None and v < lo:
+            raise LayerError(f"must be at least {lo}, got {v}")
+        if hi is not None and v > hi:
+            raise LayerError(f"must be at most {hi}, got {v}")
+        return int(v)
+    return parse
+
+
+def per_dim(lo: int = 1) -> Parser:
+    """An int for every spatial dimension, or a list with one value per dimension."""
+    def parse(v: Any, dims: int) -> tuple[int, ...]:
+        values = v if isinstance(v, list) else [v] * max(dims, 1)
+        if isinstance(v, list) and len(v) != dims:
+            raise LayerError(f"needs one value per spatial dimension ({dims}), got {len(v)}")
+        for x in values:
+            if not _is_int(x):
+                raise LayerError(f"must be an integer or a list of {dims}, got {_describe(x)}")
+            if x < lo:
+                raise LayerError(f"must be at least {lo}, got {x}")
+        return tuple(int(x) for x in values)
+    return parse
+
+
+def padding() -> Parser:
+    """Explicit per-dimension padding, or 'valid' (none) or 'same' (TensorFlow's rule)."""
+    ints = per_dim(lo=0)
+
+    def parse(v: Any, dims: int) -> tuple[int, ...] | str:
+        if isinstance(v, str):
+            if v.lower() == "valid":
+                return (0,) * dims
+            if v.lower() == "same":
+                return "same"
+            raise LayerError(f"must be an integer, a list, 'same' or 'valid', got {v!r}")
+        return ints(v, dims)  # type: ignore[no-any-return]
+    return parse
+
+
+def boolean() -> Parser:
+    def parse(v: Any, dims: int) -> bool:
+        if not isinstance(v, bool):
+            raise LayerError(f"must be true or false, got {_describe(v)}")
+        return v
+    return parse
+
+
+def number(lo: float | None = None, hi: float | None = None) -> Parser:
+    def parse(v: Any, dims: int) -> float:
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+            raise LayerError(f"must be a number, got {_describe(v)}")
+        if lo is not None and v < lo:
+            raise LayerError(f"must be at least {lo}, got {v}")
+        if hi is not None and v > hi:
+            raise LayerError(f"must be at most {hi}, got {v}")
+        return float(v)
+    return parse
+
+
+def choice(*options: str) -> Parser:
+    def parse(v: Any, dims: int) -> str:
+        if not isinstance(v, str) or v not in options:
+            raise LayerError(f"must be one of {', '.join(options)}; got {_describe(v)}")
+        return v
+    return parse
+
+
+def optional(inner: Parser) -> Parser:
+    def parse(v: Any, dims: int) -> Any:
+        return None if v is None else inner(v, dims)
+    return parse
+
+
+def int_list(lo: int = 1, wildcard: bool = False) -> Parser:
+    """A non-empty list of sizes (or a single int); with `wildcard`, one -1 may stand for the rest."""
+    def parse(v: Any, dims: int) -> tuple[int, ...]:
+        values = v if isinstance(v, list) else [v]
+        if not values:
+            raise LayerError("must not be an empty list")
+        for x in values:
+            if not _is_int(x):
+                raise LayerError(f"must be a list of integers, got {_describe(x)}")
+            if x < lo and not (wildcard and x == -1):
+                raise LayerError(f"sizes must be at least {lo}, got {x}")
+        if wildcard and values.count(-1) > 1:
+            raise LayerError("at most one size may be -1")
+        return tuple(int(x) for x in values)
+    return parse
+
+
+def anything() -> Parser:
+    """Accepted and ignored: it changes values, not shapes or counts (init, inplace, ...)."""
+    return lambda v, dims: v
+
+
+# Arguments that many layer types share.
+INPLACE = Arg("inplace", boolean(), False, "ignored: in-place changes no count", "bool")
+BIAS = Arg("bias", boolean(), True, "learn an additive bias", "bool")
+EPS = Arg("eps", number(lo=0), 1e-5, "ignored: changes values only", "float")
+MOMENTUM = Arg("momentum", optional(number(0, 1)), 0.1, "ignored: changes values only", "float")

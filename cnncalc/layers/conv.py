@@ -1,0 +1,146 @@
+"""Convolutions and transposed convolutions in 1, 2 and 3 dimensions."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from cnncalc import arithmetic
+from cnncalc.layers.base import (
+    BIAS,
+    REQUIRED,
+    Arg,
+    LayerType,
+    Result,
+    Shape,
+    check_given,
+    choice,
+    expect_rank,
+    fail,
+    fmt,
+    integer,
+    optional,
+    padding,
+    per_dim,
+)
+from cnncalc.layers.registry import register
+
+_LAYOUTS = {1: "[C, L]", 2: "[C, H, W]", 3: "[C, D, H, W]"}
+
+
+def spatial_layout(dims: int) -> str:
+    return _LAYOUTS[dims]
+
+
+def check_groups(in_channels: int, out_channels: int, groups: int) -> None:
+    if in_channels % groups:
+        raise fail(f"in_channels {in_channels} is not divisible by groups {groups}", "groups")
+    if out_channels % groups:
+        raise fail(f"out_channels {out_channels} is not divisible by groups {groups}", "groups")
+
+
+def padded_sizes(a: Mapping[str, Any], spatial: Shape, dims: int) -> list[tuple[int, int]]:
+    """(left, right) padding per spatial dimension, resolving 'same' against the input size."""
+    if a["padding"] == "same":
+        return [arithmetic.same_padding(n, k, s, d) for n, k, s, d in
+                zip(spatial, a["kernel_size"], a["stride"], a["dilation"], strict=True)]
+    return [(p, p) for p in a["padding"]]
+
+
+def check_window(spatial: Shape, kernel: Sequence[int], dilation: Sequence[int],
+                 pads: Sequence[tuple[int, int]]) -> None:
+    """Fail when a (dilated) window does not fit into the padded input, naming the numbers."""
+    for n, k, d, (left, right) in zip(spatial, kernel, dilation, pads, strict=True):
+        span = arithmetic.effective_kernel(k, d)
+        if span > n + left + right:
+            what = f"kernel_size {k}" if d == 1 else f"dilated kernel {span} (kernel_size {k}, dilation {d})"
+            pad = f"{left}+{right}" if left != right else f"2×{left}"
+            raise fail(f"{what} is larger than the padded input {n + left + right}"
+                       f" (input {n} + {pad} padding)", "kernel_size")
+
+
+class Conv(LayerType):
+    family = "conv"
+
+    def __init__(self, dims: int) -> None:
+        self.dims = dims
+        self.name = f"conv{dims}d"
+        self.doc = f"{dims}-d convolution over {spatial_layout(dims)}"
+        self.args = (
+            Arg("out_channels", integer(lo=1), REQUIRED, "number of filters", "int"),
+            Arg("kernel_size", per_dim(), REQUIRED, "window size", "int | list"),
+            Arg("stride", per_dim(), 1, "step of the window", "int | list"),
+            Arg("padding", padding(), 0, "zeros added on both sides, or same | valid",
+                "int | list | same | valid"),
+            Arg("dilation", per_dim(), 1, "spacing between kernel taps", "int | list"),
+            Arg("groups", integer(lo=1), 1, "blocked connections (in_channels for depthwise)",
+                "int"),
+            BIAS,
+            Arg("padding_mode", choice("zeros", "reflect", "replicate", "circular"), "zeros",
+                "padding values; no effect on counts", "str"),
+            Arg("in_channels", optional(integer(lo=1)), None, "inferred; checked when given",
+                "int"),
+        )
+
+    def infer(self, a: Mapping[str, Any], inputs: Sequence[Shape]) -> Result:
+        (shape,) = inputs
+        expect_rank(shape, self.dims + 1, spatial_layout(self.dims))
+        c_in, spatial = shape[0], shape[1:]
+        check_given(a, "in_channels", c_in, "channels")
+        c_out, groups = a["out_channels"], a["groups"]
+        check_groups(c_in, c_out, groups)
+        pads = padded_sizes(a, spatial, self.dims)
+        check_window(spatial, a["kernel_size"], a["dilation"], pads)
+        out = tuple(arithmetic.conv_out(n, k, s, left, right, d) for n, k, s, d, (left, right)
+                    in zip(spatial, a["kernel_size"], a["stride"], a["dilation"], pads, strict=True))
+        weight = c_out * (c_in // groups) * math.prod(a["kernel_size"])
+        return Result((c_out, *out), {"weight": weight, "bias": c_out if a["bias"] else 0})
+
+
+class ConvTranspose(LayerType):
+    family = "conv"
+
+    def __init__(self, dims: int) -> None:
+        self.dims = dims
+        self.name = f"convtranspose{dims}d"
+        self.doc = f"{dims}-d transposed convolution over {spatial_layout(dims)}"
+        self.args = (
+            Arg("out_channels", integer(lo=1), REQUIRED, "number of output channels", "int"),
+            Arg("kernel_size", per_dim(), REQUIRED, "window size", "int | list"),
+            Arg("stride", per_dim(), 1, "upsampling step", "int | list"),
+            Arg("padding", per_dim(lo=0), 0, "removed from both sides of the output",
+                "int | list"),
+            Arg("output_padding", per_dim(lo=0), 0, "added to one side of the output",
+                "int | list"),
+            Arg("dilation", per_dim(), 1, "spacing between kernel taps", "int | list"),
+            Arg("groups", integer(lo=1), 1, "blocked connections", "int"),
+            BIAS,
+            Arg("padding_mode", choice("zeros"), "zeros", "only zeros, as PyTorch", "str"),
+            Arg("in_channels", optional(integer(lo=1)), None, "inferred; checked when given",
+                "int"),
+        )
+
+    def infer(self, a: Mapping[str, Any], inputs: Sequence[Shape]) -> Result:
+        (shape,) = inputs
+        expect_rank(shape, self.dims + 1, spatial_layout(self.dims))
+        c_in, spatial = shape[0], shape[1:]
+        check_given(a, "in_channels", c_in, "channels")
+        c_out, groups = a["out_channels"], a["groups"]
+        check_groups(c_in, c_out, groups)
+        out = []
+        for n, k, s, p, op, d in zip(spatial, a["kernel_size"], a["stride"], a["padding"],
+                                     a["output_padding"], a["dilation"], strict=True):
+            if op >= s and op >= d:
+                raise fail(f"output_padding {op} must be smaller than stride {s} or"
+                           f" dilation {d}", "output_padding")
+            size = arithmetic.conv_transpose_out(n, k, s, p, d, op)
+            if size < 1:
+                raise fail(f"output size {size} is not positive: padding {p} removes more than"
+                           f" the {size + 2 * p} the input {fmt(spatial)} expands to", "padding")
+            out.append(size)
+        weight = c_in * (c_out // groups) * math.prod(a["kernel_size"])
+        return Result((c_out, *out), {"weight": weight, "bias": c_out if a["bias"] else 0})
+
+
+register(*(Conv(d) for d in (1, 2, 3)), *(ConvTranspose(d) for d in (1, 2, 3)))

@@ -1,0 +1,64 @@
+"""Layers with several inputs: element-wise add and multiply, and concatenation."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from cnncalc.layers.base import Arg, LayerType, Result, Shape, fail, fmt, integer, resolve_dim
+from cnncalc.layers.registry import register
+
+
+def broadcast(shapes: Sequence[Shape], op: str) -> Shape:
+    """PyTorch broadcasting: trailing dimensions aligned, a size-1 dimension stretches."""
+    rank = max(len(s) for s in shapes)
+    out = []
+    for i in range(1, rank + 1):
+        sizes = {s[-i] for s in shapes if len(s) >= i} - {1}
+        if len(sizes) > 1:
+            listed = ", ".join(fmt(s) for s in shapes)
+            raise fail(f"{op} needs inputs of the same shape (a size-1 dimension may"
+                       f" broadcast), got {listed}: dimension {rank - i + 1} differs")
+        out.append(sizes.pop() if sizes else 1)
+    return tuple(reversed(out))
+
+
+class Elementwise(LayerType):
+    family = "merge"
+    min_inputs = 2
+    max_inputs = None
+
+    def __init__(self, name: str, doc: str) -> None:
+        self.name = name
+        self.doc = doc
+
+    def infer(self, a: Mapping[str, Any], inputs: Sequence[Shape]) -> Result:
+        return Result(broadcast(inputs, self.name))
+
+
+class Concat(LayerType):
+    name = "concat"
+    family = "merge"
+    doc = "joins its inputs along dim (default 1, the channels)"
+    args = (Arg("dim", integer(), 1, "dimension joined (PyTorch numbering)", "int"),)
+    min_inputs = 2
+    max_inputs = None
+
+    def infer(self, a: Mapping[str, Any], inputs: Sequence[Shape]) -> Result:
+        first = inputs[0]
+        if any(len(s) != len(first) for s in inputs):
+            raise fail("concat needs inputs with the same number of dimensions, got "
+                       + ", ".join(fmt(s) for s in inputs))
+        i = resolve_dim(a["dim"], len(first), "dim")
+        for s in inputs[1:]:
+            if s[:i] + s[i + 1:] != first[:i] + first[i + 1:]:
+                raise fail(f"concat along dim {a['dim']} needs every other dimension to match,"
+                           f" got {', '.join(fmt(s) for s in inputs)}")
+        return Result((*first[:i], sum(s[i] for s in inputs), *first[i + 1:]))
+
+
+register(
+    Elementwise("add", "element-wise sum of its inputs"),
+    Elementwise("multiply", "element-wise product of its inputs"),
+    Concat(),
+)

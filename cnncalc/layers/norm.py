@@ -1,0 +1,170 @@
+"""Normalization layers: batch, instance, group and layer norm, and local response norm."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from cnncalc.layers.base import (
+    EPS,
+    MOMENTUM,
+    REQUIRED,
+    Arg,
+    LayerType,
+    Result,
+    Shape,
+    boolean,
+    check_given,
+    fail,
+    fmt,
+    int_list,
+    integer,
+    number,
+    optional,
+)
+from cnncalc.layers.registry import register
+
+# BatchNorm1d takes [C] or [C, L]; the others exactly [C, *spatial].
+_BN_RANKS = {1: ((1, 2), "[C] or [C, L]"), 2: ((3,), "[C, H, W]"), 3: ((4,), "[C, D, H, W]")}
+_IN_RANKS = {1: ((2,), "[C, L]"), 2: ((3,), "[C, H, W]"), 3: ((4,), "[C, D, H, W]")}
+
+
+def _check_rank(shape: Shape, ranks: tuple[tuple[int, ...], str]) -> None:
+    allowed, layout = ranks
+    if len(shape) not in allowed:
+        raise fail(f"expects an input {layout} (without the batch), got {fmt(shape)}"
+                   f" ({len(shape)}-d)")
+
+
+def _stat_buffers(channels: int, tracked: bool) -> dict[str, int]:
+    # PyTorch also keeps a one-element int64 `num_batches_tracked` step counter per layer; it is
+    # not a statistic and, like Keras, cnncalc does not count it.
+    return {"running_mean": channels, "running_var": channels} if tracked else {}
+
+
+def _affine(channels: int, on: bool) -> dict[str, int]:
+    return {"weight": channels, "bias": channels} if on else {}
+
+
+class BatchNorm(LayerType):
+    family = "norm"
+
+    def __init__(self, dims: int) -> None:
+        self.dims = dims
+        self.name = f"batchnorm{dims}d"
+        self.doc = f"batch normalization over the channels of {_BN_RANKS[dims][1]}"
+        self.args = (
+            EPS, MOMENTUM,
+            Arg("affine", boolean(), True, "learn a scale γ and shift β per channel", "bool"),
+            Arg("track_running_stats", boolean(), True,
+                "keep running mean and variance (buffers)", "bool"),
+            Arg("num_features", optional(integer(lo=1)), None, "inferred; checked when given",
+                "int"),
+        )
+
+    def infer(self, a: Mapping[str, Any], inputs: Sequence[Shape]) -> Result:
+        (shape,) = inputs
+        _check_rank(shape, _BN_RANKS[self.dims])
+        c = shape[0]
+        check_given(a, "num_features", c, "channels")
+        return Result(shape, _affine(c, a["affine"]), _stat_buffers(c, a["track_running_stats"]))
+
+
+class InstanceNorm(LayerType):
+    family = "norm"
+
+    def __init__(self, dims: int) -> None:
+        self.dims = dims
+        self.name = f"instancenorm{dims}d"
+        self.doc = f"instance normalization of {_IN_RANKS[dims][1]}"
+        self.args = (
+            EPS, MOMENTUM,
+            Arg("affine", boolean(), False, "learn a scale and shift per channel", "bool"),
+            Arg("track_running_stats", boolean(), False, "keep running statistics", "bool"),
+            Arg("num_features", optional(integer(lo=1)), None, "inferred; checked when given",
+                "int"),
+        )
+
+    def infer(self, a: Mapping[str, Any], inputs: Sequence[Shape]) -> Result:
+        (shape,) = inputs
+        _check_rank(shape, _IN_RANKS[self.dims])
+        c = shape[0]
+        check_given(a, "num_features", c, "channels")
+        return Result(shape, _affine(c, a["affine"]), _stat_buffers(c, a["track_running_stats"]))
+
+
+class GroupNorm(LayerType):
+    name = "groupnorm"
+    family = "norm"
+    doc = "group normalization: channels split into num_groups groups"
+    args = (
+        Arg("num_groups", integer(lo=1), REQUIRED, "groups the channels are split into", "int"),
+        EPS,
+        Arg("affine", boolean(), True, "learn a scale and shift per channel", "bool"),
+        Arg("num_channels", optional(integer(lo=1)), None, "inferred; checked when given", "int"),
+    )
+
+    def infer(self, a: Mapping[str, Any], inputs: Sequence[Shape]) -> Result:
+        (shape,) = inputs
+        if not shape:
+            raise fail("expects an input with a channel dimension")
+        c = shape[0]
+        check_given(a, "num_channels", c, "channels")
+        if c % a["num_groups"]:
+            raise fail(f"{c} channels are not divisible by num_groups {a['num_groups']}",
+                       "num_groups")
+        return Result(shape, _affine(c, a["affine"]))
+
+
+class LayerNorm(LayerType):
+    name = "layernorm"
+    family = "norm"
+    doc = "layer normalization over the trailing dimensions"
+    args = (
+        Arg("normalized_shape", optional(int_list()), None,
+            "trailing dimensions normalized over (default: the last one); checked", "int | list"),
+        EPS,
+        Arg("elementwise_affine", boolean(), True, "learn a scale (and shift) per element",
+            "bool"),
+        Arg("bias", boolean(), True, "learn the shift too", "bool"),
+    )
+
+    def infer(self, a: Mapping[str, Any], inputs: Sequence[Shape]) -> Result:
+        (shape,) = inputs
+        if not shape:
+            raise fail("expects an input with at least one dimension")
+        norm = a["normalized_shape"] or shape[-1:]
+        if len(norm) > len(shape) or tuple(shape[len(shape) - len(norm):]) != tuple(norm):
+            raise fail(f"normalized_shape {fmt(norm)} does not match the trailing dimensions"
+                       f" of the input {fmt(shape)}", "normalized_shape")
+        n = math.prod(norm)
+        params = {}
+        if a["elementwise_affine"]:
+            params = {"weight": n, "bias": n if a["bias"] else 0}
+        return Result(shape, params)
+
+
+class LocalResponseNorm(LayerType):
+    name = "localresponsenorm"
+    family = "norm"
+    doc = "local response normalization across neighbouring channels (AlexNet's original)"
+    args = (
+        Arg("size", integer(lo=1), REQUIRED, "neighbouring channels used", "int"),
+        Arg("alpha", number(), 1e-4, "no effect on counts", "float"),
+        Arg("beta", number(), 0.75, "no effect on counts", "float"),
+        Arg("k", number(), 1.0, "no effect on counts", "float"),
+    )
+
+    def infer(self, a: Mapping[str, Any], inputs: Sequence[Shape]) -> Result:
+        (shape,) = inputs
+        if len(shape) < 2:
+            raise fail(f"expects an input [C, ...] with at least 2 dims, got {fmt(shape)}")
+        return Result(shape)
+
+
+register(
+    *(BatchNorm(d) for d in (1, 2, 3)),
+    *(InstanceNorm(d) for d in (1, 2, 3)),
+    GroupNorm(), LayerNorm(), LocalResponseNorm(),
+)

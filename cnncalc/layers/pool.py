@@ -1,0 +1,118 @@
+"""Max, average and adaptive pooling in 1, 2 and 3 dimensions."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from cnncalc import arithmetic
+from cnncalc.layers.base import (
+    REQUIRED,
+    Arg,
+    LayerType,
+    Result,
+    Shape,
+    boolean,
+    expect_rank,
+    fail,
+    integer,
+    optional,
+    padding,
+    per_dim,
+)
+from cnncalc.layers.conv import check_window, spatial_layout
+from cnncalc.layers.registry import register
+
+
+class Pool(LayerType):
+    """MaxPoolNd (with dilation) and AvgPoolNd (without)."""
+
+    family = "pool"
+
+    def __init__(self, kind: str, dims: int) -> None:
+        self.dims = dims
+        self.kind = kind
+        self.name = f"{kind}pool{dims}d"
+        self.doc = f"{dims}-d {kind} pooling over {spatial_layout(dims)}"
+        args = [
+            Arg("kernel_size", per_dim(), REQUIRED, "window size", "int | list"),
+            Arg("stride", optional(per_dim()), None, "step of the window (default: kernel_size)",
+                "int | list"),
+            Arg("padding", padding(), 0, "implicit padding on both sides, or same | valid",
+                "int | list | same | valid"),
+        ]
+        if kind == "max":
+            args += [
+                Arg("dilation", per_dim(), 1, "spacing between window taps", "int | list"),
+                Arg("return_indices", boolean(), False, "no effect on shapes", "bool"),
+            ]
+        args.append(Arg("ceil_mode", boolean(), False, "round the output size up", "bool"))
+        if kind == "avg":
+            args.append(Arg("count_include_pad", boolean(), True, "no effect on shapes", "bool"))
+            if dims > 1:
+                args.append(Arg("divisor_override", optional(integer(lo=1)), None,
+                                "no effect on shapes", "int"))
+        self.args = tuple(args)
+
+    def infer(self, a: Mapping[str, Any], inputs: Sequence[Shape]) -> Result:
+        (shape,) = inputs
+        expect_rank(shape, self.dims + 1, spatial_layout(self.dims))
+        spatial = shape[1:]
+        kernel = a["kernel_size"]
+        stride = a["stride"] or kernel
+        dilation = a.get("dilation") or (1,) * self.dims
+        if a["padding"] == "same":
+            if a["ceil_mode"]:
+                raise fail("ceil_mode cannot be combined with padding 'same' (the output is"
+                           " already ⌈input/stride⌉)", "ceil_mode")
+            pads = [arithmetic.same_padding(n, k, s, d)
+                    for n, k, s, d in zip(spatial, kernel, stride, dilation, strict=True)]
+            check_window(spatial, kernel, dilation, pads)
+            out = [arithmetic.conv_out(n, k, s, left, right, d) for n, k, s, d, (left, right)
+                   in zip(spatial, kernel, stride, dilation, pads, strict=True)]
+            return Result((shape[0], *out))
+        for k, p in zip(kernel, a["padding"], strict=True):
+            if p > k // 2:
+                raise fail(f"padding {p} is more than half the kernel_size {k}"
+                           " (PyTorch allows at most kernel_size // 2)", "padding")
+        check_window(spatial, kernel, dilation, [(p, p) for p in a["padding"]])
+        out = [arithmetic.pool_out(n, k, s, p, d, a["ceil_mode"]) for n, k, s, p, d
+               in zip(spatial, kernel, stride, a["padding"], dilation, strict=True)]
+        return Result((shape[0], *out))
+
+
+class AdaptivePool(LayerType):
+    family = "pool"
+
+    def __init__(self, kind: str, dims: int) -> None:
+        self.dims = dims
+        self.name = f"adaptive{kind}pool{dims}d"
+        self.doc = f"{dims}-d adaptive {kind} pooling to a fixed output size"
+        args = [Arg("output_size", per_dim_or_none(), REQUIRED,
+                    "output size; null in a list keeps that input size", "int | list")]
+        if kind == "max":
+            args.append(Arg("return_indices", boolean(), False, "no effect on shapes", "bool"))
+        self.args = tuple(args)
+
+    def infer(self, a: Mapping[str, Any], inputs: Sequence[Shape]) -> Result:
+        (shape,) = inputs
+        expect_rank(shape, self.dims + 1, spatial_layout(self.dims))
+        out = [n if o is None else o for n, o in zip(shape[1:], a["output_size"], strict=True)]
+        return Result((shape[0], *out))
+
+
+def per_dim_or_none() -> Any:
+    """Like per_dim, but a list may hold null for 'keep the input size' (PyTorch's None)."""
+    ints = per_dim()
+
+    def parse(v: Any, dims: int) -> tuple[int | None, ...]:
+        if isinstance(v, list) and len(v) == dims:
+            return tuple(None if x is None else ints(x, 1)[0] for x in v)
+        return ints(v, dims)  # type: ignore[no-any-return]
+    return parse
+
+
+register(
+    *(Pool(kind, d) for kind in ("max", "avg") for d in (1, 2, 3)),
+    *(AdaptivePool(kind, d) for kind in ("avg", "max") for d in (1, 2, 3)),
+)

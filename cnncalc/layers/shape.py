@@ -1,0 +1,240 @@
+"""Layers that only move elements around: flatten, reshape, padding, upsampling, pixel shuffle."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from cnncalc.layers.base import (
+    REQUIRED,
+    Arg,
+    LayerType,
+    Result,
+    Shape,
+    anything,
+    choice,
+    expect_rank,
+    fail,
+    fmt,
+    int_list,
+    integer,
+    number,
+    optional,
+    resolve_dim,
+)
+from cnncalc.layers.conv import spatial_layout
+from cnncalc.layers.registry import register
+
+
+class Flatten(LayerType):
+    name = "flatten"
+    family = "shape"
+    doc = "merges dimensions start_dim..end_dim into one (PyTorch numbering, 0 = batch)"
+    args = (
+        Arg("start_dim", integer(), 1, "first dimension merged", "int"),
+        Arg("end_dim", integer(), -1, "last dimension merged", "int"),
+    )
+
+    def infer(self, a: Mapping[str, Any], inputs: Sequence[Shape]) -> Result:
+        (shape,) = inputs
+        if not shape:
+            return Result(shape)
+        start = resolve_dim(a["start_dim"], len(shape), "start_dim")
+        end = resolve_dim(a["end_dim"], len(shape), "end_dim")
+        if start > end:
+            raise fail(f"start_dim {a['start_dim']} comes after end_dim {a['end_dim']}",
+                       "start_dim")
+        return Result((*shape[:start], math.prod(shape[start:end + 1]), *shape[end + 1:]))
+
+
+def _fill_wildcard(sizes: Sequence[int], total: int, arg: str) -> tuple[int, ...]:
+    """Replace one -1 so the sizes multiply to `total`, or fail naming the sizes."""
+    known = math.prod(s for s in sizes if s != -1)
+    if -1 in sizes:
+        if total % known:
+            raise fail(f"{arg} {list(sizes)} cannot hold {total} elements", arg)
+        return tuple(total // known if s == -1 else s for s in sizes)
+    if known != total:
+        raise fail(f"{arg} {list(sizes)} holds {known} elements, the input has {total}", arg)
+    return tuple(sizes)
+
+
+class Unflatten(LayerType):
+    name = "unflatten"
+    family = "shape"
+    doc = "splits dimension dim into unflattened_size (PyTorch numbering)"
+    args = (
+        Arg("dim", integer(), REQUIRED, "dimension split", "int"),
+        Arg("unflattened_size", int_list(wildcard=True), REQUIRED, "the new sizes", "list"),
+    )
+
+    def infer(self, a: Mapping[str, Any], inputs: Sequence[Shape]) -> Result:
+        (shape,) = inputs
+        i = resolve_dim(a["dim"], len(shape), "dim")
+        sizes = _fill_wildcard(a["unflattened_size"], shape[i], "unflattened_size")
+        return Result((*shape[:i], *sizes, *shape[i + 1:]))
+
+
+class Reshape(LayerType):
+    name = "reshape"
+    family = "shape"
+    doc = "any shape with the same number of elements (without the batch; one -1 allowed)"
+    args = (Arg("shape", int_list(wildcard=True), REQUIRED, "the new shape", "list"),)
+
+    def infer(self, a: Mapping[str, Any], inputs: Sequence[Shape]) -> Result:
+        (shape,) = inputs
+        return Result(_fill_wildcard(a["shape"], math.prod(shape), "shape"))
+
+
+class Pad(LayerType):
+    """ZeroPadNd, ConstantPadNd, ReflectionPadNd, ReplicationPadNd, CircularPadNd."""
+
+    family = "shape"
+
+    def __init__(self, kind: str, dims: int) -> None:
+        self.kind = kind
+        self.dims = dims
+        self.name = f"{kind}pad{dims}d"
+        order = ["left, right", "top, bottom", "front, back"][:dims]
+        self.doc = (f"{kind} padding of {spatial_layout(dims)}; padding is an int or"
+                    f" [{', '.join(order)}] (last dimension first, as PyTorch)")
+        args = [Arg("padding", _pad_parser(), REQUIRED, "sizes; negative crops (zero/constant)",
+                    "int | list")]
+        if kind == "constant":
+            args.append(Arg("value", number(), REQUIRED, "the fill value", "float"))
+        self.args = tuple(args)
+
+    def infer(self, a: Mapping[str, Any], inputs: Sequence[Shape]) -> Result:
+        (shape,) = inputs
+        expect_rank(shape, self.dims + 1, spatial_layout(self.dims))
+        pads = a["padding"]
+        if len(pads) == 1:
+            pads = pads * (2 * self.dims)
+        if len(pads) != 2 * self.dims:
+            raise fail(f"padding needs 1 or {2 * self.dims} values, got {len(pads)}", "padding")
+        out = list(shape)
+        for j in range(self.dims):  # pads run from the last dimension backwards
+            left, right = pads[2 * j], pads[2 * j + 1]
+            i = len(shape) - 1 - j
+            if self.kind in ("reflection", "replication", "circular") and min(left, right) < 0:
+                raise fail(f"{self.kind} padding cannot be negative", "padding")
+            if self.kind == "reflection" and max(left, right) >= shape[i]:
+                raise fail(f"reflection padding {max(left, right)} must be smaller than the"
+                           f" input size {shape[i]}", "padding")
+            if self.kind == "circular" and max(left, right) > shape[i]:
+                raise fail(f"circular padding {max(left, right)} must not exceed the input"
+                           f" size {shape[i]}", "padding")
+            out[i] = shape[i] + left + right
+            if out[i] < 1:
+                raise fail(f"padding {left}, {right} crops a size-{shape[i]} dimension to"
+                           f" {out[i]}", "padding")
+        return Result(tuple(out))
+
+
+def _pad_parser() -> Any:
+    def parse(v: Any, dims: int) -> tuple[int, ...]:
+        values = v if isinstance(v, list) else [v]
+        for x in values:
+            if isinstance(x, bool) or not isinstance(x, int):
+                raise fail(f"must be an integer or a list of {2 * dims}, got {x!r}")
+        return tuple(values)
+    return parse
+
+
+class Upsample(LayerType):
+    name = "upsample"
+    family = "shape"
+    doc = "resize the spatial dimensions by size or scale_factor"
+    args = (
+        Arg("size", optional(int_list()), None, "output size (one value, or one per dim)",
+            "int | list"),
+        Arg("scale_factor", optional(anything()), None, "multiplier (one, or one per dim)",
+            "float | list"),
+        Arg("mode", choice("nearest", "nearest-exact", "linear", "bilinear", "bicubic",
+                           "trilinear", "area"), "nearest", "no effect on shapes", "str"),
+        Arg("align_corners", optional(anything()), None, "no effect on shapes", "bool"),
+        Arg("recompute_scale_factor", optional(anything()), None, "no effect on shapes",
+            "bool"),
+    )
+
+    def infer(self, a: Mapping[str, Any], inputs: Sequence[Shape]) -> Result:
+        (shape,) = inputs
+        if len(shape) < 2:
+            raise fail(f"expects an input [C, spatial...], got {fmt(shape)}")
+        spatial = shape[1:]
+        size, scale = a["size"], a["scale_factor"]
+        if (size is None) == (scale is None):
+            raise fail("give exactly one of size and scale_factor",
+                       "size" if size is not None else None)
+        if size is not None:
+            return Result((shape[0], *_per_dim(size, len(spatial), "size")))
+        factors = _per_dim(scale if isinstance(scale, list) else [scale], len(spatial),
+                           "scale_factor")
+        out = []
+        for n, f in zip(spatial, factors, strict=True):
+            if isinstance(f, bool) or not isinstance(f, (int, float)) or not 0 < f < 1e6:
+                raise fail(f"scale_factor must be a positive number, got {f!r}", "scale_factor")
+            # PyTorch computes ⌊in · scale⌋ in double precision; so do we, to agree exactly.
+            size_out = math.floor(n * float(f))
+            if size_out < 1:
+                raise fail(f"scale_factor {f} shrinks size {n} to nothing", "scale_factor")
+            out.append(size_out)
+        return Result((shape[0], *out))
+
+
+def _per_dim(values: Sequence[Any], dims: int, arg: str) -> Sequence[Any]:
+    if len(values) == 1:
+        return list(values) * dims
+    if len(values) != dims:
+        raise fail(f"{arg} needs 1 or {dims} values for this input, got {len(values)}", arg)
+    return values
+
+
+class PixelShuffle(LayerType):
+    family = "shape"
+
+    def __init__(self, inverse: bool) -> None:
+        self.inverse = inverse
+        self.arg_name = "downscale_factor" if inverse else "upscale_factor"
+        self.name = "pixelunshuffle" if inverse else "pixelshuffle"
+        self.doc = ("[C, H·r, W·r] → [C·r², H, W]" if inverse else
+                    "[C·r², H, W] → [C, H·r, W·r] (sub-pixel convolution)")
+        self.args = (Arg(self.arg_name, integer(lo=1), REQUIRED, "the factor r", "int"),)
+
+    def infer(self, a: Mapping[str, Any], inputs: Sequence[Shape]) -> Result:
+        (shape,) = inputs
+        expect_rank(shape, 3, "[C, H, W]")
+        r = a[self.arg_name]
+        c, h, w = shape
+        if not self.inverse:
+            if c % (r * r):
+                raise fail(f"channels {c} are not divisible by upscale_factor² = {r * r}",
+                           self.arg_name)
+            return Result((c // (r * r), h * r, w * r))
+        if h % r or w % r:
+            raise fail(f"height {h} and width {w} must be divisible by downscale_factor {r}",
+                       self.arg_name)
+        return Result((c * r * r, h // r, w // r))
+
+
+class ChannelShuffle(LayerType):
+    name = "channelshuffle"
+    family = "shape"
+    doc = "interleaves channel groups (ShuffleNet)"
+    args = (Arg("groups", integer(lo=1), REQUIRED, "number of groups", "int"),)
+
+    def infer(self, a: Mapping[str, Any], inputs: Sequence[Shape]) -> Result:
+        (shape,) = inputs
+        if not shape or shape[0] % a["groups"]:
+            raise fail(f"channels of {fmt(shape)} are not divisible by groups {a['groups']}",
+                       "groups")
+        return Result(shape)
+
+
+register(
+    Flatten(), Unflatten(), Reshape(),
+    *(Pad(kind, d) for kind in ("zero", "constant", "reflection", "replication", "circular")
+      for d in (1, 2, 3)),
+    Upsample(), PixelShuffle(False), PixelShuffle(True), ChannelShuffle(),
+)

@@ -1,0 +1,34 @@
+"""Summary → text in the format a user asked for. Each format lives in its own module."""
+
+from __future__ import annotations
+
+import enum
+
+from cnncalc.analysis import Summary
+
+
+class Format(str, enum.Enum):
+    TABLE = "table"
+    JSON = "json"
+    MARKDOWN = "markdown"
+    CSV = "csv"
+
+
+def render(summary: Summary, fmt: Format, *, width: int | None = None,
+           color: bool = True) -> str:
+    """The summary as text; rich is imported only for the table."""
+    if fmt is Format.JSON:
+        from cnncalc.render.json import render_json
+
+        return render_json(summary)
+    if fmt is Format.MARKDOWN:
+        from cnncalc.render.markdown import render_markdown
+
+        return render_markdown(summary)
+    if fmt is Format.CSV:
+        from cnncalc.render.csv import render_csv
+
+        return render_csv(summary)
+    from cnncalc.render.table import render_table
+
+    return render_table(summary, width=width, color=color)

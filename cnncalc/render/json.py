@@ -1,0 +1,52 @@
+"""Summary → JSON for tools. The field names are a contract: add fields, never rename."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from cnncalc.analysis import Row, Summary
+
+
+def summary_dict(summary: Summary) -> dict[str, Any]:
+    t = summary.totals
+    return {
+        "name": summary.name,
+        "input_shape": list(summary.input_shape),
+        "output_shape": list(summary.output_shape),
+        "layout": summary.layout,
+        "layers": [_row(r) for r in summary.rows],
+        "totals": {
+            "params": t.params,
+            "trainable_params": t.trainable_params,
+            "non_trainable_params": t.non_trainable_params,
+            "frozen_params": t.frozen_params,
+            "buffers": t.buffers,
+            "param_bytes": t.param_bytes,
+            "layers": summary.layer_count,
+        },
+        "warnings": [str(n) for n in summary.notices],
+    }
+
+
+def _row(r: Row) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "name": r.name,
+        "type": r.type,
+        "inputs": list(r.inputs),
+        "output_shape": list(r.output_shape),
+        "params": r.params,
+        "trainable_params": r.trainable_params,
+        "buffers": r.buffers,
+        "depth": r.depth,
+    }
+    if r.group:
+        row["collapsed_layers"] = r.layers
+    else:
+        row["param_tensors"] = dict(r.param_tensors)
+        row["buffer_tensors"] = dict(r.buffer_tensors)
+    return row
+
+
+def render_json(summary: Summary) -> str:
+    return json.dumps(summary_dict(summary), indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,44 @@
+"""Summary → a rich table for the terminal."""
+
+from __future__ import annotations
+
+import io
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+
+from cnncalc.analysis import Summary
+from cnncalc.render.text import params_cell, shape, title, totals_lines
+
+
+def render_table(summary: Summary, *, width: int | None = None, color: bool = True) -> str:
+    table = Table(title=title(summary), box=box.SIMPLE_HEAVY, title_justify="left",
+                  show_edge=False, pad_edge=False)
+    graph = not summary.is_chain
+    table.add_column("Layer", style="bold", overflow="fold")
+    table.add_column("Type", style="cyan")
+    if graph:
+        table.add_column("Inputs", style="dim", overflow="fold")
+    table.add_column("Output shape", style="green", no_wrap=True)
+    table.add_column("Params", justify="right", no_wrap=True)
+    prev = "input"
+    for r in summary.rows:
+        cells = [r.name, r.type]
+        if graph:  # only where the input is not simply the row above: branches stand out
+            cells.append("" if r.inputs == (prev,) else ", ".join(r.inputs))
+        prev = r.name
+        cells += [shape(r.output_shape), params_cell(r)]
+        table.add_row(*cells, style="dim" if r.params == 0 and not r.group else None)
+    footer = Table.grid(padding=(0, 2))
+    footer.add_column(style="bold")
+    footer.add_column()
+    for label, value in totals_lines(summary):
+        footer.add_row(label, value)
+    out = io.StringIO()
+    console = Console(file=out, width=width or 100, no_color=not color,
+                      force_terminal=color, highlight=False, emoji=False, soft_wrap=False)
+    console.print(table)
+    console.print()
+    console.print(footer)
+    return "\n".join(line.rstrip() for line in out.getvalue().splitlines()) + "\n"

@@ -1,0 +1,256 @@
+"""Located YAML → a Spec: the input, the layer entries and the blocks, checked for form.
+
+Nothing here knows shapes; `${expr}` placeholders stay unevaluated until blocks are expanded.
+"""
+
+from __future__ import annotations
+
+import difflib
+import enum
+import re
+from dataclasses import dataclass, field
+
+from cnncalc.errors import Pos, SpecError
+from cnncalc.layers import TYPES
+from cnncalc.layers.base import Shape
+from cnncalc.source import Node, parse, read_text
+
+RESERVED = ("name", "from", "repeat", "trainable")
+TOP_LEVEL = ("name", "input", "layers", "blocks", "expect")
+INPUT_REF = "input"
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+
+class Layout(str, enum.Enum):
+    """How shapes are written: PyTorch's channels first, or Keras's channels last."""
+
+    CHANNELS_FIRST = "channels_first"
+    CHANNELS_LAST = "channels_last"
+
+    def to_internal(self, shape: Shape) -> Shape:
+        """A shape as written in this layout → channels first."""
+        if self is Layout.CHANNELS_LAST and len(shape) >= 2:
+            return (shape[-1], *shape[:-1])
+        return shape
+
+    def display(self, shape: Shape) -> Shape:
+        """A channels-first shape → as written in this layout."""
+        if self is Layout.CHANNELS_LAST and len(shape) >= 2:
+            return (*shape[1:], shape[0])
+        return shape
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One item of a `layers` list, before expansion: a layer type or block, and its keys."""
+
+    kind: str
+    args: Node | None
+    name: Node | None = None
+    from_: Node | None = None
+    repeat: Node | None = None
+    trainable: Node | None = None
+    pos: Pos = field(default=Pos("", 0, 0), compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Block:
+    """A named reusable sub-graph: argument defaults (None = required) and its entries."""
+
+    name: str
+    params: dict[str, Node]
+    entries: tuple[Entry, ...]
+    pos: Pos = field(default=Pos("", 0, 0), compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Spec:
+    path: str
+    name: str | None
+    input_shape: Shape  # channels first
+    layout: Layout
+    entries: tuple[Entry, ...]
+    blocks: dict[str, Block]
+    expect: Node | None = None
+    input_pos: Pos = field(default=Pos("", 0, 0), compare=False, repr=False)
+
+
+def load(path: str) -> Spec:
+    """Read and check a spec file ('-' for stdin)."""
+    return from_text(read_text(path), "<stdin>" if path == "-" else path)
+
+
+def from_text(text: str, path: str) -> Spec:
+    root = parse(text, path)
+    if not root.is_map:
+        raise SpecError("a spec is a mapping with 'input' and 'layers' keys", root.pos)
+    top: dict[str, Node] = root.value
+    for key in top:
+        if key not in TOP_LEVEL:
+            raise SpecError(f"unknown top-level key '{key}'{_did_you_mean(key, TOP_LEVEL)}"
+                            f" (allowed: {', '.join(TOP_LEVEL)})", root.key_pos[key])
+    for key in ("input", "layers"):
+        if key not in top:
+            raise SpecError(f"missing top-level key '{key}'", root.pos)
+    name = top.get("name")
+    if name is not None and not isinstance(name.value, (str, int)):
+        raise SpecError("'name' must be text", name.pos)
+    shape, layout = _input(top["input"])
+    block_names = _block_names(top.get("blocks"))
+    blocks = {}
+    if "blocks" in top and top["blocks"].value is not None:
+        for bname, bnode in top["blocks"].value.items():
+            blocks[bname] = _block(bname, bnode, top["blocks"].key_pos[bname], block_names)
+    entries = _entries(top["layers"], block_names, "layers")
+    if not entries:
+        raise SpecError("'layers' is empty; a network needs at least one layer",
+                        top["layers"].pos)
+    return Spec(
+        path=path,
+        name=None if name is None else str(name.value),
+        input_shape=shape,
+        layout=layout,
+        entries=entries,
+        blocks=blocks,
+        expect=top.get("expect"),
+        input_pos=top["input"].pos,
+    )
+
+
+def _did_you_mean(word: str, options: object) -> str:
+    close = difflib.get_close_matches(word, list(options), n=1)  # type: ignore[call-overload]
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
+def _input(node: Node) -> tuple[Shape, Layout]:
+    layout = Layout.CHANNELS_FIRST
+    shape_node = node
+    if node.is_map:
+        for key in node.value:
+            if key not in ("shape", "layout"):
+                raise SpecError(f"unknown key '{key}' in 'input' (allowed: shape, layout)",
+                                node.key_pos[key])
+        if "shape" not in node.value:
+            raise SpecError("'input' needs a 'shape', e.g. {shape: [224, 224, 3],"
+                            " layout: channels_last}", node.pos)
+        shape_node = node.value["shape"]
+        if "layout" in node.value:
+            lnode = node.value["layout"]
+            try:
+                layout = Layout(lnode.value)
+            except ValueError:
+                raise SpecError(f"layout must be channels_first or channels_last, got"
+                                f" {lnode.value!r}", lnode.pos) from None
+    shape = parse_shape(shape_node)
+    return layout.to_internal(shape), layout
+
+
+def parse_shape(node: Node) -> Shape:
+    """A list of positive integers (or a single one, for [features])."""
+    items = node.value if node.is_list else [node]
+    if not items:
+        raise SpecError("the input shape is empty; write e.g. [3, 224, 224]", node.pos)
+    dims = []
+    for item in items:
+        v = item.value
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+            raise SpecError(f"input sizes must be positive integers, got {v!r}", item.pos)
+        dims.append(v)
+    return tuple(dims)
+
+
+def _block_names(node: Node | None) -> set[str]:
+    if node is None or node.value is None:
+        return set()
+    if not node.is_map:
+        raise SpecError("'blocks' must be a mapping of block names to definitions", node.pos)
+    for bname in node.value:
+        pos = node.key_pos[bname]
+        if not _IDENT.match(bname):
+            raise SpecError(f"block name '{bname}' must be a word of letters, digits and _", pos)
+        if bname in TYPES:
+            raise SpecError(f"block name '{bname}' is already a layer type; choose another",
+                            pos)
+        if bname == INPUT_REF or bname in RESERVED:
+            raise SpecError(f"block name '{bname}' is reserved", pos)
+    return set(node.value)
+
+
+def _block(name: str, node: Node, pos: Pos, block_names: set[str]) -> Block:
+    if not node.is_map:
+        raise SpecError(f"block '{name}' must be a mapping with 'layers' (and optional 'args')",
+                        node.pos)
+    for key in node.value:
+        if key not in ("args", "layers"):
+            raise SpecError(f"unknown key '{key}' in block '{name}' (allowed: args, layers)",
+                            node.key_pos[key])
+    if "layers" not in node.value:
+        raise SpecError(f"block '{name}' has no 'layers'", node.pos)
+    params: dict[str, Node] = {}
+    args = node.value.get("args")
+    if args is not None and args.value is not None:
+        if not args.is_map:
+            raise SpecError(f"'args' of block '{name}' must map argument names to defaults"
+                            " (null = required)", args.pos)
+        for arg, default in args.value.items():
+            if not _IDENT.match(arg):
+                raise SpecError(f"block argument '{arg}' must be a word of letters, digits"
+                                " and _ (it is used in ${...} expressions)", args.key_pos[arg])
+            params[arg] = default
+    entries = _entries(node.value["layers"], block_names, f"block '{name}'")
+    if not entries:
+        raise SpecError(f"block '{name}' has no layers", node.value["layers"].pos)
+    return Block(name, params, entries, pos)
+
+
+def _entries(node: Node, block_names: set[str], where: str) -> tuple[Entry, ...]:
+    if node.value is None:
+        return ()
+    if not node.is_list:
+        raise SpecError(f"'layers' of {where} must be a list of entries ('- conv2d: {{...}}')",
+                        node.pos)
+    return tuple(_entry(item, block_names) for item in node.value)
+
+
+def _entry(node: Node, block_names: set[str]) -> Entry:
+    if isinstance(node.value, str):
+        return Entry(_kind(node.value, node.pos, block_names), None, pos=node.pos)
+    if not node.is_map:
+        raise SpecError("a layer entry is a layer type ('- relu') or a mapping"
+                        " ('- conv2d: {out_channels: 64, kernel_size: 3}')", node.pos)
+    kinds = [k for k in node.value if k not in RESERVED]
+    if len(kinds) != 1:
+        if not kinds:
+            raise SpecError("this entry names no layer type or block, only "
+                            + ", ".join(node.value), node.pos)
+        raise SpecError(f"an entry has exactly one layer type or block; found"
+                        f" {', '.join(repr(k) for k in kinds)} (is an argument indented"
+                        " at the level of the layer type?)", node.key_pos[kinds[1]])
+    kind = _kind(kinds[0], node.key_pos[kinds[0]], block_names)
+    args = node.value[kinds[0]]
+    if args.value is None:
+        args_node = None
+    elif args.is_map:
+        args_node = args
+    else:
+        raise SpecError(f"the arguments of '{kind}' must be a mapping such as"
+                        f" {{name: value}}, got {args.value!r}", args.pos)
+    return Entry(
+        kind,
+        args_node,
+        name=node.value.get("name"),
+        from_=node.value.get("from"),
+        repeat=node.value.get("repeat"),
+        trainable=node.value.get("trainable"),
+        pos=node.pos,
+    )
+
+
+def _kind(word: str, pos: Pos, block_names: set[str]) -> str:
+    kind = word.strip()
+    if kind in TYPES or kind in block_names:
+        return kind
+    if kind.lower() in TYPES:
+        return kind.lower()  # Conv2d, as the PyTorch class is spelled
+    hint = _did_you_mean(kind.lower(), [*TYPES, *block_names])
+    raise SpecError(f"unknown layer type '{kind}'{hint} ('cnncalc layers' lists them all)", pos)
