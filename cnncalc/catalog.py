@@ -45,7 +45,7 @@ def describe(name: str) -> str:
     """One layer type in detail."""
     t = TYPES.get(name.lower())
     if t is None:
-        close = difflib.get_close_matches(name.lower(), list(TYPES), n=3)
+        close = sorted(difflib.get_close_matches(name.lower(), list(TYPES), n=3))
         hint = f"; did you mean {', '.join(close)}?" if close else ""
         raise UsageError(f"unknown layer type '{name}'{hint}")
     lines = [f"{t.name}: {t.doc}", ""]

@@ -43,10 +43,11 @@ def main() -> None:
 def _parse_shape(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
     if value is None:
         return None
-    parts = [p for p in re.split(r"[,x×\s]+", value.strip(" []()")) if p]
-    if not parts or not all(p.isdigit() and int(p) > 0 for p in parts):
-        raise click.BadParameter(f"{value!r} is not a shape; write it like 3,224,224")
-    return tuple(int(p) for p in parts)
+    text = value.strip(" []()")
+    if not re.fullmatch(r"\d+(?:\s*[,x×]\s*\d+)*", text) or "0" in re.split(r"\D+", text):
+        raise click.BadParameter(f"{value!r} is not a shape of positive sizes; write it like"
+                                 " 3,224,224")
+    return tuple(int(p) for p in re.split(r"\s*[,x×]\s*", text))
 
 
 def _width() -> int:

@@ -95,6 +95,7 @@ class _Ref:
     target: str
     pos: Pos
     text: str
+    owner: str | None = None  # the layer whose 'from' this is, for messages
 
 
 @dataclass
@@ -162,32 +163,34 @@ class _Builder:
     def _entry(self, e: Entry, name: str | None, auto: Any, env: Mapping[str, Any],
                prefix: str, scope_input: _Ref, prev: _Ref, groups: tuple[Group, ...],
                trainable: bool, stack: tuple[str, ...]) -> _Ref:
-        repeat = 1 if e.repeat is None else self._int(e.repeat, env, "repeat", 0)
+        grouped = name is not None and e.repeat is not None
+        first = f"{name}.0" if grouped else name or auto(e.kind)  # copy 0's name
+        label = prefix + first
+        repeat = 1 if e.repeat is None else self._int(e.repeat, env, "repeat", label)
         if e.trainable is not None:
-            flag = _evaluate(e.trainable, env)
+            flag = _evaluate(e.trainable, env, label)
             if not isinstance(flag, bool):
                 raise SpecError(f"trainable must be true or false, got {flag!r}",
-                                e.trainable.pos)
+                                e.trainable.pos, label)
             trainable = trainable and flag
-        refs = self._from(e, env, prefix, scope_input, prev)
+        refs = self._from(e, env, prefix, scope_input, prev, label)
         if repeat == 0:
             if len(refs) != 1:
                 raise SpecError("an entry with repeat: 0 passes its input through, so it"
-                                " takes exactly one input", e.pos)
+                                " takes exactly one input", e.pos, label)
             if name is not None:
                 self._alias(prefix + name, refs[0], e.pos)
             return refs[0]
-        grouped = name is not None and e.repeat is not None
         copy_groups = groups
         if grouped:
             assert name is not None
             copy_groups = (*groups, Group(prefix + name, "repeat", e.pos))
         out = refs[0]
         for i in range(repeat):
-            if grouped:
+            if i == 0:
+                local = first
+            elif grouped:
                 local = f"{name}.{i}"
-            elif name is not None:
-                local = name
             else:
                 local = auto(e.kind)
             qname = prefix + local
@@ -208,7 +211,7 @@ class _Builder:
     def _entry_name(self, e: Entry, env: Mapping[str, Any]) -> str | None:
         if e.name is None:
             return None
-        value = _evaluate(e.name, env)
+        value = _evaluate(e.name, env, e.kind)
         if isinstance(value, int) and not isinstance(value, bool):
             value = str(value)
         if not isinstance(value, str) or not _NAME.match(value):
@@ -220,21 +223,21 @@ class _Builder:
         return value
 
     def _from(self, e: Entry, env: Mapping[str, Any], prefix: str, scope_input: _Ref,
-              prev: _Ref) -> list[_Ref]:
+              prev: _Ref, label: str) -> list[_Ref]:
         if e.from_ is None:
             return [prev]
-        value = _evaluate(e.from_, env)
+        value = _evaluate(e.from_, env, label)
         items = value if isinstance(value, list) else [value]
         if not items:
-            raise SpecError("'from' is an empty list", e.from_.pos)
+            raise SpecError("'from' is an empty list", e.from_.pos, label)
         refs = []
         for item in items:
             if not isinstance(item, str) or not item:
-                raise SpecError(f"'from' takes layer names, got {item!r}", e.from_.pos)
+                raise SpecError(f"'from' takes layer names, got {item!r}", e.from_.pos, label)
             if item == INPUT_REF:
-                refs.append(_Ref(scope_input.target, e.from_.pos, INPUT_REF))
+                refs.append(_Ref(scope_input.target, e.from_.pos, INPUT_REF, label))
             else:
-                refs.append(_Ref(prefix + item, e.from_.pos, item))
+                refs.append(_Ref(prefix + item, e.from_.pos, item, label))
         return refs
 
     def _instance(self, block: Block, e: Entry, qname: str, env: Mapping[str, Any],
@@ -265,7 +268,7 @@ class _Builder:
                     raise SpecError(f"block '{block.name}' has no argument '{key}'"
                                     f"{_did_you_mean(key, block.params)} (its args: {known})",
                                     e.args.key_pos[key], qname)
-                given[key] = _evaluate(node, env)
+                given[key] = _evaluate(node, env, qname)
         values = {}
         for key, default in block.params.items():
             if key in given:
@@ -304,7 +307,7 @@ class _Builder:
                     raise SpecError(f"{t.name} has no argument '{key}'"
                                     f"{_did_you_mean(key, names)} (its arguments: {known})",
                                     e.args.key_pos[key], qname)
-                given[key] = _evaluate(node, env)
+                given[key] = _evaluate(node, env, qname)
                 arg_pos[key] = node.pos
         args = {}
         for a in t.args:
@@ -324,13 +327,13 @@ class _Builder:
             raise SpecError(f"the name '{qname}' is used twice", pos, qname)
         self.aliases[qname] = ref
 
-    def _int(self, node: Any, env: Mapping[str, Any], what: str, lo: int) -> int:
-        value = _evaluate(node, env)
-        if isinstance(value, bool) or not isinstance(value, int) or value < lo:
-            raise SpecError(f"{what} must be an integer ≥ {lo}, got {value!r}", node.pos)
+    def _int(self, node: Any, env: Mapping[str, Any], what: str, layer: str) -> int:
+        value = _evaluate(node, env, layer)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise SpecError(f"{what} must be a whole number ≥ 0, got {value!r}", node.pos, layer)
         if value > self.max_layers:
             raise SpecError(f"{what} {value:,} is more than the limit of {self.max_layers:,}"
-                            " layers (raise it with --max-layers)", node.pos)
+                            " layers (raise it with --max-layers)", node.pos, layer)
         return value
 
     # ---- resolution ---------------------------------------------------------------------------
@@ -339,14 +342,15 @@ class _Builder:
         target, seen = ref.target, set()
         while target in self.aliases:
             if target in seen:
-                raise SpecError(f"'{ref.text}' refers to itself", ref.pos)
+                raise SpecError(f"'{ref.text}' refers to itself", ref.pos, ref.owner)
             seen.add(target)
             target = self.aliases[target].target
         if target in self.raw or target == _NETWORK_INPUT:
             return target
         prefix = target[: len(target) - len(ref.text)]
         hint = _did_you_mean(ref.text, self.scope_names.get(prefix, []))
-        raise SpecError(f"'from' names '{ref.text}', which is not a layer here{hint}", ref.pos)
+        raise SpecError(f"'from' names '{ref.text}', which is not a layer here{hint}", ref.pos,
+                        ref.owner)
 
     def _toposort(self, inputs: dict[str, list[str]]) -> list[str]:
         index = {name: i for i, name in enumerate(self.raw)}
@@ -409,7 +413,7 @@ class _Builder:
                 for layer in layers if layer.name not in used and layer.name != output]
 
 
-def _evaluate(node: Any, env: Mapping[str, Any]) -> Any:
+def _evaluate(node: Any, env: Mapping[str, Any], layer: str | None) -> Any:
     """A located YAML value with its `${expr}` placeholders evaluated."""
     value = node.value
     if isinstance(value, str):
@@ -418,9 +422,10 @@ def _evaluate(node: Any, env: Mapping[str, Any]) -> Any:
         try:
             return substitute(value, env)
         except ExprError as err:
-            raise SpecError(str(err), node.pos) from None
+            hint = "" if env else " (${...} is for block arguments, inside a block)"
+            raise SpecError(f"{err}{hint}", node.pos, layer) from None
     if isinstance(value, list):
-        return [_evaluate(v, env) for v in value]
+        return [_evaluate(v, env, layer) for v in value]
     if isinstance(value, dict):
-        return {k: _evaluate(v, env) for k, v in value.items()}
+        return {k: _evaluate(v, env, layer) for k, v in value.items()}
     return value

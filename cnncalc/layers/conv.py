@@ -55,6 +55,8 @@ def check_window(spatial: Shape, kernel: Sequence[int], dilation: Sequence[int],
         span = arithmetic.effective_kernel(k, d)
         if span > n + left + right:
             what = f"kernel_size {k}" if d == 1 else f"dilated kernel {span} (kernel_size {k}, dilation {d})"
+            if left == right == 0:
+                raise fail(f"{what} is larger than the input {n} (no padding)", "kernel_size")
             pad = f"{left}+{right}" if left != right else f"2×{left}"
             raise fail(f"{what} is larger than the padded input {n + left + right}"
                        f" (input {n} + {pad} padding)", "kernel_size")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from cnncalc.analysis import Row, Summary
@@ -48,5 +49,10 @@ def _row(r: Row) -> dict[str, Any]:
     return row
 
 
+# A list of scalars printed one item per line is hard to read: keep shapes on one line.
+_SCALAR_LIST = re.compile(r"\[\n\s+([^\[\]{}\n]+(?:,\n\s+[^\[\]{}\n]+)*)\n\s*\]")
+
+
 def render_json(summary: Summary) -> str:
-    return json.dumps(summary_dict(summary), indent=2, ensure_ascii=False) + "\n"
+    text = json.dumps(summary_dict(summary), indent=2, ensure_ascii=False)
+    return _SCALAR_LIST.sub(lambda m: "[" + re.sub(r",\n\s+", ", ", m.group(1)) + "]", text) + "\n"

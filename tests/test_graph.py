@@ -1,0 +1,388 @@
+"""Spec → graph: names, `from`, blocks, repeat, trainable, layout, and topological order."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from cnncalc.analysis import summarize
+from cnncalc.errors import SpecError
+from cnncalc.graph import Graph, build
+from cnncalc.spec import from_text
+
+
+def graph(text: str, **kwargs: object) -> Graph:
+    return build(from_text(textwrap.dedent(text), "net.yaml"), **kwargs)  # type: ignore[arg-type]
+
+
+def error(text: str) -> str:
+    with pytest.raises(SpecError) as err:
+        graph(text)
+    return str(err.value)
+
+
+def names(g: Graph) -> list[str]:
+    return [layer.name for layer in g.layers]
+
+
+def test_auto_names_count_per_type_and_skip_given_names() -> None:
+    g = graph("""
+        input: [3, 8, 8]
+        layers:
+          - conv2d: {out_channels: 4, kernel_size: 1}
+          - relu
+          - conv2d: {out_channels: 4, kernel_size: 1}
+            name: conv2d_2
+          - conv2d: {out_channels: 4, kernel_size: 1}
+          - relu
+        """)
+    assert names(g) == ["conv2d_1", "relu_1", "conv2d_2", "conv2d_3", "relu_2"]
+
+
+def test_block_instances_qualify_names_and_their_name_means_their_output() -> None:
+    g = graph("""
+        input: [4, 8, 8]
+        blocks:
+          unit:
+            args: {c: null}
+            layers:
+              - conv2d: {out_channels: "${c}", kernel_size: 3, padding: 1}
+                name: conv
+              - relu
+        layers:
+          - unit: {c: 6}
+            name: a
+          - unit: {c: 8}
+          - concat:
+            from: [a, unit_1]
+        """)
+    assert names(g) == ["a.conv", "a.relu_1", "unit_1.conv", "unit_1.relu_1", "concat_1"]
+    assert g.by_name["concat_1"].inputs == ("a.relu_1", "unit_1.relu_1")
+    assert g.output_shape == (14, 8, 8)
+
+
+def test_named_repeat_numbers_copies_like_sequential() -> None:
+    g = graph("""
+        input: [16]
+        layers:
+          - linear: {out_features: 16}
+            name: fc
+            repeat: 3
+          - relu:
+            from: fc
+        """)
+    assert names(g) == ["fc.0", "fc.1", "fc.2", "relu_1"]
+    assert g.by_name["fc.1"].inputs == ("fc.0",)
+    assert g.by_name["relu_1"].inputs == ("fc.2",)
+
+
+def test_repeat_zero_passes_the_input_through() -> None:
+    g = graph("""
+        input: [16]
+        layers:
+          - linear: {out_features: 8}
+          - relu:
+            name: skipped
+            repeat: 0
+          - linear: {out_features: 4}
+            from: skipped
+        """)
+    assert names(g) == ["linear_1", "linear_2"]
+    assert g.by_name["linear_2"].inputs == ("linear_1",)
+
+
+def test_repeat_and_names_are_evaluated_inside_blocks() -> None:
+    g = graph("""
+        input: [8]
+        blocks:
+          mlp:
+            args: {depth: 2, width: 8}
+            layers:
+              - linear: {out_features: "${width}"}
+                name: "hidden${depth}"
+                repeat: "${depth - 1}"
+        layers:
+          - mlp: {depth: 3}
+        """)
+    assert names(g) == ["mlp_1.hidden3.0", "mlp_1.hidden3.1"]
+
+
+def test_from_may_name_a_later_entry_and_order_follows_the_data() -> None:
+    g = graph("""
+        input: [3, 8, 8]
+        layers:
+          - add:
+            from: [left, right]
+          - conv2d: {out_channels: 2, kernel_size: 1}
+            name: left
+            from: input
+          - conv2d: {out_channels: 2, kernel_size: 1}
+            name: right
+            from: input
+        """)
+    assert names(g) == ["left", "right", "add_1"]
+    # The output is the last entry's, whatever the order of computation.
+    assert g.output == "right"
+
+
+def test_layers_inside_an_instance_are_reachable_by_qualified_name() -> None:
+    g = graph("""
+        input: [3, 8, 8]
+        blocks:
+          down:
+            layers:
+              - conv2d: {out_channels: 4, kernel_size: 3, padding: 1}
+                name: conv
+              - maxpool2d: {kernel_size: 2}
+        layers:
+          - down
+            name: d1
+          - upsample: {scale_factor: 2}
+          - concat:
+            from: [upsample_1, d1.conv]
+        """.replace("- down\n", "- down:\n"))
+    assert g.output_shape == (8, 8, 8)
+
+
+def test_trainable_false_freezes_a_whole_instance() -> None:
+    g = graph("""
+        input: [3, 8, 8]
+        blocks:
+          cbr:
+            layers:
+              - conv2d: {out_channels: 4, kernel_size: 3, bias: false}
+              - batchnorm2d
+        layers:
+          - cbr:
+            trainable: false
+          - flatten
+          - linear: {out_features: 2}
+        """)
+    totals = summarize(g).totals
+    frozen = 3 * 4 * 9 + 2 * 4
+    assert totals.frozen_params == frozen
+    assert totals.trainable_params == 4 * 6 * 6 * 2 + 2
+    assert totals.buffers == 8
+    assert totals.non_trainable_params == frozen + 8
+
+
+def test_channels_last_layout_reads_and_prints_channels_last() -> None:
+    g = graph("""
+        input: {shape: [500, 500, 3], layout: channels_last}
+        layers:
+          - conv2d: {out_channels: 10, kernel_size: 5}
+        """)
+    assert g.input_shape == (3, 500, 500)
+    s = summarize(g)
+    assert s.input_shape == (500, 500, 3)
+    assert s.output_shape == (496, 496, 10)
+    assert s.totals.params == 760
+
+
+def test_input_override() -> None:
+    g = graph("""
+        input: [3, 32, 32]
+        layers:
+          - conv2d: {out_channels: 8, kernel_size: 3, stride: 2, padding: same}
+        """, input_shape=(3, 64, 48))
+    assert g.output_shape == (8, 32, 24)
+
+
+def test_depth_collapses_instances_into_one_row() -> None:
+    g = graph("""
+        input: [4, 8, 8]
+        blocks:
+          inner:
+            layers:
+              - conv2d: {out_channels: 4, kernel_size: 3, padding: 1}
+              - relu
+          outer:
+            layers:
+              - inner:
+                name: x
+              - inner:
+                name: y
+        layers:
+          - outer:
+            name: o
+          - flatten
+        """)
+    rows = summarize(g, depth=1).rows
+    assert [(r.name, r.type, r.layers, r.params) for r in rows] == [
+        ("o", "outer", 4, 2 * (4 * 4 * 9 + 4)), ("flatten_1", "flatten", 1, 0)]
+    rows = summarize(g, depth=2).rows
+    assert [r.name for r in rows] == ["o.x", "o.y", "flatten_1"]
+    assert rows[1].inputs == ("o.x",)
+    assert len(summarize(g).rows) == 5
+
+
+def test_unused_branch_gives_a_notice() -> None:
+    g = graph("""
+        input: [3, 8, 8]
+        layers:
+          - conv2d: {out_channels: 4, kernel_size: 1}
+            name: dead
+          - conv2d: {out_channels: 4, kernel_size: 1}
+            from: input
+        """)
+    assert [str(n) for n in g.notices] == [
+        "net.yaml:4:5: warning: layer 'dead': its output is never used (it is not the last"
+        " layer and no 'from' names it)"]
+
+
+def test_merges_broadcast_size_one_dimensions() -> None:
+    g = graph("""
+        input: [8, 6, 6]
+        layers:
+          - adaptiveavgpool2d: {output_size: 1}
+          - sigmoid
+            name: gate
+          - multiply:
+            from: [input, gate]
+        """.replace("- sigmoid\n", "- sigmoid:\n"))
+    assert g.output_shape == (8, 6, 6)
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("""
+     input: [3, 5, 5]
+     layers:
+       - conv2d: {out_channels: 8, kernel_size: 7, padding: 0}
+     """, "net.yaml:4:44: layer 'conv2d_1': kernel_size 7 is larger than the input 5 (no padding)"),
+    ("""
+     input: [3, 5, 5]
+     layers:
+       - conv2d: {out_channels: 8, kernel_size: 9, padding: 1}
+     """, "net.yaml:4:44: layer 'conv2d_1': kernel_size 9 is larger than the padded input 7"
+          " (input 5 + 2×1 padding)"),
+    ("""
+     input: [3, 5, 5]
+     layers:
+       - conv2d: {out_channels: 8, kernel_size: 3, dilation: 3}
+     """, "net.yaml:4:44: layer 'conv2d_1': dilated kernel 7 (kernel_size 3, dilation 3) is"
+          " larger than the input 5 (no padding)"),
+    ("""
+     input: [3, 8, 8]
+     layers:
+       - conv2d: {out_channels: 4, kernel_size: 1}
+         name: a
+       - add:
+         from: [a, input]
+     """, "net.yaml:6:5: layer 'add_1': add needs inputs of the same shape (a size-1 dimension"
+          " may broadcast), got 4×8×8, 3×8×8: dimension 1 differs"),
+    ("""
+     input: [3, 8, 8]
+     layers:
+       - conv2d: {out_channels: 4, kernel_size: 1}
+         from: c1
+     """, "net.yaml:5:11: layer 'conv2d_1': 'from' names 'c1', which is not a layer here"),
+    ("""
+     input: [3, 8, 8]
+     layers:
+       - relu:
+         name: a
+         from: c
+       - relu:
+         name: b
+         from: a
+       - relu:
+         name: c
+         from: b
+     """, "net.yaml:4:5: layer 'a': the layers form a cycle (a ← c ← b ← a: each takes input"
+          " from the next)"),
+    ("""
+     input: [3, 8, 8]
+     blocks:
+       a: {layers: [b]}
+       b: {layers: [a]}
+     layers: [a]
+     """, "layer 'a_1.b_1.a_1': block 'a' uses itself (a → b → a)"),
+    ("""
+     input: [3, 8, 8]
+     layers:
+       - conv2d: {out_chanels: 4, kernel_size: 1}
+     """, "net.yaml:4:14: layer 'conv2d_1': conv2d has no argument 'out_chanels'; did you mean"
+          " 'out_channels'?"),
+    ("""
+     input: [3, 8, 8]
+     layers:
+       - cnv2d: {out_channels: 4, kernel_size: 1}
+     """, "net.yaml:4:5: unknown layer type 'cnv2d'; did you mean 'conv2d'?"),
+    ("""
+     input: [3, 8, 8]
+     layers:
+       - maxpool2d: {kernel_size: 2, padding: 2}
+     """, "net.yaml:4:42: layer 'maxpool2d_1': padding 2 is more than half the kernel_size 2"),
+    ("""
+     input: [16]
+     layers:
+       - linear: {out_features: 4, in_features: 8}
+     """, "net.yaml:4:44: layer 'linear_1': in_features is 8 but the input has 16 features"),
+    ("""
+     input: [3, 8, 8]
+     layers:
+       - conv2d: {out_channels: 4, kernel_size: 1, groups: 2}
+     """, "layer 'conv2d_1': in_channels 3 is not divisible by groups 2"),
+    ("""
+     input: [3, 8, 8]
+     layers:
+       - convtranspose2d: {out_channels: 4, kernel_size: 3, stride: 2, output_padding: 2}
+     """, "output_padding 2 must be smaller than stride 2 or dilation 1"),
+    ("""
+     input: [3, 8, 8]
+     blocks:
+       b:
+         args: {c: null}
+         layers:
+           - conv2d: {out_channels: "${c * 2", kernel_size: 1}
+     layers: [b]
+     """, "net.yaml:8:10: layer 'b_1': block 'b' needs argument 'c'"),
+    ("""
+     input: [3, 8, 8]
+     layers:
+       - relu:
+         repeat: -1
+     """, "net.yaml:5:13: layer 'relu_1': repeat must be a whole number ≥ 0, got -1"),
+    ("""
+     input: [3, 8, 8]
+     layers:
+       - flatten: {start_dim: 0}
+     """, "layer 'flatten_1': start_dim 0 is the batch dimension; name a dimension from 1 to 3"),
+    ("""
+     input: [3, 8, 8]
+     layers:
+       - batchnorm1d
+     """, "layer 'batchnorm1d_1': expects an input [C] or [C, L] (without the batch), got"
+          " 3×8×8 (3-d)"),
+    ("""
+     input: [3, 8, 8]
+     layers:
+       - relu
+     blocks:
+       conv2d: {layers: [relu]}
+     """, "net.yaml:6:3: block name 'conv2d' is already a layer type; choose another"),
+    ("""
+     input: [3, 8, 8]
+     layers:
+       - relu: {inplace: true}
+         relu6:
+     """, "an entry has exactly one layer type or block; found 'relu', 'relu6'"),
+    ("""
+     input: [3, 8, 8]
+     input: [3, 8, 8]
+     layers: [relu]
+     """, "net.yaml:3:1: duplicate key 'input' (first at line 2)"),
+    ("""
+     input: [3, 8, 8]
+     layers: [relu]
+     extra: 1
+     """, "net.yaml:4:1: unknown top-level key 'extra'"),
+    ("""
+     input: !!python/object/apply:os.system ["true"]
+     layers: [relu]
+     """, "net.yaml:2:8: YAML tag 'tag:yaml.org,2002:python/object/apply:os.system' is not"
+          " allowed in a spec (plain data only)"),
+])
+def test_errors_name_the_place_the_layer_and_the_rule(text: str, message: str) -> None:
+    assert message in error(text)
