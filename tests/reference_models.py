@@ -597,7 +597,7 @@ def inception() -> nn.Module:
 
 
 # --------------------------------------------------------------------------------------------
-# 11. tiny_resnet (the docs/spec-format.md example)
+# 11. tiny_resnet (the README spec-format example)
 # --------------------------------------------------------------------------------------------
 
 
@@ -619,7 +619,7 @@ class ResidualBlock(nn.Module):
 
 
 def tiny_resnet() -> nn.Module:
-    """The tiny residual network of docs/spec-format.md, for 3x32x32 inputs."""
+    """The tiny residual network of the README spec-format example, for 3x32x32 inputs."""
     return nn.Sequential(
         nn.Conv2d(3, 16, kernel_size=3, padding=1),
         ResidualBlock(16),
