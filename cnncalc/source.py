@@ -150,7 +150,7 @@ class _Converter:
         if node.tag in _AS_TEXT_TAGS:
             return str(node.value)
         if node.tag not in _SCALAR_TAGS:
-            raise SpecError(f"YAML tag '{node.tag}' is not allowed in a spec (plain data only)", pos)
+            raise _tag_error(node, pos)
         try:
             return self.scalars.construct_object(node)
         except (yaml.YAMLError, ValueError) as e:
@@ -159,4 +159,8 @@ class _Converter:
     @staticmethod
     def _check_tag(node: yaml.Node, expected: str, pos: Pos) -> None:
         if node.tag != expected:
-            raise SpecError(f"YAML tag '{node.tag}' is not allowed in a spec (plain data only)", pos)
+            raise _tag_error(node, pos)
+
+
+def _tag_error(node: yaml.Node, pos: Pos) -> SpecError:
+    return SpecError(f"YAML tag '{node.tag}' is not allowed in a spec (plain data only)", pos)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import shlex
-from pathlib import Path
 
 import pytest
 
@@ -46,7 +45,8 @@ def test_readme_console_examples_match_the_tool(update_golden: bool,
 def test_readme_setup_commands_are_what_ci_runs() -> None:
     readme = README.read_text()
     ci = (ROOT / ".ci" / "run").read_text()
-    test_command = "python3 -m venv .venv && . .venv/bin/activate && pip install -e '.[test]' && pytest"
+    test_command = ("python3 -m venv .venv && . .venv/bin/activate"
+                    " && pip install -e '.[test]' && pytest")
     assert test_command in readme
     assert test_command in ci
     assert "pip install . && cnncalc summarize specs/resnet50.yaml" in readme

@@ -21,10 +21,10 @@ from typing import Any
 import pytest
 import torch
 from click.testing import CliRunner
-from reference_models import REFERENCES
 from torch import nn
 
 from cnncalc.cli import main
+from reference_models import REFERENCES
 
 SPECS_DIR = Path(__file__).resolve().parent.parent / "specs"
 SPEC_STEMS: set[str] = {path.stem for path in SPECS_DIR.glob("*.yaml")}

@@ -10,8 +10,9 @@ from collections.abc import Iterator
 
 import pytest
 import torch
-from reference_models import REFERENCES
 from torch import nn
+
+from reference_models import REFERENCES
 
 # Published total parameter counts (None: no published number for this layout).
 PARAM_COUNTS: dict[str, int | None] = {

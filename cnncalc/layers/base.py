@@ -204,7 +204,7 @@ def optional(inner: Parser) -> Parser:
 
 
 def int_list(lo: int = 1, wildcard: bool = False) -> Parser:
-    """A non-empty list of sizes (or a single int); with `wildcard`, one -1 may stand for the rest."""
+    """A non-empty list of sizes (or one int); with `wildcard`, one -1 may stand for the rest."""
     def parse(v: Any, dims: int) -> tuple[int, ...]:
         values = v if isinstance(v, list) else [v]
         if not values:

@@ -54,7 +54,8 @@ def check_window(spatial: Shape, kernel: Sequence[int], dilation: Sequence[int],
     for n, k, d, (left, right) in zip(spatial, kernel, dilation, pads, strict=True):
         span = arithmetic.effective_kernel(k, d)
         if span > n + left + right:
-            what = f"kernel_size {k}" if d == 1 else f"dilated kernel {span} (kernel_size {k}, dilation {d})"
+            what = (f"kernel_size {k}" if d == 1 else
+                    f"dilated kernel {span} (kernel_size {k}, dilation {d})")
             if left == right == 0:
                 raise fail(f"{what} is larger than the input {n} (no padding)", "kernel_size")
             pad = f"{left}+{right}" if left != right else f"2×{left}"
@@ -94,8 +95,9 @@ class Conv(LayerType):
         check_groups(c_in, c_out, groups)
         pads = padded_sizes(a, spatial, self.dims)
         check_window(spatial, a["kernel_size"], a["dilation"], pads)
-        out = tuple(arithmetic.conv_out(n, k, s, left, right, d) for n, k, s, d, (left, right)
-                    in zip(spatial, a["kernel_size"], a["stride"], a["dilation"], pads, strict=True))
+        out = tuple(arithmetic.conv_out(n, k, s, left, right, d)
+                    for n, k, s, d, (left, right) in zip(spatial, a["kernel_size"], a["stride"],
+                                                         a["dilation"], pads, strict=True))
         weight = c_out * (c_in // groups) * math.prod(a["kernel_size"])
         return Result((c_out, *out), {"weight": weight, "bias": c_out if a["bias"] else 0})
 
