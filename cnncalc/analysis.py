@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from cnncalc.graph import Graph, Group, Layer, Notice
 from cnncalc.layers import Shape
+from cnncalc.receptive import Field, fields
 from cnncalc.spec import INPUT_REF
 
 FLOAT32_BYTES = 4
@@ -25,6 +26,7 @@ class Row:
     depth: int  # 0 = top level
     layers: int = 1  # how many layers the row stands for
     group: bool = False  # a collapsed block instance or repeat rather than one layer
+    receptive_field: Field | None = None  # None when the network has no spatial dimensions
     param_tensors: tuple[tuple[str, int], ...] = ()
     buffer_tensors: tuple[tuple[str, int], ...] = ()
 
@@ -49,6 +51,7 @@ class Summary:
     totals: Totals
     layer_count: int
     notices: tuple[Notice, ...]
+    spatial: bool = False  # the input has spatial dimensions, so layers have receptive fields
 
     @property
     def is_chain(self) -> bool:
@@ -76,15 +79,17 @@ def summarize(graph: Graph, *, depth: int | None = None) -> Summary:
         non_trainable_params=params - trainable + buffers,
         param_bytes=params * FLOAT32_BYTES,
     )
+    rf, rf_notices = fields(graph)
     return Summary(
         name=graph.name,
         input_shape=display(graph.input_shape),
         output_shape=display(graph.output_shape),
         layout=graph.layout.value,
-        rows=tuple(_rows(graph, depth)),
+        rows=tuple(_rows(graph, depth, rf)),
         totals=totals,
         layer_count=len(layers),
-        notices=graph.notices,
+        notices=(*graph.notices, *rf_notices),
+        spatial=bool(rf),
     )
 
 
@@ -94,7 +99,7 @@ def _container(layer: Layer, depth: int | None) -> Group | None:
     return layer.groups[depth - 1]
 
 
-def _rows(graph: Graph, depth: int | None) -> list[Row]:
+def _rows(graph: Graph, depth: int | None, rf: dict[str, Field]) -> list[Row]:
     display = graph.layout.display
     shown: dict[str, str] = {}  # layer name → the row that shows it
     members: dict[str, list[Layer]] = {}
@@ -127,6 +132,7 @@ def _rows(graph: Graph, depth: int | None) -> list[Row]:
                 buffers=layer.result.buffer_count, depth=len(layer.groups),
                 param_tensors=tuple(layer.result.params.items()),
                 buffer_tensors=tuple(layer.result.buffers.items()),
+                receptive_field=rf.get(layer.name),
             ))
             continue
         out = graph.group_outputs.get(group.name, inside[-1].name)
@@ -138,5 +144,6 @@ def _rows(graph: Graph, depth: int | None) -> list[Row]:
             trainable_params=sum(x.result.param_count for x in inside if x.trainable),
             buffers=sum(x.result.buffer_count for x in inside),
             depth=(depth or 1) - 1, layers=len(inside), group=True,
+            receptive_field=rf.get(out),
         ))
     return rows

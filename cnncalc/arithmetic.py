@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 
 def effective_kernel(kernel: int, dilation: int) -> int:
     """The span of a dilated kernel: d·(k−1)+1."""
@@ -39,3 +41,8 @@ def conv_transpose_out(size: int, kernel: int, stride: int, pad: int, dilation: 
                        output_padding: int = 0) -> int:
     """Transposed convolution output size: (in−1)·s − 2p + d·(k−1) + output_padding + 1."""
     return (size - 1) * stride - 2 * pad + dilation * (kernel - 1) + output_padding + 1
+
+
+def fraction_text(x: Fraction) -> str:
+    """An exact number as people write it: 3, -1/2, 7/4."""
+    return str(x.numerator) if x.denominator == 1 else f"{x.numerator}/{x.denominator}"

@@ -40,18 +40,33 @@ def main() -> None:
     """
 
 
-def _parse_shape(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
+def _ints(value: str | None, *, lo: int, example: str) -> tuple[int, ...] | None:
+    """'3,224,224' (or 3x224x224, [3, 224, 224]) → a tuple of ints ≥ lo."""
     if value is None:
         return None
     text = value.strip(" []()")
-    if not re.fullmatch(r"\d+(?:\s*[,x×]\s*\d+)*", text) or "0" in re.split(r"\D+", text):
-        raise click.BadParameter(f"{value!r} is not a shape of positive sizes; write it like"
-                                 " 3,224,224")
-    return tuple(int(p) for p in re.split(r"\s*[,x×]\s*", text))
+    if not re.fullmatch(r"\d+(?:\s*[,x×]\s*\d+)*", text):
+        raise click.BadParameter(f"{value!r} is not a list of whole numbers; write it like"
+                                 f" {example}")
+    numbers = tuple(int(p) for p in re.split(r"\s*[,x×]\s*", text))
+    if min(numbers) < lo:
+        raise click.BadParameter(f"{value!r} has a number below {lo}")
+    return numbers
 
 
-def _width() -> int:
-    return shutil.get_terminal_size(fallback=(100, 24)).columns
+def _parse_shape(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
+    return _ints(value, lo=1, example="3,224,224")
+
+
+def _parse_unit(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
+    return _ints(value, lo=0, example="3,5 (row 3, column 5, counted from 0)")
+
+
+def _width() -> int | None:
+    """The terminal's width; None (the table's natural width) when output is not a terminal."""
+    if "COLUMNS" in os.environ or sys.stdout.isatty():
+        return shutil.get_terminal_size().columns
+    return None
 
 
 def _color() -> bool:
@@ -68,8 +83,10 @@ def _color() -> bool:
               help="Collapse block instances nested deeper than N into one row each.")
 @click.option("--max-layers", type=click.IntRange(min=1), default=1_000_000,
               show_default=True, help="Refuse specs that expand to more layers.")
+@click.option("--rf/--no-rf", default=True, show_default=True,
+              help="Receptive-field columns (size, stride, padding) for spatial networks.")
 def summarize(spec: str, fmt: str, input_shape: tuple[int, ...] | None, depth: int | None,
-              max_layers: int) -> None:
+              max_layers: int, rf: bool) -> None:
     """Every layer's output shape and parameter count, and the totals."""
     from cnncalc.analysis import summarize as summarize_graph
     from cnncalc.graph import build
@@ -82,7 +99,7 @@ def summarize(spec: str, fmt: str, input_shape: tuple[int, ...] | None, depth: i
     for notice in graph.notices:
         click.echo(str(notice), err=True)
     summary = summarize_graph(graph, depth=depth)
-    click.echo(render(summary, Format(fmt), width=_width(), color=_color()), nl=False)
+    click.echo(render(summary, Format(fmt), width=_width(), color=_color(), rf=rf), nl=False)
 
 
 @main.command()
@@ -92,3 +109,56 @@ def layers(type_name: str | None) -> None:
     from cnncalc.catalog import describe, overview
 
     click.echo(overview() if type_name is None else describe(type_name), nl=False)
+
+
+@main.command()
+@click.argument("spec", required=False, type=click.Path(dir_okay=True, allow_dash=True))
+@click.option("--chain", "-c", metavar="LAYERS",
+              help='Layers inline instead of a SPEC: "conv2d k3, maxpool2d k3 s2".')
+@click.option("--layer", "-l", metavar="NAME", help="Only this layer (or block instance).")
+@click.option("--unit", callback=_parse_unit, metavar="I,J",
+              help="With --layer: the input region that unit (counted from 0) sees.")
+@click.option("--input", "input_shape", callback=_parse_shape, metavar="SHAPE",
+              help="Override the input shape (with --chain, default 1,224,224).")
+@click.option("--format", "-f", "fmt", type=click.Choice(["table", "json"]), default="table",
+              show_default=True, help="Output format.")
+def rf(spec: str | None, chain: str | None, layer: str | None,
+       unit: tuple[int, ...] | None, input_shape: tuple[int, ...] | None, fmt: str) -> None:
+    """Receptive fields: size, effective stride and padding of every spatial layer.
+
+    \b
+    cnncalc rf specs/vgg16.yaml
+    cnncalc rf specs/vgg16.yaml --layer pool5 --unit 3,3
+    cnncalc rf --chain "conv2d k3 s1, maxpool2d k3 s2"
+    """
+    from cnncalc.graph import build
+    from cnncalc.render import rf as render_rf
+    from cnncalc.rfquery import field_table, unit_report
+
+    if (spec is None) == (chain is None):
+        raise click.UsageError("give a SPEC file or --chain, not both or neither")
+    if unit is not None and layer is None:
+        raise click.UsageError("--unit needs --layer NAME")
+    if chain is not None:
+        from cnncalc.chain import parse_chain
+
+        parsed = parse_chain(chain, input_shape)
+        shape = None
+    else:
+        from cnncalc.spec import load
+
+        assert spec is not None
+        parsed = load(spec)
+        shape = None if input_shape is None else parsed.layout.to_internal(input_shape)
+    graph = build(parsed, input_shape=shape)
+    if unit is not None:
+        assert layer is not None
+        report = unit_report(graph, layer, unit)
+        text = render_rf.unit_json(report) if fmt == "json" else render_rf.unit_text(report)
+    else:
+        table = field_table(graph, layer)
+        for notice in table.notices:
+            click.echo(str(notice), err=True)
+        text = (render_rf.table_json(table) if fmt == "json" else
+                render_rf.table_text(table, width=_width(), color=_color()))
+    click.echo(text, nl=False)

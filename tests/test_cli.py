@@ -27,7 +27,7 @@ GOLDEN_CASES = [
                          ids=[f"{s}-{'-'.join(o[1::2])}" for s, o in GOLDEN_CASES])
 def test_golden_output(spec: str, options: list[str], update_golden: bool,
                        monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("COLUMNS", "100")
+    monkeypatch.delenv("COLUMNS", raising=False)
     result = run("summarize", str(SPECS / f"{spec}.yaml"), *options)
     assert result.exit_code == 0, result.output
     golden = GOLDEN / f"{spec}-{'-'.join(options[1::2])}.out"

@@ -24,7 +24,7 @@ def test_readme_has_console_examples() -> None:
 
 def test_readme_console_examples_match_the_tool(update_golden: bool,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("COLUMNS", "100")
+    monkeypatch.delenv("COLUMNS", raising=False)
     monkeypatch.chdir(ROOT)
     text = README.read_text()
     fresh = text

@@ -6,11 +6,14 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from cnncalc.layers.base import (
+    GLOBAL,
+    IDENTITY,
     INPLACE,
     REQUIRED,
     Arg,
     LayerType,
     Result,
+    Rule,
     Shape,
     choice,
     fail,
@@ -43,6 +46,16 @@ class Elementwise(LayerType):
             resolve_dim(a["dim"], len(shape), "dim")
         return Result(shape)
 
+    def receptive(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Rule:
+        return _along(a.get("dim"), inputs[0])
+
+
+def _along(dim: int | None, shape: Shape) -> Rule:
+    """Pointwise, unless the layer mixes values along a spatial dimension (softmax over W)."""
+    if dim is None or resolve_dim(dim, len(shape), "dim") == 0:
+        return IDENTITY
+    return GLOBAL
+
 
 class PReLU(LayerType):
     name = "prelu"
@@ -62,6 +75,9 @@ class PReLU(LayerType):
                        "num_parameters")
         return Result(shape, {"weight": n})
 
+    def receptive(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Rule:
+        return IDENTITY
+
 
 class GLU(LayerType):
     name = "glu"
@@ -75,6 +91,9 @@ class GLU(LayerType):
         if shape[i] % 2:
             raise fail(f"dimension {a['dim']} has odd size {shape[i]}; glu halves it", "dim")
         return Result((*shape[:i], shape[i] // 2, *shape[i + 1:]))
+
+    def receptive(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Rule:
+        return _along(a["dim"], inputs[0])
 
 
 def _act(name: str, doc: str, *args: Arg) -> Elementwise:

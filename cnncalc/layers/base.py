@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from fractions import Fraction
+from typing import Any, Literal
 
 from cnncalc.errors import LayerError
 
@@ -49,6 +50,57 @@ class Result:
         return sum(self.buffers.values())
 
 
+@dataclass(frozen=True)
+class Span:
+    """How one spatial dimension of a layer's output sees the same dimension of its input.
+
+    Output unit o sees input units inside the window [o·step − offset, o·step − offset + width]
+    (in input units; fractions for upsampling layers), and exactly the units `taps(o)` —
+    before clipping to the input's extent.
+    """
+
+    step: Fraction
+    offset: Fraction
+    width: Fraction
+    taps: Callable[[int], Iterable[int]] = field(compare=False, repr=False)
+
+    @classmethod
+    def window(cls, kernel: int, stride: int, pad_left: int, dilation: int = 1) -> Span:
+        """A sliding window: convolution, pooling, padding (kernel 1)."""
+        return cls(Fraction(stride), Fraction(pad_left), Fraction(dilation * (kernel - 1)),
+                   lambda o: range(o * stride - pad_left,
+                                   o * stride - pad_left + dilation * (kernel - 1) + 1,
+                                   dilation))
+
+    @classmethod
+    def transposed(cls, kernel: int, stride: int, padding: int, dilation: int = 1) -> Span:
+        """A transposed convolution: output o = i·stride − padding + j·dilation."""
+        span = dilation * (kernel - 1)
+
+        def taps(o: int) -> Iterable[int]:
+            return [(o + padding - j * dilation) // stride for j in range(kernel)
+                    if (o + padding - j * dilation) % stride == 0]
+        return cls(Fraction(1, stride), Fraction(span - padding, stride),
+                   Fraction(span, stride), taps)
+
+    @classmethod
+    def resample(cls, factor: Fraction, taps: Callable[[int], Iterable[int]],
+                 reach: Fraction = Fraction(0)) -> Span:
+        """Upsampling by `factor`: unit o reads near o / factor (±reach more for interpolation).
+
+        Nearest neighbour reads ⌊o / factor⌋, which lies in [o/f − (N−1)/N, o/f] for
+        factor = N/D in lowest terms.
+        """
+        slack = Fraction(factor.numerator - 1, factor.numerator)
+        return cls(1 / factor, slack + reach, slack + 2 * reach, taps)
+
+
+IDENTITY: Literal["identity"] = "identity"  # each output unit sees the same unit of its input
+GLOBAL: Literal["global"] = "global"  # each output unit sees the whole input
+MERGE: Literal["merge"] = "merge"  # the union of the inputs' fields
+Rule = tuple[Span, ...] | Literal["identity", "global", "merge"]
+
+
 class LayerType:
     """Base class of layer descriptors. Subclasses set the class attributes and `infer`."""
 
@@ -63,6 +115,10 @@ class LayerType:
     def infer(self, a: Mapping[str, Any], inputs: Sequence[Shape]) -> Result:
         """The output shape and tensor sizes for inputs of these shapes."""
         raise NotImplementedError
+
+    def receptive(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Rule:
+        """How output units see the input's spatial dimensions; unless a type says, 'global'."""
+        return GLOBAL
 
     def arg(self, name: str) -> Arg | None:
         for a in self.args:

@@ -13,7 +13,9 @@ from cnncalc.layers.base import (
     Arg,
     LayerType,
     Result,
+    Rule,
     Shape,
+    Span,
     check_given,
     choice,
     expect_rank,
@@ -101,6 +103,11 @@ class Conv(LayerType):
         weight = c_out * (c_in // groups) * math.prod(a["kernel_size"])
         return Result((c_out, *out), {"weight": weight, "bias": c_out if a["bias"] else 0})
 
+    def receptive(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Rule:
+        pads = padded_sizes(a, inputs[0][1:], self.dims)
+        return tuple(Span.window(k, s, left, d) for k, s, d, (left, _) in
+                     zip(a["kernel_size"], a["stride"], a["dilation"], pads, strict=True))
+
 
 class ConvTranspose(LayerType):
     family = "conv"
@@ -145,6 +152,10 @@ class ConvTranspose(LayerType):
             out.append(size)
         weight = c_in * (c_out // groups) * math.prod(a["kernel_size"])
         return Result((c_out, *out), {"weight": weight, "bias": c_out if a["bias"] else 0})
+
+    def receptive(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Rule:
+        return tuple(Span.transposed(k, s, p, d) for k, s, p, d in
+                     zip(a["kernel_size"], a["stride"], a["padding"], a["dilation"], strict=True))
 
 
 register(*(Conv(d) for d in (1, 2, 3)), *(ConvTranspose(d) for d in (1, 2, 3)))

@@ -5,7 +5,19 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from cnncalc.layers.base import Arg, LayerType, Result, Shape, fail, fmt, integer, resolve_dim
+from cnncalc.layers.base import (
+    GLOBAL,
+    MERGE,
+    Arg,
+    LayerType,
+    Result,
+    Rule,
+    Shape,
+    fail,
+    fmt,
+    integer,
+    resolve_dim,
+)
 from cnncalc.layers.registry import register
 
 
@@ -35,6 +47,9 @@ class Elementwise(LayerType):
     def infer(self, a: Mapping[str, Any], inputs: Sequence[Shape]) -> Result:
         return Result(broadcast(inputs, self.name))
 
+    def receptive(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Rule:
+        return MERGE
+
 
 class Concat(LayerType):
     name = "concat"
@@ -55,6 +70,9 @@ class Concat(LayerType):
                 raise fail(f"concat along dim {a['dim']} needs every other dimension to match,"
                            f" got {', '.join(fmt(s) for s in inputs)}")
         return Result((*first[:i], sum(s[i] for s in inputs), *first[i + 1:]))
+
+    def receptive(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Rule:
+        return MERGE if resolve_dim(a["dim"], len(inputs[0]), "dim") == 0 else GLOBAL
 
 
 register(

@@ -8,11 +8,13 @@ from typing import Any
 
 from cnncalc.layers.base import (
     EPS,
+    IDENTITY,
     MOMENTUM,
     REQUIRED,
     Arg,
     LayerType,
     Result,
+    Rule,
     Shape,
     boolean,
     check_given,
@@ -47,7 +49,16 @@ def _affine(channels: int, on: bool) -> dict[str, int]:
     return {"weight": channels, "bias": channels} if on else {}
 
 
-class BatchNorm(LayerType):
+class _Pointwise(LayerType):
+    """Normalization is treated as pointwise for receptive fields: the statistics it divides by
+    (running ones at inference; per-sample ones for instance, group and layer norm) are not
+    counted as part of the field, as in Araujo et al. (2019)."""
+
+    def receptive(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Rule:
+        return IDENTITY
+
+
+class BatchNorm(_Pointwise):
     family = "norm"
 
     def __init__(self, dims: int) -> None:
@@ -71,7 +82,7 @@ class BatchNorm(LayerType):
         return Result(shape, _affine(c, a["affine"]), _stat_buffers(c, a["track_running_stats"]))
 
 
-class InstanceNorm(LayerType):
+class InstanceNorm(_Pointwise):
     family = "norm"
 
     def __init__(self, dims: int) -> None:
@@ -94,7 +105,7 @@ class InstanceNorm(LayerType):
         return Result(shape, _affine(c, a["affine"]), _stat_buffers(c, a["track_running_stats"]))
 
 
-class GroupNorm(LayerType):
+class GroupNorm(_Pointwise):
     name = "groupnorm"
     family = "norm"
     doc = "group normalization: channels split into num_groups groups"
@@ -117,7 +128,7 @@ class GroupNorm(LayerType):
         return Result(shape, _affine(c, a["affine"]))
 
 
-class LayerNorm(LayerType):
+class LayerNorm(_Pointwise):
     name = "layernorm"
     family = "norm"
     doc = "layer normalization over the trailing dimensions"
@@ -145,7 +156,7 @@ class LayerNorm(LayerType):
         return Result(shape, params)
 
 
-class LocalResponseNorm(LayerType):
+class LocalResponseNorm(_Pointwise):
     name = "localresponsenorm"
     family = "norm"
     doc = "local response normalization across neighbouring channels (AlexNet's original)"

@@ -7,11 +7,14 @@ from typing import Any
 
 from cnncalc import arithmetic
 from cnncalc.layers.base import (
+    GLOBAL,
     REQUIRED,
     Arg,
     LayerType,
     Result,
+    Rule,
     Shape,
+    Span,
     boolean,
     expect_rank,
     fail,
@@ -80,6 +83,19 @@ class Pool(LayerType):
                in zip(spatial, kernel, stride, a["padding"], dilation, strict=True)]
         return Result((shape[0], *out))
 
+    def receptive(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Rule:
+        spatial = inputs[0][1:]
+        kernel = a["kernel_size"]
+        stride = a["stride"] or kernel
+        dilation = a.get("dilation") or (1,) * self.dims
+        if a["padding"] == "same":
+            lefts = [arithmetic.same_padding(n, k, s, d)[0]
+                     for n, k, s, d in zip(spatial, kernel, stride, dilation, strict=True)]
+        else:
+            lefts = list(a["padding"])
+        return tuple(Span.window(k, s, p, d)
+                     for k, s, p, d in zip(kernel, stride, lefts, dilation, strict=True))
+
 
 class AdaptivePool(LayerType):
     family = "pool"
@@ -99,6 +115,14 @@ class AdaptivePool(LayerType):
         expect_rank(shape, self.dims + 1, spatial_layout(self.dims))
         out = [n if o is None else o for n, o in zip(shape[1:], a["output_size"], strict=True)]
         return Result((shape[0], *out))
+
+    def receptive(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Rule:
+        # Pooling to one unit is global pooling. Equal windows need the output size to divide
+        # the input size; otherwise they differ in size and place, and the field is global too.
+        sizes = list(zip(inputs[0][1:], out[1:], strict=True))
+        if all(o == 1 for _, o in sizes) or any(n % o for n, o in sizes):
+            return GLOBAL
+        return tuple(Span.window(n // o, n // o, 0) for n, o in sizes)
 
 
 def per_dim_or_none() -> Any:

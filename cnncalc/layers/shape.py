@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+import struct
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from fractions import Fraction
 from typing import Any
 
 from cnncalc.layers.base import (
+    GLOBAL,
+    IDENTITY,
     REQUIRED,
     Arg,
     LayerType,
     Result,
+    Rule,
     Shape,
+    Span,
     anything,
     choice,
     expect_rank,
@@ -131,6 +137,13 @@ class Pad(LayerType):
                            f" {out[i]}", "padding")
         return Result(tuple(out))
 
+    def receptive(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Rule:
+        pads = a["padding"] * (2 * self.dims) if len(a["padding"]) == 1 else a["padding"]
+        lefts = [pads[2 * j] for j in reversed(range(self.dims))]  # back to first-dim order
+        # Reflection, replication and circular padding copy input values into the border, so
+        # a border unit sees an input unit elsewhere; its window is still the unit it extends.
+        return tuple(Span.window(1, 1, left) for left in lefts)
+
 
 def _pad_parser() -> Any:
     def parse(v: Any, dims: int) -> tuple[int, ...]:
@@ -182,6 +195,74 @@ class Upsample(LayerType):
             out.append(size_out)
         return Result((shape[0], *out))
 
+    def receptive(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Rule:
+        spatial = inputs[0][1:]
+        scales = a["scale_factor"]
+        if scales is not None:
+            scales = _per_dim(scales if isinstance(scales, list) else [scales], len(spatial),
+                              "scale_factor")
+        spans = []
+        for i, (n, m) in enumerate(zip(spatial, out[1:], strict=True)):
+            scale = None if scales is None else float(scales[i])
+            mode = a["mode"]
+            if mode == "area":
+                if n % m:
+                    return GLOBAL
+                spans.append(Span.window(n // m, n // m, 0))
+            elif mode in ("nearest", "nearest-exact"):
+                factor = Fraction(str(scale)) if scale else Fraction(m, n)
+                reach = Fraction(1, 2) if mode == "nearest-exact" else Fraction(0)
+                spans.append(Span.resample(factor, _nearest_taps(n, m, scale, mode), reach))
+            else:
+                corners = bool(a["align_corners"])
+                factor = (Fraction(m - 1, n - 1) if corners and n > 1 and m > 1 else
+                          Fraction(str(scale)) if scale else Fraction(m, n))
+                reach = Fraction(5, 2) if mode == "bicubic" else Fraction(3, 2)
+                spans.append(Span.resample(factor, _linear_taps(n, m, scale, corners,
+                                                                mode == "bicubic"), reach))
+        return tuple(spans)
+
+
+def _f32(x: float) -> float:
+    """Round to single precision, as PyTorch's upsampling kernels compute source indices."""
+    return float(struct.unpack("f", struct.pack("f", x))[0])
+
+
+def _source_scale(n: int, m: int, scale: float | None) -> float:
+    return _f32(1.0 / scale) if scale else _f32(n / m)
+
+
+def _nearest_taps(n: int, m: int, scale: float | None,
+                  mode: str) -> Callable[[int], Iterable[int]]:
+    """The input unit each output unit copies, computed the way PyTorch computes it."""
+    s = _source_scale(n, m, scale)
+
+    def taps(o: int) -> Iterable[int]:
+        if mode == "nearest-exact":
+            return [min(math.floor(_f32((o + 0.5) * s)), n - 1)]
+        if m == n:
+            return [o]
+        if m == 2 * n:
+            return [o >> 1]
+        return [min(math.floor(_f32(o * s)), n - 1)]
+    return taps
+
+
+def _linear_taps(n: int, m: int, scale: float | None, corners: bool,
+                 cubic: bool) -> Callable[[int], Iterable[int]]:
+    """The input units an interpolating upsample reads for each output unit (a superset for
+    bicubic, whose outer taps can carry zero weight)."""
+    s = ((n - 1) / (m - 1) if m > 1 else 0.0) if corners else _source_scale(n, m, scale)
+
+    def taps(o: int) -> Iterable[int]:
+        src = o * s if corners else max((o + 0.5) * s - 0.5, -math.inf if cubic else 0.0)
+        i0 = math.floor(src)
+        if cubic:
+            return sorted({min(max(i, 0), n - 1) for i in range(i0 - 1, i0 + 3)})
+        i1 = min(i0 + 1, n - 1)
+        return [i0] if i1 == i0 or src == i0 else [i0, i1]
+    return taps
+
 
 def _per_dim(values: Sequence[Any], dims: int, arg: str) -> Sequence[Any]:
     if len(values) == 1:
@@ -217,6 +298,12 @@ class PixelShuffle(LayerType):
                        self.arg_name)
         return Result((c * r * r, h // r, w // r))
 
+    def receptive(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Rule:
+        r = a[self.arg_name]
+        if self.inverse:
+            return (Span.window(r, r, 0),) * 2
+        return (Span.resample(Fraction(r), lambda o: [o // r]),) * 2
+
 
 class ChannelShuffle(LayerType):
     name = "channelshuffle"
@@ -230,6 +317,9 @@ class ChannelShuffle(LayerType):
             raise fail(f"channels of {fmt(shape)} are not divisible by groups {a['groups']}",
                        "groups")
         return Result(shape)
+
+    def receptive(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Rule:
+        return IDENTITY
 
 
 register(

@@ -15,8 +15,12 @@ class Format(str, enum.Enum):
 
 
 def render(summary: Summary, fmt: Format, *, width: int | None = None,
-           color: bool = True) -> str:
-    """The summary as text; rich is imported only for the table."""
+           color: bool = True, rf: bool = True) -> str:
+    """The summary as text; rich is imported only for the table.
+
+    `rf` shows receptive-field columns (where the network is spatial); JSON always has them.
+    """
+    rf = rf and summary.spatial
     if fmt is Format.JSON:
         from cnncalc.render.json import render_json
 
@@ -24,11 +28,11 @@ def render(summary: Summary, fmt: Format, *, width: int | None = None,
     if fmt is Format.MARKDOWN:
         from cnncalc.render.markdown import render_markdown
 
-        return render_markdown(summary)
+        return render_markdown(summary, rf=rf)
     if fmt is Format.CSV:
         from cnncalc.render.csv import render_csv
 
-        return render_csv(summary)
+        return render_csv(summary, rf=rf)
     from cnncalc.render.table import render_table
 
-    return render_table(summary, width=width, color=color)
+    return render_table(summary, width=width, color=color, rf=rf)

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import re
+from fractions import Fraction
 from typing import Any
 
 from cnncalc.analysis import Row, Summary
+from cnncalc.arithmetic import fraction_text
+from cnncalc.receptive import Field
 
 
 def summary_dict(summary: Summary) -> dict[str, Any]:
@@ -40,6 +43,7 @@ def _row(r: Row) -> dict[str, Any]:
         "trainable_params": r.trainable_params,
         "buffers": r.buffers,
         "depth": r.depth,
+        "receptive_field": field_dict(r.receptive_field),
     }
     if r.group:
         row["collapsed_layers"] = r.layers
@@ -51,6 +55,23 @@ def _row(r: Row) -> dict[str, Any]:
 
 # A list of scalars printed one item per line is hard to read: keep shapes on one line.
 _SCALAR_LIST = re.compile(r"\[\n\s+([^\[\]{}\n]+(?:,\n\s+[^\[\]{}\n]+)*)\n\s*\]")
+
+
+def exact(x: Fraction) -> int | str:
+    """An integer as a JSON number; a fraction as the string '1/2', never a rounded float."""
+    return x.numerator if x.denominator == 1 else fraction_text(x)
+
+
+def field_dict(field: Field | None) -> dict[str, Any] | None:
+    if field is None:
+        return None
+    if field.is_global:
+        return {"global": True}
+    return {
+        "size": [exact(v) for v in field.size],
+        "stride": [exact(v) for v in field.stride],
+        "padding": [exact(v) for v in field.padding],
+    }
 
 
 def render_json(summary: Summary) -> str:

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from fractions import Fraction
 
 from cnncalc.analysis import Row, Summary
+from cnncalc.arithmetic import fraction_text
+from cnncalc.receptive import Field
+
+RF_HEADERS = ("RF", "RF stride", "RF padding")
 
 
 def shape(dims: Sequence[int], sep: str = "×") -> str:
@@ -51,3 +56,18 @@ def totals_lines(summary: Summary) -> list[tuple[str, str]]:
         ("Parameter memory", f"{size(t.param_bytes)} at float32"),
         ("Layers", count(summary.layer_count)),
     ]
+
+
+def per_dim(values: Sequence[Fraction], sep: str = "×") -> str:
+    """One number when every dimension agrees (the usual square case), else 3×5."""
+    texts = [fraction_text(v) for v in values]
+    return texts[0] if len(set(texts)) == 1 else sep.join(texts)
+
+
+def rf_cells(field: Field | None, sep: str = "×") -> tuple[str, str, str]:
+    """Size, stride and padding of a receptive field as table cells."""
+    if field is None:
+        return ("", "", "")
+    if field.is_global:
+        return ("global", "", "")
+    return (per_dim(field.size, sep), per_dim(field.stride, sep), per_dim(field.padding, sep))

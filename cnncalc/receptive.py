@@ -1,0 +1,183 @@
+"""Receptive fields: size, effective stride and effective padding of every layer's output.
+
+Definitions follow Araujo, Norris & Sim, "Computing Receptive Fields of Convolutional Neural
+Networks" (Distill, 2019). Per spatial dimension, unit u of a layer's output sees the input
+pixels [u·stride − padding, u·stride − padding + size − 1]. Upsampling layers make the stride a
+fraction, kept exact; the window is then the smallest one that slides linearly and contains
+each unit's exact input region.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+
+from cnncalc.arithmetic import fraction_text
+from cnncalc.graph import Graph, Layer, Notice
+from cnncalc.layers import TYPES
+from cnncalc.layers.base import GLOBAL, IDENTITY, MERGE, Rule, Span
+from cnncalc.spec import INPUT_REF
+
+Interval = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class Field:
+    """The receptive field of a layer's output, one value per spatial dimension."""
+
+    size: tuple[Fraction, ...]
+    stride: tuple[Fraction, ...]
+    padding: tuple[Fraction, ...]
+    is_global: bool = False  # every unit sees the whole input
+
+    def window(self, unit: Sequence[int]) -> list[tuple[Fraction, Fraction]]:
+        """The first and last input pixel of one unit's field, per dimension (may be outside
+        the image: that part is padding)."""
+        return [self.window_1d(d, u) for d, u in enumerate(unit)]
+
+    def window_1d(self, d: int, u: int) -> tuple[Fraction, Fraction]:
+        start = u * self.stride[d] - self.padding[d]
+        return start, start + self.size[d] - 1
+
+    @property
+    def centre(self) -> tuple[Fraction, ...]:
+        """Where unit 0's field is centred; unit u's is u·stride further."""
+        return tuple((r - 1) / 2 - p for r, p in zip(self.size, self.padding, strict=True))
+
+
+GLOBAL_FIELD = Field((), (), (), is_global=True)
+
+
+def spatial_dims(graph: Graph) -> int:
+    """How many spatial dimensions the network's input has (0: no receptive fields)."""
+    return len(graph.input_shape) - 1
+
+
+def rule(graph: Graph, layer: Layer) -> Rule:
+    shapes = [graph.input_shape if s == INPUT_REF else graph.by_name[s].shape
+              for s in layer.inputs]
+    return TYPES[layer.type].receptive(layer.args, shapes, layer.shape)
+
+
+def fields(graph: Graph) -> tuple[dict[str, Field], list[Notice]]:
+    """The field of every layer (and of 'input'), and warnings about merges."""
+    dims = spatial_dims(graph)
+    if dims < 1:
+        return {}, []
+    one = (Fraction(1),) * dims
+    result = {INPUT_REF: Field(one, one, (Fraction(0),) * dims)}
+    notices: list[Notice] = []
+    for layer in graph.layers:
+        inputs = [result[s] for s in layer.inputs]
+        r = rule(graph, layer)
+        if r == GLOBAL or any(f.is_global for f in inputs) or len(layer.shape) != dims + 1:
+            result[layer.name] = GLOBAL_FIELD
+        elif r == IDENTITY:
+            result[layer.name] = inputs[0]
+        elif r == MERGE:
+            result[layer.name] = _union(layer, inputs, notices)
+        elif isinstance(r, tuple) and len(r) == dims:
+            result[layer.name] = _through(inputs[0], r)
+        else:
+            result[layer.name] = GLOBAL_FIELD
+    return result, notices
+
+
+def _through(f: Field, spans: Sequence[Span]) -> Field:
+    """The recurrence: size grows by the window's width in input strides, and so on."""
+    return Field(
+        size=tuple(r + s.width * j for r, j, s in zip(f.size, f.stride, spans, strict=True)),
+        stride=tuple(s.step * j for j, s in zip(f.stride, spans, strict=True)),
+        padding=tuple(p + s.offset * j for p, j, s in zip(f.padding, f.stride, spans, strict=True)),
+    )
+
+
+def _union(layer: Layer, inputs: Sequence[Field], notices: list[Notice]) -> Field:
+    """A merge sees what any of its inputs sees; warn where their fields disagree."""
+    dims = len(inputs[0].size)
+    size, stride, padding = [], [], []
+    names = layer.inputs
+    for d in range(dims):
+        strides = {f.stride[d] for f in inputs}
+        if len(strides) == 1:
+            j = strides.pop()
+            p = max(f.padding[d] for f in inputs)
+            end = max(f.size[d] - 1 - f.padding[d] for f in inputs)
+            centres = {f.centre[d] for f in inputs}
+            if len(centres) > 1:
+                listed = ", ".join(f"'{n}' at {fraction_text(f.centre[d])}"
+                                   for n, f in zip(names, inputs, strict=True))
+                notices.append(Notice(
+                    f"the inputs' receptive fields are not centred alike in dimension {d + 1}"
+                    f" (unit 0's centre: {listed}); the merged field is their union",
+                    layer.pos, layer.name))
+            size.append(end + p + 1)
+            stride.append(j)
+            padding.append(p)
+            continue
+        # Different strides: no single window slides with both. Bound the union by the chords
+        # of its first and last unit's windows (its start is concave and its end convex in u).
+        n = layer.shape[d + 1]
+        first = [f.window_1d(d, 0) for f in inputs]
+        last = [f.window_1d(d, n - 1) for f in inputs]
+        start0, end0 = min(w[0] for w in first), max(w[1] for w in first)
+        start1, end1 = min(w[0] for w in last), max(w[1] for w in last)
+        j = (start1 - start0) / (n - 1) if n > 1 else inputs[0].stride[d]
+        size.append(max(end0 - start0, end1 - start1) + 1)
+        stride.append(j)
+        padding.append(-start0)
+        listed = ", ".join(f"'{nm}' {fraction_text(f.stride[d])}"
+                           for nm, f in zip(names, inputs, strict=True))
+        notices.append(Notice(
+            f"the inputs' receptive fields move at different strides in dimension {d + 1}"
+            f" ({listed}); the merged field is a window that contains them all",
+            layer.pos, layer.name))
+    return Field(tuple(size), tuple(stride), tuple(padding))
+
+
+def region(graph: Graph, name: str, unit: Sequence[int]) -> list[Interval | None]:
+    """The exact input pixels one output unit depends on, per dimension: first and last.
+
+    Units are traced back layer by layer through each layer's exact taps, clipped to every
+    intermediate tensor's extent, so pixels that only padding or dropped rows would reach are
+    not counted. None where the unit sees no input pixel at all (a zero-padding border).
+    """
+    order = [layer.name for layer in graph.layers]
+    target = graph.by_name[name]
+    need: dict[str, list[set[int]]] = {name: [{u} for u in unit]}
+    for layer_name in reversed(order[: order.index(name) + 1]):
+        if layer_name not in need:
+            continue
+        layer = graph.by_name[layer_name] if layer_name != name else target
+        wanted = need.pop(layer_name)
+        r = rule(graph, layer)
+        for src in layer.inputs:
+            shape = graph.input_shape if src == INPUT_REF else graph.by_name[src].shape
+            sets = _back(r, wanted, shape, layer.shape)
+            have = need.setdefault(src, [set() for _ in shape[1:]])
+            for h, s in zip(have, sets, strict=True):
+                h |= s
+    final = need.get(INPUT_REF)
+    if final is None:
+        return [None] * len(unit)
+    return [(min(s), max(s)) if s else None for s in final]
+
+
+def _back(r: Rule, wanted: list[set[int]], shape: tuple[int, ...],
+          out: tuple[int, ...]) -> list[set[int]]:
+    """The units of an input (of `shape`) that the wanted output units depend on."""
+    sizes = shape[1:]
+    everything = [set(range(n)) for n in sizes]
+    if r == GLOBAL or len(shape) != len(out) or not wanted:
+        return everything
+    if r in (IDENTITY, MERGE):  # a broadcast size-1 input serves every unit with its one unit
+        return [{0} if n == 1 and m != 1 else set(s)
+                for s, n, m in zip(wanted, sizes, out[1:], strict=True)]
+    assert isinstance(r, tuple)
+    if len(r) != len(sizes):
+        return everything
+    return [{t for o in s for t in span.taps(o) if 0 <= t < n}
+            for s, span, n in zip(wanted, r, sizes, strict=True)]
+
+

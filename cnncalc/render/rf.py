@@ -1,0 +1,102 @@
+"""Text and JSON for `cnncalc rf`."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from cnncalc.arithmetic import fraction_text
+from cnncalc.render.json import exact, field_dict
+from cnncalc.render.text import RF_HEADERS, per_dim, rf_cells, shape
+from cnncalc.rfquery import FieldTable, UnitReport, padding_part
+
+
+def table_text(t: FieldTable, *, width: int | None, color: bool) -> str:
+    from rich import box
+    from rich.table import Table
+
+    from cnncalc.render.table import console_text
+
+    table = Table(title=f"{t.name or 'network'}: receptive fields on the {shape(t.input_shape)}"
+                        " input", box=box.SIMPLE_HEAVY, title_justify="left", show_edge=False,
+                  pad_edge=False)
+    table.add_column("Layer", style="bold", overflow="fold")
+    table.add_column("Type", style="cyan")
+    table.add_column("Output shape", style="green", no_wrap=True)
+    for header in RF_HEADERS:
+        table.add_column(header, justify="right", style="magenta", no_wrap=True)
+    for r in t.rows:
+        table.add_row(r.name, r.type, shape(r.output_shape), *rf_cells(r.field))
+    return console_text([table], width=width, color=color)
+
+
+def table_json(t: FieldTable) -> str:
+    data = {
+        "name": t.name,
+        "input_shape": list(t.input_shape),
+        "layers": [{"name": r.name, "type": r.type, "output_shape": list(r.output_shape),
+                    "receptive_field": field_dict(r.field)} for r in t.rows],
+        "warnings": [str(n) for n in t.notices],
+    }
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def _range(lo: int | Any, hi: int | Any) -> str:
+    return _num(lo) if lo == hi else f"{_num(lo)}…{_num(hi)}"
+
+
+def _span(axis: str, lo: int, hi: int) -> str:
+    """'row 8' or 'rows -3…-1 (3 rows)'."""
+    if lo == hi:
+        return f"{axis[:-1]} {lo}"
+    return f"{axis} {lo}…{hi} ({hi - lo + 1} {axis})"
+
+
+def _num(x: Any) -> str:
+    return fraction_text(x) if not isinstance(x, int) else str(x)
+
+
+def unit_text(r: UnitReport) -> str:
+    f = r.layer.field
+    where = ", ".join(f"{axis[:-1]} {u}" for axis, u in zip(r.axes, r.unit, strict=True))
+    lines = [f"{r.layer.name} ({r.layer.type}, output {shape(r.layer.output_shape)}),"
+             f" unit at {where}:"]
+    if f.is_global:
+        lines.append("  receptive field  global: every unit sees the whole input")
+    else:
+        lines.append(f"  receptive field  size {per_dim(f.size)}, stride {per_dim(f.stride)},"
+                     f" padding {per_dim(f.padding)}")
+    if r.window is not None:
+        lines.append("  window           " + ", ".join(
+            f"{axis} {_range(lo, hi)}" for axis, (lo, hi) in zip(r.axes, r.window, strict=True)))
+        pads = []
+        for axis, (lo, hi), n in zip(r.axes, r.window, r.input_spatial, strict=True):
+            before, after = padding_part(lo, hi, n)
+            if before:
+                pads.append(f"{_span(axis, *before)} before the input")
+            if after:
+                pads.append(f"{_span(axis, *after)} past its end")
+        lines.append("  in padding       " + ("; ".join(pads) if pads else "none"))
+    seen = [f"{axis} {_range(*iv)}" if iv else f"no {axis}"
+            for axis, iv in zip(r.axes, r.region, strict=True)]
+    lines.append(f"  input region     {', '.join(seen)} of the {shape(r.input_spatial)} input")
+    if r.window is not None and list(r.region) != r.clipped_window():
+        lines.append("  (the region is narrower than the window inside the input: the other"
+                     " pixels reach this unit only through padding or rows a stride skipped)")
+    return "\n".join(lines) + "\n"
+
+
+def unit_json(r: UnitReport) -> str:
+    data = {
+        "layer": r.layer.name,
+        "type": r.layer.type,
+        "unit": list(r.unit),
+        "input_spatial_shape": list(r.input_spatial),
+        "receptive_field": field_dict(r.layer.field),
+        "window": None if r.window is None else
+        [[exact(lo), exact(hi)] for lo, hi in r.window],
+        "region": [None if iv is None else list(iv) for iv in r.region],
+    }
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+

@@ -1,0 +1,118 @@
+"""`cnncalc rf`: the receptive field of every spatial layer, or of one unit of one layer."""
+
+from __future__ import annotations
+
+import difflib
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+
+from cnncalc.errors import UsageError
+from cnncalc.graph import Graph, Layer, Notice
+from cnncalc.receptive import Field, fields, region, spatial_dims
+
+AXES = {1: ("positions",), 2: ("rows", "columns"), 3: ("slices", "rows", "columns")}
+
+
+@dataclass(frozen=True)
+class FieldRow:
+    name: str
+    type: str
+    output_shape: tuple[int, ...]  # in the spec's layout
+    field: Field
+
+
+@dataclass(frozen=True)
+class UnitReport:
+    """One unit of one layer: its field's window and the exact input pixels it sees."""
+
+    layer: FieldRow
+    unit: tuple[int, ...]
+    input_spatial: tuple[int, ...]
+    window: tuple[tuple[Fraction, Fraction], ...] | None  # None for a global field
+    region: tuple[tuple[int, int] | None, ...]
+
+    def clipped_window(self) -> list[tuple[int, int] | None]:
+        """The window's whole pixels inside the input, per dimension."""
+        assert self.window is not None
+        out: list[tuple[int, int] | None] = []
+        for (lo, hi), n in zip(self.window, self.input_spatial, strict=True):
+            first, last = max(math.ceil(lo), 0), min(math.floor(hi), n - 1)
+            out.append((first, last) if first <= last else None)
+        return out
+
+    @property
+    def axes(self) -> tuple[str, ...]:
+        return AXES.get(len(self.unit), tuple(f"dim {i + 1}" for i in range(len(self.unit))))
+
+
+@dataclass(frozen=True)
+class FieldTable:
+    name: str | None
+    input_shape: tuple[int, ...]
+    rows: tuple[FieldRow, ...]
+    notices: tuple[Notice, ...]
+
+
+def field_table(graph: Graph, layer: str | None = None) -> FieldTable:
+    """Every layer with a spatial output and its field (or just `layer`)."""
+    rf, notices = _fields(graph)
+    dims = spatial_dims(graph)
+    chosen = graph.layers if layer is None else (find_layer(graph, layer),)
+    rows = tuple(FieldRow(x.name, x.type, graph.layout.display(x.shape), rf[x.name])
+                 for x in chosen if len(x.shape) == dims + 1)
+    if layer is not None and not rows:
+        got = "×".join(map(str, chosen[0].shape))
+        raise UsageError(f"layer '{layer}' has no spatial output ({got}), so no receptive field")
+    return FieldTable(graph.name, graph.layout.display(graph.input_shape), rows,
+                      (*graph.notices, *notices))
+
+
+def unit_report(graph: Graph, layer: str, unit: Sequence[int]) -> UnitReport:
+    """What one unit of `layer` sees: the field's window, and the exact region."""
+    target = find_layer(graph, layer)
+    rf, _ = _fields(graph)
+    dims = spatial_dims(graph)
+    if len(target.shape) != dims + 1:
+        raise UsageError(f"layer '{target.name}' has no spatial output, so no units to ask about")
+    spatial = target.shape[1:]
+    if len(unit) != dims:
+        raise UsageError(f"--unit needs {dims} indices ({', '.join(AXES.get(dims, ()))}) for"
+                         f" layer '{target.name}', got {len(unit)}")
+    for u, n, axis in zip(unit, spatial, AXES.get(dims, ("",) * dims), strict=True):
+        if not 0 <= u < n:
+            raise UsageError(f"--unit {u} is outside layer '{target.name}', which has {n}"
+                             f" {axis or 'units'} (0 to {n - 1})")
+    field = rf[target.name]
+    row = FieldRow(target.name, target.type, graph.layout.display(target.shape), field)
+    window = None if field.is_global else tuple(field.window(unit))
+    return UnitReport(row, tuple(unit), graph.input_shape[1:], window,
+                      tuple(region(graph, target.name, unit)))
+
+
+def find_layer(graph: Graph, name: str) -> Layer:
+    """A layer by name; a block instance's name means its output layer."""
+    name = graph.group_outputs.get(name, name)
+    if name in graph.by_name:
+        return graph.by_name[name]
+    close = difflib.get_close_matches(name, [*graph.by_name, *graph.group_outputs], n=1)
+    hint = f"; did you mean '{close[0]}'?" if close else ""
+    raise UsageError(f"no layer named '{name}'{hint}")
+
+
+def _fields(graph: Graph) -> tuple[dict[str, Field], list[Notice]]:
+    rf, notices = fields(graph)
+    if not rf:
+        raise UsageError(f"the input {'×'.join(map(str, graph.input_shape))} has no spatial"
+                         " dimensions, so there are no receptive fields")
+    return rf, notices
+
+
+def padding_part(lo: Fraction, hi: Fraction, size: int) -> tuple[tuple[int, int] | None,
+                                                                  tuple[int, int] | None]:
+    """The whole pixels of a window [lo, hi] before the input (< 0) and after it (≥ size)."""
+    first, last = math.ceil(lo), math.floor(hi)
+    before = (first, min(last, -1)) if first < 0 else None
+    after = (max(first, size), last) if last >= size else None
+    return before, after

@@ -1,0 +1,255 @@
+"""Receptive-field rules with hand-computed values (the gradient oracle is in
+test_receptive_oracle.py)."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from fractions import Fraction as F
+
+import pytest
+
+from cnncalc.graph import Graph, build
+from cnncalc.receptive import Field, fields, region
+from cnncalc.spec import from_text
+from conftest import SPECS, run
+
+
+def graph(text: str) -> Graph:
+    return build(from_text(textwrap.dedent(text), "net.yaml"))
+
+
+def field(text: str, layer: str | None = None) -> Field:
+    g = graph(text)
+    rf, _ = fields(g)
+    return rf[layer or g.layers[-1].name]
+
+
+def sq(size: object, stride: object, padding: object) -> tuple[tuple[F, F], ...]:
+    return tuple((F(str(v)), F(str(v))) for v in (size, stride, padding))
+
+
+def as_tuple(f: Field) -> tuple[tuple[F, F], ...]:
+    return (f.size, f.stride, f.padding)  # type: ignore[return-value]
+
+
+CHAIN = "input: [1, 64, 64]\nlayers:\n"
+
+
+@pytest.mark.parametrize(("layers", "expected"), [
+    # the classic exercise: conv 3/1 then pool 3/2 → 5, stride 2
+    (["conv2d: {out_channels: 1, kernel_size: 3}",
+      "maxpool2d: {kernel_size: 3, stride: 2}"], (5, 2, 0)),
+    # dilation: a 3-tap kernel with dilation 2 spans 5
+    (["conv2d: {out_channels: 1, kernel_size: 3, dilation: 2}"], (5, 1, 0)),
+    (["conv2d: {out_channels: 1, kernel_size: 3, dilation: 2, padding: 2}",
+      "conv2d: {out_channels: 1, kernel_size: 3, dilation: 4, padding: 4}"], (13, 1, 6)),
+    # explicit padding moves the field's start; stride multiplies the next layers' growth
+    (["conv2d: {out_channels: 1, kernel_size: 7, stride: 2, padding: 3}",
+      "maxpool2d: {kernel_size: 3, stride: 2, padding: 1}"], (11, 4, 5)),
+    # 'valid' is no padding
+    (["conv2d: {out_channels: 1, kernel_size: 3, padding: valid}",
+      "conv2d: {out_channels: 1, kernel_size: 3, padding: valid}"], (5, 1, 0)),
+    # TensorFlow 'same' on 64 with k3 s2: total padding 1, all of it on the right, so the
+    # field does not move left
+    (["conv2d: {out_channels: 1, kernel_size: 3, stride: 2, padding: same}"], (3, 2, 0)),
+    # ... and with k4 s1 the total 3 splits 1 left, 2 right
+    (["conv2d: {out_channels: 1, kernel_size: 4, padding: same}"], (4, 1, 1)),
+    # ceil_mode changes how many units there are, not where they look
+    (["maxpool2d: {kernel_size: 3, stride: 2, ceil_mode: true}"], (3, 2, 0)),
+    # pointwise layers leave the field alone
+    (["conv2d: {out_channels: 4, kernel_size: 3}", "batchnorm2d", "relu", "dropout2d: {p: 0.5}",
+      "conv2d: {out_channels: 4, kernel_size: 1}", "groupnorm: {num_groups: 2}", "gelu",
+      "identity"], (3, 1, 0)),
+    # a zero-padding layer shifts the field by its left/top padding
+    (["zeropad2d: {padding: [2, 0, 2, 0]}", "conv2d: {out_channels: 1, kernel_size: 3}"],
+     (3, 1, 2)),
+])
+def test_square_fields(layers: list[str], expected: tuple[int, int, int]) -> None:
+    text = CHAIN + "".join(f"  - {x}\n" for x in layers)
+    assert as_tuple(field(text)) == sq(*expected)
+
+
+def test_per_dimension_fields() -> None:
+    f = field(CHAIN + "  - conv2d: {out_channels: 1, kernel_size: [3, 5], stride: [1, 2],"
+                      " padding: [1, 0]}\n  - maxpool2d: {kernel_size: 2}\n")
+    assert f.size == (F(4), F(7))
+    assert f.stride == (F(2), F(4))
+    assert f.padding == (F(1), F(0))
+
+
+def test_transposed_convolution_has_a_fractional_stride() -> None:
+    # stride 2 halves the step: unit o of the output sits at o/2 of the input.
+    f = field(CHAIN + "  - convtranspose2d: {out_channels: 1, kernel_size: 4, stride: 2,"
+                      " padding: 1}\n")
+    assert f.stride == (F(1, 2), F(1, 2))
+    assert f.size == (F(5, 2), F(5, 2))  # 1 + (4 − 1)/2
+    assert f.padding == (F(1), F(1))  # (4 − 1 − 1)/2
+
+
+def test_nearest_upsampling_then_conv() -> None:
+    f = field(CHAIN + "  - upsample: {scale_factor: 2}\n"
+                      "  - conv2d: {out_channels: 1, kernel_size: 3, padding: 1}\n")
+    assert f.stride == (F(1, 2), F(1, 2))
+    # upsample: 1 + 1/2; conv: + 2 · 1/2
+    assert f.size == (F(5, 2), F(5, 2))
+    assert f.padding == (F(1), F(1))  # 1/2 + 1 · 1/2
+
+
+def test_global_pooling_flatten_and_linear_are_global() -> None:
+    g = graph(CHAIN + "  - conv2d: {out_channels: 2, kernel_size: 3}\n"
+                      "  - adaptiveavgpool2d: {output_size: 1}\n  - flatten\n"
+                      "  - linear: {out_features: 3}\n")
+    rf, _ = fields(g)
+    assert [rf[x.name].is_global for x in g.layers] == [False, True, True, True]
+
+
+def test_adaptive_pool_with_dividing_output_is_a_plain_window() -> None:
+    assert as_tuple(field(CHAIN + "  - adaptiveavgpool2d: {output_size: 16}\n")) == sq(4, 4, 0)
+    assert field(CHAIN + "  - adaptiveavgpool2d: {output_size: 5}\n").is_global
+
+
+def test_merge_takes_the_union_of_aligned_fields() -> None:
+    text = """
+        input: [1, 32, 32]
+        layers:
+          - conv2d: {out_channels: 1, kernel_size: 5, padding: 2}
+            name: wide
+          - conv2d: {out_channels: 1, kernel_size: 1}
+            name: narrow
+            from: input
+          - add:
+            from: [wide, narrow]
+        """
+    g = graph(text)
+    rf, notices = fields(g)
+    assert as_tuple(rf["add_1"]) == sq(5, 1, 2)
+    assert notices == []
+
+
+def test_misaligned_merge_warns_and_unions() -> None:
+    text = """
+        input: [1, 32, 32]
+        layers:
+          - conv2d: {out_channels: 1, kernel_size: 3, padding: same}
+            name: a
+          - conv2d: {out_channels: 1, kernel_size: 4, padding: same}
+            name: b
+            from: input
+          - concat:
+            from: [a, b]
+        """
+    g = graph(text)
+    rf, notices = fields(g)
+    # a: [u−1, u+1]; b (same, k4: 1 left, 2 right): [u−1, u+2] → union [u−1, u+2]
+    assert as_tuple(rf["concat_1"]) == sq(4, 1, 1)
+    assert [n.message for n in notices] == [
+        f"the inputs' receptive fields are not centred alike in dimension {d} (unit 0's centre:"
+        " 'a' at 0, 'b' at 1/2); the merged field is their union" for d in (1, 2)]
+
+
+def test_merge_of_different_strides_warns_and_contains_both() -> None:
+    text = """
+        input: [1, 16, 16]
+        layers:
+          - conv2d: {out_channels: 1, kernel_size: 1, stride: 2}
+          - zeropad2d: {padding: 4}
+            name: coarse
+          - identity:
+            name: fine
+            from: input
+          - add:
+            from: [coarse, fine]
+        """
+    g = graph(text)
+    rf, notices = fields(g)
+    assert len(notices) == 2 and "different strides" in notices[0].message
+    f = rf["add_1"]
+    for u in range(16):
+        lo, hi = f.window_1d(0, u)
+        exact = region(g, "add_1", (u, u))[0]
+        assert exact is not None and lo <= exact[0] and exact[1] <= hi
+
+
+def test_region_of_a_corner_unit_is_clipped_to_the_image() -> None:
+    g = graph(CHAIN + "  - conv2d: {out_channels: 1, kernel_size: 3, padding: 1}\n"
+                      "  - conv2d: {out_channels: 1, kernel_size: 3, padding: 1}\n")
+    assert region(g, "conv2d_2", (0, 63)) == [(0, 2), (61, 63)]
+    assert region(g, "conv2d_2", (10, 20)) == [(8, 12), (18, 22)]
+
+
+def test_region_skips_rows_a_stride_drops() -> None:
+    # 5 rows, kernel 2 stride 2: row 4 never reaches the output.
+    g = graph("input: [1, 5, 5]\nlayers:\n  - avgpool2d: {kernel_size: 2}\n"
+              "  - zeropad2d: {padding: 1}\n  - conv2d: {out_channels: 1, kernel_size: 3}\n")
+    assert region(g, "conv2d_1", (2, 2)) == [(2, 3), (2, 3)]
+
+
+def test_zero_padding_border_sees_nothing() -> None:
+    g = graph("input: [1, 4, 4]\nlayers:\n  - zeropad2d: {padding: 2}\n")
+    assert region(g, "zeropad2d_1", (0, 0)) == [None, None]
+    assert region(g, "zeropad2d_1", (2, 5)) == [(0, 0), (3, 3)]
+
+
+def test_vgg16_published_fields() -> None:
+    data = json.loads(run("summarize", str(SPECS / "vgg16.yaml"), "-f", "json").stdout)
+    by_name = {x["name"]: x["receptive_field"] for x in data["layers"]}
+    published = {"conv1_1": (3, 1, 1), "pool1": (6, 2, 2), "pool2": (16, 4, 6),
+                 "pool3": (44, 8, 18), "pool4": (100, 16, 42), "pool5": (212, 32, 90)}
+    for name, (size, stride, padding) in published.items():
+        assert by_name[name] == {"size": [size] * 2, "stride": [stride] * 2,
+                                 "padding": [padding] * 2}, name
+
+
+def test_non_spatial_network_has_no_fields() -> None:
+    data = json.loads(run("summarize", str(SPECS / "exercise_dense.yaml"), "-f", "json").stdout)
+    assert data["layers"][0]["receptive_field"] == {"global": True}
+    g = graph("input: [16]\nlayers:\n  - linear: {out_features: 4}\n")
+    assert fields(g) == ({}, [])
+
+
+def test_inline_chain_classic_exercise() -> None:
+    result = run("rf", "--chain", "conv2d k3 s1, maxpool2d k3 s2", "-f", "json")
+    assert result.exit_code == 0
+    last = json.loads(result.stdout)["layers"][-1]
+    assert last["receptive_field"] == {"size": [5, 5], "stride": [2, 2], "padding": [0, 0]}
+
+
+def test_inline_chain_long_arguments_and_1d() -> None:
+    result = run("rf", "-c", "conv1d kernel_size=5 padding=same, maxpool1d k2 ceil_mode=true",
+                 "-f", "json")
+    last = json.loads(result.stdout)["layers"][-1]
+    assert last["receptive_field"] == {"size": [6], "stride": [2], "padding": [2]}
+
+
+@pytest.mark.parametrize(("chain", "message"), [
+    ("conv2d k3, ", "<chain>:1:11: empty layer in the chain"),
+    ("conv2d k3 q7", "<chain>:1:11: 'q7' is not an argument; write k3, s2, p1, d2 or name=value"),
+    ("cnv2d k3", "<chain>:1:1: unknown layer type 'cnv2d'; did you mean 'conv2d'?"),
+    ("conv2d k300", "layer 'conv2d_1': kernel_size 300 is larger than the input 224"),
+])
+def test_inline_chain_errors(chain: str, message: str) -> None:
+    result = run("rf", "--chain", chain)
+    assert result.exit_code == 2
+    assert message in result.stderr
+
+
+def test_unit_query_shows_the_padding_part() -> None:
+    out = run("rf", str(SPECS / "vgg16.yaml"), "--layer", "pool5", "--unit", "0,3").stdout
+    assert out == (
+        "pool5 (maxpool2d, output 512×7×7), unit at row 0, column 3:\n"
+        "  receptive field  size 212, stride 32, padding 90\n"
+        "  window           rows -90…121, columns 6…217\n"
+        "  in padding       rows -90…-1 (90 rows) before the input\n"
+        "  input region     rows 0…121, columns 6…217 of the 224×224 input\n")
+
+
+def test_unit_query_errors() -> None:
+    spec = str(SPECS / "vgg16.yaml")
+    assert "--unit needs --layer" in run("rf", spec, "--unit", "1,1").stderr
+    result = run("rf", spec, "--layer", "pool5", "--unit", "7,0")
+    assert result.exit_code == 2
+    assert result.stderr == ("error: --unit 7 is outside layer 'pool5', which has 7 rows"
+                             " (0 to 6)\n")
+    assert "did you mean 'pool5'" in run("rf", spec, "--layer", "pool6").stderr
+    assert "needs 2 indices" in run("rf", spec, "--layer", "pool5", "--unit", "1").stderr
