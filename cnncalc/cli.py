@@ -162,3 +162,69 @@ def rf(spec: str | None, chain: str | None, layer: str | None,
         text = (render_rf.table_json(table) if fmt == "json" else
                 render_rf.table_text(table, width=_width(), color=_color()))
     click.echo(text, nl=False)
+
+
+def _parse_number(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
+    if value is None:
+        return None
+    from cnncalc.expect import parse_number
+
+    try:
+        return parse_number(value)
+    except ValueError as err:
+        raise click.BadParameter(str(err)) from None
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--format", "-f", "fmt", type=click.Choice(["text", "json", "github", "junit"]),
+              default="text", show_default=True,
+              help="text for people; github for workflow annotations; junit for CI reports.")
+@click.option("--max-params", callback=_parse_number, metavar="N",
+              help="Budget for every spec: at most N parameters (26M, 4.1G, 25_557_032).")
+def check(paths: tuple[str, ...], fmt: str, max_params: Any) -> None:
+    """Check specs and their expectations; exit 1 if one fails, 2 if a spec is invalid.
+
+    PATHS are spec files, directories (every *.yaml and *.yml below) or globs.
+    """
+    from cnncalc.check import check_spec, collect, exit_code
+    from cnncalc.expect import budget
+    from cnncalc.render import check as render_check
+
+    budgets = [budget("params", max_params)] if max_params is not None else []
+    results = [check_spec(path, budgets) for path in collect(list(paths))]
+    if fmt == "json":
+        click.echo(render_check.as_json(results), nl=False)
+    elif fmt == "github":
+        click.echo(render_check.github(results), nl=False)
+    elif fmt == "junit":
+        click.echo(render_check.junit(results), nl=False)
+    else:
+        click.echo(render_check.text(results, color=_color()), nl=False)
+    sys.exit(exit_code(results))
+
+
+@main.command()
+@click.argument("old")
+@click.argument("new")
+@click.option("--format", "-f", "fmt", type=click.Choice(["table", "json", "markdown"]),
+              default="table", show_default=True,
+              help="markdown is ready to paste as a pull-request comment.")
+def diff(old: str, new: str, fmt: str) -> None:
+    """What changes between two versions of a spec: layers and totals.
+
+    OLD and NEW are paths, or git:REV:PATH to read a version from git, e.g.
+    cnncalc diff git:main:specs/model.yaml specs/model.yaml
+    """
+    from cnncalc.diff import diff as diff_graphs
+    from cnncalc.graph import build
+    from cnncalc.render import diff as render_diff
+    from cnncalc.spec import load
+
+    result = diff_graphs(build(load(old)), build(load(new)), old, new)
+    if fmt == "json":
+        click.echo(render_diff.as_json(result), nl=False)
+    elif fmt == "markdown":
+        click.echo(render_diff.markdown(result), nl=False)
+    else:
+        click.echo(render_diff.table(result, width=_width(), color=_color()), nl=False)

@@ -42,6 +42,7 @@ class Layer:
     trainable: bool
     groups: tuple[Group, ...]  # enclosing containers, outermost first
     pos: Pos = field(default=Pos("", 0, 0), compare=False, repr=False)
+    auto_named: bool = field(default=False, compare=False)  # `<type>_<n>`, not the user's
 
     @property
     def shape(self) -> Shape:
@@ -108,6 +109,7 @@ class _Raw:
     trainable: bool
     groups: tuple[Group, ...]
     pos: Pos
+    auto_named: bool
 
 
 class _Builder:
@@ -199,7 +201,8 @@ class _Builder:
                 out = self._instance(self.spec.blocks[e.kind], e, qname, env, inputs,
                                      copy_groups, trainable, stack)
             else:
-                self._layer(TYPES[e.kind], e, qname, env, inputs, copy_groups, trainable)
+                self._layer(TYPES[e.kind], e, qname, env, inputs, copy_groups, trainable,
+                            auto_named=name is None)
                 out = _Ref(qname, e.pos, qname)
             self.scope_names.setdefault(prefix, []).append(local)
         if grouped:
@@ -280,7 +283,8 @@ class _Builder:
         return values
 
     def _layer(self, t: LayerType, e: Entry, qname: str, env: Mapping[str, Any],
-               refs: list[_Ref], groups: tuple[Group, ...], trainable: bool) -> None:
+               refs: list[_Ref], groups: tuple[Group, ...], trainable: bool,
+               auto_named: bool) -> None:
         if qname in self.raw or qname in self.aliases:
             raise SpecError(f"the name '{qname}' is used twice", e.pos, qname)
         if len(self.raw) >= self.max_layers:
@@ -293,7 +297,8 @@ class _Builder:
             raise SpecError(f"{t.name} takes {t.max_inputs} input, 'from' lists {len(refs)}",
                             e.pos, qname)
         args, arg_pos = self._layer_args(t, e, qname, env)
-        self.raw[qname] = _Raw(qname, t, refs, args, arg_pos, trainable, groups, e.pos)
+        self.raw[qname] = _Raw(qname, t, refs, args, arg_pos, trainable, groups, e.pos,
+                               auto_named)
 
     def _layer_args(self, t: LayerType, e: Entry, qname: str,
                     env: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Pos]]:
@@ -403,7 +408,7 @@ class _Builder:
             shapes[name] = result.shape
             srcs = tuple(INPUT_REF if s == _NETWORK_INPUT else s for s in inputs[name])
             layers.append(Layer(name, raw.type.name, srcs, raw.args, result, raw.trainable,
-                                raw.groups, raw.pos))
+                                raw.groups, raw.pos, raw.auto_named))
         return layers
 
     def _unused(self, layers: list[Layer], output: str) -> list[Notice]:

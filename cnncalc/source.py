@@ -56,6 +56,8 @@ def read_text(path: str) -> str:
     import sys
 
     pos = Pos(path, 1, 1)
+    if path.startswith("git:"):
+        return _git_show(path, pos).decode("utf-8", errors="strict")
     try:
         if path == "-":
             data = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
@@ -74,6 +76,28 @@ def read_text(path: str) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         raise SpecError(f"not UTF-8 text (byte {e.start})", pos) from None
+
+
+def _git_show(path: str, pos: Pos) -> bytes:
+    """git:REV:PATH — a file as it is in a commit, read with `git show REV:PATH`."""
+    import subprocess
+
+    rev, sep, file = path[4:].partition(":")
+    if not sep or not rev or not file:
+        raise SpecError("write a git version as git:REV:PATH, e.g. git:main:specs/model.yaml",
+                        pos)
+    try:
+        done = subprocess.run(["git", "show", f"{rev}:{file}"], capture_output=True,
+                              check=False, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as err:
+        raise SpecError(f"cannot run git: {err}", pos) from None
+    if done.returncode != 0:
+        reason = done.stderr.decode(errors="replace").strip().splitlines()
+        raise SpecError(f"git show {rev}:{file} failed: {reason[-1] if reason else 'no reason'}",
+                        pos)
+    if len(done.stdout) > MAX_FILE_BYTES:
+        raise SpecError(f"file larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB", pos)
+    return done.stdout
 
 
 def parse(text: str, path: str) -> Node:

@@ -1,0 +1,125 @@
+"""`cnncalc diff OLD NEW`: what a change to a spec does to its layers and totals."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+
+from cnncalc.analysis import Summary, summarize
+from cnncalc.graph import Graph, Layer
+from cnncalc.layers.base import Shape
+from cnncalc.spec import Layout
+
+
+@dataclass(frozen=True)
+class LayerChange:
+    status: str  # "changed", "added" or "removed"
+    old: Layer | None
+    new: Layer | None
+
+    @property
+    def name(self) -> str:
+        layer = self.new or self.old
+        assert layer is not None
+        if self.old and self.new and self.old.name != self.new.name:
+            return f"{self.old.name} → {self.new.name}"
+        return layer.name
+
+
+@dataclass(frozen=True)
+class Figure:
+    name: str
+    old: int
+    new: int
+
+    @property
+    def change(self) -> int:
+        return self.new - self.old
+
+    @property
+    def percent(self) -> float | None:
+        return None if self.old == 0 else 100 * self.change / self.old
+
+
+@dataclass(frozen=True)
+class Diff:
+    old_label: str
+    new_label: str
+    old: Summary
+    new: Summary
+    changes: tuple[LayerChange, ...]
+    figures: tuple[Figure, ...]
+    unchanged: int  # matched layers with the same name, type, shape and parameters
+    old_layout: Layout
+    new_layout: Layout
+
+    def shape(self, change: LayerChange, side: str) -> Shape | None:
+        """A changed layer's output shape on one side, in that side's layout."""
+        layer = change.old if side == "old" else change.new
+        layout = self.old_layout if side == "old" else self.new_layout
+        return None if layer is None else layout.display(layer.shape)
+
+
+def diff(old: Graph, new: Graph, old_label: str, new_label: str) -> Diff:
+    """Match layers by name, then the rest by position (aligned by type), and compare."""
+    pairs = _match(list(old.layers), list(new.layers))
+    changes = []
+    unchanged = 0
+    for a, b in pairs:
+        if a is None:
+            changes.append(LayerChange("added", None, b))
+        elif b is None:
+            changes.append(LayerChange("removed", a, None))
+        elif (a.type, old.layout.display(a.shape), a.result.param_count, a.name) != \
+                (b.type, new.layout.display(b.shape), b.result.param_count, b.name):
+            changes.append(LayerChange("changed", a, b))
+        else:
+            unchanged += 1
+    s_old, s_new = summarize(old), summarize(new)
+    figures = (
+        Figure("params", s_old.totals.params, s_new.totals.params),
+        Figure("trainable_params", s_old.totals.trainable_params, s_new.totals.trainable_params),
+        Figure("non_trainable_params", s_old.totals.non_trainable_params,
+               s_new.totals.non_trainable_params),
+        Figure("buffers", s_old.totals.buffers, s_new.totals.buffers),
+        Figure("param_bytes", s_old.totals.param_bytes, s_new.totals.param_bytes),
+        Figure("layers", s_old.layer_count, s_new.layer_count),
+    )
+    return Diff(old_label, new_label, s_old, s_new, tuple(changes), figures, unchanged,
+                old.layout, new.layout)
+
+
+def _match(old: list[Layer], new: list[Layer]) -> list[tuple[Layer | None, Layer | None]]:
+    """Pairs in the new network's order, each removed layer where it stood."""
+    named_new = {x.name: x for x in new if not x.auto_named}
+    pair_of: dict[str, Layer] = {}  # new name → old layer
+    for x in old:
+        if not x.auto_named and x.name in named_new:
+            pair_of[x.name] = x
+    taken = {x.name for x in pair_of.values()}
+    rest_old = [x for x in old if x.name not in taken]
+    rest_new = [x for x in new if x.name not in pair_of]
+    matcher = difflib.SequenceMatcher(a=[x.type for x in rest_old], b=[x.type for x in rest_new],
+                                      autojunk=False)
+    removed: list[Layer] = []
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op in ("equal", "replace"):
+            for a, b in zip(rest_old[i1:i2], rest_new[j1:j2], strict=False):
+                pair_of[b.name] = a
+            removed += rest_old[i1 + (j2 - j1):i2] if i2 - i1 > j2 - j1 else []
+        elif op == "delete":
+            removed += rest_old[i1:i2]
+    # Removed layers go where they stood: before the next old layer that has a partner.
+    place = {id(pair_of[b.name]): j for j, b in enumerate(new) if b.name in pair_of}
+    ranked: list[tuple[float, int, Layer | None, Layer | None]] = [
+        (j, 0, pair_of.get(b.name), b) for j, b in enumerate(new)]
+    gone = {id(a) for a in removed}
+    next_place = float(len(new))
+    for i in reversed(range(len(old))):
+        a = old[i]
+        if id(a) in gone:
+            ranked.append((next_place - 0.5, i, a, None))
+        elif id(a) in place:
+            next_place = place[id(a)]
+    ranked.sort(key=lambda r: (r[0], r[1]))
+    return [(a, b) for _, _, a, b in ranked]

@@ -1,0 +1,306 @@
+"""Expectations (`expect:` in a spec, and budgets from the command line) and their checking.
+
+Every figure is an exact value or `{min, max}`; numbers may be written for humans: 26M, 4.1G,
+1.5e9, 25_557_032. An expectation that names something that does not exist is a SpecError.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
+
+from cnncalc.analysis import Summary, Totals
+from cnncalc.errors import Pos, SpecError
+from cnncalc.graph import Graph, Layer
+from cnncalc.layers.base import Shape
+from cnncalc.receptive import Field, fields
+from cnncalc.source import Node
+from cnncalc.spec import Spec
+
+_SUFFIX = {"": 1, "k": 10**3, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12,
+           "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}
+_HUMAN = re.compile(r"\s*([-+]?[\d_]*\.?[\d_]+(?:[eE][-+]?\d+)?)\s*([kKMGT]i?)?B?\s*\Z")
+
+# Figures of the whole network, by the name used in `expect:` and in --max-NAME options.
+TOTALS: dict[str, Callable[[Totals], int]] = {
+    "params": lambda t: t.params,
+    "trainable_params": lambda t: t.trainable_params,
+    "non_trainable_params": lambda t: t.non_trainable_params,
+    "frozen_params": lambda t: t.frozen_params,
+    "buffers": lambda t: t.buffers,
+    "param_bytes": lambda t: t.param_bytes,
+}
+# Figures of one layer (or block instance), in `expect: layers: NAME: {...}`.
+LAYER_FIGURES: dict[str, Callable[[list[Layer]], int]] = {
+    "params": lambda ls: sum(x.result.param_count for x in ls),
+    "trainable_params": lambda ls: sum(x.result.param_count for x in ls if x.trainable),
+    "buffers": lambda ls: sum(x.result.buffer_count for x in ls),
+}
+
+
+def parse_number(value: object) -> Fraction:
+    """26M → 26,000,000; 4.1G; 1.5e9; 25_557_032; 1.5GiB. Exact: no float rounding."""
+    if isinstance(value, bool) or value is None:
+        raise ValueError(f"{value!r} is not a number")
+    if isinstance(value, int):
+        return Fraction(value)
+    if isinstance(value, float):
+        return Fraction(Decimal(repr(value)))
+    m = _HUMAN.match(str(value))
+    if not m:
+        raise ValueError(f"{value!r} is not a number (write 26M, 4.1G, 1.5e9 or 25_557_032)")
+    try:
+        number = Fraction(Decimal(m.group(1).replace("_", "")))
+    except InvalidOperation:
+        raise ValueError(f"{value!r} is not a number") from None
+    return number * _SUFFIX[m.group(2) or ""]
+
+
+def human(x: Fraction | int) -> str:
+    """A bound as people wrote it and as an exact figure: 26,000,000."""
+    x = Fraction(x)
+    return f"{x.numerator:,}" if x.denominator == 1 else f"{float(x):,.6g}"
+
+
+@dataclass(frozen=True)
+class Bound:
+    """An exact value, or a range with either end open."""
+
+    exact: Fraction | None = None
+    min: Fraction | None = None
+    max: Fraction | None = None
+    pos: Pos = field(default=Pos("", 0, 0), compare=False)
+    min_pos: Pos | None = field(default=None, compare=False)
+    max_pos: Pos | None = field(default=None, compare=False)
+
+    def violation(self, what: str, value: Fraction | int) -> tuple[str, Pos] | None:
+        """A message and where to point, or None when the value is within bounds."""
+        if self.exact is not None and value != self.exact:
+            return f"{what} is {human(value)}, expected {human(self.exact)}", self.pos
+        if self.min is not None and value < self.min:
+            return (f"{what} is {human(value)}, less than the minimum {human(self.min)}",
+                    self.min_pos or self.pos)
+        if self.max is not None and value > self.max:
+            return (f"{what} is {human(value)}, more than the maximum {human(self.max)}",
+                    self.max_pos or self.pos)
+        return None
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """One thing a spec (or the command line) promises about the computed network."""
+
+    what: str  # as a message names it: "params", "layer 'layer3' output_shape"
+    kind: str  # "total", "layer", "shape", "rf"
+    key: str  # the figure's name
+    layer: str | None = None
+    bound: Bound | None = None
+    shape: Shape | None = None
+    pos: Pos = field(default=Pos("", 0, 0), compare=False)
+
+
+@dataclass(frozen=True)
+class Failure:
+    message: str
+    pos: Pos | None  # None: a budget from the command line, not a line of the spec
+
+
+def budget(figure: str, limit: Fraction) -> Expectation:
+    """A --max-FIGURE option: the same check as `expect: {FIGURE: {max: LIMIT}}`."""
+    return Expectation(f"{figure} (--max-{figure.replace('_', '-')})", "total", figure,
+                       bound=Bound(max=limit), pos=Pos("", 0, 0))
+
+
+def parse(spec: Spec, graph: Graph) -> list[Expectation]:
+    """The spec's `expect:` block, checked against the names the graph has."""
+    node = spec.expect
+    if node is None or node.value is None:
+        return []
+    if not node.is_map:
+        raise SpecError("'expect' must be a mapping such as {params: {max: 26M}}", node.pos)
+    out: list[Expectation] = []
+    keys = [*TOTALS, "output_shape", "receptive_field", "layers"]
+    for key, value in node.value.items():
+        kpos = node.key_pos[key]
+        if key in TOTALS:
+            out.append(Expectation(key, "total", key, bound=_bound(value, key), pos=value.pos))
+        elif key == "output_shape":
+            out.append(Expectation("output_shape", "shape", key, shape=_shape(value),
+                                   pos=value.pos))
+        elif key == "receptive_field":
+            out.append(_rf(value, graph, None))
+        elif key == "layers":
+            out += _layers(value, graph)
+        else:
+            raise SpecError(f"unknown expectation '{key}'{_hint(key, keys)} (known: "
+                            f"{', '.join(keys)})", kpos)
+    return out
+
+
+def _hint(word: str, options: list[str]) -> str:
+    close = difflib.get_close_matches(word, options, n=1)
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
+def _number(node: Node, what: str) -> Fraction:
+    try:
+        return parse_number(node.value)
+    except ValueError as err:
+        raise SpecError(f"{what}: {err}", node.pos) from None
+
+
+def _bound(node: Node, what: str) -> Bound:
+    if not node.is_map:
+        return Bound(exact=_number(node, what), pos=node.pos)
+    for key in node.value:
+        if key not in ("min", "max"):
+            raise SpecError(f"{what}: a range has 'min' and/or 'max', not '{key}'",
+                            node.key_pos[key])
+    if not node.value:
+        raise SpecError(f"{what}: an empty range; give min, max or an exact value", node.pos)
+    lo = node.value.get("min")
+    hi = node.value.get("max")
+    bound = Bound(min=None if lo is None else _number(lo, what),
+                  max=None if hi is None else _number(hi, what), pos=node.pos,
+                  min_pos=None if lo is None else lo.pos, max_pos=None if hi is None else hi.pos)
+    if bound.min is not None and bound.max is not None and bound.min > bound.max:
+        raise SpecError(f"{what}: min {human(bound.min)} is more than max {human(bound.max)}",
+                        node.pos)
+    return bound
+
+
+def _shape(node: Node) -> Shape:
+    items = node.value if node.is_list else None
+    if not items or any(isinstance(i.value, bool) or not isinstance(i.value, int)
+                        for i in items):
+        raise SpecError("output_shape must be a list of sizes like [1000] or [64, 56, 56]",
+                        node.pos)
+    return tuple(i.value for i in items)
+
+
+def _rf(node: Node, graph: Graph, layer: str | None) -> Expectation:
+    """receptive_field: {layer: NAME, min: 400} (at the top level) or {min: 400} (per layer)."""
+    if not node.is_map:
+        if layer is None:
+            raise SpecError("receptive_field needs a mapping like {layer: layer4, min: 400}",
+                            node.pos)
+        return Expectation(f"layer '{layer}' receptive_field size", "rf", "receptive_field",
+                           layer=layer, bound=_bound(node, "receptive_field"), pos=node.pos)
+    values = dict(node.value)
+    if layer is None:
+        if "layer" not in values:
+            raise SpecError("receptive_field needs 'layer': the layer whose field is checked",
+                            node.pos)
+        lnode = values.pop("layer")
+        layer = _layer_name(lnode, graph)
+    rest = Node({k: v for k, v in values.items() if k != "size"}, node.pos,
+                {k: p for k, p in node.key_pos.items() if k in values and k != "size"})
+    if "size" in values:
+        bound = Bound(exact=_number(values["size"], "receptive_field size"),
+                      pos=values["size"].pos)
+    else:
+        bound = _bound(rest, "receptive_field")
+    return Expectation(f"layer '{layer}' receptive_field size", "rf", "receptive_field",
+                       layer=layer, bound=bound, pos=node.pos)
+
+
+def _layer_name(node: Node, graph: Graph) -> str:
+    name = node.value
+    if not isinstance(name, str) or (name not in graph.by_name and
+                                     name not in graph.group_outputs):
+        known = [*graph.by_name, *graph.group_outputs]
+        raise SpecError(f"expect names layer {name!r}, which the network does not have"
+                        f"{_hint(str(name), known)}", node.pos)
+    return name
+
+
+def _layers(node: Node, graph: Graph) -> list[Expectation]:
+    if not node.is_map:
+        raise SpecError("'layers' under expect maps layer names to expectations", node.pos)
+    out: list[Expectation] = []
+    keys = [*LAYER_FIGURES, "output_shape", "receptive_field"]
+    for name, value in node.value.items():
+        layer = _layer_name(Node(name, node.key_pos[name]), graph)
+        if not value.is_map:
+            raise SpecError(f"expectations of layer '{name}' must be a mapping such as"
+                            " {output_shape: [64, 56, 56]}", value.pos)
+        for key, item in value.value.items():
+            what = f"layer '{layer}' {key}"
+            if key in LAYER_FIGURES:
+                out.append(Expectation(what, "layer", key, layer=layer,
+                                       bound=_bound(item, what), pos=item.pos))
+            elif key == "output_shape":
+                out.append(Expectation(what, "shape", key, layer=layer, shape=_shape(item),
+                                       pos=item.pos))
+            elif key == "receptive_field":
+                out.append(_rf(item, graph, layer))
+            else:
+                raise SpecError(f"unknown expectation '{key}' for a layer{_hint(key, keys)}"
+                                f" (known: {', '.join(keys)})", value.key_pos[key])
+    return out
+
+
+def evaluate(expectations: list[Expectation], graph: Graph,
+             summary: Summary) -> list[Failure]:
+    """The expectations that the computed network does not meet."""
+    failures: list[Failure] = []
+    rf: Mapping[str, Field] | None = None
+    for e in expectations:
+        pos = e.pos if e.pos.line else None
+        if e.kind == "shape":
+            actual = summary.output_shape if e.layer is None else \
+                graph.layout.display(_output_shape(graph, e.layer))
+            if actual != e.shape:
+                failures.append(Failure(f"{e.what} is {_fmt(actual)}, expected"
+                                        f" {_fmt(e.shape or ())}", pos))
+            continue
+        assert e.bound is not None
+        if e.kind == "total":
+            value: Fraction | int = TOTALS[e.key](summary.totals)
+        elif e.kind == "layer":
+            assert e.layer is not None
+            value = LAYER_FIGURES[e.key](_members(graph, e.layer))
+        else:
+            assert e.layer is not None
+            if rf is None:
+                rf = fields(graph)[0]
+            f = rf.get(graph.group_outputs.get(e.layer, e.layer))
+            if f is None or f.is_global:
+                # A global field covers the whole input: it meets any minimum, but has no size
+                # to compare with a maximum or an exact value.
+                if e.bound.max is not None or e.bound.exact is not None:
+                    why = "global" if f is not None else "undefined (no spatial input)"
+                    failures.append(Failure(f"{e.what} is {why}, not a number", pos))
+                continue
+            for d, size in enumerate(f.size):  # every dimension must meet the bound
+                square = len(set(f.size)) == 1
+                what = e.what if square else f"{e.what} (dimension {d + 1})"
+                problem = e.bound.violation(what, size)
+                if problem:
+                    failures.append(Failure(problem[0], problem[1] if pos else None))
+                    break
+            continue
+        problem = e.bound.violation(e.what, value)
+        if problem:
+            message, where = problem
+            failures.append(Failure(message, where if pos else None))
+    return failures
+
+
+def _fmt(shape: Shape) -> str:
+    return "[" + ", ".join(map(str, shape)) + "]"
+
+
+def _output_shape(graph: Graph, name: str) -> Shape:
+    target = graph.group_outputs.get(name, name)
+    return graph.by_name[target].shape if target in graph.by_name else graph.input_shape
+
+
+def _members(graph: Graph, name: str) -> list[Layer]:
+    if name in graph.by_name:
+        return [graph.by_name[name]]
+    return [x for x in graph.layers if any(g.name == name for g in x.groups)]

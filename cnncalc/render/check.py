@@ -1,0 +1,114 @@
+"""`cnncalc check` reports: text for people, JSON, GitHub annotations and JUnit XML."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from typing import Any
+
+from cnncalc.check import SpecResult
+from cnncalc.errors import Pos
+
+
+def _where(result: SpecResult, pos: Pos | None) -> str:
+    return f"{pos}" if pos is not None else result.path
+
+
+def _problems(result: SpecResult) -> list[tuple[str, Pos | None]]:
+    """(message, position) for everything wrong with one spec."""
+    if result.error is not None:
+        layer = f"layer '{result.error.layer}': " if result.error.layer else ""
+        return [(f"{layer}{result.error.message}", result.error.pos)]
+    return [(f.message, f.pos) for f in result.failures]
+
+
+def tally(results: list[SpecResult]) -> str:
+    counts = {s: sum(r.status == s for r in results) for s in ("passed", "failed", "invalid")}
+    specs = f"{len(results)} spec{'s' if len(results) != 1 else ''}"
+    return f"{specs}: " + ", ".join(f"{n} {s}" for s, n in counts.items())
+
+
+def text(results: list[SpecResult], *, color: bool) -> str:
+    from rich.markup import escape
+
+    from cnncalc.render.table import console_text
+
+    marks = {"passed": "[green]✓[/]", "failed": "[red]✗[/]", "invalid": "[red]![/]"}
+    lines = []
+    for r in results:
+        if r.status == "passed":
+            detail = (f"{r.checked} expectation{'s' if r.checked != 1 else ''} met"
+                      if r.checked else "valid, no expectations")
+        elif r.status == "failed":
+            detail = f"{len(r.failures)} of {r.checked} expectations failed"
+        else:
+            detail = "invalid spec"
+        lines.append(f"{marks[r.status]} [bold]{escape(r.path)}[/]  {detail}")
+        lines += [f"    {escape(_where(r, pos))}: {escape(msg)}" for msg, pos in _problems(r)]
+    lines.append(tally(results))
+    return console_text(["\n".join(lines)], width=None, color=color)
+
+
+def as_json(results: list[SpecResult]) -> str:
+    def problem(message: str, pos: Pos | None) -> dict[str, Any]:
+        where = {} if pos is None else {"line": pos.line, "column": pos.column}
+        return {"message": message, **where}
+
+    data = {
+        "specs": [{
+            "path": r.path,
+            "name": r.name,
+            "status": r.status,
+            "expectations": r.checked,
+            "problems": [problem(m, p) for m, p in _problems(r)],
+        } for r in results],
+        "summary": {s: sum(r.status == s for r in results)
+                    for s in ("passed", "failed", "invalid")},
+    }
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def _escape_data(s: str) -> str:
+    return s.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(s: str) -> str:
+    return _escape_data(s).replace(":", "%3A").replace(",", "%2C")
+
+
+def github(results: list[SpecResult]) -> str:
+    """GitHub Actions workflow commands: one ::error per problem, at its line."""
+    lines = []
+    for r in results:
+        kind = "invalid spec" if r.error else "expectation failed"
+        for message, pos in _problems(r):
+            props = [f"file={_escape_property(r.path)}"]
+            if pos is not None and pos.line:
+                props += [f"line={pos.line}", f"col={pos.column}"]
+            props.append(f"title={_escape_property('cnncalc: ' + kind)}")
+            lines.append(f"::error {','.join(props)}::{_escape_data(message)}")
+    lines.append(tally(results))
+    return "\n".join(lines) + "\n"
+
+
+def junit(results: list[SpecResult]) -> str:
+    """JUnit XML: one testcase per spec; a failed expectation is a failure, a broken spec an
+    error."""
+    failures = sum(r.status == "failed" for r in results)
+    errors = sum(r.status == "invalid" for r in results)
+    counts = {"tests": str(len(results)), "failures": str(failures), "errors": str(errors)}
+    suites = ET.Element("testsuites", {"name": "cnncalc check", **counts})
+    suite = ET.SubElement(suites, "testsuite", {"name": "cnncalc check", "skipped": "0", **counts})
+    for r in results:
+        case = ET.SubElement(suite, "testcase", classname="cnncalc.check", name=r.path,
+                             file=r.path)
+        problems = _problems(r)
+        if not problems:
+            continue
+        body = "\n".join(f"{_where(r, p)}: {m}" for m, p in problems)
+        tag, kind = ("error", "invalid spec") if r.error else ("failure", "expectation")
+        element = ET.SubElement(case, tag, message=problems[0][0], type=kind)
+        element.text = body
+    ET.indent(suites)
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(suites, "unicode") + "\n"
+

@@ -1,0 +1,150 @@
+"""`cnncalc diff`: layer matching, totals, formats, and the git:REV:PATH form."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import SPECS, run, write_spec
+
+
+def edited(tmp_path: Path, spec: str, *replacements: tuple[str, str]) -> str:
+    text = (SPECS / f"{spec}.yaml").read_text()
+    for old, new in replacements:
+        assert old in text, old
+        text = text.replace(old, new)
+    return write_spec(tmp_path, text, f"{spec}-edited.yaml")
+
+
+def diff_json(old: str, new: str) -> dict:  # type: ignore[type-arg]
+    result = run("diff", old, new, "-f", "json")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)  # type: ignore[no-any-return]
+
+
+def test_identical_specs_have_no_changes() -> None:
+    data = diff_json(str(SPECS / "resnet18.yaml"), str(SPECS / "resnet18.yaml"))
+    assert data["changes"] == []
+    assert data["totals"]["params"] == {"old": 11_689_512, "new": 11_689_512, "change": 0,
+                                        "percent": 0.0}
+
+
+def test_a_changed_layer_shows_old_and_new(tmp_path: Path) -> None:
+    new = edited(tmp_path, "resnet50", ("out_features: 1000", "out_features: 10"))
+    data = diff_json(str(SPECS / "resnet50.yaml"), new)
+    assert data["changes"] == [{
+        "status": "changed",
+        "old": {"name": "fc", "type": "linear", "output_shape": [1000], "params": 2_049_000},
+        "new": {"name": "fc", "type": "linear", "output_shape": [10], "params": 20_490},
+    }]
+    assert data["totals"]["params"]["change"] == 20_490 - 2_049_000
+    assert data["totals"]["params"]["percent"] == round(
+        100 * (20_490 - 2_049_000) / 25_557_032, 4)
+    assert data["output_shape"] == {"old": [1000], "new": [10]}
+
+
+def test_removed_block_is_listed_where_it_stood(tmp_path: Path) -> None:
+    new = edited(tmp_path, "resnet50", ("planes: 512, blocks: 3", "planes: 512, blocks: 2"))
+    data = diff_json(str(SPECS / "resnet50.yaml"), new)
+    removed = [c["old"]["name"] for c in data["changes"] if c["status"] == "removed"]
+    assert removed == [f"layer4.bottleneck_2.{n}" for n in (
+        "conv1", "bn1", "relu_1", "conv2", "bn2", "relu_2", "conv3", "bn3", "add_1", "relu_3")]
+    assert all(c["status"] == "removed" for c in data["changes"])
+    assert data["totals"]["layers"] == {"old": 175, "new": 165, "change": -10,
+                                        "percent": round(-1000 / 175, 4)}
+    removed_params = 512 * 2048 + 2 * 512 + 512 * 512 * 9 + 2 * 512 + 2048 * 512 + 2 * 2048
+    assert data["totals"]["params"]["change"] == -removed_params
+
+
+def test_unnamed_layers_are_matched_by_position(tmp_path: Path) -> None:
+    old = write_spec(tmp_path, "input: [8]\nlayers:\n  - linear: {out_features: 8}\n  - relu\n"
+                               "  - linear: {out_features: 4}\n", "old.yaml")
+    new = write_spec(tmp_path, "input: [8]\nlayers:\n  - linear: {out_features: 8}\n"
+                               "  - dropout: {p: 0.1}\n  - relu\n  - linear: {out_features: 2}\n",
+                     "new.yaml")
+    data = diff_json(old, new)
+    assert [(c["status"], (c["old"] or {}).get("name"), (c["new"] or {}).get("name"))
+            for c in data["changes"]] == [
+        ("added", None, "dropout_1"),
+        ("changed", "linear_2", "linear_2"),
+    ]
+    assert data["unchanged_layers"] == 2
+
+
+def test_renamed_layer_is_a_change(tmp_path: Path) -> None:
+    new = edited(tmp_path, "vgg16", ("name: pool5", "name: last_pool"))
+    data = diff_json(str(SPECS / "vgg16.yaml"), new)
+    assert [(c["status"], c["old"]["name"], c["new"]["name"]) for c in data["changes"]] == [
+        ("changed", "pool5", "last_pool")]
+
+
+def test_markdown_is_a_pull_request_comment(tmp_path: Path) -> None:
+    new = edited(tmp_path, "resnet50", ("out_features: 1000", "out_features: 10"))
+    out = run("diff", str(SPECS / "resnet50.yaml"), new, "-f", "markdown").stdout
+    lines = out.splitlines()
+    assert lines[0] == f"**{SPECS / 'resnet50.yaml'} → {new}: 1 layer differs, 174 unchanged;" \
+                       " output 1000 → 10**"
+    assert "| changed | `fc` | linear | 1000 | 10 | 2,049,000 | 20,490 |" in lines
+    assert "| params | 25,557,032 | 23,528,522 | −2,028,510 | −7.94% |" in lines
+
+
+def test_table_format(tmp_path: Path) -> None:
+    new = edited(tmp_path, "lenet5", ("out_features: 84", "out_features: 42"))
+    out = run("diff", str(SPECS / "lenet5.yaml"), new).stdout
+    assert "changed" in out and "f6" in out and "10,164" in out and "5,082" in out
+    assert "params" in out and "−5,502" in out
+
+
+def test_invalid_side_exits_2(tmp_path: Path) -> None:
+    bad = write_spec(tmp_path, "input: [3]\nlayers: [conv2d]\n")
+    result = run("diff", str(SPECS / "lenet5.yaml"), bad)
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"{bad}:2:10: layer 'conv2d_1'")
+
+
+@pytest.fixture
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    def git(*args: str) -> None:
+        subprocess.run(["git", *args], cwd=tmp_path, check=True, capture_output=True)
+
+    git("init", "-q", "-b", "main")
+    git("config", "user.email", "t@example.com")
+    git("config", "user.name", "t")
+    (tmp_path / "specs").mkdir()
+    model = tmp_path / "specs" / "model.yaml"
+    model.write_text((SPECS / "lenet5.yaml").read_text())
+    git("add", ".")
+    git("commit", "-q", "-m", "first")
+    model.write_text(model.read_text().replace("out_features: 10", "out_features: 5"))
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_git_revision_against_the_working_tree(repo: Path) -> None:
+    data = diff_json("git:main:specs/model.yaml", "specs/model.yaml")
+    assert data["old"] == "git:main:specs/model.yaml"
+    assert [c["new"]["params"] for c in data["changes"]] == [84 * 5 + 5]
+    assert data["totals"]["params"]["change"] == -5 * 85
+
+
+def test_git_errors_are_located(repo: Path) -> None:
+    result = run("diff", "git:nope:specs/model.yaml", "specs/model.yaml")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("git:nope:specs/model.yaml:1:1: git show"
+                                    " nope:specs/model.yaml failed: fatal:")
+    result = run("diff", "git:main", "specs/model.yaml")
+    assert result.stderr == ("git:main:1:1: write a git version as git:REV:PATH, e.g."
+                             " git:main:specs/model.yaml\n")
+
+
+def test_git_errors_in_a_spec_point_into_the_revision(repo: Path) -> None:
+    subprocess.run(["git", "rm", "-q", "--cached", "specs/model.yaml"], check=True)
+    (repo / "specs" / "model.yaml").write_text("input: [3]\nlayers: [conv2d]\n")
+    subprocess.run(["git", "add", "."], check=True)
+    subprocess.run(["git", "commit", "-q", "-m", "broken"], check=True)
+    result = run("summarize", "git:HEAD:specs/model.yaml")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("git:HEAD:specs/model.yaml:2:10: layer 'conv2d_1'")
