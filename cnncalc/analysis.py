@@ -6,10 +6,9 @@ from dataclasses import dataclass
 
 from cnncalc.graph import Graph, Group, Layer, Notice
 from cnncalc.layers import Shape
+from cnncalc.memory import Dtype, Memory, Optimizer, memory
 from cnncalc.receptive import Field, fields
 from cnncalc.spec import INPUT_REF
-
-FLOAT32_BYTES = 4
 
 
 @dataclass(frozen=True)
@@ -27,6 +26,8 @@ class Row:
     layers: int = 1  # how many layers the row stands for
     group: bool = False  # a collapsed block instance or repeat rather than one layer
     receptive_field: Field | None = None  # None when the network has no spatial dimensions
+    macs: int = 0  # at the summary's batch size
+    flops: int = 0
     param_tensors: tuple[tuple[str, int], ...] = ()
     buffer_tensors: tuple[tuple[str, int], ...] = ()
 
@@ -38,7 +39,9 @@ class Totals:
     frozen_params: int
     buffers: int  # running statistics
     non_trainable_params: int  # Keras's figure: frozen parameters + buffers
-    param_bytes: int  # parameters at float32
+    param_bytes: int  # parameters at the summary's dtype
+    macs: int  # at the summary's batch size
+    flops: int
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,7 @@ class Summary:
     totals: Totals
     layer_count: int
     notices: tuple[Notice, ...]
+    memory: Memory
     spatial: bool = False  # the input has spatial dimensions, so layers have receptive fields
 
     @property
@@ -64,20 +68,28 @@ class Summary:
         return True
 
 
-def summarize(graph: Graph, *, depth: int | None = None) -> Summary:
-    """Figures for every layer and the totals; `depth` collapses deeper block instances."""
+def summarize(graph: Graph, *, depth: int | None = None, batch: int = 1,
+              dtype: Dtype = Dtype.FLOAT32, optimizer: Optimizer = Optimizer.ADAM,
+              state_dtype: Dtype | None = None) -> Summary:
+    """Figures for every layer and the totals; `depth` collapses deeper block instances.
+
+    MACs, FLOPs and activation memory scale with `batch`; bytes use `dtype`.
+    """
     display = graph.layout.display
     layers = graph.layers
     trainable = sum(layer.result.param_count for layer in layers if layer.trainable)
     params = sum(layer.result.param_count for layer in layers)
     buffers = sum(layer.result.buffer_count for layer in layers)
+    costs = {layer.name: graph.cost(layer) for layer in layers}
     totals = Totals(
         params=params,
         trainable_params=trainable,
         frozen_params=params - trainable,
         buffers=buffers,
         non_trainable_params=params - trainable + buffers,
-        param_bytes=params * FLOAT32_BYTES,
+        param_bytes=params * dtype.bytes,
+        macs=batch * sum(c.macs for c in costs.values()),
+        flops=batch * sum(c.flops for c in costs.values()),
     )
     rf, rf_notices = fields(graph)
     return Summary(
@@ -85,10 +97,13 @@ def summarize(graph: Graph, *, depth: int | None = None) -> Summary:
         input_shape=display(graph.input_shape),
         output_shape=display(graph.output_shape),
         layout=graph.layout.value,
-        rows=tuple(_rows(graph, depth, rf)),
+        rows=tuple(_rows(graph, depth, rf, {n: (batch * c.macs, batch * c.flops)
+                                            for n, c in costs.items()})),
         totals=totals,
         layer_count=len(layers),
         notices=(*graph.notices, *rf_notices),
+        memory=memory(graph, batch=batch, dtype=dtype, optimizer=optimizer,
+                      state_dtype=state_dtype),
         spatial=bool(rf),
     )
 
@@ -99,7 +114,8 @@ def _container(layer: Layer, depth: int | None) -> Group | None:
     return layer.groups[depth - 1]
 
 
-def _rows(graph: Graph, depth: int | None, rf: dict[str, Field]) -> list[Row]:
+def _rows(graph: Graph, depth: int | None, rf: dict[str, Field],
+          cost: dict[str, tuple[int, int]]) -> list[Row]:
     display = graph.layout.display
     shown: dict[str, str] = {}  # layer name → the row that shows it
     members: dict[str, list[Layer]] = {}
@@ -133,6 +149,7 @@ def _rows(graph: Graph, depth: int | None, rf: dict[str, Field]) -> list[Row]:
                 param_tensors=tuple(layer.result.params.items()),
                 buffer_tensors=tuple(layer.result.buffers.items()),
                 receptive_field=rf.get(layer.name),
+                macs=cost[layer.name][0], flops=cost[layer.name][1],
             ))
             continue
         out = graph.group_outputs.get(group.name, inside[-1].name)
@@ -145,5 +162,7 @@ def _rows(graph: Graph, depth: int | None, rf: dict[str, Field]) -> list[Row]:
             buffers=sum(x.result.buffer_count for x in inside),
             depth=(depth or 1) - 1, layers=len(inside), group=True,
             receptive_field=rf.get(out),
+            macs=sum(cost[x.name][0] for x in inside),
+            flops=sum(cost[x.name][1] for x in inside),
         ))
     return rows

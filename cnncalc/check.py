@@ -5,6 +5,7 @@ from __future__ import annotations
 import glob
 import os
 from dataclasses import dataclass, field
+from typing import Any
 
 from cnncalc.analysis import summarize
 from cnncalc.errors import SpecError, UsageError
@@ -53,13 +54,16 @@ def collect(paths: list[str]) -> list[str]:
     return [p for p in found if not (p in seen or seen.add(p))]  # type: ignore[func-returns-value]
 
 
-def check_spec(path: str, budgets: list[Expectation]) -> SpecResult:
-    """Load, compute and evaluate one spec; a broken spec is a result, not an exception."""
+def check_spec(path: str, budgets: list[Expectation], **settings: Any) -> SpecResult:
+    """Load, compute and evaluate one spec; a broken spec is a result, not an exception.
+
+    `settings` (batch, dtype, optimizer) are passed to `summarize` for MACs and memory.
+    """
     try:
         spec = load(path)
         graph = build(spec)
         expectations = parse(spec, graph)
-        summary = summarize(graph)
+        summary = summarize(graph, **settings)
     except SpecError as err:
         return SpecResult(path, error=err)
     mine = [*expectations, *(b for b in budgets)]

@@ -73,6 +73,30 @@ def _color() -> bool:
     return sys.stdout.isatty() and "NO_COLOR" not in os.environ
 
 
+_DTYPES = ["float32", "float16", "bfloat16", "float64", "int8"]
+_OPTIMIZERS = ["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw"]
+
+
+def _cost_options(f: Any) -> Any:
+    """--batch, --dtype, --optimizer and --state-dtype, shared by the commands that use them."""
+    f = click.option("--state-dtype", type=click.Choice(_DTYPES), default=None,
+                     help="Optimizer state dtype (default: --dtype).")(f)
+    f = click.option("--optimizer", type=click.Choice(_OPTIMIZERS), default="adam",
+                     show_default=True, help="For training memory: its state per parameter.")(f)
+    f = click.option("--dtype", type=click.Choice(_DTYPES), default="float32",
+                     show_default=True, help="Bytes per value for memory.")(f)
+    return click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True,
+                        help="Batch size: scales MACs, FLOPs and activations.")(f)
+
+
+def _cost_settings(batch: int, dtype: str, optimizer: str,
+                   state_dtype: str | None) -> dict[str, Any]:
+    from cnncalc.memory import Dtype, Optimizer
+
+    return {"batch": batch, "dtype": Dtype(dtype), "optimizer": Optimizer(optimizer),
+            "state_dtype": None if state_dtype is None else Dtype(state_dtype)}
+
+
 @main.command()
 @click.argument("spec", type=click.Path(dir_okay=True, allow_dash=True))
 @click.option("--format", "-f", "fmt", type=click.Choice([f.value for f in Format]),
@@ -85,21 +109,26 @@ def _color() -> bool:
               show_default=True, help="Refuse specs that expand to more layers.")
 @click.option("--rf/--no-rf", default=True, show_default=True,
               help="Receptive-field columns (size, stride, padding) for spatial networks.")
+@click.option("--macs/--no-macs", default=True, show_default=True, help="A MACs column.")
+@click.option("--flops", is_flag=True, help="A FLOPs column.")
+@_cost_options
 def summarize(spec: str, fmt: str, input_shape: tuple[int, ...] | None, depth: int | None,
-              max_layers: int, rf: bool) -> None:
-    """Every layer's output shape and parameter count, and the totals."""
+              max_layers: int, rf: bool, macs: bool, flops: bool, **cost: Any) -> None:
+    """Every layer's output shape, parameters, MACs and receptive field, and the totals."""
     from cnncalc.analysis import summarize as summarize_graph
     from cnncalc.graph import build
-    from cnncalc.render import render
+    from cnncalc.render import Columns, render
     from cnncalc.spec import load
 
     parsed = load(spec)
     shape = None if input_shape is None else parsed.layout.to_internal(input_shape)
     graph = build(parsed, input_shape=shape, max_layers=max_layers)
-    for notice in graph.notices:
+    summary = summarize_graph(graph, depth=depth, **_cost_settings(**cost))
+    for notice in summary.notices:
         click.echo(str(notice), err=True)
-    summary = summarize_graph(graph, depth=depth)
-    click.echo(render(summary, Format(fmt), width=_width(), color=_color(), rf=rf), nl=False)
+    columns = Columns(rf=rf, macs=macs, flops=flops)
+    click.echo(render(summary, Format(fmt), width=_width(), color=_color(), columns=columns),
+               nl=False)
 
 
 @main.command()
@@ -182,7 +211,14 @@ def _parse_number(ctx: click.Context, param: click.Parameter, value: str | None)
               help="text for people; github for workflow annotations; junit for CI reports.")
 @click.option("--max-params", callback=_parse_number, metavar="N",
               help="Budget for every spec: at most N parameters (26M, 4.1G, 25_557_032).")
-def check(paths: tuple[str, ...], fmt: str, max_params: Any) -> None:
+@click.option("--max-macs", callback=_parse_number, metavar="N",
+              help="Budget: at most N multiply-accumulates (at --batch).")
+@click.option("--max-flops", callback=_parse_number, metavar="N", help="Budget: FLOPs.")
+@click.option("--max-memory", callback=_parse_number, metavar="BYTES",
+              help="Budget: training memory (8GiB, 500MB) at --batch, --dtype, --optimizer.")
+@_cost_options
+def check(paths: tuple[str, ...], fmt: str, max_params: Any, max_macs: Any, max_flops: Any,
+          max_memory: Any, **cost: Any) -> None:
     """Check specs and their expectations; exit 1 if one fails, 2 if a spec is invalid.
 
     PATHS are spec files, directories (every *.yaml and *.yml below) or globs.
@@ -191,8 +227,10 @@ def check(paths: tuple[str, ...], fmt: str, max_params: Any) -> None:
     from cnncalc.expect import budget
     from cnncalc.render import check as render_check
 
-    budgets = [budget("params", max_params)] if max_params is not None else []
-    results = [check_spec(path, budgets) for path in collect(list(paths))]
+    limits = {"params": max_params, "macs": max_macs, "flops": max_flops, "memory": max_memory}
+    budgets = [budget(figure, limit) for figure, limit in limits.items() if limit is not None]
+    settings = _cost_settings(**cost)
+    results = [check_spec(path, budgets, **settings) for path in collect(list(paths))]
     if fmt == "json":
         click.echo(render_check.as_json(results), nl=False)
     elif fmt == "github":
@@ -228,3 +266,24 @@ def diff(old: str, new: str, fmt: str) -> None:
         click.echo(render_diff.markdown(result), nl=False)
     else:
         click.echo(render_diff.table(result, width=_width(), color=_color()), nl=False)
+
+
+@main.command()
+@click.argument("spec", type=click.Path(dir_okay=True, allow_dash=True))
+@click.option("--layer", "-l", metavar="NAME", help="Only this layer (or block instance).")
+@click.option("--input", "input_shape", callback=_parse_shape, metavar="SHAPE",
+              help="Override the input shape, in the spec's layout.")
+@click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Batch size for MACs and FLOPs.")
+@click.option("--flops", is_flag=True, help="Add each layer's FLOPs and the rule behind them.")
+def explain(spec: str, layer: str | None, input_shape: tuple[int, ...] | None, batch: int,
+            flops: bool) -> None:
+    """Each layer's formulas with the numbers filled in: shape, parameters, MACs, field."""
+    from cnncalc.explain import explain as explain_graph
+    from cnncalc.graph import build
+    from cnncalc.spec import load
+
+    parsed = load(spec)
+    shape = None if input_shape is None else parsed.layout.to_internal(input_shape)
+    graph = build(parsed, input_shape=shape)
+    click.echo(explain_graph(graph, layer=layer, batch=batch, flops=flops), nl=False)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 
-from cnncalc.analysis import Summary, Totals
+from cnncalc.analysis import Summary
 from cnncalc.errors import Pos, SpecError
 from cnncalc.graph import Graph, Layer
 from cnncalc.layers.base import Shape
@@ -26,19 +26,27 @@ _SUFFIX = {"": 1, "k": 10**3, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12,
 _HUMAN = re.compile(r"\s*([-+]?[\d_]*\.?[\d_]+(?:[eE][-+]?\d+)?)\s*([kKMGT]i?)?B?\s*\Z")
 
 # Figures of the whole network, by the name used in `expect:` and in --max-NAME options.
-TOTALS: dict[str, Callable[[Totals], int]] = {
-    "params": lambda t: t.params,
-    "trainable_params": lambda t: t.trainable_params,
-    "non_trainable_params": lambda t: t.non_trainable_params,
-    "frozen_params": lambda t: t.frozen_params,
-    "buffers": lambda t: t.buffers,
-    "param_bytes": lambda t: t.param_bytes,
+# MACs, FLOPs and memory are at the batch size, dtype and optimizer `check` is run with.
+TOTALS: dict[str, Callable[[Summary], int]] = {
+    "params": lambda s: s.totals.params,
+    "trainable_params": lambda s: s.totals.trainable_params,
+    "non_trainable_params": lambda s: s.totals.non_trainable_params,
+    "frozen_params": lambda s: s.totals.frozen_params,
+    "buffers": lambda s: s.totals.buffers,
+    "param_bytes": lambda s: s.totals.param_bytes,
+    "macs": lambda s: s.totals.macs,
+    "flops": lambda s: s.totals.flops,
+    "activations_bytes": lambda s: s.memory.activations_bytes,
+    "memory": lambda s: s.memory.total_bytes,
+    "inference_memory": lambda s: s.memory.inference_bytes,
 }
 # Figures of one layer (or block instance), in `expect: layers: NAME: {...}`.
-LAYER_FIGURES: dict[str, Callable[[list[Layer]], int]] = {
-    "params": lambda ls: sum(x.result.param_count for x in ls),
-    "trainable_params": lambda ls: sum(x.result.param_count for x in ls if x.trainable),
-    "buffers": lambda ls: sum(x.result.buffer_count for x in ls),
+LAYER_FIGURES: dict[str, Callable[[Graph, list[Layer]], int]] = {
+    "params": lambda g, ls: sum(x.result.param_count for x in ls),
+    "trainable_params": lambda g, ls: sum(x.result.param_count for x in ls if x.trainable),
+    "buffers": lambda g, ls: sum(x.result.buffer_count for x in ls),
+    "macs": lambda g, ls: sum(g.cost(x).macs for x in ls),  # per sample
+    "flops": lambda g, ls: sum(g.cost(x).flops for x in ls),
 }
 
 
@@ -260,10 +268,12 @@ def evaluate(expectations: list[Expectation], graph: Graph,
             continue
         assert e.bound is not None
         if e.kind == "total":
-            value: Fraction | int = TOTALS[e.key](summary.totals)
+            value: Fraction | int = TOTALS[e.key](summary)
         elif e.kind == "layer":
             assert e.layer is not None
-            value = LAYER_FIGURES[e.key](_members(graph, e.layer))
+            value = LAYER_FIGURES[e.key](graph, _members(graph, e.layer))
+            if e.key in ("macs", "flops"):
+                value *= summary.memory.batch
         else:
             assert e.layer is not None
             if rf is None:

@@ -12,7 +12,7 @@ from typing import Any
 from cnncalc.errors import LayerError, Pos, SpecError
 from cnncalc.expr import ExprError, has_placeholder, substitute
 from cnncalc.layers import TYPES, Result, Shape
-from cnncalc.layers.base import REQUIRED, LayerType
+from cnncalc.layers.base import REQUIRED, Cost, LayerType
 from cnncalc.spec import INPUT_REF, Block, Entry, Layout, Spec, _did_you_mean
 
 DEFAULT_MAX_LAYERS = 1_000_000
@@ -81,6 +81,15 @@ class Graph:
     @cached_property
     def by_name(self) -> dict[str, Layer]:
         return {layer.name: layer for layer in self.layers}
+
+    def input_shapes(self, layer: Layer) -> list[Shape]:
+        """The shapes of a layer's inputs, in its `from` order."""
+        return [self.input_shape if s == INPUT_REF else self.by_name[s].shape
+                for s in layer.inputs]
+
+    def cost(self, layer: Layer) -> Cost:
+        """MACs and FLOPs of one layer for one sample."""
+        return TYPES[layer.type].cost(layer.args, self.input_shapes(layer), layer.shape)
 
 
 def build(spec: Spec, *, input_shape: Shape | None = None,

@@ -55,9 +55,7 @@ def spatial_dims(graph: Graph) -> int:
 
 
 def rule(graph: Graph, layer: Layer) -> Rule:
-    shapes = [graph.input_shape if s == INPUT_REF else graph.by_name[s].shape
-              for s in layer.inputs]
-    return TYPES[layer.type].receptive(layer.args, shapes, layer.shape)
+    return TYPES[layer.type].receptive(layer.args, graph.input_shapes(layer), layer.shape)
 
 
 def fields(graph: Graph) -> tuple[dict[str, Field], list[Notice]]:

@@ -101,7 +101,7 @@ def test_budget_from_the_command_line(tmp_path: Path) -> None:
     ("expect:\n  params: {max: lots}\n", "params: 'lots' is not a number"),
     ("expect:\n  params: {max: 1M, min: 2M}\n", "params: min 2,000,000 is more than max"),
     ("expect:\n  params: {most: 1M}\n", "params: a range has 'min' and/or 'max', not 'most'"),
-    ("expect:\n  layers:\n    fc: {flops: 1}\n", "unknown expectation 'flops' for a layer"),
+    ("expect:\n  layers:\n    fc: {memory: 1}\n", "unknown expectation 'memory' for a layer"),
     ("expect:\n  receptive_field: {min: 1}\n", "receptive_field needs 'layer'"),
     ("expect: [1]\n", "'expect' must be a mapping"),
 ])

@@ -11,6 +11,8 @@ from cnncalc.layers.base import (
     INPLACE,
     REQUIRED,
     Arg,
+    Cost,
+    Explanation,
     LayerType,
     Result,
     Rule,
@@ -20,6 +22,7 @@ from cnncalc.layers.base import (
     fmt,
     integer,
     number,
+    numel,
     optional,
     resolve_dim,
 )
@@ -30,12 +33,15 @@ class Elementwise(LayerType):
     """A layer that keeps its input's shape and has no parameters."""
 
     def __init__(self, name: str, family: str, doc: str, *args: Arg,
-                 rank: tuple[int, str] | None = None) -> None:
+                 rank: tuple[int, str] | None = None, flops: int = 1, view: bool = False) -> None:
         self.name = name
         self.family = family
         self.doc = doc
         self.args = args
         self.rank = rank
+        self.flops = flops
+        self.view = view
+        self.flops_rule = f"{flops} per element" if flops else "0"
 
     def infer(self, a: Mapping[str, Any], inputs: Sequence[Shape]) -> Result:
         (shape,) = inputs
@@ -49,6 +55,9 @@ class Elementwise(LayerType):
     def receptive(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Rule:
         return _along(a.get("dim"), inputs[0])
 
+    def cost(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Cost:
+        return Cost(0, self.flops * numel(out))
+
 
 def _along(dim: int | None, shape: Shape) -> Rule:
     """Pointwise, unless the layer mixes values along a spatial dimension (softmax over W)."""
@@ -60,6 +69,7 @@ def _along(dim: int | None, shape: Shape) -> Rule:
 class PReLU(LayerType):
     name = "prelu"
     family = "activation"
+    flops_rule = "1 per element"
     doc = "leaky ReLU with a learned slope (one, or one per channel)"
     args = (
         Arg("num_parameters", integer(lo=1), 1, "1, or the number of channels", "int"),
@@ -78,11 +88,20 @@ class PReLU(LayerType):
     def receptive(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Rule:
         return IDENTITY
 
+    def cost(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Cost:
+        return Cost(0, numel(out))
+
+    def explain(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Explanation:
+        n = a["num_parameters"]
+        return Explanation(params=str(n), params_note="one slope" + (" per channel" if n > 1
+                                                                     else ""))
+
 
 class GLU(LayerType):
     name = "glu"
     family = "activation"
     doc = "gated linear unit: halves dimension dim"
+    flops_rule = "2 per output element (a sigmoid and a product)"
     args = (Arg("dim", integer(), -1, "dimension split in two (PyTorch numbering)", "int"),)
 
     def infer(self, a: Mapping[str, Any], inputs: Sequence[Shape]) -> Result:
@@ -95,9 +114,12 @@ class GLU(LayerType):
     def receptive(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Rule:
         return _along(a["dim"], inputs[0])
 
+    def cost(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Cost:
+        return Cost(0, 2 * numel(out))
 
-def _act(name: str, doc: str, *args: Arg) -> Elementwise:
-    return Elementwise(name, "activation", doc, *args)
+
+def _act(name: str, doc: str, *args: Arg, flops: int = 1) -> Elementwise:
+    return Elementwise(name, "activation", doc, *args, flops=flops)
 
 
 _SLOPE = Arg("negative_slope", number(), 0.01, "slope for negative inputs", "float")
@@ -133,19 +155,22 @@ register(
     _act("threshold", "x above threshold, else value",
          Arg("threshold", number(), REQUIRED, "the threshold", "float"),
          Arg("value", number(), REQUIRED, "the replacement", "float"), INPLACE),
-    _act("softmax", "softmax over dim", _DIM),
-    _act("logsoftmax", "log-softmax over dim", _DIM),
-    _act("softmin", "softmin over dim", _DIM),
+    _act("softmax", "softmax over dim", _DIM, flops=3),  # exp, sum, divide
+    _act("logsoftmax", "log-softmax over dim", _DIM, flops=3),
+    _act("softmin", "softmin over dim", _DIM, flops=3),
     GLU(),
-    Elementwise("identity", "shape", "passes its input through unchanged"),
+    Elementwise("identity", "shape", "passes its input through unchanged", flops=0, view=True),
+    # Dropout is counted as at inference, where it is the identity: no FLOPs.
     Elementwise("dropout", "dropout", "zeroes elements with probability p in training", _P,
-                INPLACE),
-    Elementwise("alphadropout", "dropout", "dropout that keeps SELU's statistics", _P, INPLACE),
-    Elementwise("featurealphadropout", "dropout", "alpha dropout of whole channels", _P, INPLACE),
+                INPLACE, flops=0),
+    Elementwise("alphadropout", "dropout", "dropout that keeps SELU's statistics", _P, INPLACE,
+                flops=0),
+    Elementwise("featurealphadropout", "dropout", "alpha dropout of whole channels", _P, INPLACE,
+                flops=0),
     Elementwise("dropout1d", "dropout", "zeroes whole channels of [C, L]", _P, INPLACE,
-                rank=(2, "[C, L]")),
+                rank=(2, "[C, L]"), flops=0),
     Elementwise("dropout2d", "dropout", "zeroes whole channels of [C, H, W]", _P, INPLACE,
-                rank=(3, "[C, H, W]")),
+                rank=(3, "[C, H, W]"), flops=0),
     Elementwise("dropout3d", "dropout", "zeroes whole channels of [C, D, H, W]", _P, INPLACE,
-                rank=(4, "[C, D, H, W]")),
+                rank=(4, "[C, D, H, W]"), flops=0),
 )

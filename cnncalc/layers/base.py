@@ -95,6 +95,26 @@ class Span:
         return cls(1 / factor, slack + reach, slack + 2 * reach, taps)
 
 
+@dataclass(frozen=True)
+class Cost:
+    """Work for one sample: multiply-accumulates of weights, and floating-point operations."""
+
+    macs: int = 0
+    flops: int = 0
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """Worked formulas with the numbers substituted, as a student writes them in an exam."""
+
+    shape: tuple[str, ...] = ()  # lines such as "H_out = ⌊(128 + 2·3 − 1·(7−1) − 1) / 2⌋ + 1 = 64"
+    params: str | None = None  # the product before "= 602,240", e.g. "(96·7·7 + 1)·128"
+    buffers: str | None = None
+    macs: str | None = None  # e.g. "128·64·64 · 96·7·7"
+    params_note: str = ""  # what the parameters are, where the formula does not say: "γ and β"
+    buffers_note: str = ""
+
+
 IDENTITY: Literal["identity"] = "identity"  # each output unit sees the same unit of its input
 GLOBAL: Literal["global"] = "global"  # each output unit sees the whole input
 MERGE: Literal["merge"] = "merge"  # the union of the inputs' fields
@@ -111,6 +131,8 @@ class LayerType:
     dims: int = 0  # spatial dimensions, for per-dimension arguments; 0 = not spatial
     min_inputs: int = 1
     max_inputs: int | None = 1
+    view: bool = False  # the output is a view of the input: no new memory (flatten, ...)
+    flops_rule: str = "0"  # FLOPs per sample, as documented: "1 per output element"
 
     def infer(self, a: Mapping[str, Any], inputs: Sequence[Shape]) -> Result:
         """The output shape and tensor sizes for inputs of these shapes."""
@@ -119,6 +141,18 @@ class LayerType:
     def receptive(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Rule:
         """How output units see the input's spatial dimensions; unless a type says, 'global'."""
         return GLOBAL
+
+    def cost(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Cost:
+        """MACs and FLOPs for one sample; zero unless a type says (reshapes, dropout, ...)."""
+        return Cost()
+
+    def explain(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Explanation:
+        """The formulas behind shape, parameters and MACs; unless a type says, none."""
+        return Explanation()
+
+    def in_place(self, a: Mapping[str, Any]) -> bool:
+        """Whether the output overwrites the input (no new memory): `inplace: true`, views."""
+        return self.view or bool(a.get("inplace"))
 
     def arg(self, name: str) -> Arg | None:
         for a in self.args:
@@ -139,6 +173,24 @@ def fmt(shape: Sequence[int]) -> str:
 
 def numel(shape: Sequence[int]) -> int:
     return math.prod(shape)
+
+
+DIM_NAMES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
+
+
+def product(values: Sequence[int | str]) -> str:
+    """128·64·64"""
+    return "·".join(str(v) for v in values)
+
+
+def per_dim_lines(formulas: Sequence[str]) -> tuple[str, ...]:
+    """`H_out = ... = 64     (W the same)` when every dimension's formula reads alike."""
+    dims = len(formulas)
+    names = DIM_NAMES.get(dims, tuple(f"d{i + 1}" for i in range(dims)))
+    if dims > 1 and len(set(formulas)) == 1:
+        rest = " and ".join(names[1:])
+        return (f"{names[0]}_out = {formulas[0]}     ({rest} the same)",)
+    return tuple(f"{n}_out = {f}" for n, f in zip(names, formulas, strict=True))
 
 
 def expect_rank(shape: Shape, rank: int, layout: str) -> None:

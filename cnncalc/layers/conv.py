@@ -11,6 +11,8 @@ from cnncalc.layers.base import (
     BIAS,
     REQUIRED,
     Arg,
+    Cost,
+    Explanation,
     LayerType,
     Result,
     Rule,
@@ -22,9 +24,12 @@ from cnncalc.layers.base import (
     fail,
     fmt,
     integer,
+    numel,
     optional,
     padding,
     per_dim,
+    per_dim_lines,
+    product,
 )
 from cnncalc.layers.registry import register
 
@@ -65,8 +70,28 @@ def check_window(spatial: Shape, kernel: Sequence[int], dilation: Sequence[int],
                        f" (input {n} + {pad} padding)", "kernel_size")
 
 
+def pad_text(left: int, right: int) -> str:
+    return f"2·{left}" if left == right else f"{left} + {right}"
+
+
+def per_group(channels: int, groups: int) -> str:
+    return str(channels) if groups == 1 else f"({channels}/{groups})"
+
+
+def window_formula(n: int, k: int, s: int, d: int, left: int, right: int, out: int,
+                   ceil: bool = False) -> str:
+    """⌊(128 + 2·3 − 1·(7−1) − 1) / 2⌋ + 1 = 64, with PyTorch's ceil-mode correction."""
+    lo, hi = ("⌈", "⌉") if ceil else ("⌊", "⌋")
+    text = f"{lo}({n} + {pad_text(left, right)} − {d}·({k}−1) − 1) / {s}{hi} + 1"
+    raw = -(-(n + left + right - d * (k - 1) - 1) // s) + 1 if ceil else out
+    if raw != out:  # the last window would start in the right padding: PyTorch drops it
+        return f"{text} − 1 = {out}     (the last window would start in the padding)"
+    return f"{text} = {out}"
+
+
 class Conv(LayerType):
     family = "conv"
+    flops_rule = "2·MACs, + 1 per output element with bias"
 
     def __init__(self, dims: int) -> None:
         self.dims = dims
@@ -108,9 +133,26 @@ class Conv(LayerType):
         return tuple(Span.window(k, s, left, d) for k, s, d, (left, _) in
                      zip(a["kernel_size"], a["stride"], a["dilation"], pads, strict=True))
 
+    def explain(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Explanation:
+        c_in, spatial = inputs[0][0], inputs[0][1:]
+        pads = padded_sizes(a, spatial, self.dims)
+        shape = per_dim_lines([
+            window_formula(n, k, s, d, left, right, o) for n, k, s, d, (left, right), o in
+            zip(spatial, a["kernel_size"], a["stride"], a["dilation"], pads, out[1:],
+                strict=True)])
+        taps = f"{per_group(c_in, a['groups'])}·{product(a['kernel_size'])}"
+        params = f"({taps} + 1)·{out[0]}" if a["bias"] else f"{taps}·{out[0]}"
+        return Explanation(shape, params, macs=f"{product(out)} · {taps}")
+
+    def cost(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Cost:
+        # Every output element is a dot product over in_channels/groups × kernel taps.
+        macs = numel(out) * (inputs[0][0] // a["groups"]) * math.prod(a["kernel_size"])
+        return Cost(macs, 2 * macs + (numel(out) if a["bias"] else 0))
+
 
 class ConvTranspose(LayerType):
     family = "conv"
+    flops_rule = "2·MACs, + 1 per output element with bias"
 
     def __init__(self, dims: int) -> None:
         self.dims = dims
@@ -156,6 +198,23 @@ class ConvTranspose(LayerType):
     def receptive(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Rule:
         return tuple(Span.transposed(k, s, p, d) for k, s, p, d in
                      zip(a["kernel_size"], a["stride"], a["padding"], a["dilation"], strict=True))
+
+    def explain(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Explanation:
+        c_in, spatial = inputs[0][0], inputs[0][1:]
+        shape = per_dim_lines([
+            f"({n}−1)·{s} − 2·{p} + {d}·({k}−1) + {op} + 1 = {o}"
+            for n, k, s, p, op, d, o in zip(spatial, a["kernel_size"], a["stride"],
+                                            a["padding"], a["output_padding"], a["dilation"],
+                                            out[1:], strict=True)])
+        taps = f"{per_group(out[0], a['groups'])}·{product(a['kernel_size'])}"
+        params = f"{c_in}·{taps}" + (f" + {out[0]}" if a["bias"] else "")
+        return Explanation(shape, params, macs=f"{product(inputs[0])} · {taps}")
+
+    def cost(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Cost:
+        # Every *input* element is scattered through out_channels/groups × kernel taps; counting
+        # on the output instead over-counts by stride² (4× for a DCGAN layer).
+        macs = numel(inputs[0]) * (a["out_channels"] // a["groups"]) * math.prod(a["kernel_size"])
+        return Cost(macs, 2 * macs + (numel(out) if a["bias"] else 0))
 
 
 register(*(Conv(d) for d in (1, 2, 3)), *(ConvTranspose(d) for d in (1, 2, 3)))

@@ -9,6 +9,8 @@ from cnncalc.layers.base import (
     BIAS,
     REQUIRED,
     Arg,
+    Cost,
+    Explanation,
     LayerType,
     Result,
     Shape,
@@ -17,7 +19,9 @@ from cnncalc.layers.base import (
     check_given,
     fail,
     integer,
+    numel,
     optional,
+    product,
 )
 from cnncalc.layers.registry import register
 
@@ -26,6 +30,7 @@ class Linear(LayerType):
     name = "linear"
     family = "linear"
     doc = "fully connected layer on the last dimension"
+    flops_rule = "2·MACs, + 1 per output element with bias"
     args = (
         Arg("out_features", integer(lo=1), REQUIRED, "output size", "int"),
         BIAS,
@@ -41,11 +46,22 @@ class Linear(LayerType):
         return Result((*shape[:-1], n_out),
                       {"weight": n_in * n_out, "bias": n_out if a["bias"] else 0})
 
+    def explain(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Explanation:
+        n_in, n_out = inputs[0][-1], out[-1]
+        params = f"({n_in} + 1)·{n_out}" if a["bias"] else f"{n_in}·{n_out}"
+        return Explanation((f"features: {n_in} → {n_out} (on the last dimension)",), params,
+                           macs=f"{product(out)} · {n_in}")
+
+    def cost(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Cost:
+        macs = numel(out) * inputs[0][-1]
+        return Cost(macs, 2 * macs + (numel(out) if a["bias"] else 0))
+
 
 class Embedding(LayerType):
     name = "embedding"
     family = "linear"
     doc = "lookup table: an input of indices gains a last dimension of embedding_dim"
+    flops_rule = "0 (a lookup)"
     args = (
         Arg("num_embeddings", integer(lo=1), REQUIRED, "size of the vocabulary", "int"),
         Arg("embedding_dim", integer(lo=1), REQUIRED, "size of each vector", "int"),
@@ -63,6 +79,10 @@ class Embedding(LayerType):
         if idx is not None and not -n <= idx < n:
             raise fail(f"padding_idx {idx} is outside the vocabulary of {n}", "padding_idx")
         return Result((*shape, d), {"weight": n * d})
+
+    def explain(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Explanation:
+        return Explanation((f"each index → a vector of {a['embedding_dim']}",),
+                           f"{a['num_embeddings']}·{a['embedding_dim']}")
 
 
 register(Linear(), Embedding())

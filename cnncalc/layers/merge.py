@@ -9,6 +9,8 @@ from cnncalc.layers.base import (
     GLOBAL,
     MERGE,
     Arg,
+    Cost,
+    Explanation,
     LayerType,
     Result,
     Rule,
@@ -16,6 +18,7 @@ from cnncalc.layers.base import (
     fail,
     fmt,
     integer,
+    numel,
     resolve_dim,
 )
 from cnncalc.layers.registry import register
@@ -40,6 +43,8 @@ class Elementwise(LayerType):
     min_inputs = 2
     max_inputs = None
 
+    flops_rule = "inputs − 1 per output element"
+
     def __init__(self, name: str, doc: str) -> None:
         self.name = name
         self.doc = doc
@@ -49,6 +54,9 @@ class Elementwise(LayerType):
 
     def receptive(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Rule:
         return MERGE
+
+    def cost(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Cost:
+        return Cost(0, (len(inputs) - 1) * numel(out))
 
 
 class Concat(LayerType):
@@ -73,6 +81,12 @@ class Concat(LayerType):
 
     def receptive(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Rule:
         return MERGE if resolve_dim(a["dim"], len(inputs[0]), "dim") == 0 else GLOBAL
+
+    def explain(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Explanation:
+        i = resolve_dim(a["dim"], len(inputs[0]), "dim")
+        what = "channels" if i == 0 else f"dimension {a['dim']}"
+        parts = " + ".join(str(s[i]) for s in inputs)
+        return Explanation((f"{what}: {parts} = {out[i]}",))
 
 
 register(

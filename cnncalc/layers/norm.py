@@ -12,6 +12,8 @@ from cnncalc.layers.base import (
     MOMENTUM,
     REQUIRED,
     Arg,
+    Cost,
+    Explanation,
     LayerType,
     Result,
     Rule,
@@ -23,6 +25,7 @@ from cnncalc.layers.base import (
     int_list,
     integer,
     number,
+    numel,
     optional,
 )
 from cnncalc.layers.registry import register
@@ -54,12 +57,35 @@ class _Pointwise(LayerType):
     (running ones at inference; per-sample ones for instance, group and layer norm) are not
     counted as part of the field, as in Araujo et al. (2019)."""
 
+    # Statistics computed per sample (instance, group, layer norm): mean 1, variance 2,
+    # normalize 2 per element; with affine, a scale and a shift more.
+    per_element = 5
+    flops_rule = "5 per element (mean 1, variance 2, normalize 2), + 2 with affine"
+
     def receptive(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Rule:
         return IDENTITY
+
+    def explain(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Explanation:
+        c = out[0] if out else 0
+        affine = a.get("affine", a.get("elementwise_affine", False))
+        tracked = a.get("track_running_stats", False)
+        return Explanation(params=f"2·{c}" if affine else None,
+                           buffers=f"2·{c}" if tracked else None,
+                           params_note="γ and β: a scale and a shift per channel",
+                           buffers_note="running mean and variance per channel")
+
+    def cost(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Cost:
+        affine = a.get("affine", a.get("elementwise_affine", False))
+        return Cost(0, numel(out) * (self.per_element + (2 if affine else 0)))
 
 
 class BatchNorm(_Pointwise):
     family = "norm"
+    # At inference the running statistics fold into one scale and one shift per channel.
+    flops_rule = "2 per element (running statistics and affine folded into a scale and shift)"
+
+    def cost(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Cost:
+        return Cost(0, 2 * numel(out))
 
     def __init__(self, dims: int) -> None:
         self.dims = dims
@@ -155,6 +181,15 @@ class LayerNorm(_Pointwise):
             params = {"weight": n, "bias": n if a["bias"] else 0}
         return Result(shape, params)
 
+    def explain(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Explanation:
+        norm = a["normalized_shape"] or out[-1:]
+        n = "·".join(map(str, norm))
+        if not a["elementwise_affine"]:
+            return Explanation()
+        if a["bias"]:
+            return Explanation(params=f"2·{n}", params_note="γ and β per normalized element")
+        return Explanation(params=n, params_note="γ per normalized element")
+
 
 class LocalResponseNorm(_Pointwise):
     name = "localresponsenorm"
@@ -167,11 +202,16 @@ class LocalResponseNorm(_Pointwise):
         Arg("k", number(), 1.0, "no effect on counts", "float"),
     )
 
+    flops_rule = "2·size + 3 per element (squares and sum over size channels, scale, power)"
+
     def infer(self, a: Mapping[str, Any], inputs: Sequence[Shape]) -> Result:
         (shape,) = inputs
         if len(shape) < 2:
             raise fail(f"expects an input [C, ...] with at least 2 dims, got {fmt(shape)}")
         return Result(shape)
+
+    def cost(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Cost:
+        return Cost(0, numel(out) * (2 * a["size"] + 3))
 
 
 register(

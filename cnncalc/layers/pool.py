@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -10,6 +11,8 @@ from cnncalc.layers.base import (
     GLOBAL,
     REQUIRED,
     Arg,
+    Cost,
+    Explanation,
     LayerType,
     Result,
     Rule,
@@ -19,11 +22,13 @@ from cnncalc.layers.base import (
     expect_rank,
     fail,
     integer,
+    numel,
     optional,
     padding,
     per_dim,
+    per_dim_lines,
 )
-from cnncalc.layers.conv import check_window, spatial_layout
+from cnncalc.layers.conv import check_window, spatial_layout, window_formula
 from cnncalc.layers.registry import register
 
 
@@ -36,6 +41,8 @@ class Pool(LayerType):
         self.dims = dims
         self.kind = kind
         self.name = f"{kind}pool{dims}d"
+        self.flops_rule = ("kernel elements − 1 comparisons per output element" if kind == "max"
+                           else "kernel elements per output element (adds and a divide)")
         self.doc = f"{dims}-d {kind} pooling over {spatial_layout(dims)}"
         args = [
             Arg("kernel_size", per_dim(), REQUIRED, "window size", "int | list"),
@@ -96,13 +103,35 @@ class Pool(LayerType):
         return tuple(Span.window(k, s, p, d)
                      for k, s, p, d in zip(kernel, stride, lefts, dilation, strict=True))
 
+    def explain(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Explanation:
+        spatial = inputs[0][1:]
+        kernel = a["kernel_size"]
+        stride = a["stride"] or kernel
+        dilation = a.get("dilation") or (1,) * self.dims
+        if a["padding"] == "same":
+            pads = [arithmetic.same_padding(n, k, s, d)
+                    for n, k, s, d in zip(spatial, kernel, stride, dilation, strict=True)]
+        else:
+            pads = [(p, p) for p in a["padding"]]
+        return Explanation(per_dim_lines([
+            window_formula(n, k, s, d, left, right, o, a["ceil_mode"])
+            for n, k, s, d, (left, right), o in zip(spatial, kernel, stride, dilation, pads,
+                                                    out[1:], strict=True)]))
+
+    def cost(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Cost:
+        window = math.prod(a["kernel_size"])  # a full window per output, padding included
+        return Cost(0, numel(out) * (window - 1 if self.kind == "max" else window))
+
 
 class AdaptivePool(LayerType):
     family = "pool"
 
     def __init__(self, kind: str, dims: int) -> None:
         self.dims = dims
+        self.kind = kind
         self.name = f"adaptive{kind}pool{dims}d"
+        self.flops_rule = ("window elements − 1 comparisons per output element" if kind == "max"
+                           else "window elements per output element (adds and a divide)")
         self.doc = f"{dims}-d adaptive {kind} pooling to a fixed output size"
         args = [Arg("output_size", per_dim_or_none(), REQUIRED,
                     "output size; null in a list keeps that input size", "int | list")]
@@ -123,6 +152,24 @@ class AdaptivePool(LayerType):
         if all(o == 1 for _, o in sizes) or any(n % o for n, o in sizes):
             return GLOBAL
         return tuple(Span.window(n // o, n // o, 0) for n, o in sizes)
+
+    def explain(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Explanation:
+        return Explanation(per_dim_lines([
+            f"{n} (kept)" if o is None else f"{o} (output_size)"
+            for n, o in zip(inputs[0][1:], a["output_size"], strict=True)]))
+
+    def cost(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Cost:
+        reads = out[0] * adaptive_reads(inputs[0][1:], out[1:])
+        return Cost(0, reads - numel(out) if self.kind == "max" else reads)
+
+
+def adaptive_reads(sizes: Sequence[int], outs: Sequence[int]) -> int:
+    """Input elements summed over all of one channel's adaptive windows (PyTorch's windows:
+    unit i of n → o covers ⌊i·n/o⌋ … ⌈(i+1)·n/o⌉ − 1)."""
+    total = 1
+    for n, o in zip(sizes, outs, strict=True):
+        total *= sum(-(-(i + 1) * n // o) - i * n // o for i in range(o))
+    return total
 
 
 def per_dim_or_none() -> Any:

@@ -13,6 +13,8 @@ from cnncalc.layers.base import (
     IDENTITY,
     REQUIRED,
     Arg,
+    Cost,
+    Explanation,
     LayerType,
     Result,
     Rule,
@@ -26,7 +28,10 @@ from cnncalc.layers.base import (
     int_list,
     integer,
     number,
+    numel,
     optional,
+    per_dim_lines,
+    product,
     resolve_dim,
 )
 from cnncalc.layers.conv import spatial_layout
@@ -37,6 +42,7 @@ class Flatten(LayerType):
     name = "flatten"
     family = "shape"
     doc = "merges dimensions start_dim..end_dim into one (PyTorch numbering, 0 = batch)"
+    view = True
     args = (
         Arg("start_dim", integer(), 1, "first dimension merged", "int"),
         Arg("end_dim", integer(), -1, "last dimension merged", "int"),
@@ -52,6 +58,14 @@ class Flatten(LayerType):
             raise fail(f"start_dim {a['start_dim']} comes after end_dim {a['end_dim']}",
                        "start_dim")
         return Result((*shape[:start], math.prod(shape[start:end + 1]), *shape[end + 1:]))
+
+    def explain(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Explanation:
+        (shape,) = inputs
+        if not shape:
+            return Explanation()
+        start = resolve_dim(a["start_dim"], len(shape), "start_dim")
+        end = resolve_dim(a["end_dim"], len(shape), "end_dim")
+        return Explanation((f"{product(shape[start:end + 1])} = {out[start]}",))
 
 
 def _fill_wildcard(sizes: Sequence[int], total: int, arg: str) -> tuple[int, ...]:
@@ -70,6 +84,7 @@ class Unflatten(LayerType):
     name = "unflatten"
     family = "shape"
     doc = "splits dimension dim into unflattened_size (PyTorch numbering)"
+    view = True
     args = (
         Arg("dim", integer(), REQUIRED, "dimension split", "int"),
         Arg("unflattened_size", int_list(wildcard=True), REQUIRED, "the new sizes", "list"),
@@ -86,6 +101,7 @@ class Reshape(LayerType):
     name = "reshape"
     family = "shape"
     doc = "any shape with the same number of elements (without the batch; one -1 allowed)"
+    view = True
     args = (Arg("shape", int_list(wildcard=True), REQUIRED, "the new shape", "list"),)
 
     def infer(self, a: Mapping[str, Any], inputs: Sequence[Shape]) -> Result:
@@ -137,6 +153,15 @@ class Pad(LayerType):
                            f" {out[i]}", "padding")
         return Result(tuple(out))
 
+    def explain(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Explanation:
+        pads = a["padding"] * (2 * self.dims) if len(a["padding"]) == 1 else a["padding"]
+        lines = []
+        for i in range(self.dims):  # first spatial dimension first; pads run last-first
+            j = self.dims - 1 - i
+            n = inputs[0][1 + i]
+            lines.append(f"{n} + {pads[2 * j]} + {pads[2 * j + 1]} = {out[1 + i]}")
+        return Explanation(per_dim_lines(lines))
+
     def receptive(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Rule:
         pads = a["padding"] * (2 * self.dims) if len(a["padding"]) == 1 else a["padding"]
         lefts = [pads[2 * j] for j in reversed(range(self.dims))]  # back to first-dim order
@@ -159,6 +184,8 @@ class Upsample(LayerType):
     name = "upsample"
     family = "shape"
     doc = "resize the spatial dimensions by size or scale_factor"
+    flops_rule = ("nearest 0; linear modes 2 per neighbour read (2^d of them) per output"
+                  " element, bicubic 2·4^d; area as adaptive average pooling")
     args = (
         Arg("size", optional(int_list()), None, "output size (one value, or one per dim)",
             "int | list"),
@@ -194,6 +221,24 @@ class Upsample(LayerType):
                 raise fail(f"scale_factor {f} shrinks size {n} to nothing", "scale_factor")
             out.append(size_out)
         return Result((shape[0], *out))
+
+    def explain(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Explanation:
+        if a["size"] is not None:
+            return Explanation(per_dim_lines([f"{o} (size)" for o in out[1:]]))
+        scales = a["scale_factor"]
+        scales = scales if isinstance(scales, list) else [scales] * (len(out) - 1)
+        return Explanation(per_dim_lines([f"⌊{n}·{f}⌋ = {o}" for n, f, o in
+                                          zip(inputs[0][1:], scales, out[1:], strict=True)]))
+
+    def cost(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Cost:
+        d = len(out) - 1
+        mode = a["mode"]
+        if mode == "area":
+            from cnncalc.layers.pool import adaptive_reads
+
+            return Cost(0, out[0] * adaptive_reads(inputs[0][1:], out[1:]))
+        reads = 0 if mode.startswith("nearest") else 4**d if mode == "bicubic" else 2**d
+        return Cost(0, 2 * reads * numel(out))
 
     def receptive(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Rule:
         spatial = inputs[0][1:]

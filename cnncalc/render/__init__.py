@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass, replace
 
 from cnncalc.analysis import Summary
 
@@ -14,13 +15,19 @@ class Format(str, enum.Enum):
     CSV = "csv"
 
 
-def render(summary: Summary, fmt: Format, *, width: int | None = None,
-           color: bool = True, rf: bool = True) -> str:
-    """The summary as text; rich is imported only for the table.
+@dataclass(frozen=True)
+class Columns:
+    """Optional columns: receptive fields (spatial networks), MACs, FLOPs."""
 
-    `rf` shows receptive-field columns (where the network is spatial); JSON always has them.
-    """
-    rf = rf and summary.spatial
+    rf: bool = True
+    macs: bool = True
+    flops: bool = False
+
+
+def render(summary: Summary, fmt: Format, *, width: int | None = None,
+           color: bool = True, columns: Columns = Columns()) -> str:
+    """The summary as text; rich is imported only for the table. JSON has every figure."""
+    columns = replace(columns, rf=columns.rf and summary.spatial)
     if fmt is Format.JSON:
         from cnncalc.render.json import render_json
 
@@ -28,11 +35,11 @@ def render(summary: Summary, fmt: Format, *, width: int | None = None,
     if fmt is Format.MARKDOWN:
         from cnncalc.render.markdown import render_markdown
 
-        return render_markdown(summary, rf=rf)
+        return render_markdown(summary, columns)
     if fmt is Format.CSV:
         from cnncalc.render.csv import render_csv
 
-        return render_csv(summary, rf=rf)
+        return render_csv(summary, columns)
     from cnncalc.render.table import render_table
 
-    return render_table(summary, width=width, color=color, rf=rf)
+    return render_table(summary, columns, width=width, color=color)

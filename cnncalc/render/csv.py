@@ -4,20 +4,17 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 from cnncalc.analysis import Summary
-from cnncalc.render.text import rf_cells, shape
-
-COLUMNS = ("name", "type", "inputs", "output_shape", "params", "trainable_params", "buffers")
-RF_COLUMNS = ("rf_size", "rf_stride", "rf_padding")
+from cnncalc.render import Columns
+from cnncalc.render.text import cells, headers
 
 
-def render_csv(summary: Summary, *, rf: bool = True) -> str:
+def render_csv(summary: Summary, columns: Columns) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(COLUMNS + (RF_COLUMNS if rf else ()))
-    for r in summary.rows:
-        writer.writerow([r.name, r.type, ";".join(r.inputs), shape(r.output_shape, "x"),
-                         r.params, r.trainable_params, r.buffers,
-                         *(rf_cells(r.receptive_field, "x") if rf else ())])
+    # snake_case column names: "Output shape" → output_shape, "RF stride" → rf_stride
+    writer.writerow([re.sub(r"\W+", "_", h.lower()) for h in headers(summary, columns)])
+    writer.writerows(cells(summary, columns, sep="x", exact=True))
     return out.getvalue()

@@ -14,6 +14,7 @@ from cnncalc.receptive import Field
 
 def summary_dict(summary: Summary) -> dict[str, Any]:
     t = summary.totals
+    m = summary.memory
     return {
         "name": summary.name,
         "input_shape": list(summary.input_shape),
@@ -28,6 +29,21 @@ def summary_dict(summary: Summary) -> dict[str, Any]:
             "buffers": t.buffers,
             "param_bytes": t.param_bytes,
             "layers": summary.layer_count,
+            "macs": t.macs,
+            "flops": t.flops,
+            "memory": {
+                "batch": m.batch,
+                "dtype": m.dtype.value,
+                "optimizer": m.optimizer.value,
+                "params_bytes": m.params_bytes,
+                "buffers_bytes": m.buffers_bytes,
+                "grads_bytes": m.grads_bytes,
+                "optimizer_state_bytes": m.optimizer_state_bytes,
+                "activations_bytes": m.activations_bytes,
+                "total_bytes": m.total_bytes,
+                "peak_activations_bytes": m.peak_activations_bytes,
+                "inference_bytes": m.inference_bytes,
+            },
         },
         "warnings": [str(n) for n in summary.notices],
     }
@@ -43,6 +59,8 @@ def _row(r: Row) -> dict[str, Any]:
         "trainable_params": r.trainable_params,
         "buffers": r.buffers,
         "depth": r.depth,
+        "macs": r.macs,
+        "flops": r.flops,
         "receptive_field": field_dict(r.receptive_field),
     }
     if r.group:

@@ -3,21 +3,17 @@
 from __future__ import annotations
 
 from cnncalc.analysis import Summary
-from cnncalc.render.text import RF_HEADERS, params_cell, rf_cells, shape, title, totals_lines
+from cnncalc.render import Columns
+from cnncalc.render.text import NUMERIC, cells, headers, title, totals_lines
 
 
-def render_markdown(summary: Summary, *, rf: bool = True) -> str:
-    graph = not summary.is_chain
-    head = ["Layer", "Type", *(["Inputs"] if graph else []), "Output shape", "Params",
-            *(RF_HEADERS if rf else ())]
-    align = ["---"] * (len(head) - (4 if rf else 1)) + ["---:"] * (4 if rf else 1)
+def render_markdown(summary: Summary, columns: Columns) -> str:
+    head = headers(summary, columns)
     lines = [f"**{title(summary)}**", "", "| " + " | ".join(head) + " |",
-             "|" + "|".join(align) + "|"]
-    for r in summary.rows:
-        cells = [f"`{r.name}`", r.type, *([", ".join(r.inputs)] if graph else []),
-                 shape(r.output_shape), params_cell(r),
-                 *(rf_cells(r.receptive_field) if rf else ())]
-        lines.append("| " + " | ".join(cells) + " |")
+             "|" + "|".join("---:" if h in NUMERIC else "---" for h in head) + "|"]
+    for row in cells(summary, columns):
+        row[0] = f"`{row[0]}`"
+        lines.append("| " + " | ".join(row) + " |")
     lines.append("")
     lines += [f"- **{label}:** {value}" for label, value in totals_lines(summary)]
     return "\n".join(lines) + "\n"

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from fractions import Fraction
+from typing import TYPE_CHECKING
 
 from cnncalc.analysis import Row, Summary
 from cnncalc.arithmetic import fraction_text
 from cnncalc.receptive import Field
 
+if TYPE_CHECKING:
+    from cnncalc.render import Columns
+
 RF_HEADERS = ("RF", "RF stride", "RF padding")
+NUMERIC = {"Params", "MACs", "FLOPs", *RF_HEADERS}
 
 
 def shape(dims: Sequence[int], sep: str = "×") -> str:
@@ -30,6 +35,15 @@ def size(nbytes: int) -> str:
     raise AssertionError("unreachable")
 
 
+def si(n: int) -> str:
+    """A count in SI units, to three significant places: 4.09G, 118M, 760."""
+    for unit, scale in (("T", 10**12), ("G", 10**9), ("M", 10**6), ("K", 10**3)):
+        if n >= scale:
+            value = n / scale
+            return f"{value:.3g}{unit}" if value < 100 else f"{value:.0f}{unit}"
+    return str(n)
+
+
 def params_cell(row: Row) -> str:
     text = count(row.params)
     frozen = row.params - row.trainable_params
@@ -48,12 +62,22 @@ def title(summary: Summary) -> str:
 def totals_lines(summary: Summary) -> list[tuple[str, str]]:
     """(label, value) pairs for the footer, in the order a reader wants them."""
     t = summary.totals
+    m = summary.memory
+    batch = f"batch {m.batch}"
     return [
         ("Parameters", f"{count(t.params)} ({count(t.trainable_params)} trainable,"
                        f" {count(t.frozen_params)} frozen)"),
         ("Buffers", f"{count(t.buffers)} (running statistics)"),
         ("Non-trainable (Keras)", f"{count(t.non_trainable_params)} (frozen + buffers)"),
-        ("Parameter memory", f"{size(t.param_bytes)} at float32"),
+        ("MACs", f"{si(t.macs)} ({count(t.macs)}) at {batch}"),
+        ("FLOPs", f"{si(t.flops)} ({count(t.flops)})"),
+        ("Training memory", f"{size(m.total_bytes)} at {batch}, {m.dtype.value},"
+                            f" {m.optimizer.value}"),
+        ("", f"= parameters {size(m.params_bytes)} + buffers {size(m.buffers_bytes)}"
+             f" + gradients {size(m.grads_bytes)} + optimizer state"
+             f" {size(m.optimizer_state_bytes)} + activations {size(m.activations_bytes)}"),
+        ("Inference memory", f"{size(m.inference_bytes)}: parameters and buffers, and at most"
+                             f" {size(m.peak_activations_bytes)} of activations alive at once"),
         ("Layers", count(summary.layer_count)),
     ]
 
@@ -71,3 +95,37 @@ def rf_cells(field: Field | None, sep: str = "×") -> tuple[str, str, str]:
     if field.is_global:
         return ("global", "", "")
     return (per_dim(field.size, sep), per_dim(field.stride, sep), per_dim(field.padding, sep))
+
+
+def headers(summary: Summary, columns: Columns) -> list[str]:
+    """The summary table's columns: Inputs only for graphs, the optional ones as asked."""
+    return ["Layer", "Type", *(["Inputs"] if not summary.is_chain else []), "Output shape",
+            "Params", *(["MACs"] if columns.macs else []), *(["FLOPs"] if columns.flops else []),
+            *(RF_HEADERS if columns.rf else ())]
+
+
+def cells(summary: Summary, columns: Columns, *, sparse_inputs: bool = False,
+          sep: str = "×", exact: bool = False) -> list[list[str]]:
+    """One list of cells per row, matching `headers`.
+
+    `sparse_inputs` leaves Inputs empty where a row takes the row above; `exact` writes MACs
+    and FLOPs in full rather than in SI units.
+    """
+    number = (lambda n: str(n)) if exact else si
+    out = []
+    prev = "input"
+    for r in summary.rows:
+        row = [r.name, r.type]
+        if not summary.is_chain:
+            row.append("" if sparse_inputs and r.inputs == (prev,) else
+                       (";" if sep != "×" else ", ").join(r.inputs))
+        row += [shape(r.output_shape, sep), str(r.params) if exact else params_cell(r)]
+        if columns.macs:
+            row.append(number(r.macs))
+        if columns.flops:
+            row.append(number(r.flops))
+        if columns.rf:
+            row += rf_cells(r.receptive_field, sep)
+        out.append(row)
+        prev = r.name
+    return out

@@ -1,0 +1,129 @@
+"""Memory for training and inference: parameters, gradients, optimizer state, activations."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from cnncalc.graph import Graph
+from cnncalc.layers import TYPES
+from cnncalc.layers.base import numel
+from cnncalc.spec import INPUT_REF
+
+
+class Dtype(str, enum.Enum):
+    FLOAT32 = "float32"
+    FLOAT16 = "float16"
+    BFLOAT16 = "bfloat16"
+    FLOAT64 = "float64"
+    INT8 = "int8"
+
+    @property
+    def bytes(self) -> int:
+        return {"float32": 4, "float16": 2, "bfloat16": 2, "float64": 8, "int8": 1}[self.value]
+
+
+class Optimizer(str, enum.Enum):
+    SGD = "sgd"
+    MOMENTUM = "momentum"
+    NESTEROV = "nesterov"
+    ADAGRAD = "adagrad"
+    RMSPROP = "rmsprop"
+    ADAM = "adam"
+    ADAMW = "adamw"
+
+    @property
+    def states(self) -> int:
+        """Tensors of state kept per trainable parameter tensor."""
+        return STATE_TENSORS[self][0]
+
+
+# Optimizer → (state tensors per parameter, what they are). PyTorch's defaults: RMSprop without
+# momentum or centering, Adam/AdamW without amsgrad.
+STATE_TENSORS: dict[Optimizer, tuple[int, str]] = {
+    Optimizer.SGD: (0, "none"),
+    Optimizer.MOMENTUM: (1, "the velocity"),
+    Optimizer.NESTEROV: (1, "the velocity"),
+    Optimizer.ADAGRAD: (1, "the sum of squared gradients"),
+    Optimizer.RMSPROP: (1, "the moving average of squared gradients"),
+    Optimizer.ADAM: (2, "the first and second moment estimates m and v"),
+    Optimizer.ADAMW: (2, "the first and second moment estimates m and v"),
+}
+
+
+@dataclass(frozen=True)
+class Memory:
+    batch: int
+    dtype: Dtype
+    optimizer: Optimizer
+    params_bytes: int
+    buffers_bytes: int
+    grads_bytes: int  # one gradient per trainable parameter
+    optimizer_state_bytes: int
+    activations_bytes: int  # every new tensor of the forward pass, kept for backward
+    peak_activations_bytes: int  # the most activation memory alive at once at inference
+
+    @property
+    def total_bytes(self) -> int:
+        """Training: everything above at once."""
+        return (self.params_bytes + self.buffers_bytes + self.grads_bytes +
+                self.optimizer_state_bytes + self.activations_bytes)
+
+    @property
+    def inference_bytes(self) -> int:
+        """Inference: the weights and the largest set of activations alive at one time."""
+        return self.params_bytes + self.buffers_bytes + self.peak_activations_bytes
+
+
+def memory(graph: Graph, *, batch: int = 1, dtype: Dtype = Dtype.FLOAT32,
+           optimizer: Optimizer = Optimizer.ADAM, state_dtype: Dtype | None = None) -> Memory:
+    """Bytes for one training step and for inference at this batch size and dtype."""
+    params = sum(x.result.param_count for x in graph.layers)
+    trainable = sum(x.result.param_count for x in graph.layers if x.trainable)
+    buffers = sum(x.result.buffer_count for x in graph.layers)
+    size = dtype.bytes
+    kept, peak = _activations(graph)
+    return Memory(
+        batch=batch,
+        dtype=dtype,
+        optimizer=optimizer,
+        params_bytes=params * size,
+        buffers_bytes=buffers * size,
+        grads_bytes=trainable * size,
+        optimizer_state_bytes=trainable * optimizer.states * (state_dtype or dtype).bytes,
+        activations_bytes=kept * batch * size,
+        peak_activations_bytes=peak * batch * size,
+    )
+
+
+def _activations(graph: Graph) -> tuple[int, int]:
+    """Elements per sample: all new tensors of the forward pass, and the most alive at once.
+
+    The input counts; a layer whose output is a view of its input (flatten, reshape, identity)
+    or that works in place (`inplace: true`) adds no tensor but keeps its input's alive.
+    """
+    storage: dict[str, str] = {INPUT_REF: INPUT_REF}  # tensor name → the storage it lives in
+    sizes = {INPUT_REF: numel(graph.input_shape)}
+    created = {INPUT_REF: -1}
+    last_use = {INPUT_REF: -1}
+    for i, layer in enumerate(graph.layers):
+        for src in layer.inputs:
+            last_use[storage[src]] = i
+        if len(layer.inputs) == 1 and TYPES[layer.type].in_place(layer.args):
+            storage[layer.name] = storage[layer.inputs[0]]
+        else:
+            storage[layer.name] = layer.name
+            sizes[layer.name] = numel(layer.shape)
+            created[layer.name] = i
+            last_use[layer.name] = i
+    last_use[storage[graph.output]] = len(graph.layers)  # the result outlives the pass
+    kept = sum(sizes.values())
+    events: dict[int, int] = {}
+    for name, n in sizes.items():
+        events[created[name]] = events.get(created[name], 0) + n
+        events[last_use[name] + 1] = events.get(last_use[name] + 1, 0) - n
+    peak = live = 0
+    for step in sorted(events):
+        live += events[step]
+        peak = max(peak, live)
+    return kept, peak
