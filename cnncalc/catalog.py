@@ -48,7 +48,7 @@ def describe(name: str) -> str:
         close = sorted(difflib.get_close_matches(name.lower(), list(TYPES), n=3))
         hint = f"; did you mean {', '.join(close)}?" if close else ""
         raise UsageError(f"unknown layer type '{name}'{hint}")
-    lines = [f"{t.name}: {t.doc}", ""]
+    lines = [f"{t.name}: {t.doc}", f"FLOPs: {t.flops_rule}", ""]
     if t.max_inputs != 1:
         lines += [f"Takes {t.min_inputs} or more inputs: from: [a, b, ...]", ""]
     if not t.args:

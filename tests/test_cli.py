@@ -168,7 +168,8 @@ def test_layers_lists_every_type_with_defaults() -> None:
 
 def test_layers_explains_one_type() -> None:
     out = run("layers", "MaxPool2d").stdout
-    assert out.startswith("maxpool2d: 2-d max pooling over [C, H, W]\n")
+    assert out.startswith("maxpool2d: 2-d max pooling over [C, H, W]\n"
+                          "FLOPs: kernel elements − 1 comparisons per output element\n")
     assert "ceil_mode" in out and "round the output size up" in out
 
 

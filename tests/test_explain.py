@@ -1,0 +1,60 @@
+"""`cnncalc explain`: the worked example exactly, and golden output for two specs."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import GOLDEN, SPECS, run
+
+WORKED_EXAMPLE = """\
+conv1  conv2d  96×128×128 → 128×64×64
+  H_out = ⌊(128 + 2·3 − 1·(7−1) − 1) / 2⌋ + 1 = 64     (W the same)
+  params = (96·7·7 + 1)·128 = 602,240
+  MACs   = 128·64·64 · 96·7·7 = 2,466,250,752
+  RF     = 7, stride 2, padding 3
+"""
+
+
+def test_the_worked_example_exactly() -> None:
+    result = run("explain", str(SPECS / "exercise_stride.yaml"))
+    assert result.exit_code == 0
+    assert result.stdout == WORKED_EXAMPLE
+
+
+@pytest.mark.parametrize(("spec", "options"), [
+    ("tiny_resnet", []),
+    ("inception", ["--layer", "inception3a", "--flops"]),
+    ("dcgan_generator", ["--batch", "2"]),
+])
+def test_golden_explain(spec: str, options: list[str], update_golden: bool) -> None:
+    result = run("explain", str(SPECS / f"{spec}.yaml"), *options)
+    assert result.exit_code == 0, result.output
+    golden = GOLDEN / f"explain-{spec}{''.join(options).replace('-', '_')}.out"
+    if update_golden:
+        golden.write_text(result.stdout)
+    assert result.stdout == golden.read_text()
+
+
+def test_ceil_mode_and_transposed_formulas() -> None:
+    out = run("explain", str(SPECS / "inception.yaml"), "--layer", "maxpool1").stdout
+    assert "H_out = ⌈(112 + 2·0 − 1·(3−1) − 1) / 2⌉ + 1 = 56     (W the same)" in out
+    out = run("explain", str(SPECS / "dcgan_generator.yaml")).stdout
+    assert "H_out = (32−1)·2 − 2·1 + 1·(4−1) + 0 + 1 = 64     (W the same)" in out
+    assert "MACs   = 64·32·32 · 3·4·4 = 3,145,728" in out
+
+
+def test_ceil_mode_drop_is_explained(tmp_path: object) -> None:
+    from pathlib import Path
+
+    path = Path(str(tmp_path)) / "p.yaml"
+    path.write_text("input: [1, 3, 3]\nlayers:\n  - maxpool2d: {kernel_size: 2, stride: 2,"
+                    " padding: 1, ceil_mode: true}\n")
+    out = run("explain", str(path)).stdout
+    assert "H_out = ⌈(3 + 2·1 − 1·(2−1) − 1) / 2⌉ + 1 − 1 = 2     (the last window would" \
+           " start in the padding)" in out
+
+
+def test_explain_unknown_layer() -> None:
+    result = run("explain", str(SPECS / "lenet5.yaml"), "--layer", "c55")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: no layer named 'c55'; did you mean 'c5'?")
