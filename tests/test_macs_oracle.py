@@ -1,0 +1,429 @@
+"""Oracle test for MACs and FLOPs: PyTorch forward hooks against cnncalc's JSON summary.
+
+The MAC convention (README, "Compute and memory"):
+
+- convolution: output elements × in_channels/groups × kernel elements;
+- transposed convolution: *input* elements × out_channels/groups × kernel elements;
+- linear: output elements × in_features;
+- everything else 0, and bias adds are not MACs.
+
+The oracle side never reads cnncalc: forward hooks on every ``nn.Conv{1,2,3}d``,
+``nn.ConvTranspose{1,2,3}d`` and ``nn.Linear`` of the hand-written reference models in
+``reference_models.py`` compute the MACs from the module's attributes and the tensors that
+actually flowed through it (batch 1, eval mode, no grad). cnncalc is run only through its CLI.
+
+Covered:
+
+1. every spec in ``specs/``: hook total == ``totals.macs`` and the multiset of non-zero
+   per-layer MACs agrees; ``--batch 4`` is exactly 4× the MACs and FLOPs of batch 1;
+2. transposed convolution on its own (the DCGAN 512→256 up-sampling layer, grouped, 1d/3d,
+   dilated, output_padding), counted on the input, which is stride^d below the output count;
+   plus one-layer convolution/linear variants (grouped, depthwise, dilated, 1d/3d, no bias);
+3. published / worked figures: ResNet-50 at 224 = 4,089,184,256 MACs, exercise_stride conv1 =
+   2,466,250,752, exercise_conv = 496·496·10 · 3·5·5;
+4. FLOPs per layer, hand-computed from the README's table, for a small spec with a biased conv,
+   an unbiased conv, batchnorm, relu, a three-input add, maxpool, flatten, linear and softmax.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+from click.testing import CliRunner
+from torch import Tensor, nn
+
+from cnncalc.cli import main
+from reference_models import REFERENCES
+
+SPECS_DIR = Path(__file__).resolve().parent.parent / "specs"
+SPEC_STEMS: list[str] = sorted(path.stem for path in SPECS_DIR.glob("*.yaml"))
+
+CONVS = (nn.Conv1d, nn.Conv2d, nn.Conv3d)
+TRANSPOSED = (nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d)
+
+
+# --------------------------------------------------------------------------------------------
+# The oracle: forward hooks computing MACs from module attributes and real tensors
+# --------------------------------------------------------------------------------------------
+
+
+def module_macs(module: nn.Module, inputs: tuple[Tensor, ...], output: Tensor) -> int | None:
+    """MACs of one call by the README convention, or None for a module that is not counted."""
+    if isinstance(module, CONVS):
+        kernel = math.prod(module.kernel_size)
+        assert module.in_channels % module.groups == 0
+        return output.numel() * (module.in_channels // module.groups) * kernel
+    if isinstance(module, TRANSPOSED):
+        kernel = math.prod(module.kernel_size)
+        assert module.out_channels % module.groups == 0
+        return inputs[0].numel() * (module.out_channels // module.groups) * kernel
+    if isinstance(module, nn.Linear):
+        return output.numel() * module.in_features
+    return None
+
+
+def hook_macs(model: nn.Module, input_shape: tuple[int, ...]) -> list[int]:
+    """Run ``model`` once on a batch-1 input; the MACs of every counted module call."""
+    calls: list[int] = []
+
+    def hook(module: nn.Module, inputs: tuple[Tensor, ...], output: Tensor) -> None:
+        macs = module_macs(module, inputs, output)
+        if macs is not None:
+            calls.append(macs)
+
+    handles = [
+        module.register_forward_hook(hook)
+        for module in model.modules()
+        if isinstance(module, (*CONVS, *TRANSPOSED, nn.Linear))
+    ]
+    try:
+        model.eval()
+        with torch.no_grad():
+            model(torch.zeros(1, *input_shape))
+    finally:
+        for handle in handles:
+            handle.remove()
+    return calls
+
+
+@cache
+def reference_macs(stem: str) -> tuple[int, ...]:
+    """The per-call MACs of the reference model for ``stem``, computed once per session."""
+    reference = REFERENCES[stem]
+    torch.manual_seed(0)
+    return tuple(hook_macs(reference.build(), reference.input_shape))
+
+
+# --------------------------------------------------------------------------------------------
+# The other side: cnncalc through its CLI
+# --------------------------------------------------------------------------------------------
+
+
+def summarize(spec: str, *extra: str) -> dict[str, Any]:
+    """``cnncalc summarize SPEC --format json [extra...]``, parsed; SPEC may be YAML text."""
+    if spec.endswith(".yaml"):
+        args, stdin = [spec], None
+    else:
+        args, stdin = ["-"], spec
+    result = CliRunner().invoke(
+        main, ["summarize", *args, "--format", "json", *extra], input=stdin,
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0, result.output
+    data: dict[str, Any] = json.loads(result.stdout)
+    return data
+
+
+@cache
+def cnncalc_summary(stem: str, batch: int = 1) -> dict[str, Any]:
+    """cnncalc's JSON summary of ``specs/<stem>.yaml`` at ``batch``, computed once."""
+    return summarize(str(SPECS_DIR / f"{stem}.yaml"), "--batch", str(batch))
+
+
+def nonzero_layer_macs(summary: dict[str, Any]) -> Counter[int]:
+    """The multiset of non-zero per-layer MACs in a cnncalc summary."""
+    return Counter(layer["macs"] for layer in summary["layers"] if layer["macs"] != 0)
+
+
+# --------------------------------------------------------------------------------------------
+# 1. Every spec against its reference model
+# --------------------------------------------------------------------------------------------
+
+
+def test_every_spec_has_a_reference() -> None:
+    """The oracle below covers every spec: none may lack a reference model."""
+    assert SPEC_STEMS, "no specs found"
+    assert set(SPEC_STEMS) <= set(REFERENCES), set(SPEC_STEMS) - set(REFERENCES)
+
+
+@pytest.mark.parametrize("stem", SPEC_STEMS)
+def test_total_macs_match_hooks(stem: str) -> None:
+    """cnncalc's total MACs equal the sum over the reference model's conv/linear calls."""
+    expected = sum(reference_macs(stem))
+    assert expected > 0
+    assert cnncalc_summary(stem)["totals"]["macs"] == expected
+
+
+@pytest.mark.parametrize("stem", SPEC_STEMS)
+def test_per_layer_macs_match_hooks(stem: str) -> None:
+    """The multiset of non-zero per-layer MACs agrees, independent of names and order."""
+    expected = Counter(macs for macs in reference_macs(stem) if macs != 0)
+    actual = nonzero_layer_macs(cnncalc_summary(stem))
+    assert actual == expected, {
+        "only in cnncalc": dict(actual - expected),
+        "only in torch": dict(expected - actual),
+    }
+
+
+@pytest.mark.parametrize("stem", SPEC_STEMS)
+def test_totals_are_sums_of_layers(stem: str) -> None:
+    """totals.macs and totals.flops are the sums of the per-layer figures."""
+    summary = cnncalc_summary(stem)
+    assert summary["totals"]["macs"] == sum(layer["macs"] for layer in summary["layers"])
+    assert summary["totals"]["flops"] == sum(layer["flops"] for layer in summary["layers"])
+    # FLOPs are at least 2 × MACs: every MAC is a multiply and an add.
+    assert summary["totals"]["flops"] >= 2 * summary["totals"]["macs"]
+
+
+@pytest.mark.parametrize("stem", ["resnet18", "dcgan_generator", "exercise_dense"])
+def test_batch_scales_macs_and_flops(stem: str) -> None:
+    """--batch 4 is exactly 4× batch 1, per layer and in total, for MACs and FLOPs."""
+    one, four = cnncalc_summary(stem, 1), cnncalc_summary(stem, 4)
+    assert one["totals"]["macs"] > 0 and one["totals"]["flops"] > 0
+    assert four["totals"]["macs"] == 4 * one["totals"]["macs"]
+    assert four["totals"]["flops"] == 4 * one["totals"]["flops"]
+    assert four["totals"]["memory"]["batch"] == 4
+    assert [(layer["macs"] * 4, layer["flops"] * 4) for layer in one["layers"]] == [
+        (layer["macs"], layer["flops"]) for layer in four["layers"]
+    ]
+
+
+# --------------------------------------------------------------------------------------------
+# 2. Transposed convolution and single-layer variants
+# --------------------------------------------------------------------------------------------
+
+
+def one_layer_spec(input_shape: tuple[int, ...], layer: str, args: dict[str, Any]) -> str:
+    """A YAML spec with a single layer (flow-style mappings are valid YAML)."""
+    return f"input: {list(input_shape)}\nlayers:\n  - {layer}: {json.dumps(args)}\n"
+
+
+def single_layer_macs(input_shape: tuple[int, ...], layer: str, args: dict[str, Any]) -> int:
+    """cnncalc's MACs for a one-layer spec, checked to agree with totals."""
+    summary = summarize(one_layer_spec(input_shape, layer, args))
+    assert len(summary["layers"]) == 1
+    assert summary["totals"]["macs"] == summary["layers"][0]["macs"]
+    macs: int = summary["layers"][0]["macs"]
+    return macs
+
+
+def torch_single_macs(module: nn.Module, input_shape: tuple[int, ...]) -> int:
+    """The hook oracle on one module."""
+    calls = hook_macs(module, input_shape)
+    assert len(calls) == 1
+    return calls[0]
+
+
+DCGAN_UP_INPUT = (512, 4, 4)
+DCGAN_UP_ARGS = {"out_channels": 256, "kernel_size": 4, "stride": 2, "padding": 1, "bias": False}
+
+
+def test_dcgan_transposed_conv_counts_the_input() -> None:
+    """ConvTranspose2d(512, 256, 4, 2, 1) on 512×4×4: 512·4·4 · 256·4·4 MACs."""
+    input_based = 512 * 4 * 4 * 256 * 4 * 4
+    output_based = 256 * 8 * 8 * 512 * 4 * 4
+    assert input_based == 33_554_432
+    assert output_based == 4 * input_based  # stride² = 4
+
+    macs = single_layer_macs(DCGAN_UP_INPUT, "convtranspose2d", DCGAN_UP_ARGS)
+    assert macs == input_based
+    assert macs != output_based
+    assert output_based // macs == 2**2 and output_based % macs == 0
+
+    module = nn.ConvTranspose2d(512, 256, 4, stride=2, padding=1, bias=False)
+    assert torch_single_macs(module, DCGAN_UP_INPUT) == input_based
+
+
+def test_dcgan_transposed_conv_output_shape() -> None:
+    """The DCGAN layer doubles the resolution, so its output count is 4× the input count."""
+    summary = summarize(one_layer_spec(DCGAN_UP_INPUT, "convtranspose2d", DCGAN_UP_ARGS))
+    assert summary["output_shape"] == [256, 8, 8]
+
+
+def test_grouped_transposed_conv() -> None:
+    """Grouped ConvTranspose2d(8, 12, 3, stride 2, groups 4) on 8×5×5: 8·5·5 · 12/4 · 3·3."""
+    args = {"out_channels": 12, "kernel_size": 3, "stride": 2, "groups": 4}
+    expected = 8 * 5 * 5 * (12 // 4) * 3 * 3
+    assert expected == 5_400
+    macs = single_layer_macs((8, 5, 5), "convtranspose2d", args)
+    assert macs == expected
+    # Output 12×11×11, counted on the output by the conv rule: 12·11·11 · 8/4 · 3·3.
+    assert macs != 12 * 11 * 11 * (8 // 4) * 3 * 3
+    module = nn.ConvTranspose2d(8, 12, 3, stride=2, groups=4)
+    assert torch_single_macs(module, (8, 5, 5)) == expected
+
+
+@dataclass(frozen=True)
+class Case:
+    """One layer: cnncalc type and arguments, the equivalent torch module, and the input."""
+
+    layer: str
+    args: dict[str, Any]
+    build: Callable[[], nn.Module]
+    input_shape: tuple[int, ...]
+    expected: int  # by hand
+
+
+SINGLE_CASES: dict[str, Case] = {
+    "convtranspose1d_s3_op2": Case(
+        "convtranspose1d",
+        {"out_channels": 6, "kernel_size": 5, "stride": 3, "output_padding": 2},
+        lambda: nn.ConvTranspose1d(4, 6, 5, stride=3, output_padding=2),
+        (4, 10), 4 * 10 * 6 * 5,
+    ),
+    "convtranspose3d_grouped_dilated": Case(
+        "convtranspose3d",
+        {"out_channels": 6, "kernel_size": [2, 3, 3], "stride": 2, "dilation": 2, "groups": 2},
+        lambda: nn.ConvTranspose3d(4, 6, (2, 3, 3), stride=2, dilation=2, groups=2),
+        (4, 3, 4, 5), 4 * 3 * 4 * 5 * (6 // 2) * 2 * 3 * 3,
+    ),
+    "convtranspose2d_rect_padding": Case(
+        "convtranspose2d",
+        {"out_channels": 5, "kernel_size": [3, 5], "stride": [2, 3], "padding": [1, 2]},
+        lambda: nn.ConvTranspose2d(3, 5, (3, 5), stride=(2, 3), padding=(1, 2)),
+        (3, 7, 6), 3 * 7 * 6 * 5 * 3 * 5,
+    ),
+    "conv2d_depthwise": Case(
+        "conv2d",
+        {"out_channels": 16, "kernel_size": 3, "padding": 1, "groups": 16},
+        lambda: nn.Conv2d(16, 16, 3, padding=1, groups=16),
+        (16, 9, 9), 16 * 9 * 9 * 1 * 3 * 3,
+    ),
+    "conv2d_grouped_dilated_strided": Case(
+        "conv2d",
+        {"out_channels": 12, "kernel_size": 3, "stride": 2, "dilation": 2, "groups": 3,
+         "bias": False},
+        lambda: nn.Conv2d(6, 12, 3, stride=2, dilation=2, groups=3, bias=False),
+        (6, 15, 15), 12 * 6 * 6 * (6 // 3) * 3 * 3,  # H_out = ⌊(15 − 4 − 1)/2⌋ + 1 = 6
+    ),
+    "conv1d": Case(
+        "conv1d",
+        {"out_channels": 8, "kernel_size": 7, "padding": 3},
+        lambda: nn.Conv1d(2, 8, 7, padding=3),
+        (2, 50), 8 * 50 * 2 * 7,
+    ),
+    "conv3d": Case(
+        "conv3d",
+        {"out_channels": 4, "kernel_size": [1, 3, 3], "stride": [1, 2, 2]},
+        lambda: nn.Conv3d(3, 4, (1, 3, 3), stride=(1, 2, 2)),
+        (3, 5, 9, 9), 4 * 5 * 4 * 4 * 3 * 1 * 3 * 3,
+    ),
+    "linear_on_sequence": Case(
+        "linear",
+        {"out_features": 7, "bias": False},
+        lambda: nn.Linear(10, 7, bias=False),
+        (4, 10), 4 * 7 * 10,  # linear acts on the last dimension of a [4, 10] input
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SINGLE_CASES))
+def test_single_layer_macs(name: str) -> None:
+    """cnncalc, the torch hook and the hand count agree on one layer."""
+    case = SINGLE_CASES[name]
+    assert torch_single_macs(case.build(), case.input_shape) == case.expected
+    assert single_layer_macs(case.input_shape, case.layer, case.args) == case.expected
+
+
+# --------------------------------------------------------------------------------------------
+# 3. Published and worked figures
+# --------------------------------------------------------------------------------------------
+
+
+def test_resnet50_published_macs() -> None:
+    """ResNet-50 at 224×224, batch 1: 4,089,184,256 MACs (the 4.09 GMACs papers quote)."""
+    assert cnncalc_summary("resnet50")["totals"]["macs"] == 4_089_184_256
+    assert sum(reference_macs("resnet50")) == 4_089_184_256
+
+
+def test_exercise_stride_conv1_macs() -> None:
+    """The README's worked example: conv1 = 128·64·64 · 96·7·7 = 2,466,250,752 MACs."""
+    assert 128 * 64 * 64 * 96 * 7 * 7 == 2_466_250_752
+    layers = {layer["name"]: layer for layer in cnncalc_summary("exercise_stride")["layers"]}
+    assert layers["conv1"]["macs"] == 2_466_250_752
+
+
+def test_exercise_conv_macs() -> None:
+    """exercise_conv: ten 5×5×3 filters over 496×496 outputs."""
+    expected = 496 * 496 * 10 * 3 * 5 * 5
+    assert expected == 184_512_000
+    assert cnncalc_summary("exercise_conv")["totals"]["macs"] == expected
+
+
+def test_exercise_dense_macs() -> None:
+    """exercise_dense: 100 outputs × 750,000 inputs."""
+    assert cnncalc_summary("exercise_dense")["totals"]["macs"] == 100 * 3 * 500 * 500
+
+
+# --------------------------------------------------------------------------------------------
+# 4. FLOPs per layer, by hand from the README's table
+# --------------------------------------------------------------------------------------------
+
+FLOPS_SPEC = """\
+input: [3, 8, 8]
+layers:
+  - conv2d: {out_channels: 4, kernel_size: 3, padding: 1}
+    name: conv
+  - batchnorm2d:
+    name: bn
+  - relu:
+    name: act
+  - add:
+    name: sum3
+    from: [act, bn, conv]
+  - conv2d: {out_channels: 4, kernel_size: 1, bias: false}
+    name: proj
+  - maxpool2d: {kernel_size: 3, stride: 2, padding: 1}
+    name: pool
+  - flatten:
+    name: flat
+  - linear: {out_features: 5}
+    name: fc
+  - softmax: {dim: 1}
+    name: prob
+"""
+
+# 4×8×8 = 256 elements after every layer up to proj; maxpool gives 4×4×4 = 64 (⌊(8+2−3)/2⌋+1 = 4).
+FLOPS_EXPECTED: dict[str, tuple[int, int]] = {  # name: (MACs, FLOPs)
+    "conv": (256 * 3 * 3 * 3, 2 * 256 * 27 + 256),  # 2·MACs + 1 bias add per output element
+    "bn": (0, 2 * 256),  # folded scale and shift
+    "act": (0, 256),  # 1 per element
+    "sum3": (0, (3 - 1) * 256),  # inputs − 1 per output element
+    "proj": (256 * 4, 2 * 256 * 4),  # no bias: exactly 2·MACs
+    "pool": (0, 64 * (3 * 3 - 1)),  # kernel elements − 1 comparisons per output element
+    "flat": (0, 0),
+    "fc": (5 * 64, 2 * 5 * 64 + 5),
+    "prob": (0, 3 * 5),  # exponential, sum, divide
+}
+
+
+def test_flops_per_layer_by_hand() -> None:
+    """Every layer's MACs and FLOPs equal the README table's rule, worked out by hand."""
+    summary = summarize(FLOPS_SPEC)
+    assert summary["output_shape"] == [5]
+    got = {layer["name"]: (layer["macs"], layer["flops"]) for layer in summary["layers"]}
+    assert got == FLOPS_EXPECTED
+    assert summary["totals"]["macs"] == sum(macs for macs, _ in FLOPS_EXPECTED.values())
+    assert summary["totals"]["flops"] == sum(flops for _, flops in FLOPS_EXPECTED.values())
+
+
+def test_flops_spec_macs_match_hooks() -> None:
+    """The FLOPs spec's MACs also agree with the hook oracle on the same network in torch."""
+
+    class Net(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.conv = nn.Conv2d(3, 4, 3, padding=1)
+            self.bn = nn.BatchNorm2d(4)
+            self.proj = nn.Conv2d(4, 4, 1, bias=False)
+            self.pool = nn.MaxPool2d(3, stride=2, padding=1)
+            self.fc = nn.Linear(64, 5)
+
+        def forward(self, x: Tensor) -> Tensor:
+            c = self.conv(x)
+            b = self.bn(c)
+            s = torch.relu(b) + b + c
+            y = self.pool(self.proj(s)).flatten(1)
+            return torch.softmax(self.fc(y), dim=1)
+
+    calls = hook_macs(Net(), (3, 8, 8))
+    assert Counter(calls) == Counter(macs for macs, _ in FLOPS_EXPECTED.values() if macs)
