@@ -134,6 +134,7 @@ class _Builder:
     def run(self, input_shape: Shape) -> Graph:
         spec = self.spec
         start = _Ref(_NETWORK_INPUT, spec.input_pos, INPUT_REF)
+        self._count(spec.entries, {}, (), {})
         out = self._scope(spec.entries, {}, "", start, (), True, ())
         inputs = {name: [self._resolve(r) for r in raw.refs] for name, raw in self.raw.items()}
         output = self._resolve(out)
@@ -146,6 +147,33 @@ class _Builder:
             group_outputs[name] = INPUT_REF if target == _NETWORK_INPUT else target
         return Graph(spec.name, input_shape, spec.layout, tuple(layers), output_name,
                      tuple(self._unused(layers, output_name)), group_outputs)
+
+    def _count(self, entries: Sequence[Entry], env: Mapping[str, Any], stack: tuple[str, ...],
+               memo: dict[tuple[str, str], int]) -> int:
+        """How many layers entries expand to, without building them: a spec that would pass
+        --max-layers fails at once, not after building a million layers. Other problems are
+        left for the expansion, which reports them with the layer's full name."""
+        total = 0
+        for e in entries:
+            try:
+                repeat = 1 if e.repeat is None else self._int(e.repeat, env, "repeat", e.kind)
+                per = 1
+                block = self.spec.blocks.get(e.kind)
+                if block is not None and repeat and block.name not in stack:
+                    args = self._block_args(block, e, e.kind, env)
+                    key = (block.name, repr(sorted(args.items())))
+                    if key not in memo:
+                        memo[key] = self._count(block.entries, args, (*stack, block.name), memo)
+                    per = memo[key]
+            except SpecError as err:
+                if "--max-layers" in err.message:
+                    raise
+                continue
+            total += repeat * per
+            if total > self.max_layers:
+                raise SpecError(f"the spec expands to more than {self.max_layers:,} layers"
+                                " (raise the limit with --max-layers)", e.pos)
+        return total
 
     def _scope(self, entries: Sequence[Entry], env: Mapping[str, Any], prefix: str,
                scope_input: _Ref, groups: tuple[Group, ...], trainable: bool,

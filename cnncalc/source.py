@@ -15,7 +15,8 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
     from yaml import SafeLoader as _Loader  # type: ignore[assignment]
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
-MAX_NODES = 2_000_000
+MAX_NODES = 2_000_000  # values the document stands for, aliases expanded
+MAX_DEPTH = 200  # nested mappings and lists
 
 _TAG = "tag:yaml.org,2002:"
 _SCALAR_TAGS = {f"{_TAG}{t}" for t in ("null", "bool", "int", "float", "str")}
@@ -101,90 +102,148 @@ def _git_show(path: str, pos: Pos) -> bytes:
 
 
 def parse(text: str, path: str) -> Node:
-    """Parse YAML text into located nodes. Only plain data is accepted: no tags, no objects."""
+    """Parse YAML text into located nodes. Only plain data is accepted: no tags, no objects.
+
+    Composed from the parser's events without recursion, so that nesting depth, the size that
+    aliases expand to, and duplicate keys are all checked with a located message.
+    """
     try:
-        root = yaml.compose(text, Loader=_Loader)
+        root = _Composer(path).compose(yaml.parse(text, Loader=_Loader))
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         pos = _pos(path, mark) if mark is not None else Pos(path, 1, 1)
         raise SpecError(f"invalid YAML: {e.problem or e.context}", pos) from None
     except yaml.YAMLError as e:
         raise SpecError(f"invalid YAML: {e}", Pos(path, 1, 1)) from None
-    except RecursionError:
-        raise SpecError("YAML nested too deeply", Pos(path, 1, 1)) from None
     if root is None:
         raise SpecError("the file is empty; a spec needs at least 'input' and 'layers'",
                         Pos(path, 1, 1))
-    return _Converter(path).convert(root, 0)
+    return root
 
 
 def _pos(path: str, mark: Any) -> Pos:
     return Pos(path, mark.line + 1, mark.column + 1)
 
 
-class _Converter:
-    """Turns composed yaml nodes into Nodes; aliases share one converted Node (no blow-up)."""
+class _Frame:
+    """An open mapping or sequence while its events arrive."""
 
+    __slots__ = ("anchor", "items", "key", "key_pos", "keys", "pos", "weight")
+
+    def __init__(self, pos: Pos, anchor: str | None, mapping: bool) -> None:
+        self.pos = pos
+        self.anchor = anchor
+        self.items: Any = {} if mapping else []
+        self.keys: dict[str, Pos] | None = {} if mapping else None
+        self.key: str | None = None
+        self.key_pos: Pos | None = None
+        self.weight = 1  # values it stands for once aliases are expanded
+
+
+class _Composer:
     def __init__(self, path: str) -> None:
         self.path = path
-        self.memo: dict[int, Node] = {}
-        self.count = 0
-        self.scalars = yaml.SafeLoader("")
+        self.anchors: dict[str, tuple[Node, int]] = {}
+        self.weights: dict[int, int] = {}
+        self.stack: list[_Frame] = []
+        self.root: Node | None = None
+        self.documents = 0
+        self.constructor = yaml.SafeLoader("")
+        self.resolver = yaml.resolver.Resolver()
 
-    def convert(self, node: yaml.Node, depth: int) -> Node:
-        done = self.memo.get(id(node))
-        if done is not None:
-            return done
-        self.count += 1
-        pos = _pos(self.path, node.start_mark)
-        if self.count > MAX_NODES:
-            raise SpecError(f"more than {MAX_NODES:,} YAML values", pos)
-        if depth > 200:
-            raise SpecError("YAML nested more than 200 levels deep", pos)
-        if isinstance(node, yaml.MappingNode):
-            result = self._mapping(node, pos, depth)
-        elif isinstance(node, yaml.SequenceNode):
-            self._check_tag(node, f"{_TAG}seq", pos)
-            result = Node([self.convert(v, depth + 1) for v in node.value], pos)
+    def compose(self, events: Any) -> Node | None:
+        for event in events:
+            kind = type(event)
+            if kind is yaml.ScalarEvent:
+                pos = _pos(self.path, event.start_mark)
+                if self.stack and self.stack[-1].keys is not None and self.stack[-1].key is None:
+                    self._key(event, pos)
+                    continue
+                self._add(Node(self._scalar(event, pos), pos), 1, event.anchor)
+            elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
+                pos = _pos(self.path, event.start_mark)
+                mapping = kind is yaml.MappingStartEvent
+                self._check_tag(event, "map" if mapping else "seq", pos)
+                if self.stack and self.stack[-1].keys is not None and self.stack[-1].key is None:
+                    raise SpecError("a mapping key must be a plain word, not a list or mapping",
+                                    pos)
+                if len(self.stack) >= MAX_DEPTH:
+                    raise SpecError(f"YAML nested more than {MAX_DEPTH} levels deep", pos)
+                self.stack.append(_Frame(pos, event.anchor, mapping))
+            elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
+                frame = self.stack.pop()
+                node = Node(frame.items, frame.pos, frame.keys or {})
+                self._add(node, frame.weight, frame.anchor)
+            elif kind is yaml.AliasEvent:
+                pos = _pos(self.path, event.start_mark)
+                if event.anchor not in self.anchors:
+                    raise SpecError(f"alias *{event.anchor} names no anchor defined before it",
+                                    pos)
+                if self.stack and self.stack[-1].keys is not None and self.stack[-1].key is None:
+                    raise SpecError("an alias cannot be a mapping key", pos)
+                node, weight = self.anchors[event.anchor]
+                self._add(node, weight, None, pos)
+            elif kind is yaml.DocumentStartEvent:
+                self.documents += 1
+                if self.documents > 1:
+                    raise SpecError("more than one YAML document in the file (a '---' line);"
+                                    " a spec is one document",
+                                    _pos(self.path, event.start_mark))
+        return self.root
+
+    def _key(self, event: Any, pos: Pos) -> None:
+        frame = self.stack[-1]
+        assert frame.keys is not None
+        if event.tag == f"{_TAG}merge" or (event.value == "<<" and event.implicit[0]):
+            raise SpecError("YAML merge keys ('<<') are not supported", pos)
+        key = str(event.value)
+        if key in frame.keys:
+            raise SpecError(f"duplicate key '{key}' (first at line {frame.keys[key].line})", pos)
+        frame.key, frame.key_pos = key, pos
+
+    def _add(self, node: Node, weight: int, anchor: str | None, at: Pos | None = None) -> None:
+        if anchor is not None:
+            self.anchors[anchor] = (node, weight)
+        if not self.stack:
+            self.root = node
+            return
+        frame = self.stack[-1]
+        frame.weight += weight
+        if frame.weight > MAX_NODES:
+            raise SpecError(f"the YAML expands to more than {MAX_NODES:,} values (aliases"
+                            " repeating aliases?)", at or node.pos)
+        if frame.keys is None:
+            frame.items.append(node)
         else:
-            result = Node(self._scalar(node, pos), pos)
-        self.memo[id(node)] = result
-        return result
+            assert frame.key is not None and frame.key_pos is not None
+            frame.items[frame.key] = node
+            frame.keys[frame.key] = frame.key_pos
+            frame.key = None
 
-    def _mapping(self, node: yaml.MappingNode, pos: Pos, depth: int) -> Node:
-        self._check_tag(node, f"{_TAG}map", pos)
-        values: dict[str, Node] = {}
-        key_pos: dict[str, Pos] = {}
-        for k, v in node.value:
-            kpos = _pos(self.path, k.start_mark)
-            if not isinstance(k, yaml.ScalarNode):
-                raise SpecError("a mapping key must be a plain word, not a list or mapping", kpos)
-            if k.tag == f"{_TAG}merge":
-                raise SpecError("YAML merge keys ('<<') are not supported", kpos)
-            key = str(k.value)
-            if key in values:
-                raise SpecError(
-                    f"duplicate key '{key}' (first at line {key_pos[key].line})", kpos
-                )
-            values[key] = self.convert(v, depth + 1)
-            key_pos[key] = kpos
-        return Node(values, pos, key_pos)
-
-    def _scalar(self, node: yaml.Node, pos: Pos) -> Any:
-        if node.tag in _AS_TEXT_TAGS:
-            return str(node.value)
-        if node.tag not in _SCALAR_TAGS:
-            raise _tag_error(node, pos)
+    def _scalar(self, event: Any, pos: Pos) -> Any:
+        value = event.value
+        tag = event.tag
+        if tag is None or tag == "!":
+            plain = event.implicit[0] and tag is None
+            if not plain:
+                return value  # quoted: a string
+            if value.isascii() and value.isdigit() and (value == "0" or value[0] != "0"):
+                return int(value)  # the common case, without the resolver's regexes
+            tag = self.resolver.resolve(yaml.ScalarNode, value, (True, False))  # type: ignore[no-untyped-call]
+        if tag == f"{_TAG}str" or tag in _AS_TEXT_TAGS:
+            return value
+        if tag not in _SCALAR_TAGS:
+            raise _tag_error(tag, pos)
         try:
-            return self.scalars.construct_object(node)
+            return self.constructor.construct_object(yaml.ScalarNode(tag, value))
         except (yaml.YAMLError, ValueError) as e:
-            raise SpecError(f"bad value {node.value!r}: {e}", pos) from None
+            raise SpecError(f"bad value {value!r}: {e}", pos) from None
 
     @staticmethod
-    def _check_tag(node: yaml.Node, expected: str, pos: Pos) -> None:
-        if node.tag != expected:
-            raise _tag_error(node, pos)
+    def _check_tag(event: Any, kind: str, pos: Pos) -> None:
+        if event.tag not in (None, "!", f"{_TAG}{kind}"):
+            raise _tag_error(event.tag, pos)
 
 
-def _tag_error(node: yaml.Node, pos: Pos) -> SpecError:
-    return SpecError(f"YAML tag '{node.tag}' is not allowed in a spec (plain data only)", pos)
+def _tag_error(tag: str, pos: Pos) -> SpecError:
+    return SpecError(f"YAML tag '{tag}' is not allowed in a spec (plain data only)", pos)
