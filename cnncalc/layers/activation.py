@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from cnncalc.errors import LayerError
 from cnncalc.layers.base import (
     GLOBAL,
     IDENTITY,
@@ -118,6 +119,25 @@ class GLU(LayerType):
         return Cost(0, 2 * numel(out))
 
 
+def nonzero() -> Any:
+    inner = number()
+
+    def parse(v: Any, dims: int) -> float:
+        value = inner(v, dims)
+        if value == 0:
+            raise LayerError("cannot be 0 (CELU divides by it)")
+        return float(value)
+    return parse
+
+
+class Hardtanh(Elementwise):
+    def infer(self, a: Mapping[str, Any], inputs: Sequence[Shape]) -> Result:
+        if a["max_val"] <= a["min_val"]:
+            raise fail(f"max_val {a['max_val']} must be greater than min_val {a['min_val']}",
+                       "max_val")
+        return super().infer(a, inputs)
+
+
 def _act(name: str, doc: str, *args: Arg, flops: int = 1) -> Elementwise:
     return Elementwise(name, "activation", doc, *args, flops=flops)
 
@@ -133,7 +153,8 @@ register(
     _act("leakyrelu", "x, or negative_slope·x below 0", _SLOPE, INPLACE),
     PReLU(),
     _act("elu", "exponential linear unit", _ALPHA, INPLACE),
-    _act("celu", "continuously differentiable ELU", _ALPHA, INPLACE),
+    _act("celu", "continuously differentiable ELU",
+         Arg("alpha", nonzero(), 1.0, "no effect on counts; not 0", "float"), INPLACE),
     _act("selu", "scaled ELU", INPLACE),
     _act("gelu", "Gaussian error linear unit",
          Arg("approximate", choice("none", "tanh"), "none", "no effect on counts", "str")),
@@ -142,9 +163,9 @@ register(
     _act("sigmoid", "1 / (1 + e^−x)"),
     _act("logsigmoid", "log(sigmoid(x))"),
     _act("tanh", "hyperbolic tangent"),
-    _act("hardtanh", "clamp to [min_val, max_val]",
-         Arg("min_val", number(), -1.0, "lower bound", "float"),
-         Arg("max_val", number(), 1.0, "upper bound", "float"), INPLACE),
+    Hardtanh("hardtanh", "activation", "clamp to [min_val, max_val]",
+             Arg("min_val", number(), -1.0, "lower bound", "float"),
+             Arg("max_val", number(), 1.0, "upper bound", "float"), INPLACE),
     _act("hardswish", "x·relu6(x+3)/6", INPLACE),
     _act("hardsigmoid", "relu6(x+3)/6", INPLACE),
     _act("softplus", "log(1 + e^x)",

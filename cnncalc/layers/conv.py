@@ -121,6 +121,14 @@ class Conv(LayerType):
         c_out, groups = a["out_channels"], a["groups"]
         check_groups(c_in, c_out, groups)
         pads = padded_sizes(a, spatial, self.dims)
+        mode = a["padding_mode"]
+        for n, (left, right) in zip(spatial, pads, strict=True):
+            # reflect mirrors at most n − 1 values; circular wraps around once at most.
+            if (mode == "reflect" and max(left, right) >= n) or \
+                    (mode == "circular" and max(left, right) > n):
+                limit = "smaller than" if mode == "reflect" else "at most"
+                raise fail(f"padding {max(left, right)} with padding_mode '{mode}' must be"
+                           f" {limit} the input size {n}", "padding")
         check_window(spatial, a["kernel_size"], a["dilation"], pads)
         out = tuple(arithmetic.conv_out(n, k, s, left, right, d)
                     for n, k, s, d, (left, right) in zip(spatial, a["kernel_size"], a["stride"],

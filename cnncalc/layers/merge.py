@@ -25,7 +25,14 @@ from cnncalc.layers.registry import register
 
 
 def broadcast(shapes: Sequence[Shape], op: str) -> Shape:
-    """PyTorch broadcasting: trailing dimensions aligned, a size-1 dimension stretches."""
+    """Broadcasting of size-1 dimensions between inputs of the same rank.
+
+    Inputs of different ranks would align their trailing dimensions with the batch in PyTorch,
+    which holds only for a batch of one; cnncalc asks for equal ranks.
+    """
+    if len({len(s) for s in shapes}) > 1:
+        raise fail(f"{op} needs inputs with the same number of dimensions (a size-1 dimension"
+                   f" may broadcast), got {', '.join(fmt(s) for s in shapes)}")
     rank = max(len(s) for s in shapes)
     out = []
     for i in range(1, rank + 1):

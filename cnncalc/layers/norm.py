@@ -81,6 +81,9 @@ class _Pointwise(LayerType):
 
 class BatchNorm(_Pointwise):
     family = "norm"
+    # Training divides by the batch variance + eps: PyTorch refuses eps 0 there.
+    positive_eps = Arg("eps", number(lo=1e-300), 1e-5, "added to the variance; must be > 0",
+                       "float")
     # At inference the running statistics fold into one scale and one shift per channel.
     flops_rule = "2 per element (running statistics and affine folded into a scale and shift)"
 
@@ -92,7 +95,7 @@ class BatchNorm(_Pointwise):
         self.name = f"batchnorm{dims}d"
         self.doc = f"batch normalization over the channels of {_BN_RANKS[dims][1]}"
         self.args = (
-            EPS, MOMENTUM,
+            self.positive_eps, MOMENTUM,
             Arg("affine", boolean(), True, "learn a scale γ and shift β per channel", "bool"),
             Arg("track_running_stats", boolean(), True,
                 "keep running mean and variance (buffers)", "bool"),
@@ -128,6 +131,9 @@ class InstanceNorm(_Pointwise):
         _check_rank(shape, _IN_RANKS[self.dims])
         c = shape[0]
         check_given(a, "num_features", c, "channels")
+        if math.prod(shape[1:]) == 1:
+            raise fail(f"normalizes each channel over its {fmt(shape[1:])} spatial elements;"
+                       " PyTorch needs more than 1")
         return Result(shape, _affine(c, a["affine"]), _stat_buffers(c, a["track_running_stats"]))
 
 

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from cnncalc import arithmetic
+from cnncalc.errors import LayerError
 from cnncalc.layers.base import (
     GLOBAL,
     REQUIRED,
@@ -85,9 +86,21 @@ class Pool(LayerType):
             if p > k // 2:
                 raise fail(f"padding {p} is more than half the kernel_size {k}"
                            " (PyTorch allows at most kernel_size // 2)", "padding")
-        check_window(spatial, kernel, dilation, [(p, p) for p in a["padding"]])
+        if self.kind == "avg" and self.dims == 3:
+            # PyTorch's AvgPool3d (and only it) also wants the input itself to hold a window.
+            for n, k in zip(spatial, kernel, strict=True):
+                if n < k:
+                    raise fail(f"kernel_size {k} is larger than the input {n} (AvgPool3d does"
+                               " not count padding here)", "kernel_size")
+        if not a["ceil_mode"]:
+            check_window(spatial, kernel, dilation, [(p, p) for p in a["padding"]])
         out = [arithmetic.pool_out(n, k, s, p, d, a["ceil_mode"]) for n, k, s, p, d
                in zip(spatial, kernel, stride, a["padding"], dilation, strict=True)]
+        for n, o in zip(spatial, out, strict=True):
+            # With ceil_mode one window may hang past the input: PyTorch only needs an output.
+            if o < 1:
+                raise fail(f"the window does not fit: the output size would be {o} for the"
+                           f" input {n}", "kernel_size")
         return Result((shape[0], *out))
 
     def receptive(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Rule:
@@ -178,6 +191,8 @@ def per_dim_or_none() -> Any:
 
     def parse(v: Any, dims: int) -> tuple[int | None, ...]:
         if isinstance(v, list) and len(v) == dims:
+            if dims == 1 and v[0] is None:
+                raise LayerError("cannot be null for 1-d pooling (PyTorch needs a size)")
             return tuple(None if x is None else ints(x, 1)[0] for x in v)
         return ints(v, dims)  # type: ignore[no-any-return]
     return parse

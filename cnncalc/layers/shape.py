@@ -139,14 +139,21 @@ class Pad(LayerType):
         for j in range(self.dims):  # pads run from the last dimension backwards
             left, right = pads[2 * j], pads[2 * j + 1]
             i = len(shape) - 1 - j
-            if self.kind in ("reflection", "replication", "circular") and min(left, right) < 0:
-                raise fail(f"{self.kind} padding cannot be negative", "padding")
-            if self.kind == "reflection" and max(left, right) >= shape[i]:
+            n = shape[i]
+            # PyTorch's rules: zero/constant padding crops first, so negative pads may not
+            # remove more than the input; reflection mirrors at most n − 1 values; circular
+            # wraps once (and cnncalc does not accept it negative).
+            if self.kind in ("zero", "constant") and n + min(left, 0) + min(right, 0) < 0:
+                raise fail(f"padding {left}, {right} crops more than the input size {n}",
+                           "padding")
+            if self.kind == "reflection" and max(left, right) >= n:
                 raise fail(f"reflection padding {max(left, right)} must be smaller than the"
-                           f" input size {shape[i]}", "padding")
-            if self.kind == "circular" and max(left, right) > shape[i]:
+                           f" input size {n}", "padding")
+            if self.kind == "circular" and min(left, right) < 0:
+                raise fail("circular padding cannot be negative", "padding")
+            if self.kind == "circular" and max(left, right) > n:
                 raise fail(f"circular padding {max(left, right)} must not exceed the input"
-                           f" size {shape[i]}", "padding")
+                           f" size {n}", "padding")
             out[i] = shape[i] + left + right
             if out[i] < 1:
                 raise fail(f"padding {left}, {right} crops a size-{shape[i]} dimension to"
@@ -200,13 +207,23 @@ class Upsample(LayerType):
 
     def infer(self, a: Mapping[str, Any], inputs: Sequence[Shape]) -> Result:
         (shape,) = inputs
-        if len(shape) < 2:
-            raise fail(f"expects an input [C, spatial...], got {fmt(shape)}")
+        mode = a["mode"]
+        if not 2 <= len(shape) <= 4:
+            raise fail(f"expects an input [C, L], [C, H, W] or [C, D, H, W], got {fmt(shape)}")
+        needs = _MODE_RANK.get(mode)
+        if needs is not None and len(shape) != needs[0]:
+            raise fail(f"mode '{mode}' needs an input {needs[1]}, got {fmt(shape)}", "mode")
+        if a["align_corners"] is not None and mode in ("nearest", "nearest-exact", "area"):
+            raise fail(f"align_corners only applies to the interpolating modes, not '{mode}'",
+                       "align_corners")
         spatial = shape[1:]
         size, scale = a["size"], a["scale_factor"]
         if (size is None) == (scale is None):
             raise fail("give exactly one of size and scale_factor",
                        "size" if size is not None else None)
+        if size is not None and a["recompute_scale_factor"]:
+            raise fail("recompute_scale_factor goes with scale_factor, not size",
+                       "recompute_scale_factor")
         if size is not None:
             return Result((shape[0], *_per_dim(size, len(spatial), "size")))
         factors = _per_dim(scale if isinstance(scale, list) else [scale], len(spatial),
@@ -266,6 +283,10 @@ class Upsample(LayerType):
                 spans.append(Span.resample(factor, _linear_taps(n, m, scale, corners,
                                                                 mode == "bicubic"), reach))
         return tuple(spans)
+
+
+_MODE_RANK = {"linear": (2, "[C, L]"), "bilinear": (3, "[C, H, W]"),
+              "bicubic": (3, "[C, H, W]"), "trilinear": (4, "[C, D, H, W]")}
 
 
 def _f32(x: float) -> float:
@@ -358,7 +379,9 @@ class ChannelShuffle(LayerType):
 
     def infer(self, a: Mapping[str, Any], inputs: Sequence[Shape]) -> Result:
         (shape,) = inputs
-        if not shape or shape[0] % a["groups"]:
+        if len(shape) < 2:
+            raise fail(f"expects an input [C, ...] with at least 2 dimensions, got {fmt(shape)}")
+        if shape[0] % a["groups"]:
             raise fail(f"channels of {fmt(shape)} are not divisible by groups {a['groups']}",
                        "groups")
         return Result(shape)
