@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from cnncalc.arithmetic import fraction_text
-from cnncalc.render.json import exact, field_dict
+from cnncalc.render.json import dumps, exact, field_dict
 from cnncalc.render.text import RF_HEADERS, per_dim, rf_cells, shape
 from cnncalc.rfquery import FieldTable, UnitReport, padding_part
 
@@ -38,7 +38,7 @@ def table_json(t: FieldTable) -> str:
                     "receptive_field": field_dict(r.field)} for r in t.rows],
         "warnings": [str(n) for n in t.notices],
     }
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    return dumps(data, "layers")
 
 
 def _range(lo: int | Any, hi: int | Any) -> str:
