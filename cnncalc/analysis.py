@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from cnncalc.graph import Graph, Group, Layer, Notice
 from cnncalc.layers import Shape
@@ -11,8 +11,7 @@ from cnncalc.receptive import Field, fields
 from cnncalc.spec import INPUT_REF
 
 
-@dataclass(frozen=True)
-class Row:
+class Row(NamedTuple):
     """One line of a summary: a layer, or a block instance collapsed by --depth."""
 
     name: str
@@ -32,8 +31,7 @@ class Row:
     buffer_tensors: tuple[tuple[str, int], ...] = ()
 
 
-@dataclass(frozen=True)
-class Totals:
+class Totals(NamedTuple):
     params: int  # every learnable parameter, trainable or frozen
     trainable_params: int
     frozen_params: int
@@ -44,8 +42,7 @@ class Totals:
     flops: int
 
 
-@dataclass(frozen=True)
-class Summary:
+class Summary(NamedTuple):
     name: str | None
     input_shape: Shape  # in the spec's layout
     output_shape: Shape

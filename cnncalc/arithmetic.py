@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from fractions import Fraction
+from typing import TYPE_CHECKING, Union
+
+if TYPE_CHECKING:
+    from fractions import Fraction
+
+# An exact number: an int where it is whole (the common case, and fast), else a Fraction.
+Exact = Union[int, "Fraction"]
 
 
 def effective_kernel(kernel: int, dilation: int) -> int:
@@ -43,6 +49,16 @@ def conv_transpose_out(size: int, kernel: int, stride: int, pad: int, dilation: 
     return (size - 1) * stride - 2 * pad + dilation * (kernel - 1) + output_padding + 1
 
 
-def fraction_text(x: Fraction) -> str:
+def fraction_text(x: Exact) -> str:
     """An exact number as people write it: 3, -1/2, 7/4."""
     return str(x.numerator) if x.denominator == 1 else f"{x.numerator}/{x.denominator}"
+
+
+def exact_div(a: Exact, b: Exact) -> Exact:
+    """a / b without rounding: an int when it divides, else a Fraction (imported only then)."""
+    if isinstance(a, int) and isinstance(b, int) and a % b == 0:
+        return a // b
+    from fractions import Fraction
+
+    q = Fraction(a) / b
+    return q.numerator if q.denominator == 1 else q

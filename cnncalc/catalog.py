@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
-
 from cnncalc.errors import UsageError
 from cnncalc.layers import TYPES
 from cnncalc.layers.base import REQUIRED, Arg, LayerType
@@ -45,6 +43,8 @@ def describe(name: str) -> str:
     """One layer type in detail."""
     t = TYPES.get(name.lower())
     if t is None:
+        import difflib
+
         close = sorted(difflib.get_close_matches(name.lower(), list(TYPES), n=3))
         hint = f"; did you mean {', '.join(close)}?" if close else ""
         raise UsageError(f"unknown layer type '{name}'{hint}")

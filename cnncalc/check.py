@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import glob
 import os
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from cnncalc.analysis import summarize
 from cnncalc.errors import SpecError, UsageError
@@ -16,8 +15,7 @@ from cnncalc.spec import load
 SPEC_SUFFIXES = (".yaml", ".yml")
 
 
-@dataclass(frozen=True)
-class SpecResult:
+class SpecResult(NamedTuple):
     """One spec's outcome: invalid (error), failed (failures) or passed."""
 
     path: str
@@ -25,7 +23,7 @@ class SpecResult:
     error: SpecError | None = None
     failures: tuple[Failure, ...] = ()
     checked: int = 0  # expectations evaluated
-    notices: tuple[Notice, ...] = field(default=())
+    notices: tuple[Notice, ...] = ()
 
     @property
     def status(self) -> str:

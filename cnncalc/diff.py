@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from cnncalc.analysis import Summary, summarize
 from cnncalc.graph import Graph, Layer
@@ -11,8 +11,7 @@ from cnncalc.layers.base import Shape
 from cnncalc.spec import Layout
 
 
-@dataclass(frozen=True)
-class LayerChange:
+class LayerChange(NamedTuple):
     status: str  # "changed", "added" or "removed"
     old: Layer | None
     new: Layer | None
@@ -26,8 +25,7 @@ class LayerChange:
         return layer.name
 
 
-@dataclass(frozen=True)
-class Figure:
+class Figure(NamedTuple):
     name: str
     old: int
     new: int
@@ -41,8 +39,7 @@ class Figure:
         return None if self.old == 0 else 100 * self.change / self.old
 
 
-@dataclass(frozen=True)
-class Diff:
+class Diff(NamedTuple):
     old_label: str
     new_label: str
     old: Summary

@@ -9,9 +9,9 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
+from typing import NamedTuple
 
 from cnncalc.analysis import Summary
 from cnncalc.errors import Pos, SpecError
@@ -74,16 +74,15 @@ def human(x: Fraction | int) -> str:
     return f"{x.numerator:,}" if x.denominator == 1 else f"{float(x):,.6g}"
 
 
-@dataclass(frozen=True)
-class Bound:
+class Bound(NamedTuple):
     """An exact value, or a range with either end open."""
 
     exact: Fraction | None = None
     min: Fraction | None = None
     max: Fraction | None = None
-    pos: Pos = field(default=Pos("", 0, 0), compare=False)
-    min_pos: Pos | None = field(default=None, compare=False)
-    max_pos: Pos | None = field(default=None, compare=False)
+    pos: Pos = Pos("", 0, 0)
+    min_pos: Pos | None = None
+    max_pos: Pos | None = None
 
     def violation(self, what: str, value: Fraction | int) -> tuple[str, Pos] | None:
         """A message and where to point, or None when the value is within bounds."""
@@ -98,8 +97,7 @@ class Bound:
         return None
 
 
-@dataclass(frozen=True)
-class Expectation:
+class Expectation(NamedTuple):
     """One thing a spec (or the command line) promises about the computed network."""
 
     what: str  # as a message names it: "params", "layer 'layer3' output_shape"
@@ -108,11 +106,10 @@ class Expectation:
     layer: str | None = None
     bound: Bound | None = None
     shape: Shape | None = None
-    pos: Pos = field(default=Pos("", 0, 0), compare=False)
+    pos: Pos = Pos("", 0, 0)
 
 
-@dataclass(frozen=True)
-class Failure:
+class Failure(NamedTuple):
     message: str
     pos: Pos | None  # None: a budget from the command line, not a line of the spec
 

@@ -5,9 +5,7 @@ from __future__ import annotations
 import heapq
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from functools import cached_property
-from typing import Any
+from typing import Any, NamedTuple
 
 from cnncalc.errors import LayerError, Pos, SpecError
 from cnncalc.expr import ExprError, has_placeholder, substitute
@@ -21,17 +19,15 @@ _NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]*\Z")
 _NETWORK_INPUT = "\0input"  # cannot collide with a user's name
 
 
-@dataclass(frozen=True)
-class Group:
+class Group(NamedTuple):
     """A container of layers: a block instance (kind = block name) or a named repeat."""
 
     name: str
     kind: str
-    pos: Pos = field(default=Pos("", 0, 0), compare=False, repr=False)
+    pos: Pos = Pos("", 0, 0)
 
 
-@dataclass(frozen=True)
-class Layer:
+class Layer(NamedTuple):
     """One computed layer: where its input comes from, what it makes, where it was written."""
 
     name: str
@@ -41,16 +37,15 @@ class Layer:
     result: Result
     trainable: bool
     groups: tuple[Group, ...]  # enclosing containers, outermost first
-    pos: Pos = field(default=Pos("", 0, 0), compare=False, repr=False)
-    auto_named: bool = field(default=False, compare=False)  # `<type>_<n>`, not the user's
+    pos: Pos = Pos("", 0, 0)
+    auto_named: bool = False  # `<type>_<n>`, not the user's
 
     @property
     def shape(self) -> Shape:
         return self.result.shape
 
 
-@dataclass(frozen=True)
-class Notice:
+class Notice(NamedTuple):
     """A warning about a spec that is valid but probably not what was meant."""
 
     message: str
@@ -62,25 +57,21 @@ class Notice:
         return f"{self.pos}: warning: {where}{self.message}"
 
 
-@dataclass(frozen=True)
-class Graph:
+class Graph(NamedTuple):
     name: str | None
     input_shape: Shape  # channels first
     layout: Layout
     layers: tuple[Layer, ...]  # in topological order
     output: str  # the layer whose output is the network's, or "input"
-    notices: tuple[Notice, ...] = ()
-    group_outputs: Mapping[str, str] = field(default_factory=dict)  # group name → its output
+    notices: tuple[Notice, ...]
+    group_outputs: Mapping[str, str]  # group name → its output
+    by_name: Mapping[str, Layer]
 
     @property
     def output_shape(self) -> Shape:
         if self.output == INPUT_REF:
             return self.input_shape
         return self.by_name[self.output].shape
-
-    @cached_property
-    def by_name(self) -> dict[str, Layer]:
-        return {layer.name: layer for layer in self.layers}
 
     def input_shapes(self, layer: Layer) -> list[Shape]:
         """The shapes of a layer's inputs, in its `from` order."""
@@ -98,8 +89,7 @@ def build(spec: Spec, *, input_shape: Shape | None = None,
     return _Builder(spec, max_layers).run(input_shape or spec.input_shape)
 
 
-@dataclass(frozen=True)
-class _Ref:
+class _Ref(NamedTuple):
     """A reference to a layer or alias by qualified name, with where it was written."""
 
     target: str
@@ -108,8 +98,7 @@ class _Ref:
     owner: str | None = None  # the layer whose 'from' this is, for messages
 
 
-@dataclass
-class _Raw:
+class _Raw(NamedTuple):
     name: str
     type: LayerType
     refs: list[_Ref]
@@ -146,7 +135,8 @@ class _Builder:
             target = self._resolve(ref)
             group_outputs[name] = INPUT_REF if target == _NETWORK_INPUT else target
         return Graph(spec.name, input_shape, spec.layout, tuple(layers), output_name,
-                     tuple(self._unused(layers, output_name)), group_outputs)
+                     tuple(self._unused(layers, output_name)), group_outputs,
+                     {layer.name: layer for layer in layers})
 
     def _count(self, entries: Sequence[Entry], env: Mapping[str, Any], stack: tuple[str, ...],
                memo: dict[tuple[str, str], int]) -> int:

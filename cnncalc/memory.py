@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from cnncalc.graph import Graph
 from cnncalc.layers import TYPES
@@ -51,8 +51,7 @@ STATE_TENSORS: dict[Optimizer, tuple[int, str]] = {
 }
 
 
-@dataclass(frozen=True)
-class Memory:
+class Memory(NamedTuple):
     batch: int
     dtype: Dtype
     optimizer: Optimizer

@@ -10,10 +10,9 @@ each unit's exact input region.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from fractions import Fraction
+from typing import NamedTuple
 
-from cnncalc.arithmetic import fraction_text
+from cnncalc.arithmetic import Exact, exact_div, fraction_text
 from cnncalc.graph import Graph, Layer, Notice
 from cnncalc.layers import TYPES
 from cnncalc.layers.base import GLOBAL, IDENTITY, MERGE, Rule, Span
@@ -22,28 +21,27 @@ from cnncalc.spec import INPUT_REF
 Interval = tuple[int, int]
 
 
-@dataclass(frozen=True)
-class Field:
+class Field(NamedTuple):
     """The receptive field of a layer's output, one value per spatial dimension."""
 
-    size: tuple[Fraction, ...]
-    stride: tuple[Fraction, ...]
-    padding: tuple[Fraction, ...]
+    size: tuple[Exact, ...]
+    stride: tuple[Exact, ...]
+    padding: tuple[Exact, ...]
     is_global: bool = False  # every unit sees the whole input
 
-    def window(self, unit: Sequence[int]) -> list[tuple[Fraction, Fraction]]:
+    def window(self, unit: Sequence[int]) -> list[tuple[Exact, Exact]]:
         """The first and last input pixel of one unit's field, per dimension (may be outside
         the image: that part is padding)."""
         return [self.window_1d(d, u) for d, u in enumerate(unit)]
 
-    def window_1d(self, d: int, u: int) -> tuple[Fraction, Fraction]:
+    def window_1d(self, d: int, u: int) -> tuple[Exact, Exact]:
         start = u * self.stride[d] - self.padding[d]
         return start, start + self.size[d] - 1
 
     @property
-    def centre(self) -> tuple[Fraction, ...]:
+    def centre(self) -> tuple[Exact, ...]:
         """Where unit 0's field is centred; unit u's is u·stride further."""
-        return tuple((r - 1) / 2 - p for r, p in zip(self.size, self.padding, strict=True))
+        return tuple(exact_div(r - 1, 2) - p for r, p in zip(self.size, self.padding, strict=True))
 
 
 GLOBAL_FIELD = Field((), (), (), is_global=True)
@@ -63,8 +61,8 @@ def fields(graph: Graph) -> tuple[dict[str, Field], list[Notice]]:
     dims = spatial_dims(graph)
     if dims < 1:
         return {}, []
-    one = (Fraction(1),) * dims
-    result = {INPUT_REF: Field(one, one, (Fraction(0),) * dims)}
+    one = (1,) * dims
+    result = {INPUT_REF: Field(one, one, (0,) * dims)}
     notices: list[Notice] = []
     for layer in graph.layers:
         inputs = [result[s] for s in layer.inputs]
@@ -121,7 +119,7 @@ def _union(layer: Layer, inputs: Sequence[Field], notices: list[Notice]) -> Fiel
         last = [f.window_1d(d, n - 1) for f in inputs]
         start0, end0 = min(w[0] for w in first), max(w[1] for w in first)
         start1, end1 = min(w[0] for w in last), max(w[1] for w in last)
-        j = (start1 - start0) / (n - 1) if n > 1 else inputs[0].stride[d]
+        j = exact_div(start1 - start0, n - 1) if n > 1 else inputs[0].stride[d]
         size.append(max(end0 - start0, end1 - start1) + 1)
         stride.append(j)
         padding.append(-start0)

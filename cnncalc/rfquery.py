@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import difflib
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
-from fractions import Fraction
+from typing import NamedTuple
 
+from cnncalc.arithmetic import Exact
 from cnncalc.errors import UsageError
 from cnncalc.graph import Graph, Layer, Notice
 from cnncalc.receptive import Field, fields, region, spatial_dims
@@ -15,22 +14,20 @@ from cnncalc.receptive import Field, fields, region, spatial_dims
 AXES = {1: ("positions",), 2: ("rows", "columns"), 3: ("slices", "rows", "columns")}
 
 
-@dataclass(frozen=True)
-class FieldRow:
+class FieldRow(NamedTuple):
     name: str
     type: str
     output_shape: tuple[int, ...]  # in the spec's layout
     field: Field
 
 
-@dataclass(frozen=True)
-class UnitReport:
+class UnitReport(NamedTuple):
     """One unit of one layer: its field's window and the exact input pixels it sees."""
 
     layer: FieldRow
     unit: tuple[int, ...]
     input_spatial: tuple[int, ...]
-    window: tuple[tuple[Fraction, Fraction], ...] | None  # None for a global field
+    window: tuple[tuple[Exact, Exact], ...] | None  # None for a global field
     region: tuple[tuple[int, int] | None, ...]
 
     def clipped_window(self) -> list[tuple[int, int] | None]:
@@ -47,8 +44,7 @@ class UnitReport:
         return AXES.get(len(self.unit), tuple(f"dim {i + 1}" for i in range(len(self.unit))))
 
 
-@dataclass(frozen=True)
-class FieldTable:
+class FieldTable(NamedTuple):
     name: str | None
     input_shape: tuple[int, ...]
     rows: tuple[FieldRow, ...]
@@ -96,6 +92,8 @@ def find_layer(graph: Graph, name: str) -> Layer:
     name = graph.group_outputs.get(name, name)
     if name in graph.by_name:
         return graph.by_name[name]
+    import difflib
+
     close = difflib.get_close_matches(name, [*graph.by_name, *graph.group_outputs], n=1)
     hint = f"; did you mean '{close[0]}'?" if close else ""
     raise UsageError(f"no layer named '{name}'{hint}")
@@ -109,7 +107,7 @@ def _fields(graph: Graph) -> tuple[dict[str, Field], list[Notice]]:
     return rf, notices
 
 
-def padding_part(lo: Fraction, hi: Fraction, size: int) -> tuple[tuple[int, int] | None,
+def padding_part(lo: Exact, hi: Exact, size: int) -> tuple[tuple[int, int] | None,
                                                                   tuple[int, int] | None]:
     """The whole pixels of a window [lo, hi] before the input (< 0) and after it (≥ size)."""
     first, last = math.ceil(lo), math.floor(hi)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 import yaml
 
@@ -23,8 +24,7 @@ _SCALAR_TAGS = {f"{_TAG}{t}" for t in ("null", "bool", "int", "float", "str")}
 _AS_TEXT_TAGS = {f"{_TAG}timestamp"}  # unquoted dates: keep the text the user wrote
 
 
-@dataclass(frozen=True, eq=False)
-class Node:
+class Node(NamedTuple):
     """A YAML value and where it stands.
 
     `value` is None, bool, int, float or str for scalars, `list[Node]` for sequences and
@@ -33,7 +33,7 @@ class Node:
 
     value: Any
     pos: Pos
-    key_pos: dict[str, Pos] = field(default_factory=dict)
+    key_pos: Mapping[str, Pos] = MappingProxyType({})
 
     @property
     def is_map(self) -> bool:

@@ -5,10 +5,9 @@ Nothing here knows shapes; `${expr}` placeholders stay unevaluated until blocks 
 
 from __future__ import annotations
 
-import difflib
 import enum
 import re
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from cnncalc.errors import Pos, SpecError
 from cnncalc.layers import TYPES
@@ -40,8 +39,7 @@ class Layout(str, enum.Enum):
         return shape
 
 
-@dataclass(frozen=True)
-class Entry:
+class Entry(NamedTuple):
     """One item of a `layers` list, before expansion: a layer type or block, and its keys."""
 
     kind: str
@@ -50,21 +48,19 @@ class Entry:
     from_: Node | None = None
     repeat: Node | None = None
     trainable: Node | None = None
-    pos: Pos = field(default=Pos("", 0, 0), compare=False, repr=False)
+    pos: Pos = Pos("", 0, 0)
 
 
-@dataclass(frozen=True)
-class Block:
+class Block(NamedTuple):
     """A named reusable sub-graph: argument defaults (None = required) and its entries."""
 
     name: str
     params: dict[str, Node]
     entries: tuple[Entry, ...]
-    pos: Pos = field(default=Pos("", 0, 0), compare=False, repr=False)
+    pos: Pos = Pos("", 0, 0)
 
 
-@dataclass(frozen=True)
-class Spec:
+class Spec(NamedTuple):
     path: str
     name: str | None
     input_shape: Shape  # channels first
@@ -72,7 +68,7 @@ class Spec:
     entries: tuple[Entry, ...]
     blocks: dict[str, Block]
     expect: Node | None = None
-    input_pos: Pos = field(default=Pos("", 0, 0), compare=False, repr=False)
+    input_pos: Pos = Pos("", 0, 0)
 
 
 def load(path: str) -> Spec:
@@ -118,6 +114,8 @@ def from_text(text: str, path: str) -> Spec:
 
 
 def _did_you_mean(word: str, options: object) -> str:
+    import difflib  # only when something is misspelt
+
     close = difflib.get_close_matches(word, list(options), n=1)  # type: ignore[call-overload]
     return f"; did you mean '{close[0]}'?" if close else ""
 

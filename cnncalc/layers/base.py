@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from fractions import Fraction
-from typing import Any, Literal
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
+
+from cnncalc.arithmetic import Exact, exact_div
+
+if TYPE_CHECKING:
+    from fractions import Fraction
 
 from cnncalc.errors import LayerError
 
 Shape = tuple[int, ...]
+EMPTY: Mapping[str, int] = MappingProxyType({})  # a shared default no one can change
 Parser = Callable[[Any, int], Any]  # (raw value, spatial dims of the layer) -> normalized value
 
 
@@ -22,8 +27,7 @@ class _Required:
 REQUIRED: Any = _Required()
 
 
-@dataclass(frozen=True)
-class Arg:
+class Arg(NamedTuple):
     """One keyword argument of a layer type."""
 
     name: str
@@ -33,13 +37,12 @@ class Arg:
     kind: str = ""  # how the value is written, for `cnncalc layers`
 
 
-@dataclass(frozen=True)
-class Result:
+class Result(NamedTuple):
     """What a layer produces: its output shape and the sizes of its tensors, by name."""
 
     shape: Shape
-    params: Mapping[str, int] = field(default_factory=dict)
-    buffers: Mapping[str, int] = field(default_factory=dict)
+    params: Mapping[str, int] = EMPTY
+    buffers: Mapping[str, int] = EMPTY
 
     @property
     def param_count(self) -> int:
@@ -50,8 +53,7 @@ class Result:
         return sum(self.buffers.values())
 
 
-@dataclass(frozen=True)
-class Span:
+class Span(NamedTuple):
     """How one spatial dimension of a layer's output sees the same dimension of its input.
 
     Output unit o sees input units inside the window [o·step − offset, o·step − offset + width]
@@ -59,15 +61,15 @@ class Span:
     before clipping to the input's extent.
     """
 
-    step: Fraction
-    offset: Fraction
-    width: Fraction
-    taps: Callable[[int], Iterable[int]] = field(compare=False, repr=False)
+    step: Exact
+    offset: Exact
+    width: Exact
+    taps: Callable[[int], Iterable[int]]
 
     @classmethod
     def window(cls, kernel: int, stride: int, pad_left: int, dilation: int = 1) -> Span:
         """A sliding window: convolution, pooling, padding (kernel 1)."""
-        return cls(Fraction(stride), Fraction(pad_left), Fraction(dilation * (kernel - 1)),
+        return cls(stride, pad_left, dilation * (kernel - 1),
                    lambda o: range(o * stride - pad_left,
                                    o * stride - pad_left + dilation * (kernel - 1) + 1,
                                    dilation))
@@ -80,31 +82,30 @@ class Span:
         def taps(o: int) -> Iterable[int]:
             return [(o + padding - j * dilation) // stride for j in range(kernel)
                     if (o + padding - j * dilation) % stride == 0]
-        return cls(Fraction(1, stride), Fraction(span - padding, stride),
-                   Fraction(span, stride), taps)
+        return cls(exact_div(1, stride), exact_div(span - padding, stride),
+                   exact_div(span, stride), taps)
 
     @classmethod
     def resample(cls, factor: Fraction, taps: Callable[[int], Iterable[int]],
-                 reach: Fraction = Fraction(0)) -> Span:
+                 reach: Exact = 0) -> Span:
         """Upsampling by `factor`: unit o reads near o / factor (±reach more for interpolation).
 
         Nearest neighbour reads ⌊o / factor⌋, which lies in [o/f − (N−1)/N, o/f] for
         factor = N/D in lowest terms.
         """
-        slack = Fraction(factor.numerator - 1, factor.numerator)
-        return cls(1 / factor, slack + reach, slack + 2 * reach, taps)
+        slack = exact_div(factor.numerator - 1, factor.numerator)
+        return cls(exact_div(factor.denominator, factor.numerator), slack + reach,
+                   slack + 2 * reach, taps)
 
 
-@dataclass(frozen=True)
-class Cost:
+class Cost(NamedTuple):
     """Work for one sample: multiply-accumulates of weights, and floating-point operations."""
 
     macs: int = 0
     flops: int = 0
 
 
-@dataclass(frozen=True)
-class Explanation:
+class Explanation(NamedTuple):
     """Worked formulas with the numbers substituted, as a student writes them in an exam."""
 
     shape: tuple[str, ...] = ()  # lines such as "H_out = ⌊(128 + 2·3 − 1·(7−1) − 1) / 2⌋ + 1 = 64"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 import struct
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from fractions import Fraction
 from typing import Any
 
 from cnncalc.layers.base import (
@@ -258,6 +257,8 @@ class Upsample(LayerType):
         return Cost(0, 2 * reads * numel(out))
 
     def receptive(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Rule:
+        from fractions import Fraction
+
         spatial = inputs[0][1:]
         scales = a["scale_factor"]
         if scales is not None:
@@ -365,6 +366,8 @@ class PixelShuffle(LayerType):
         return Result((c * r * r, h // r, w // r))
 
     def receptive(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Rule:
+        from fractions import Fraction
+
         r = a[self.arg_name]
         if self.inverse:
             return (Span.window(r, r, 0),) * 2

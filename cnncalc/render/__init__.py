@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 from cnncalc.analysis import Summary
 
@@ -15,8 +15,7 @@ class Format(str, enum.Enum):
     CSV = "csv"
 
 
-@dataclass(frozen=True)
-class Columns:
+class Columns(NamedTuple):
     """Optional columns: receptive fields (spatial networks), MACs, FLOPs."""
 
     rf: bool = True
@@ -24,10 +23,13 @@ class Columns:
     flops: bool = False
 
 
-def render(summary: Summary, fmt: Format, *, width: int | None = None,
-           color: bool = True, columns: Columns = Columns()) -> str:
-    """The summary as text; rich is imported only for the table. JSON has every figure."""
-    columns = replace(columns, rf=columns.rf and summary.spatial)
+DEFAULT_COLUMNS = Columns()
+
+
+def render(summary: Summary, fmt: Format, *, color: bool = False,
+           columns: Columns = DEFAULT_COLUMNS) -> str:
+    """The summary as text (colour as ANSI codes if asked). JSON has every figure."""
+    columns = columns._replace(rf=columns.rf and summary.spatial)
     if fmt is Format.JSON:
         from cnncalc.render.json import render_json
 
@@ -42,4 +44,4 @@ def render(summary: Summary, fmt: Format, *, width: int | None = None,
         return render_csv(summary, columns)
     from cnncalc.render.table import render_table
 
-    return render_table(summary, columns, width=width, color=color)
+    return render_table(summary, columns, color=color)

@@ -8,6 +8,7 @@ from typing import Any
 
 from cnncalc.check import SpecResult
 from cnncalc.errors import Pos
+from cnncalc.render.grid import paint
 
 
 def _where(result: SpecResult, pos: Pos | None) -> str:
@@ -29,11 +30,11 @@ def tally(results: list[SpecResult]) -> str:
 
 
 def text(results: list[SpecResult], *, color: bool) -> str:
-    from rich.markup import escape
+    def style(s: str, how: str) -> str:
+        return paint(s, how) if color else s
 
-    from cnncalc.render.table import console_text
-
-    marks = {"passed": "[green]✓[/]", "failed": "[red]✗[/]", "invalid": "[red]![/]"}
+    marks = {"passed": style("✓", "green"), "failed": style("✗", "red"),
+             "invalid": style("!", "red")}
     lines = []
     for r in results:
         if r.status == "passed":
@@ -43,10 +44,10 @@ def text(results: list[SpecResult], *, color: bool) -> str:
             detail = f"{len(r.failures)} of {r.checked} expectations failed"
         else:
             detail = "invalid spec"
-        lines.append(f"{marks[r.status]} [bold]{escape(r.path)}[/]  {detail}")
-        lines += [f"    {escape(_where(r, pos))}: {escape(msg)}" for msg, pos in _problems(r)]
+        lines.append(f"{marks[r.status]} {style(r.path, 'bold')}  {detail}")
+        lines += [f"    {_where(r, pos)}: {msg}" for msg, pos in _problems(r)]
     lines.append(tally(results))
-    return console_text(["\n".join(lines)], width=None, color=color)
+    return "\n".join(lines) + "\n"
 
 
 def as_json(results: list[SpecResult]) -> str:

@@ -6,6 +6,8 @@ import json
 from typing import Any
 
 from cnncalc.diff import Diff, Figure, LayerChange
+from cnncalc.render.grid import Column, paint
+from cnncalc.render.grid import table as grid_table
 from cnncalc.render.text import count, shape
 
 
@@ -45,28 +47,21 @@ def _headline(d: Diff) -> str:
             f" {d.unchanged} unchanged{same}")
 
 
-def table(d: Diff, *, width: int | None, color: bool) -> str:
-    from rich import box
-    from rich.table import Table
+_STATUS_STYLE = {"added": "green", "removed": "red", "changed": "yellow"}
 
-    from cnncalc.render.table import console_text
 
-    parts: list[Any] = [_headline(d)]
+def table(d: Diff, *, color: bool) -> str:
+    out = paint(_headline(d), "bold" if color else None) + "\n"
     if d.changes:
-        t = Table(box=box.SIMPLE_HEAVY, show_edge=False, pad_edge=False)
-        for i, h in enumerate(HEAD):
-            t.add_column(h, justify="right" if i >= 5 else "left")
-        for c in d.changes:
-            style = {"added": "green", "removed": "red", "changed": "yellow"}[c.status]
-            t.add_row(*_cells(d, c), style=style)
-        parts.append(t)
-    f = Table(box=box.SIMPLE_HEAVY, show_edge=False, pad_edge=False)
-    for i, h in enumerate(FIG_HEAD):
-        f.add_column(h, justify="left" if i == 0 else "right")
-    for fig in d.figures:
-        f.add_row(*_figure_cells(fig))
-    parts.append(f)
-    return console_text(parts, width=width, color=color)
+        columns = [Column(h, right=i >= 5) for i, h in enumerate(HEAD)]
+        columns[0] = Column("", style=None)
+        rows = [_cells(d, c) for c in d.changes]
+        if color:  # the status word carries the colour
+            rows = [[paint(r[0], _STATUS_STYLE[r[0]]), *r[1:]] for r in rows]
+        out += grid_table(None, columns, rows, color=color)
+        out += "\n"
+    figures = [Column(h, right=i > 0) for i, h in enumerate(FIG_HEAD)]
+    return out + grid_table(None, figures, [_figure_cells(f) for f in d.figures], color=color)
 
 
 def markdown(d: Diff) -> str:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 import re
-from fractions import Fraction
 from typing import Any
 
 from cnncalc.analysis import Row, Summary
-from cnncalc.arithmetic import fraction_text
+from cnncalc.arithmetic import Exact, fraction_text
 from cnncalc.receptive import Field
 
 
@@ -73,7 +72,7 @@ def _row(r: Row) -> dict[str, Any]:
 
 
 
-def exact(x: Fraction) -> int | str:
+def exact(x: Exact) -> int | str:
     """An integer as a JSON number; a fraction as the string '1/2', never a rounded float."""
     return x.numerator if x.denominator == 1 else fraction_text(x)
 

@@ -6,28 +6,19 @@ import json
 from typing import Any
 
 from cnncalc.arithmetic import fraction_text
+from cnncalc.render.grid import Column, table
 from cnncalc.render.json import dumps, exact, field_dict
 from cnncalc.render.text import RF_HEADERS, per_dim, rf_cells, shape
 from cnncalc.rfquery import FieldTable, UnitReport, padding_part
 
 
-def table_text(t: FieldTable, *, width: int | None, color: bool) -> str:
-    from rich import box
-    from rich.table import Table
-
-    from cnncalc.render.table import console_text
-
-    table = Table(title=f"{t.name or 'network'}: receptive fields on the {shape(t.input_shape)}"
-                        " input", box=box.SIMPLE_HEAVY, title_justify="left", show_edge=False,
-                  pad_edge=False)
-    table.add_column("Layer", style="bold", overflow="fold")
-    table.add_column("Type", style="cyan")
-    table.add_column("Output shape", style="green", no_wrap=True)
-    for header in RF_HEADERS:
-        table.add_column(header, justify="right", style="magenta", no_wrap=True)
-    for r in t.rows:
-        table.add_row(r.name, r.type, shape(r.output_shape), *rf_cells(r.field))
-    return console_text([table], width=width, color=color)
+def table_text(t: FieldTable, *, color: bool) -> str:
+    columns = [Column("Layer", style="bold"), Column("Type", style="cyan"),
+               Column("Output shape", style="green"),
+               *(Column(h, right=True, style="magenta") for h in RF_HEADERS)]
+    rows = [[r.name, r.type, shape(r.output_shape), *rf_cells(r.field)] for r in t.rows]
+    title = f"{t.name or 'network'}: receptive fields on the {shape(t.input_shape)} input"
+    return table(title, columns, rows, color=color)
 
 
 def table_json(t: FieldTable) -> str:

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from fractions import Fraction
 from typing import TYPE_CHECKING
 
 from cnncalc.analysis import Row, Summary
-from cnncalc.arithmetic import fraction_text
+from cnncalc.arithmetic import Exact, fraction_text
 from cnncalc.receptive import Field
 
 if TYPE_CHECKING:
@@ -82,7 +81,7 @@ def totals_lines(summary: Summary) -> list[tuple[str, str]]:
     ]
 
 
-def per_dim(values: Sequence[Fraction], sep: str = "×") -> str:
+def per_dim(values: Sequence[Exact], sep: str = "×") -> str:
     """One number when every dimension agrees (the usual square case), else 3×5."""
     texts = [fraction_text(v) for v in values]
     return texts[0] if len(set(texts)) == 1 else sep.join(texts)
