@@ -36,19 +36,27 @@ torchinfo.summary(REFERENCES["resnet50"].build(), input_size=(1, 3, 224, 224), v
 """
 
 
-def timed(argv: Sequence[str], runs: int, env: dict[str, str] | None = None) -> float:
-    """Median seconds of `runs` fresh processes (after one warm-up for the disk cache)."""
-    times = []
-    for i in range(runs + 1):
-        start = time.perf_counter()
-        done = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                              env=env, cwd=ROOT, check=False)
-        elapsed = time.perf_counter() - start
-        if done.returncode != 0:
-            raise SystemExit(f"failed: {' '.join(argv)}\n{done.stderr.decode()}")
-        if i:
-            times.append(elapsed)
-    return statistics.median(times)
+def run_once(argv: Sequence[str], env: dict[str, str] | None) -> float:
+    start = time.perf_counter()
+    done = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env,
+                          cwd=ROOT, check=False)
+    elapsed = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"failed: {' '.join(argv)}\n{done.stderr.decode()}")
+    return elapsed
+
+
+def interleaved(commands: dict[str, tuple[Sequence[str], dict[str, str] | None]],
+                runs: int) -> dict[str, float]:
+    """Median seconds per command, the commands taking turns round by round so that a slow
+    moment of the machine falls on all of them alike (one warm-up round is discarded)."""
+    times: dict[str, list[float]] = {label: [] for label in commands}
+    for round_ in range(runs + 1):
+        for label, (argv, env) in commands.items():
+            elapsed = run_once(argv, env)
+            if round_:
+                times[label].append(elapsed)
+    return {label: statistics.median(t) for label, t in times.items()}
 
 
 def chain_spec(path: Path, layers: int) -> Path:
@@ -68,39 +76,41 @@ def main() -> int:
     args = parser.parse_args()
 
     colour = {**os.environ, "FORCE_COLOR": "1"}
-    rows: list[tuple[str, float]] = []
-
-    def measure(label: str, argv: Sequence[str], runs: int = args.runs,
-                env: dict[str, str] | None = None) -> float:
-        seconds = timed(argv, runs, env)
-        rows.append((label, seconds))
-        print(f"{label:<58} {seconds * 1000:9.1f} ms", flush=True)
-        return seconds
-
     spec = "specs/resnet50.yaml"
     # The issue's floor imports rich too; cnncalc no longer needs it, so the floor of what it
-    # does import (click, yaml) is measured as well, and the goal is checked against both.
-    floor = measure("import floor (issue): click, yaml, rich.console, rich.table",
-                    [PY, "-c", "import click, yaml, rich.console, rich.table"])
-    own_floor = measure("import floor (cnncalc's dependencies): click, yaml",
-                        [PY, "-c", "import click, yaml"])
-    table = measure("cnncalc summarize resnet50 (table, piped)", [*CNNCALC, "summarize", spec])
-    table_colour = measure("cnncalc summarize resnet50 (table, colour)",
-                           [*CNNCALC, "summarize", spec], env=colour)
-    as_json = measure("cnncalc summarize resnet50 --format json",
-                      [*CNNCALC, "summarize", spec, "--format", "json"])
+    # does import (click, yaml) is measured as well, for reference.
+    quick = {
+        "import floor (issue): click, yaml, rich.console, rich.table":
+            ([PY, "-c", "import click, yaml, rich.console, rich.table"], None),
+        "import floor (cnncalc's dependencies): click, yaml": ([PY, "-c", "import click, yaml"],
+                                                               None),
+        "cnncalc summarize resnet50 (table, piped)": ([*CNNCALC, "summarize", spec], None),
+        "cnncalc summarize resnet50 (table, colour)": ([*CNNCALC, "summarize", spec], colour),
+        "cnncalc summarize resnet50 --format json":
+            ([*CNNCALC, "summarize", spec, "--format", "json"], None),
+    }
+    results = interleaved(quick, args.runs)
     torchinfo = None
     if not args.no_torchinfo:
         code = TORCHINFO.format(tests=str(ROOT / "tests"))
-        torchinfo = measure("torchinfo.summary(resnet50), with import torch",
-                            [PY, "-c", code], runs=max(3, args.runs // 2))
+        label = "torchinfo.summary(resnet50), with import torch"
+        results.update(interleaved({label: ([PY, "-c", code], None)}, max(3, args.runs // 3)))
+        torchinfo = results[label]
     with tempfile.TemporaryDirectory() as tmp:
         big = chain_spec(Path(tmp) / "chain-20000.yaml", 20_000)
         small = chain_spec(Path(tmp) / "chain-2000.yaml", 2_000)
-        t20k = measure("cnncalc summarize 20,000 layers --format json",
-                       [*CNNCALC, "summarize", str(big), "--format", "json"], runs=3)
-        t2k = measure("cnncalc summarize 2,000 layers --format json",
-                      [*CNNCALC, "summarize", str(small), "--format", "json"])
+        results.update(interleaved({
+            "cnncalc summarize 20,000 layers --format json":
+                ([*CNNCALC, "summarize", str(big), "--format", "json"], None),
+            "cnncalc summarize 2,000 layers --format json":
+                ([*CNNCALC, "summarize", str(small), "--format", "json"], None),
+        }, 3))
+    for label, seconds in results.items():
+        print(f"{label:<62} {seconds * 1000:9.1f} ms")
+    values = list(results.values())
+    floor, own_floor, table, table_colour, as_json = values[:5]
+    t20k, t2k = results["cnncalc summarize 20,000 layers --format json"], \
+        results["cnncalc summarize 2,000 layers --format json"]
 
     slowest = max(table, table_colour, as_json)
     goals = [

@@ -12,7 +12,10 @@ import click
 
 from cnncalc import __version__
 from cnncalc.errors import CnncalcError, SpecError
-from cnncalc.render import Format
+
+# The core is imported inside each command, so that --help, --version and `layers` load only
+# what they use (benchmarks/bench.py times the full summarize path).
+FORMATS = ["table", "json", "markdown", "csv"]
 
 EXIT_INVALID = 2
 
@@ -101,8 +104,8 @@ def _cost_settings(batch: int, dtype: str, optimizer: str,
 
 @main.command()
 @click.argument("spec", type=click.Path(dir_okay=True, allow_dash=True))
-@click.option("--format", "-f", "fmt", type=click.Choice([f.value for f in Format]),
-              default=Format.TABLE.value, show_default=True, help="Output format.")
+@click.option("--format", "-f", "fmt", type=click.Choice(FORMATS), default="table",
+              show_default=True, help="Output format.")
 @click.option("--input", "input_shape", callback=_parse_shape, metavar="SHAPE",
               help="Override the input shape, in the spec's layout (e.g. 3,512,512).")
 @click.option("--depth", type=click.IntRange(min=1), default=None,
@@ -119,7 +122,7 @@ def summarize(spec: str, fmt: str, input_shape: tuple[int, ...] | None, depth: i
     """Every layer's output shape, parameters, MACs and receptive field, and the totals."""
     from cnncalc.analysis import summarize as summarize_graph
     from cnncalc.graph import build
-    from cnncalc.render import Columns, render
+    from cnncalc.render import Columns, Format, render
     from cnncalc.spec import load
 
     parsed = load(spec)

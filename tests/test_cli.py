@@ -177,3 +177,54 @@ def test_version() -> None:
     result = run("--version")
     assert result.exit_code == 0
     assert result.stdout.startswith("cnncalc, version ")
+
+
+COMMANDS = [["summarize"], ["rf"], ["explain"], ["diff", "specs/lenet5.yaml"]]
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: c[0])
+def test_every_command_reads_stdin(command: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    result = run(*command, "-", input=(SPECS / "lenet5.yaml").read_text())
+    assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize("command", [*COMMANDS, ["check"]], ids=lambda c: c[0])
+@pytest.mark.parametrize(("path", "message"), [
+    ("missing.yaml", "missing.yaml:1:1: no such file"),
+    ("tests", "tests:1:1: is a directory, not a spec file"),
+])
+def test_every_command_locates_a_missing_file_or_directory(
+        command: list[str], path: str, message: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    if command == ["check"] and path == "tests":
+        return  # check searches a directory for specs: covered in test_check.py
+    result = run(*command, path)
+    assert result.exit_code == 2
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_check_reads_stdin() -> None:
+    result = run("check", "-", input="input: [3]\nlayers: [conv2d]\n")
+    assert result.exit_code == 2
+    assert "<stdin>:2:10: layer 'conv2d_1': conv2d needs argument 'out_channels'" in result.stdout
+
+
+def test_formats_offered_are_the_renderers() -> None:
+    from cnncalc.cli import FORMATS
+    from cnncalc.render import Format
+
+    assert [f.value for f in Format] == FORMATS
+
+
+def test_help_and_version_do_not_load_the_core() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys; from click.testing import CliRunner; from cnncalc.cli import main;"
+            " CliRunner().invoke(main, ['--help']); CliRunner().invoke(main, ['summarize',"
+            " '--help']); print(sorted(m for m in sys.modules if m.startswith('cnncalc')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "['cnncalc', 'cnncalc.cli', 'cnncalc.errors']"

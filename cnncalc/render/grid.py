@@ -8,6 +8,7 @@ terminal, as `ps` and `kubectl` do.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -88,10 +89,19 @@ def paint(text: str, style: str | None) -> str:
     """Text in a style such as "bold cyan", as ANSI escape codes (click.style)."""
     if not style or not text.strip():
         return text
+    start, end = _codes(style)
+    return start + text + end
+
+
+@functools.cache
+def _codes(style: str) -> tuple[str, str]:
+    """The escape codes around a styled text, worked out once per style."""
     words = style.split()
     colours = [w for w in words if w not in _FLAGS]
-    return click.style(text, fg=colours[0] if colours else None,
-                       **{w: True for w in words if w in _FLAGS})
+    marked = click.style("\0", fg=colours[0] if colours else None,
+                         **{w: True for w in words if w in _FLAGS})
+    start, _, end = marked.partition("\0")
+    return start, end
 
 
 def _colour(lines: list[list[tuple[str, str | None]]]) -> str:
