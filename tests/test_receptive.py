@@ -253,3 +253,19 @@ def test_unit_query_errors() -> None:
                              " (0 to 6)\n")
     assert "did you mean 'pool5'" in run("rf", spec, "--layer", "pool6").stderr
     assert "needs 2 indices" in run("rf", spec, "--layer", "pool5", "--unit", "1").stderr
+
+
+@pytest.mark.parametrize(("spec", "options"), [
+    ("vgg16", []),
+    ("unet", ["--format", "json"]),
+    ("vgg16", ["--layer", "conv1_1", "--unit", "0,5"]),
+])
+def test_golden_rf(spec: str, options: list[str], update_golden: bool) -> None:
+    from conftest import GOLDEN
+
+    result = run("rf", str(SPECS / f"{spec}.yaml"), *options)
+    assert result.exit_code == 0, result.output
+    golden = GOLDEN / f"rf-{spec}{''.join(options).replace('-', '_').replace(',', '_')}.out"
+    if update_golden:
+        golden.write_text(result.stdout)
+    assert result.stdout == golden.read_text()
