@@ -236,14 +236,18 @@ def _describe(v: Any) -> str:
     return repr(v)
 
 
+def _in_range(v: float, lo: float | None, hi: float | None) -> None:
+    if lo is not None and v < lo:
+        raise LayerError(f"must be at least {lo}, got {v}")
+    if hi is not None and v > hi:
+        raise LayerError(f"must be at most {hi}, got {v}")
+
+
 def integer(lo: int | None = None, hi: int | None = None) -> Parser:
     def parse(v: Any, dims: int) -> int:
         if not _is_int(v):
             raise LayerError(f"must be an integer, got {_describe(v)}")
-        if lo is not None and v < lo:
-            raise LayerError(f"must be at least {lo}, got {v}")
-        if hi is not None and v > hi:
-            raise LayerError(f"must be at most {hi}, got {v}")
+        _in_range(v, lo, hi)
         return int(v)
     return parse
 
@@ -290,10 +294,7 @@ def number(lo: float | None = None, hi: float | None = None) -> Parser:
     def parse(v: Any, dims: int) -> float:
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
             raise LayerError(f"must be a number, got {_describe(v)}")
-        if lo is not None and v < lo:
-            raise LayerError(f"must be at least {lo}, got {v}")
-        if hi is not None and v > hi:
-            raise LayerError(f"must be at most {hi}, got {v}")
+        _in_range(v, lo, hi)
         return float(v)
     return parse
 

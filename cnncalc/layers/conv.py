@@ -40,11 +40,18 @@ def spatial_layout(dims: int) -> str:
     return _LAYOUTS[dims]
 
 
-def check_groups(in_channels: int, out_channels: int, groups: int) -> None:
-    if in_channels % groups:
-        raise fail(f"in_channels {in_channels} is not divisible by groups {groups}", "groups")
-    if out_channels % groups:
-        raise fail(f"out_channels {out_channels} is not divisible by groups {groups}", "groups")
+def _channels(dims: int, a: Mapping[str, Any],
+              inputs: Sequence[Shape]) -> tuple[int, Shape, int, int]:
+    """The checks every convolution starts with; in and out channels, spatial size, groups."""
+    (shape,) = inputs
+    expect_rank(shape, dims + 1, spatial_layout(dims))
+    c_in, c_out, groups = shape[0], a["out_channels"], a["groups"]
+    check_given(a, "in_channels", c_in, "channels")
+    if c_in % groups:
+        raise fail(f"in_channels {c_in} is not divisible by groups {groups}", "groups")
+    if c_out % groups:
+        raise fail(f"out_channels {c_out} is not divisible by groups {groups}", "groups")
+    return c_in, shape[1:], c_out, groups
 
 
 def padded_sizes(a: Mapping[str, Any], spatial: Shape, dims: int) -> list[tuple[int, int]]:
@@ -68,6 +75,11 @@ def check_window(spatial: Shape, kernel: Sequence[int], dilation: Sequence[int],
             pad = f"{left}+{right}" if left != right else f"2×{left}"
             raise fail(f"{what} is larger than the padded input {n + left + right}"
                        f" (input {n} + {pad} padding)", "kernel_size")
+
+
+_DILATION = Arg("dilation", per_dim(), 1, "spacing between kernel taps", "int | list")
+_IN_CHANNELS = Arg("in_channels", optional(integer(lo=1)), None, "inferred; checked when given",
+                   "int")
 
 
 def pad_text(left: int, right: int) -> str:
@@ -103,23 +115,17 @@ class Conv(LayerType):
             Arg("stride", per_dim(), 1, "step of the window", "int | list"),
             Arg("padding", padding(), 0, "zeros added on both sides, or same | valid",
                 "int | list | same | valid"),
-            Arg("dilation", per_dim(), 1, "spacing between kernel taps", "int | list"),
+            _DILATION,
             Arg("groups", integer(lo=1), 1, "blocked connections (in_channels for depthwise)",
                 "int"),
             BIAS,
             Arg("padding_mode", choice("zeros", "reflect", "replicate", "circular"), "zeros",
                 "padding values; no effect on counts", "str"),
-            Arg("in_channels", optional(integer(lo=1)), None, "inferred; checked when given",
-                "int"),
+            _IN_CHANNELS,
         )
 
     def infer(self, a: Mapping[str, Any], inputs: Sequence[Shape]) -> Result:
-        (shape,) = inputs
-        expect_rank(shape, self.dims + 1, spatial_layout(self.dims))
-        c_in, spatial = shape[0], shape[1:]
-        check_given(a, "in_channels", c_in, "channels")
-        c_out, groups = a["out_channels"], a["groups"]
-        check_groups(c_in, c_out, groups)
+        c_in, spatial, c_out, groups = _channels(self.dims, a, inputs)
         pads = padded_sizes(a, spatial, self.dims)
         mode = a["padding_mode"]
         for n, (left, right) in zip(spatial, pads, strict=True):
@@ -174,21 +180,15 @@ class ConvTranspose(LayerType):
                 "int | list"),
             Arg("output_padding", per_dim(lo=0), 0, "added to one side of the output",
                 "int | list"),
-            Arg("dilation", per_dim(), 1, "spacing between kernel taps", "int | list"),
+            _DILATION,
             Arg("groups", integer(lo=1), 1, "blocked connections", "int"),
             BIAS,
             Arg("padding_mode", choice("zeros"), "zeros", "only zeros, as PyTorch", "str"),
-            Arg("in_channels", optional(integer(lo=1)), None, "inferred; checked when given",
-                "int"),
+            _IN_CHANNELS,
         )
 
     def infer(self, a: Mapping[str, Any], inputs: Sequence[Shape]) -> Result:
-        (shape,) = inputs
-        expect_rank(shape, self.dims + 1, spatial_layout(self.dims))
-        c_in, spatial = shape[0], shape[1:]
-        check_given(a, "in_channels", c_in, "channels")
-        c_out, groups = a["out_channels"], a["groups"]
-        check_groups(c_in, c_out, groups)
+        c_in, spatial, c_out, groups = _channels(self.dims, a, inputs)
         out = []
         for n, k, s, p, op, d in zip(spatial, a["kernel_size"], a["stride"], a["padding"],
                                      a["output_padding"], a["dilation"], strict=True):
