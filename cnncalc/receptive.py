@@ -72,7 +72,7 @@ def fields(graph: Graph) -> tuple[dict[str, Field], list[Notice]]:
         elif r == IDENTITY:
             result[layer.name] = inputs[0]
         elif r == MERGE:
-            result[layer.name] = _union(layer, inputs, notices)
+            result[layer.name] = _union(layer, _pinned(graph, layer, inputs), notices)
         elif isinstance(r, tuple) and len(r) == dims:
             result[layer.name] = _through(inputs[0], r)
         else:
@@ -87,6 +87,20 @@ def _through(f: Field, spans: Sequence[Span]) -> Field:
         stride=tuple(s.step * j for j, s in zip(f.stride, spans, strict=True)),
         padding=tuple(p + s.offset * j for p, j, s in zip(f.padding, f.stride, spans, strict=True)),
     )
+
+
+def _pinned(graph: Graph, layer: Layer, inputs: list[Field]) -> list[Field]:
+    """Inputs as the merge's units see them: a size-1 dimension broadcast over a larger one
+    serves every unit with its one unit, so its window stands still there (stride 0)."""
+    out = layer.shape[1:]
+    pinned = []
+    for f, shape in zip(inputs, graph.input_shapes(layer), strict=True):
+        fixed = [n == 1 and m != 1 for n, m in zip(shape[1:], out, strict=True)]
+        if any(fixed):
+            f = f._replace(stride=tuple(0 if b else j for b, j in zip(fixed, f.stride,
+                                                                         strict=True)))
+        pinned.append(f)
+    return pinned
 
 
 def _union(layer: Layer, inputs: Sequence[Field], notices: list[Notice]) -> Field:
@@ -124,6 +138,7 @@ def _union(layer: Layer, inputs: Sequence[Field], notices: list[Notice]) -> Fiel
         stride.append(j)
         padding.append(-start0)
         listed = ", ".join(f"'{nm}' {fraction_text(f.stride[d])}"
+                           + (" (broadcast from size 1)" if f.stride[d] == 0 else "")
                            for nm, f in zip(names, inputs, strict=True))
         notices.append(Notice(
             f"the inputs' receptive fields move at different strides in dimension {d + 1}"
@@ -137,43 +152,57 @@ def region(graph: Graph, name: str, unit: Sequence[int]) -> list[Interval | None
 
     Units are traced back layer by layer through each layer's exact taps, clipped to every
     intermediate tensor's extent, so pixels that only padding or dropped rows would reach are
-    not counted. None where the unit sees no input pixel at all (a zero-padding border).
+    not counted. Every layer's taps are separable, so a set of units is kept as boxes (one set
+    per dimension), one box per path it is reached by: a path that finds no unit in one
+    dimension reaches nothing at all, whatever it finds in the others. All None where the unit
+    sees no input pixel (a zero-padding border).
     """
     order = [layer.name for layer in graph.layers]
     target = graph.by_name[name]
-    need: dict[str, list[set[int]]] = {name: [{u} for u in unit]}
+    need: dict[str, list[Box]] = {name: [tuple(frozenset((u,)) for u in unit)]}
     for layer_name in reversed(order[: order.index(name) + 1]):
         if layer_name not in need:
             continue
         layer = graph.by_name[layer_name] if layer_name != name else target
-        wanted = need.pop(layer_name)
+        boxes = need.pop(layer_name)
         r = rule(graph, layer)
         for src in layer.inputs:
             shape = graph.input_shape if src == INPUT_REF else graph.by_name[src].shape
-            sets = _back(r, wanted, shape, layer.shape)
-            have = need.setdefault(src, [set() for _ in shape[1:]])
-            for h, s in zip(have, sets, strict=True):
-                h |= s
+            reached = [_back(r, box, shape, layer.shape) for box in boxes]
+            _add_boxes(need.setdefault(src, []), [b for b in reached if all(b)])
     final = need.get(INPUT_REF)
-    if final is None:
+    if not final:
         return [None] * len(unit)
-    return [(min(s), max(s)) if s else None for s in final]
+    return [(min(min(b[d]) for b in final), max(max(b[d]) for b in final))
+            for d in range(len(unit))]
 
 
-def _back(r: Rule, wanted: list[set[int]], shape: tuple[int, ...],
-          out: tuple[int, ...]) -> list[set[int]]:
+Box = tuple[frozenset[int], ...]
+MAX_BOXES = 64  # past this many, boxes are merged: a bound, no longer exact
+
+
+def _add_boxes(have: list[Box], new: list[Box]) -> None:
+    """Add boxes to a tensor's list, dropping any box inside another (it reaches nothing the
+    other does not: every layer's taps are monotone)."""
+    for box in new:
+        if any(all(a <= b for a, b in zip(box, other, strict=True)) for other in have):
+            continue
+        have[:] = [o for o in have if not all(a <= b for a, b in zip(o, box, strict=True))]
+        have.append(box)
+    if len(have) > MAX_BOXES:
+        have[:] = [tuple(frozenset().union(*dim) for dim in zip(*have, strict=True))]
+
+
+def _back(r: Rule, wanted: Box, shape: tuple[int, ...], out: tuple[int, ...]) -> Box:
     """The units of an input (of `shape`) that the wanted output units depend on."""
     sizes = shape[1:]
-    everything = [set(range(n)) for n in sizes]
-    if r == GLOBAL or len(shape) != len(out) or not wanted:
-        return everything
+    if r == GLOBAL or len(shape) != len(out):
+        return tuple(frozenset(range(n)) for n in sizes)
     if r in (IDENTITY, MERGE):  # a broadcast size-1 input serves every unit with its one unit
-        return [{0} if n == 1 and m != 1 else set(s)
-                for s, n, m in zip(wanted, sizes, out[1:], strict=True)]
+        return tuple(frozenset((0,)) if n == 1 and m != 1 else s
+                     for s, n, m in zip(wanted, sizes, out[1:], strict=True))
     assert isinstance(r, tuple)
     if len(r) != len(sizes):
-        return everything
-    return [{t for o in s for t in span.taps(o) if 0 <= t < n}
-            for s, span, n in zip(wanted, r, sizes, strict=True)]
-
-
+        return tuple(frozenset(range(n)) for n in sizes)
+    return tuple(frozenset(t for o in s for t in span.taps(o) if 0 <= t < n)
+                 for s, span, n in zip(wanted, r, sizes, strict=True))

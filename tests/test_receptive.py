@@ -6,13 +6,14 @@ from __future__ import annotations
 import json
 import textwrap
 from fractions import Fraction as F
+from pathlib import Path
 
 import pytest
 
 from cnncalc.graph import Graph, build
 from cnncalc.receptive import Field, fields, region
 from cnncalc.spec import from_text
-from conftest import SPECS, run
+from conftest import SPECS, run, write_spec
 
 
 def graph(text: str) -> Graph:
@@ -242,6 +243,20 @@ def test_unit_query_shows_the_padding_part() -> None:
         "  window           rows -90…121, columns 6…217\n"
         "  in padding       rows -90…-1 (90 rows) before the input\n"
         "  input region     rows 0…121, columns 6…217 of the 224×224 input\n")
+
+
+def test_unit_query_on_a_padding_border(tmp_path: Path) -> None:
+    """A unit made only of padding sees nothing, said once, not 'no rows, columns 0…7'; a
+    one-pixel range is 'row 8', singular."""
+    spec = write_spec(tmp_path, "input: [1, 8, 8]\nlayers:\n"
+                                "  - zeropad2d: {padding: [0, 0, 0, 1]}\n")
+    out = run("rf", spec, "--layer", "zeropad2d_1", "--unit", "8,3").stdout
+    assert out == (
+        "zeropad2d_1 (zeropad2d, output 1×9×8), unit at row 8, column 3:\n"
+        "  receptive field  size 1, stride 1, padding 0\n"
+        "  window           row 8, column 3\n"
+        "  in padding       row 8 past its end\n"
+        "  input region     none: this unit sees only padding\n")
 
 
 def test_unit_query_errors() -> None:

@@ -32,8 +32,9 @@ def table_json(t: FieldTable) -> str:
     return dumps(data, "layers")
 
 
-def _range(lo: int | Any, hi: int | Any) -> str:
-    return _num(lo) if lo == hi else f"{_num(lo)}…{_num(hi)}"
+def _axis_range(axis: str, lo: int | Any, hi: int | Any) -> str:
+    """'row 3' or 'rows 0…6'."""
+    return f"{axis[:-1]} {_num(lo)}" if lo == hi else f"{axis} {_num(lo)}…{_num(hi)}"
 
 
 def _span(axis: str, lo: int, hi: int) -> str:
@@ -59,7 +60,7 @@ def unit_text(r: UnitReport) -> str:
                      f" padding {per_dim(f.padding)}")
     if r.window is not None:
         lines.append("  window           " + ", ".join(
-            f"{axis} {_range(lo, hi)}" for axis, (lo, hi) in zip(r.axes, r.window, strict=True)))
+            _axis_range(axis, lo, hi) for axis, (lo, hi) in zip(r.axes, r.window, strict=True)))
         pads = []
         for axis, (lo, hi), n in zip(r.axes, r.window, r.input_spatial, strict=True):
             before, after = padding_part(lo, hi, n)
@@ -68,12 +69,15 @@ def unit_text(r: UnitReport) -> str:
             if after:
                 pads.append(f"{_span(axis, *after)} past its end")
         lines.append("  in padding       " + ("; ".join(pads) if pads else "none"))
-    seen = [f"{axis} {_range(*iv)}" if iv else f"no {axis}"
-            for axis, iv in zip(r.axes, r.region, strict=True)]
-    lines.append(f"  input region     {', '.join(seen)} of the {shape(r.input_spatial)} input")
-    if r.window is not None and list(r.region) != r.clipped_window():
-        lines.append("  (the region is narrower than the window inside the input: the other"
-                     " pixels reach this unit only through padding or rows a stride skipped)")
+    if any(iv is None for iv in r.region):
+        lines.append("  input region     none: this unit sees only padding")
+    else:
+        seen = [_axis_range(axis, *iv) for axis, iv in zip(r.axes, r.region, strict=True)]
+        lines.append(f"  input region     {', '.join(seen)} of the {shape(r.input_spatial)} input")
+        if r.window is not None and list(r.region) != r.clipped_window():
+            lines.append("  (the region is narrower than the window inside the input: the other"
+                         " pixels reach this unit only through padding or rows a stride"
+                         " skipped)")
     return "\n".join(lines) + "\n"
 
 
