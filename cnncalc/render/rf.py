@@ -72,7 +72,8 @@ def unit_text(r: UnitReport) -> str:
     if any(iv is None for iv in r.region):
         lines.append("  input region     none: this unit sees only padding")
     else:
-        seen = [_axis_range(axis, *iv) for axis, iv in zip(r.axes, r.region, strict=True)]
+        seen = [_axis_range(axis, *iv) for axis, iv in zip(r.axes, r.region, strict=True)
+                if iv is not None]
         lines.append(f"  input region     {', '.join(seen)} of the {shape(r.input_spatial)} input")
         if r.window is not None and list(r.region) != r.clipped_window():
             lines.append("  (the region is narrower than the window inside the input: the other"
