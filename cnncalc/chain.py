@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import re
 
-import yaml
-
 from cnncalc.errors import Pos, SpecError
 from cnncalc.layers import TYPES
-from cnncalc.source import Node
+from cnncalc.source import Node, parse
 from cnncalc.spec import Entry, Layout, Spec, _kind
 
 PATH = "<chain>"
@@ -66,20 +64,15 @@ def _entry(item: str, start: int) -> tuple[Entry, int | None]:
     key_pos: dict[str, Pos] = {}
     for at, token in arg_tokens:
         short = _SHORT.match(token)
-        if short:
-            key, raw = SHORT[short.group(1)], short.group(2)
+        if short:  # k3: a problem with the value is shown at the token
+            key, raw, value_at = SHORT[short.group(1)], short.group(2), at
         elif "=" in token:
             key, raw = token.split("=", 1)
+            value_at = at + len(key) + 1
         else:
             raise SpecError(f"'{token}' is not an argument; write k3, s2, p1, d2 or"
                             " name=value", _pos(at))
-        try:
-            value = yaml.safe_load(raw)
-        except yaml.YAMLError:
-            raise SpecError(f"cannot read the value {raw!r}", _pos(at)) from None
-        if isinstance(value, list):
-            value = [Node(v, _pos(at)) for v in value]
-        values[key] = Node(value, _pos(at + len(key) + 1))
+        values[key] = _value(raw, value_at)
         key_pos[key] = _pos(at)
     t = TYPES.get(kind)
     if t is not None and t.arg("out_channels") is not None and "out_channels" not in values:
@@ -87,3 +80,26 @@ def _entry(item: str, start: int) -> tuple[Entry, int | None]:
     dims = _DIMS.search(kind)
     node = Node(values, _pos(kind_at), key_pos) if values else None
     return Entry(kind, node, pos=_pos(kind_at)), int(dims.group(1)) if dims else None
+
+
+def _value(raw: str, at: int) -> Node:
+    """An argument's value, read as YAML by the spec reader (so with its limits: no tags,
+    bounded nesting and aliases, int64 integers), its positions moved into the chain."""
+    if not raw:
+        raise SpecError("no value after '='", _pos(at))
+    try:
+        node = parse(raw, PATH)
+    except SpecError as err:  # raw holds no line break: the column is within the token
+        raise SpecError(err.message, _pos(at + err.pos.column - 1)) from None
+    return _moved(node, at)
+
+
+def _moved(node: Node, at: int) -> Node:
+    """A value parsed on its own, with every position moved `at` columns to the right."""
+    pos = _pos(at + node.pos.column - 1)
+    if node.is_list:
+        return Node([_moved(v, at) for v in node.value], pos)
+    if node.is_map:
+        return Node({k: _moved(v, at) for k, v in node.value.items()}, pos,
+                    {k: _pos(at + p.column - 1) for k, p in node.key_pos.items()})
+    return Node(node.value, pos)

@@ -2,7 +2,23 @@
 
 from __future__ import annotations
 
+import re
 from typing import NamedTuple
+
+# Characters that would break a message's one line or hide in it: C0/C1 controls, line and
+# paragraph separators, the byte-order mark.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff]")
+
+
+def one_line(text: str) -> str:
+    """Text with line breaks and control characters escaped (\\n, \\x00), so that a message
+    stays one line whatever names and values a spec holds."""
+    return _UNPRINTABLE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
+def quoted(value: str, limit: int = 40) -> str:
+    """A value quoted for a message, cut to `limit` characters."""
+    return repr(value if len(value) <= limit else value[:limit] + "…")
 
 
 class Pos(NamedTuple):
@@ -34,7 +50,7 @@ class SpecError(CnncalcError):
 
     def __str__(self) -> str:
         where = f"layer '{self.layer}': " if self.layer else ""
-        return f"{self.pos}: {where}{self.message}"
+        return one_line(f"{self.pos}: {where}{self.message}")
 
 
 class LayerError(CnncalcError):

@@ -7,6 +7,7 @@ Every figure is an exact value or `{min, max}`; numbers may be written for human
 from __future__ import annotations
 
 import difflib
+import math
 import re
 from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
@@ -14,7 +15,7 @@ from fractions import Fraction
 from typing import NamedTuple
 
 from cnncalc.analysis import Summary
-from cnncalc.errors import Pos, SpecError
+from cnncalc.errors import Pos, SpecError, quoted
 from cnncalc.graph import Graph, Layer
 from cnncalc.layers.base import Shape
 from cnncalc.receptive import Field, fields
@@ -23,6 +24,7 @@ from cnncalc.spec import Spec
 
 _SUFFIX = {"": 1, "k": 10**3, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12,
            "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}
+MAX_EXPONENT = 60  # figures a spec can expect lie between 1e-60 and 1e60
 _HUMAN = re.compile(r"\s*([-+]?[\d_]*\.?[\d_]+(?:[eE][-+]?\d+)?)\s*([kKMGT]i?)?B?\s*\Z")
 
 # Figures of the whole network, by the name used in `expect:` and in --max-NAME options.
@@ -56,16 +58,28 @@ def parse_number(value: object) -> Fraction:
         raise ValueError(f"{value!r} is not a number")
     if isinstance(value, int):
         return Fraction(value)
+    suffix = ""
     if isinstance(value, float):
-        return Fraction(Decimal(repr(value)))
-    m = _HUMAN.match(str(value))
-    if not m:
-        raise ValueError(f"{value!r} is not a number (write 26M, 4.1G, 1.5e9 or 25_557_032)")
-    try:
-        number = Fraction(Decimal(m.group(1).replace("_", "")))
-    except InvalidOperation:
-        raise ValueError(f"{value!r} is not a number") from None
-    return number * _SUFFIX[m.group(2) or ""]
+        if not math.isfinite(value):
+            raise ValueError(f"{value!r} is not a finite number")
+        decimal = Decimal(repr(value))
+    else:
+        m = _HUMAN.match(str(value))
+        if not m:
+            raise ValueError(f"{value!r} is not a number (write 26M, 4.1G, 1.5e9 or"
+                             " 25_557_032)")
+        if len(m.group(1)) > MAX_EXPONENT:
+            raise ValueError(f"{quoted(str(value))} has more than {MAX_EXPONENT} digits")
+        try:
+            decimal = Decimal(m.group(1).replace("_", ""))
+        except InvalidOperation:
+            raise ValueError(f"{value!r} is not a number") from None
+        suffix = m.group(2) or ""
+    # Checked before the exact conversion, which would build 10^999999999 digit by digit.
+    if decimal and not -MAX_EXPONENT <= decimal.adjusted() <= MAX_EXPONENT:
+        raise ValueError(f"{value!r} is out of range (figures lie between 1e-{MAX_EXPONENT}"
+                         f" and 1e{MAX_EXPONENT})")
+    return Fraction(decimal) * _SUFFIX[suffix]
 
 
 def human(x: Fraction | int) -> str:

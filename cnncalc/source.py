@@ -8,7 +8,7 @@ from typing import Any, NamedTuple
 
 import yaml
 
-from cnncalc.errors import Pos, SpecError
+from cnncalc.errors import Pos, SpecError, quoted
 
 try:  # libyaml's composer is several times faster and keeps the same marks
     from yaml import CSafeLoader as _Loader
@@ -16,8 +16,11 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
     from yaml import SafeLoader as _Loader  # type: ignore[assignment]
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
-MAX_NODES = 2_000_000  # values the document stands for, aliases expanded
+STDIN = "<stdin>"  # how messages name standard input (the path '-')
+MAX_NODES = 1_000_000  # values the document stands for, aliases expanded
 MAX_DEPTH = 200  # nested mappings and lists
+MAX_INT = 2**63 - 1  # PyTorch's sizes are int64: no tensor, layer or count is larger
+MAX_NUMBER_CHARS = 100  # an integer this long is past MAX_INT whatever its base
 
 _TAG = "tag:yaml.org,2002:"
 _SCALAR_TAGS = {f"{_TAG}{t}" for t in ("null", "bool", "int", "float", "str")}
@@ -56,7 +59,7 @@ def read_text(path: str) -> str:
     """Read a spec file (or stdin for '-'), with located errors for every way that can fail."""
     import sys
 
-    pos = Pos(path, 1, 1)
+    pos = Pos(STDIN if path == "-" else path, 1, 1)
     if path.startswith("git:"):
         return _git_show(path, pos).decode("utf-8", errors="strict")
     try:
@@ -113,12 +116,21 @@ def parse(text: str, path: str) -> Node:
         mark = e.problem_mark or e.context_mark
         pos = _pos(path, mark) if mark is not None else Pos(path, 1, 1)
         raise SpecError(f"invalid YAML: {e.problem or e.context}", pos) from None
+    except yaml.reader.ReaderError as e:  # a character YAML does not allow, by offset
+        before = text[:e.position]
+        line = before.count("\n") + 1
+        pos = Pos(path, line, e.position - before.rfind("\n"))
+        raise SpecError(f"invalid YAML: the character {chr(e.character)!r} is not allowed"
+                        " (control characters other than tab and line breaks)", pos) from None
     except yaml.YAMLError as e:
         raise SpecError(f"invalid YAML: {e}", Pos(path, 1, 1)) from None
     if root is None:
         raise SpecError("the file is empty; a spec needs at least 'input' and 'layers'",
                         Pos(path, 1, 1))
     return root
+
+
+_UNSEEN = object()
 
 
 def _pos(path: str, mark: Any) -> Pos:
@@ -144,22 +156,38 @@ class _Composer:
     def __init__(self, path: str) -> None:
         self.path = path
         self.anchors: dict[str, tuple[Node, int]] = {}
-        self.weights: dict[int, int] = {}
         self.stack: list[_Frame] = []
         self.root: Node | None = None
         self.documents = 0
+        self.total = 0  # values the document stands for so far, aliases expanded
+        self.aliased = False
+        self.plain: dict[str, str] = {}  # plain words known to be strings
         self.constructor = yaml.SafeLoader("")
         self.resolver = yaml.resolver.Resolver()
 
     def compose(self, events: Any) -> Node | None:
+        stack, path, plain = self.stack, self.path, self.plain
         for event in events:
             kind = type(event)
             if kind is yaml.ScalarEvent:
-                pos = _pos(self.path, event.start_mark)
-                if self.stack and self.stack[-1].keys is not None and self.stack[-1].key is None:
+                mark = event.start_mark
+                pos = Pos(path, mark.line + 1, mark.column + 1)
+                frame = stack[-1] if stack else None
+                if frame is not None and frame.keys is not None and frame.key is None:
                     self._key(event, pos)
                     continue
-                self._add(Node(self._scalar(event, pos), pos), 1, event.anchor)
+                value = plain.get(event.value, _UNSEEN) if event.tag is None else _UNSEEN
+                if value is _UNSEEN or not event.implicit[0]:
+                    value = self._scalar(event, pos)
+                if frame is not None and frame.keys is None and event.anchor is None:
+                    # a list item, the most common value: _add, inlined
+                    self.total += 1
+                    if self.total > MAX_NODES:
+                        self._add(Node(value, pos), 1, None, 1)  # raises
+                    frame.weight += 1
+                    frame.items.append(Node(value, pos))
+                    continue
+                self._add(Node(value, pos), 1, event.anchor, 1)
             elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
                 pos = _pos(self.path, event.start_mark)
                 mapping = kind is yaml.MappingStartEvent
@@ -173,7 +201,7 @@ class _Composer:
             elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
                 frame = self.stack.pop()
                 node = Node(frame.items, frame.pos, frame.keys or {})
-                self._add(node, frame.weight, frame.anchor)
+                self._add(node, frame.weight, frame.anchor, 1)
             elif kind is yaml.AliasEvent:
                 pos = _pos(self.path, event.start_mark)
                 if event.anchor not in self.anchors:
@@ -182,7 +210,8 @@ class _Composer:
                 if self.stack and self.stack[-1].keys is not None and self.stack[-1].key is None:
                     raise SpecError("an alias cannot be a mapping key", pos)
                 node, weight = self.anchors[event.anchor]
-                self._add(node, weight, None, pos)
+                self.aliased = True
+                self._add(node, weight, None, weight, pos)
             elif kind is yaml.DocumentStartEvent:
                 self.documents += 1
                 if self.documents > 1:
@@ -201,7 +230,18 @@ class _Composer:
             raise SpecError(f"duplicate key '{key}' (first at line {frame.keys[key].line})", pos)
         frame.key, frame.key_pos = key, pos
 
-    def _add(self, node: Node, weight: int, anchor: str | None, at: Pos | None = None) -> None:
+    def _add(self, node: Node, weight: int, anchor: str | None, new: int,
+             at: Pos | None = None) -> None:
+        """Attach a finished value to the open mapping or list; `weight` is how many values
+        it stands for, `new` how many of those the document total has not counted yet."""
+        self.total += new
+        if self.total > MAX_NODES:
+            counted = "every layer, argument and list item counts"
+            if self.aliased:
+                raise SpecError(f"the YAML expands to more than {MAX_NODES:,} values once its"
+                                f" aliases are expanded ({counted})", at or node.pos)
+            raise SpecError(f"the YAML holds more than {MAX_NODES:,} values ({counted}); write"
+                            " repeated layers once, with 'repeat' or a block", at or node.pos)
         if anchor is not None:
             self.anchors[anchor] = (node, weight)
         if not self.stack:
@@ -209,9 +249,6 @@ class _Composer:
             return
         frame = self.stack[-1]
         frame.weight += weight
-        if frame.weight > MAX_NODES:
-            raise SpecError(f"the YAML expands to more than {MAX_NODES:,} values (aliases"
-                            " repeating aliases?)", at or node.pos)
         if frame.keys is None:
             frame.items.append(node)
         else:
@@ -227,22 +264,35 @@ class _Composer:
             plain = event.implicit[0] and tag is None
             if not plain:
                 return value  # quoted: a string
-            if value.isascii() and value.isdigit() and (value == "0" or value[0] != "0"):
+            if (value.isascii() and value.isdigit() and (value == "0" or value[0] != "0")
+                    and len(value) < 19):
                 return int(value)  # the common case, without the resolver's regexes
             tag = self.resolver.resolve(yaml.ScalarNode, value, (True, False))  # type: ignore[no-untyped-call]
+            if tag == f"{_TAG}str" and len(self.plain) < 10_000:
+                self.plain[value] = value  # a repeated word (relu) is resolved once
         if tag == f"{_TAG}str" or tag in _AS_TEXT_TAGS:
             return value
         if tag not in _SCALAR_TAGS:
             raise _tag_error(tag, pos)
+        if tag == f"{_TAG}int" and len(value) > MAX_NUMBER_CHARS:
+            raise _too_large(value, pos)
         try:
-            return self.constructor.construct_object(yaml.ScalarNode(tag, value))
+            result = self.constructor.construct_object(yaml.ScalarNode(tag, value))
         except (yaml.YAMLError, ValueError) as e:
-            raise SpecError(f"bad value {value!r}: {e}", pos) from None
+            raise SpecError(f"bad value {quoted(value)}: {e}", pos) from None
+        if type(result) is int and abs(result) > MAX_INT:
+            raise _too_large(value, pos)
+        return result
 
     @staticmethod
     def _check_tag(event: Any, kind: str, pos: Pos) -> None:
         if event.tag not in (None, "!", f"{_TAG}{kind}"):
             raise _tag_error(event.tag, pos)
+
+
+def _too_large(value: str, pos: Pos) -> SpecError:
+    return SpecError(f"the number {quoted(value)} is too large: a spec's integers are at most"
+                     f" {MAX_INT:,} (2^63 − 1, PyTorch's int64)", pos)
 
 
 def _tag_error(tag: str, pos: Pos) -> SpecError:

@@ -6,13 +6,14 @@ Nothing here knows shapes; `${expr}` placeholders stay unevaluated until blocks 
 from __future__ import annotations
 
 import enum
+import math
 import re
 from typing import NamedTuple
 
 from cnncalc.errors import Pos, SpecError
 from cnncalc.layers import TYPES
 from cnncalc.layers.base import Shape
-from cnncalc.source import Node, parse, read_text
+from cnncalc.source import MAX_INT, STDIN, Node, parse, read_text
 
 RESERVED = ("name", "from", "repeat", "trainable")
 TOP_LEVEL = ("name", "input", "layers", "blocks", "expect")
@@ -73,7 +74,7 @@ class Spec(NamedTuple):
 
 def load(path: str) -> Spec:
     """Read and check a spec file ('-' for stdin)."""
-    return from_text(read_text(path), "<stdin>" if path == "-" else path)
+    return from_text(read_text(path), STDIN if path == "-" else path)
 
 
 def from_text(text: str, path: str) -> Spec:
@@ -154,6 +155,9 @@ def parse_shape(node: Node) -> Shape:
         if isinstance(v, bool) or not isinstance(v, int) or v < 1:
             raise SpecError(f"input sizes must be positive integers, got {v!r}", item.pos)
         dims.append(v)
+    if math.prod(dims) > MAX_INT:
+        raise SpecError(f"the input has {math.prod(dims):,} elements, more than a PyTorch"
+                        f" tensor can hold ({MAX_INT:,})", node.pos)
     return tuple(dims)
 
 

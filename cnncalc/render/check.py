@@ -7,20 +7,21 @@ import xml.etree.ElementTree as ET
 from typing import Any
 
 from cnncalc.check import SpecResult
-from cnncalc.errors import Pos
+from cnncalc.errors import Pos, one_line
 from cnncalc.render.grid import paint
 
 
 def _where(result: SpecResult, pos: Pos | None) -> str:
-    return f"{pos}" if pos is not None else result.path
+    return one_line(f"{pos}" if pos is not None else result.path)
 
 
 def _problems(result: SpecResult) -> list[tuple[str, Pos | None]]:
-    """(message, position) for everything wrong with one spec."""
+    """(message, position) for everything wrong with one spec, each message one line of
+    printable text (a spec's names may hold line breaks and control characters)."""
     if result.error is not None:
         layer = f"layer '{result.error.layer}': " if result.error.layer else ""
-        return [(f"{layer}{result.error.message}", result.error.pos)]
-    return [(f.message, f.pos) for f in result.failures]
+        return [(one_line(f"{layer}{result.error.message}"), result.error.pos)]
+    return [(one_line(f.message), f.pos) for f in result.failures]
 
 
 def tally(results: list[SpecResult]) -> str:
@@ -101,8 +102,8 @@ def junit(results: list[SpecResult]) -> str:
     suites = ET.Element("testsuites", {"name": "cnncalc check", **counts})
     suite = ET.SubElement(suites, "testsuite", {"name": "cnncalc check", "skipped": "0", **counts})
     for r in results:
-        case = ET.SubElement(suite, "testcase", classname="cnncalc.check", name=r.path,
-                             file=r.path)
+        path = one_line(r.path)
+        case = ET.SubElement(suite, "testcase", classname="cnncalc.check", name=path, file=path)
         problems = _problems(r)
         if not problems:
             continue

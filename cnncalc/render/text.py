@@ -25,17 +25,22 @@ def count(n: int) -> str:
 
 
 def size(nbytes: int) -> str:
-    """Bytes in binary units: 97.49 MiB."""
-    value = float(nbytes)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if value < 1024 or unit == "TiB":
-            return f"{nbytes:,} B" if unit == "B" else f"{value:.2f} {unit}"
-        value /= 1024
-    raise AssertionError("unreachable")
+    """Bytes in binary units: 97.49 MiB. Integer-safe: no float conversion of the count."""
+    units = ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB")
+    power = 0
+    while power < len(units) - 1 and nbytes >= 1024 ** (power + 1):
+        power += 1
+    if power == 0:
+        return f"{nbytes:,} B"
+    return f"{nbytes / 1024 ** power:,.2f} {units[power]}"
 
 
 def si(n: int) -> str:
-    """A count in SI units, to three significant places: 4.09G, 118M, 760."""
+    """A count in SI units, to three significant places: 4.09G, 118M, 760; past 999T, in
+    powers of ten (1.23e18)."""
+    if n >= 10**15:
+        exponent = len(str(n)) - 1
+        return f"{n / 10**exponent:.2f}e{exponent}"
     for unit, scale in (("T", 10**12), ("G", 10**9), ("M", 10**6), ("K", 10**3)):
         if n >= scale:
             value = n / scale
