@@ -9,7 +9,7 @@ from typing import Any, NamedTuple
 from cnncalc.analysis import summarize
 from cnncalc.errors import SpecError, UsageError
 from cnncalc.expect import Expectation, Failure, evaluate, parse
-from cnncalc.graph import Notice, build
+from cnncalc.graph import DEFAULT_MAX_LAYERS, Notice, build
 from cnncalc.spec import load
 
 SPEC_SUFFIXES = (".yaml", ".yml")
@@ -52,14 +52,15 @@ def collect(paths: list[str]) -> list[str]:
     return [p for p in found if not (p in seen or seen.add(p))]  # type: ignore[func-returns-value]
 
 
-def check_spec(path: str, budgets: list[Expectation], **settings: Any) -> SpecResult:
+def check_spec(path: str, budgets: list[Expectation], *, max_layers: int = DEFAULT_MAX_LAYERS,
+               **settings: Any) -> SpecResult:
     """Load, compute and evaluate one spec; a broken spec is a result, not an exception.
 
     `settings` (batch, dtype, optimizer) are passed to `summarize` for MACs and memory.
     """
     try:
         spec = load(path)
-        graph = build(spec)
+        graph = build(spec, max_layers=max_layers)
         expectations = parse(spec, graph)
         summary = summarize(graph, **settings)
     except SpecError as err:

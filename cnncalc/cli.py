@@ -24,6 +24,11 @@ class _Group(click.Group):
     """Turns every CnncalcError into `message` on stderr and exit code 2, in one place."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        # A command builds many small objects and exits; the cyclic garbage collector would
+        # scan them again and again (half the time of a 20,000-layer spec) to free almost
+        # nothing. Off for the command only: a program that calls main() gets it back.
+        collecting = gc.isenabled()
+        gc.disable()
         try:
             return super().invoke(ctx)
         except SpecError as err:  # already reads FILE:LINE:COL: ...
@@ -32,6 +37,9 @@ class _Group(click.Group):
         except CnncalcError as err:
             click.echo(f"error: {err}", err=True)
             ctx.exit(EXIT_INVALID)
+        finally:
+            if collecting:
+                gc.enable()
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -39,11 +47,9 @@ class _Group(click.Group):
 def main() -> None:
     """Shapes, parameter counts and more for a neural network described in YAML.
 
-    No deep-learning framework needed. Exit codes: 0 done, 2 invalid spec or usage.
+    No deep-learning framework needed. Exit codes: 0 done, 1 a failed check, 2 invalid spec
+    or usage.
     """
-    # A command builds many small objects and exits; the cyclic garbage collector would scan
-    # them again and again (half the time of a 20,000-layer spec) to free almost nothing.
-    gc.disable()
 
 
 def _ints(value: str | None, *, lo: int, example: str) -> tuple[int, ...] | None:
@@ -94,6 +100,11 @@ def _cost_options(f: Any) -> Any:
                         help="Batch size: scales MACs, FLOPs and activations.")(f)
 
 
+def _max_layers_option(f: Any) -> Any:
+    return click.option("--max-layers", type=click.IntRange(min=1), default=1_000_000,
+                        show_default=True, help="Refuse specs that expand to more layers.")(f)
+
+
 def _cost_settings(batch: int, dtype: str, optimizer: str,
                    state_dtype: str | None) -> dict[str, Any]:
     from cnncalc.memory import Dtype, Optimizer
@@ -110,8 +121,7 @@ def _cost_settings(batch: int, dtype: str, optimizer: str,
               help="Override the input shape, in the spec's layout (e.g. 3,512,512).")
 @click.option("--depth", type=click.IntRange(min=1), default=None,
               help="Collapse block instances nested deeper than N into one row each.")
-@click.option("--max-layers", type=click.IntRange(min=1), default=1_000_000,
-              show_default=True, help="Refuse specs that expand to more layers.")
+@_max_layers_option
 @click.option("--rf/--no-rf", default=True, show_default=True,
               help="Receptive-field columns (size, stride, padding) for spatial networks.")
 @click.option("--macs/--no-macs", default=True, show_default=True, help="A MACs column.")
@@ -156,8 +166,10 @@ def layers(type_name: str | None) -> None:
               help="Override the input shape (with --chain, default 1,224,224).")
 @click.option("--format", "-f", "fmt", type=click.Choice(["table", "json"]), default="table",
               show_default=True, help="Output format.")
+@_max_layers_option
 def rf(spec: str | None, chain: str | None, layer: str | None,
-       unit: tuple[int, ...] | None, input_shape: tuple[int, ...] | None, fmt: str) -> None:
+       unit: tuple[int, ...] | None, input_shape: tuple[int, ...] | None, fmt: str,
+       max_layers: int) -> None:
     """Receptive fields: size, effective stride and padding of every spatial layer.
 
     \b
@@ -166,6 +178,7 @@ def rf(spec: str | None, chain: str | None, layer: str | None,
     cnncalc rf --chain "conv2d k3 s1, maxpool2d k3 s2"
     """
     from cnncalc.graph import build
+    from cnncalc.receptive import spatial_dims
     from cnncalc.render import rf as render_rf
     from cnncalc.rfquery import field_table, unit_report
 
@@ -184,7 +197,13 @@ def rf(spec: str | None, chain: str | None, layer: str | None,
         assert spec is not None
         parsed = load(spec)
         shape = None if input_shape is None else parsed.layout.to_internal(input_shape)
-    graph = build(parsed, input_shape=shape)
+    graph = build(parsed, input_shape=shape, max_layers=max_layers)
+    if spatial_dims(graph) < 1 and chain is None and shape is None:
+        from cnncalc.errors import SpecError
+
+        raise SpecError(f"the input {list(graph.input_shape)} has no spatial dimensions, so"
+                        " there are no receptive fields (they need an input like [C, H, W])",
+                        parsed.input_pos)
     if unit is not None:
         assert layer is not None
         report = unit_report(graph, layer, unit)
@@ -222,8 +241,9 @@ def _parse_number(ctx: click.Context, param: click.Parameter, value: str | None)
 @click.option("--max-memory", callback=_parse_number, metavar="BYTES",
               help="Budget: training memory (8GiB, 500MB) at --batch, --dtype, --optimizer.")
 @_cost_options
+@_max_layers_option
 def check(paths: tuple[str, ...], fmt: str, max_params: Any, max_macs: Any, max_flops: Any,
-          max_memory: Any, **cost: Any) -> None:
+          max_memory: Any, max_layers: int, **cost: Any) -> None:
     """Check specs and their expectations; exit 1 if one fails, 2 if a spec is invalid.
 
     PATHS are spec files, directories (every *.yaml and *.yml below) or globs.
@@ -235,7 +255,8 @@ def check(paths: tuple[str, ...], fmt: str, max_params: Any, max_macs: Any, max_
     limits = {"params": max_params, "macs": max_macs, "flops": max_flops, "memory": max_memory}
     budgets = [budget(figure, limit) for figure, limit in limits.items() if limit is not None]
     settings = _cost_settings(**cost)
-    results = [check_spec(path, budgets, **settings) for path in collect(list(paths))]
+    results = [check_spec(path, budgets, max_layers=max_layers, **settings)
+               for path in collect(list(paths))]
     if fmt == "json":
         click.echo(render_check.as_json(results), nl=False)
     elif fmt == "github":
@@ -253,7 +274,8 @@ def check(paths: tuple[str, ...], fmt: str, max_params: Any, max_macs: Any, max_
 @click.option("--format", "-f", "fmt", type=click.Choice(["table", "json", "markdown"]),
               default="table", show_default=True,
               help="markdown is ready to paste as a pull-request comment.")
-def diff(old: str, new: str, fmt: str) -> None:
+@_max_layers_option
+def diff(old: str, new: str, fmt: str, max_layers: int) -> None:
     """What changes between two versions of a spec: layers and totals.
 
     OLD and NEW are paths, or git:REV:PATH to read a version from git, e.g.
@@ -264,7 +286,8 @@ def diff(old: str, new: str, fmt: str) -> None:
     from cnncalc.render import diff as render_diff
     from cnncalc.spec import load
 
-    result = diff_graphs(build(load(old)), build(load(new)), old, new)
+    result = diff_graphs(build(load(old), max_layers=max_layers),
+                         build(load(new), max_layers=max_layers), old, new)
     if fmt == "json":
         click.echo(render_diff.as_json(result), nl=False)
     elif fmt == "markdown":
@@ -281,8 +304,9 @@ def diff(old: str, new: str, fmt: str) -> None:
 @click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True,
               help="Batch size for MACs and FLOPs.")
 @click.option("--flops", is_flag=True, help="Add each layer's FLOPs and the rule behind them.")
+@_max_layers_option
 def explain(spec: str, layer: str | None, input_shape: tuple[int, ...] | None, batch: int,
-            flops: bool) -> None:
+            flops: bool, max_layers: int) -> None:
     """Each layer's formulas with the numbers filled in: shape, parameters, MACs, field."""
     from cnncalc.explain import explain as explain_graph
     from cnncalc.graph import build
@@ -290,5 +314,5 @@ def explain(spec: str, layer: str | None, input_shape: tuple[int, ...] | None, b
 
     parsed = load(spec)
     shape = None if input_shape is None else parsed.layout.to_internal(input_shape)
-    graph = build(parsed, input_shape=shape)
+    graph = build(parsed, input_shape=shape, max_layers=max_layers)
     click.echo(explain_graph(graph, layer=layer, batch=batch, flops=flops), nl=False)

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import heapq
+import math
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
-from cnncalc.errors import LayerError, Pos, SpecError
+from cnncalc.errors import LayerError, Pos, SpecError, one_line
 from cnncalc.expr import ExprError, has_placeholder, substitute
 from cnncalc.layers import TYPES, Result, Shape
 from cnncalc.layers.base import REQUIRED, Cost, LayerType
+from cnncalc.source import MAX_INT
 from cnncalc.spec import INPUT_REF, Block, Entry, Layout, Spec, _did_you_mean
 
 DEFAULT_MAX_LAYERS = 1_000_000
@@ -54,7 +56,7 @@ class Notice(NamedTuple):
 
     def __str__(self) -> str:
         where = f"layer '{self.layer}': " if self.layer else ""
-        return f"{self.pos}: warning: {where}{self.message}"
+        return one_line(f"{self.pos}: warning: {where}{self.message}")
 
 
 class Graph(NamedTuple):
@@ -117,6 +119,8 @@ class _Builder:
         self.raw: dict[str, _Raw] = {}
         self.aliases: dict[str, _Ref] = {}
         self.scope_names: dict[str, list[str]] = {}  # prefix → names, for "did you mean"
+        self.counted = 0  # layers counted so far by _count, copies included
+        self.fixed: dict[str, bool] = {}  # block → its layer count ignores its arguments
 
     # ---- expansion ----------------------------------------------------------------------------
 
@@ -139,31 +143,61 @@ class _Builder:
                      {layer.name: layer for layer in layers})
 
     def _count(self, entries: Sequence[Entry], env: Mapping[str, Any], stack: tuple[str, ...],
-               memo: dict[tuple[str, str], int]) -> int:
+               memo: dict[tuple[str, str], int], copies: int = 1) -> int:
         """How many layers entries expand to, without building them: a spec that would pass
         --max-layers fails at once, not after building a million layers. Other problems are
-        left for the expansion, which reports them with the layer's full name."""
+        left for the expansion, which reports them with the layer's full name.
+
+        `copies` is how many times the caller's repeats make these entries appear; every
+        layer counted adds that many to a running total, which fails past the limit as soon
+        as it gets there, however the blocks nest.
+        """
         total = 0
         for e in entries:
             try:
                 repeat = 1 if e.repeat is None else self._int(e.repeat, env, "repeat", e.kind)
-                per = 1
+                per, counted = 1, False
                 block = self.spec.blocks.get(e.kind)
                 if block is not None and repeat and block.name not in stack:
-                    args = self._block_args(block, e, e.kind, env)
-                    key = (block.name, repr(sorted(args.items())))
+                    # A block whose count its arguments cannot change is counted once.
+                    fixed = self._count_is_fixed(block.name, set())
+                    args = None if fixed else self._block_args(block, e, e.kind, env)
+                    key = (block.name, "" if args is None else repr(sorted(args.items())))
                     if key not in memo:
-                        memo[key] = self._count(block.entries, args, (*stack, block.name), memo)
+                        if args is None:
+                            args = self._block_args(block, e, e.kind, env)
+                        memo[key] = self._count(block.entries, args, (*stack, block.name),
+                                                memo, copies * repeat)
+                        counted = True
                     per = memo[key]
             except SpecError as err:
                 if "--max-layers" in err.message:
                     raise
                 continue
             total += repeat * per
-            if total > self.max_layers:
+            if not counted:
+                self.counted += copies * repeat * per
+            if self.counted > self.max_layers:
                 raise SpecError(f"the spec expands to more than {self.max_layers:,} layers"
                                 " (raise the limit with --max-layers)", e.pos)
         return total
+
+    def _count_is_fixed(self, name: str, seen: set[str]) -> bool:
+        """Whether no `repeat` in block `name`, or in the blocks it uses, has a ${...}."""
+        if name in self.fixed:
+            return self.fixed[name]
+        seen.add(name)
+        fixed = True
+        for e in self.spec.blocks[name].entries:
+            if e.repeat is not None and isinstance(e.repeat.value, str) and has_placeholder(
+                    e.repeat.value):
+                fixed = False
+            elif e.kind in self.spec.blocks and e.kind not in seen:
+                fixed = self._count_is_fixed(e.kind, seen)
+            if not fixed:
+                break
+        self.fixed[name] = fixed
+        return fixed
 
     def _scope(self, entries: Sequence[Entry], env: Mapping[str, Any], prefix: str,
                scope_input: _Ref, groups: tuple[Group, ...], trainable: bool,
@@ -432,6 +466,9 @@ class _Builder:
             except LayerError as err:
                 pos = raw.arg_pos.get(err.arg or "", raw.pos)
                 raise SpecError(err.message, pos, name) from None
+            if math.prod(result.shape) > MAX_INT:
+                raise SpecError(f"the output has {math.prod(result.shape):,} elements, more"
+                                f" than a PyTorch tensor can hold ({MAX_INT:,})", raw.pos, name)
             shapes[name] = result.shape
             srcs = tuple(INPUT_REF if s == _NETWORK_INPUT else s for s in inputs[name])
             layers.append(Layer(name, raw.type.name, srcs, raw.args, result, raw.trainable,
