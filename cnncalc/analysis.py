@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import NamedTuple
 
 from cnncalc.graph import Graph, Group, Layer, Notice
@@ -53,16 +54,16 @@ class Summary(NamedTuple):
     notices: tuple[Notice, ...]
     memory: Memory
     spatial: bool = False  # the input has spatial dimensions, so layers have receptive fields
+    is_chain: bool = False  # every row takes input from the row before (no Inputs column)
 
-    @property
-    def is_chain(self) -> bool:
-        """True when every row takes input from the row before it (no Inputs column needed)."""
-        prev = INPUT_REF
-        for row in self.rows:
-            if row.inputs != (prev,):
-                return False
-            prev = row.name
-        return True
+
+def _is_chain(rows: Sequence[Row]) -> bool:
+    prev = INPUT_REF
+    for row in rows:
+        if row.inputs != (prev,):
+            return False
+        prev = row.name
+    return True
 
 
 def summarize(graph: Graph, *, depth: int | None = None, batch: int = 1,
@@ -89,19 +90,21 @@ def summarize(graph: Graph, *, depth: int | None = None, batch: int = 1,
         flops=batch * sum(c.flops for c in costs.values()),
     )
     rf, rf_notices = fields(graph)
+    rows = tuple(_rows(graph, depth, rf, {n: (batch * c.macs, batch * c.flops)
+                                          for n, c in costs.items()}))
     return Summary(
         name=graph.name,
         input_shape=display(graph.input_shape),
         output_shape=display(graph.output_shape),
         layout=graph.layout.value,
-        rows=tuple(_rows(graph, depth, rf, {n: (batch * c.macs, batch * c.flops)
-                                            for n, c in costs.items()})),
+        rows=rows,
         totals=totals,
         layer_count=len(layers),
         notices=(*graph.notices, *rf_notices),
         memory=memory(graph, batch=batch, dtype=dtype, optimizer=optimizer,
                       state_dtype=state_dtype),
         spatial=bool(rf),
+        is_chain=_is_chain(rows),
     )
 
 
