@@ -74,6 +74,37 @@ def test_unnamed_layers_are_matched_by_position(tmp_path: Path) -> None:
     assert data["unchanged_layers"] == 2
 
 
+def test_compute_and_memory_totals_change(tmp_path: Path) -> None:
+    """MACs, FLOPs and memory are totals of the diff too, hand-computed here: a linear 8 → 4
+    becomes 8 → 2."""
+    old = write_spec(tmp_path, "input: [8]\nlayers:\n  - linear: {out_features: 4}\n",
+                     "old.yaml")
+    new = write_spec(tmp_path, "input: [8]\nlayers:\n  - linear: {out_features: 2}\n",
+                     "new.yaml")
+    totals = diff_json(old, new)["totals"]
+    assert totals["macs"] == {"old": 32, "new": 16, "change": -16, "percent": -50.0}
+    # FLOPs: 2 per MAC plus one bias add per output
+    assert (totals["flops"]["old"], totals["flops"]["new"]) == (2 * 32 + 4, 2 * 16 + 2)
+    # training, float32 + Adam: params, grads, two moments (4 × 4 bytes each) + input and
+    # output activations; inference: params + the input and output alive together
+    assert totals["training_memory_bytes"]["old"] == 16 * 36 + 4 * (8 + 4)
+    assert totals["inference_memory_bytes"]["new"] == 4 * 18 + 4 * (8 + 2)
+
+
+def test_one_inserted_layer_in_a_long_chain_is_one_row(tmp_path: Path) -> None:
+    """Auto-named layers are renumbered by an insertion; the alignment (by type and
+    arguments) still finds the one added layer among 2,000 alike, and quickly."""
+    conv = "  - conv2d: {out_channels: 4, kernel_size: 3, padding: 1}\n  - relu\n"
+    head = "input: [4, 8, 8]\nlayers:\n"
+    old = write_spec(tmp_path, head + conv * 1000, "old.yaml")
+    new = write_spec(tmp_path, head + conv * 400 + "  - conv2d: {out_channels: 4,"
+                     " kernel_size: 1}\n" + conv * 600, "new.yaml")
+    data = diff_json(old, new)
+    assert [(c["status"], c["new"]["name"]) for c in data["changes"]] == [
+        ("added", "conv2d_401")]
+    assert data["unchanged_layers"] == 2000
+
+
 def test_renamed_layer_is_a_change(tmp_path: Path) -> None:
     new = edited(tmp_path, "vgg16", ("name: pool5", "name: last_pool"))
     data = diff_json(str(SPECS / "vgg16.yaml"), new)
