@@ -77,7 +77,17 @@ def fields(graph: Graph) -> tuple[dict[str, Field], list[Notice]]:
             result[layer.name] = _through(inputs[0], r)
         else:
             result[layer.name] = GLOBAL_FIELD
+        if _still_and_whole(result[layer.name], graph.input_shape[1:]):
+            result[layer.name] = GLOBAL_FIELD
     return result, notices
+
+
+def _still_and_whole(f: Field, sizes: Sequence[int]) -> bool:
+    """A window that stands still (stride 0 in every dimension) over the whole input: every
+    unit sees everything, as after global pooling."""
+    return not f.is_global and all(
+        j == 0 and -p <= 0 and r - 1 - p >= n - 1
+        for j, p, r, n in zip(f.stride, f.padding, f.size, sizes, strict=True))
 
 
 def _through(f: Field, spans: Sequence[Span]) -> Field:

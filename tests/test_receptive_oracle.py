@@ -270,8 +270,11 @@ def check_unit(g: Graph, rf: dict[str, Field], out: Tensor, x: Tensor, layer: st
     got = [None if iv is None else (int(iv[0]), int(iv[1])) for iv in region(g, layer, unit)]
     assert got == expected, f"region: cnncalc {got}, gradient {expected}{case}"
     f = rf[layer]
-    assert not f.is_global, case
     sizes = g.input_shape[1:]
+    if f.is_global:  # a 1×1 map broadcast over a merge, say: the window is the whole input
+        assert expected == [(0, n - 1) for n in sizes], \
+            f"a global field, but the gradient reaches only {expected}{case}"
+        return expected
     window = clipped_window(f, unit, sizes)
     for seen, win in zip(expected, window, strict=True):
         if seen is not None:
@@ -606,6 +609,45 @@ def test_classic_exercise_chain() -> None:
     assert last["receptive_field"]["size"] == [5, 5]
     assert last["receptive_field"]["stride"] == [2, 2]
     assert last["receptive_field"]["padding"] == [0, 0]
+
+
+ALONG_ONE_DIMENSION = """\
+input: [2, 5, 7]
+layers:
+  - conv2d: {out_channels: 2, kernel_size: 3, stride: 2}
+  - linear: {out_features: 4, bias: false}
+  - glu: {dim: -1}
+  - conv2d: {out_channels: 2, kernel_size: [1, 3], padding: [0, 1], bias: false}
+  - softmax: {dim: 2}
+"""
+
+
+def test_layers_that_mix_along_one_dimension() -> None:
+    """linear acts on the last dimension only and softmax along the one it names: each unit
+    sees that whole dimension (stride 0 there) and its own place in the others; glu along W
+    pairs column o with o + half. Checked against a hand-built torch model, every unit;
+    softmax leaves the net global."""
+    g = graph.build(spec.from_text(ALONG_ONE_DIMENSION, "along.yaml"))
+    rf, _ = fields(g)
+    torch.manual_seed(0)
+    conv1 = nn.Conv2d(2, 2, 3, stride=2, bias=False)
+    linear = nn.Linear(3, 4, bias=False)
+    conv2 = nn.Conv2d(2, 2, (1, 3), padding=(0, 1), bias=False)
+    for m in (conv1, linear, conv2):
+        with torch.no_grad():
+            m.weight.abs_().add_(0.01)
+    x = (torch.rand(1, 2, 5, 7) + 0.5).requires_grad_(True)
+    outs = {"conv2d_1": conv1(x)}
+    outs["linear_1"] = linear(outs["conv2d_1"])
+    outs["glu_1"] = F.glu(outs["linear_1"], dim=-1)
+    outs["conv2d_2"] = conv2(outs["glu_1"])
+    for name, out in outs.items():
+        assert tuple(out.shape[1:]) == g.by_name[name].shape
+        for unit in [(r, c) for r in range(out.shape[2]) for c in range(out.shape[3])]:
+            check_unit(g, rf, out, x, name, unit, ALONG_ONE_DIMENSION, plain_chain=False)
+    assert rf["linear_1"].stride == (2, 0)
+    # softmax spans H where linear spanned W: every unit sees all of the input
+    assert rf["softmax_1"].is_global
 
 
 # --------------------------------------------------------------------------------------------

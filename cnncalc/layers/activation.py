@@ -7,7 +7,6 @@ from typing import Any
 
 from cnncalc.errors import LayerError
 from cnncalc.layers.base import (
-    GLOBAL,
     IDENTITY,
     INPLACE,
     REQUIRED,
@@ -18,6 +17,8 @@ from cnncalc.layers.base import (
     Result,
     Rule,
     Shape,
+    Span,
+    along,
     choice,
     fail,
     fmt,
@@ -61,10 +62,9 @@ class Elementwise(LayerType):
 
 
 def _along(dim: int | None, shape: Shape) -> Rule:
-    """Pointwise, unless the layer mixes values along a spatial dimension (softmax over W)."""
-    if dim is None or resolve_dim(dim, len(shape), "dim") == 0:
-        return IDENTITY
-    return GLOBAL
+    """Pointwise, unless the layer mixes values along a spatial dimension (softmax over W):
+    then each unit sees that whole dimension and only its own place in the others."""
+    return IDENTITY if dim is None else along(resolve_dim(dim, len(shape), "dim"), shape)
 
 
 class PReLU(LayerType):
@@ -113,7 +113,17 @@ class GLU(LayerType):
         return Result((*shape[:i], shape[i] // 2, *shape[i + 1:]))
 
     def receptive(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Rule:
-        return _along(a["dim"], inputs[0])
+        """Along a spatial dim, unit o is the product of units o and o + half."""
+        shape = inputs[0]
+        i = resolve_dim(a["dim"], len(shape), "dim")
+        if i == 0:
+            return IDENTITY
+        half = shape[i] // 2
+
+        def taps(o: int) -> tuple[int, int]:
+            return o, o + half
+        return tuple(Span(1, 0, half, taps) if d == i else Span.window(1, 1, 0)
+                     for d in range(1, len(shape)))
 
     def cost(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Cost:
         return Cost(0, 2 * numel(out))

@@ -75,6 +75,12 @@ class Span(NamedTuple):
                                    dilation))
 
     @classmethod
+    def whole(cls, size: int) -> Span:
+        """Every unit sees the whole dimension, wherever it stands (linear on the last
+        dimension, softmax along one): step 0."""
+        return cls(0, 0, size - 1, lambda o: range(size))
+
+    @classmethod
     def transposed(cls, kernel: int, stride: int, padding: int, dilation: int = 1) -> Span:
         """A transposed convolution: output o = i·stride − padding + j·dilation."""
         span = dilation * (kernel - 1)
@@ -206,6 +212,16 @@ def check_given(a: Mapping[str, Any], arg: str, actual: int, what: str) -> None:
     given = a.get(arg)
     if given is not None and given != actual:
         raise fail(f"{arg} is {given} but the input has {actual} {what}", arg)
+
+
+def along(index: int, shape: Shape) -> Rule:
+    """The rule of a layer that mixes values along dimension `index` of a batch-less shape
+    (0 = channels) and nowhere else: each unit sees that whole dimension, its own place in the
+    other spatial ones."""
+    if index == 0:
+        return IDENTITY
+    return tuple(Span.whole(n) if d == index else Span.window(1, 1, 0)
+                 for d, n in enumerate(shape[1:], start=1))
 
 
 def resolve_dim(dim: int, rank: int, arg: str) -> int:

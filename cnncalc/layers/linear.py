@@ -7,13 +7,16 @@ from typing import Any
 
 from cnncalc.layers.base import (
     BIAS,
+    GLOBAL,
     REQUIRED,
     Arg,
     Cost,
     Explanation,
     LayerType,
     Result,
+    Rule,
     Shape,
+    along,
     anything,
     boolean,
     check_given,
@@ -45,6 +48,10 @@ class Linear(LayerType):
         check_given(a, "in_features", n_in, "features (its last dimension)")
         return Result((*shape[:-1], n_out),
                       {"weight": n_in * n_out, "bias": n_out if a["bias"] else 0})
+
+    def receptive(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Rule:
+        """On a vector, global; on [C, H, W], it mixes W only: each unit sees its own row."""
+        return GLOBAL if len(inputs[0]) < 2 else along(len(inputs[0]) - 1, inputs[0])
 
     def explain(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Explanation:
         n_in, n_out = inputs[0][-1], out[-1]
