@@ -37,10 +37,13 @@ def collect(paths: list[str]) -> list[str]:
         if path == "-" or os.path.isfile(path):
             found.append(path)
         elif os.path.isdir(path):
+            before = len(found)
             for root, dirs, files in os.walk(path):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 found += [os.path.join(root, f) for f in sorted(files)
                           if f.endswith(SPEC_SUFFIXES)]
+            if len(found) == before:  # a typo'd directory must not pass CI by checking nothing
+                raise UsageError(f"no spec files (*.yaml, *.yml) in the directory {path!r}")
         elif glob.has_magic(path):
             matches = sorted(p for p in glob.glob(path, recursive=True) if os.path.isfile(p))
             if not matches:

@@ -143,6 +143,39 @@ def test_directories_and_globs(tmp_path: Path) -> None:
     assert "no file matches" in result.stderr
 
 
+def test_a_directory_without_specs_is_a_usage_error(tmp_path: Path) -> None:
+    """A mistyped directory in a CI job must not pass by checking nothing."""
+    (tmp_path / "notes.txt").write_text("not a spec")
+    result = run("check", str(tmp_path))
+    assert result.exit_code == 2
+    assert result.stderr == f"error: no spec files (*.yaml, *.yml) in the directory" \
+                            f" {str(tmp_path)!r}\n"
+
+
+UNUSED = "input: [3, 8, 8]\nlayers:\n  - conv2d: {out_channels: 4, kernel_size: 3}\n" \
+         "    name: a\n  - relu:\n    from: input\n"
+UNUSED_WARNING = "layer 'a': its output is never used (it is not the last layer and no" \
+                 " 'from' names it)"
+
+
+def test_warnings_reach_every_report_without_failing(tmp_path: Path) -> None:
+    """A valid spec's warnings (here an unused layer, at line 3) are in every format; the
+    spec still passes."""
+    spec = write_spec(tmp_path, UNUSED)
+    text = run("check", spec)
+    assert text.exit_code == 0
+    assert f"    {spec}:3:5: warning: {UNUSED_WARNING}" in text.stdout.splitlines()
+    data = json.loads(run("check", spec, "-f", "json").stdout)
+    assert data["specs"][0]["warnings"] == [{"message": UNUSED_WARNING, "line": 3, "column": 5}]
+    assert data["specs"][0]["status"] == "passed"
+    github = run("check", spec, "-f", "github").stdout.splitlines()
+    assert github[0] == (f"::warning file={spec},line=3,col=5,title=cnncalc%3A warning::"
+                         f"{UNUSED_WARNING}")
+    case = ET.fromstring(run("check", spec, "-f", "junit").stdout).find("testsuite/testcase")
+    assert case is not None and case.find("failure") is None
+    assert case.findtext("system-err") == f"{spec}:3:5: warning: {UNUSED_WARNING}"
+
+
 def test_every_example_spec_is_valid() -> None:
     result = run("check", str(SPECS))
     assert result.exit_code == 0, result.stdout

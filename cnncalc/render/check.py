@@ -8,6 +8,7 @@ from typing import Any
 
 from cnncalc.check import SpecResult
 from cnncalc.errors import Pos, one_line
+from cnncalc.graph import Notice
 from cnncalc.render.grid import paint
 
 
@@ -22,6 +23,13 @@ def _problems(result: SpecResult) -> list[tuple[str, Pos | None]]:
         layer = f"layer '{result.error.layer}': " if result.error.layer else ""
         return [(one_line(f"{layer}{result.error.message}"), result.error.pos)]
     return [(one_line(f.message), f.pos) for f in result.failures]
+
+
+def _warnings(result: SpecResult) -> list[tuple[str, Notice]]:
+    """(message, notice) for each warning about a valid spec: an unused layer, fields that
+    do not line up at a merge."""
+    return [(one_line((f"layer '{n.layer}': " if n.layer else "") + n.message), n)
+            for n in result.notices]
 
 
 def tally(results: list[SpecResult]) -> str:
@@ -47,6 +55,8 @@ def text(results: list[SpecResult], *, color: bool) -> str:
             detail = "invalid spec"
         lines.append(f"{marks[r.status]} {style(r.path, 'bold')}  {detail}")
         lines += [f"    {_where(r, pos)}: {msg}" for msg, pos in _problems(r)]
+        lines += [f"    {_where(r, n.pos)}: {style('warning:', 'yellow')} {msg}"
+                  for msg, n in _warnings(r)]
     lines.append(tally(results))
     return "\n".join(lines) + "\n"
 
@@ -63,6 +73,7 @@ def as_json(results: list[SpecResult]) -> str:
             "status": r.status,
             "expectations": r.checked,
             "problems": [problem(m, p) for m, p in _problems(r)],
+            "warnings": [problem(m, n.pos) for m, n in _warnings(r)],
         } for r in results],
         "summary": {s: sum(r.status == s for r in results)
                     for s in ("passed", "failed", "invalid")},
@@ -89,6 +100,10 @@ def github(results: list[SpecResult]) -> str:
                 props += [f"line={pos.line}", f"col={pos.column}"]
             props.append(f"title={_escape_property('cnncalc: ' + kind)}")
             lines.append(f"::error {','.join(props)}::{_escape_data(message)}")
+        for message, notice in _warnings(r):
+            props = [f"file={_escape_property(r.path)}", f"line={notice.pos.line}",
+                     f"col={notice.pos.column}", f"title={_escape_property('cnncalc: warning')}"]
+            lines.append(f"::warning {','.join(props)}::{_escape_data(message)}")
     lines.append(tally(results))
     return "\n".join(lines) + "\n"
 
@@ -105,6 +120,9 @@ def junit(results: list[SpecResult]) -> str:
         path = one_line(r.path)
         case = ET.SubElement(suite, "testcase", classname="cnncalc.check", name=path, file=path)
         problems = _problems(r)
+        if r.notices:
+            ET.SubElement(case, "system-err").text = "\n".join(
+                f"{_where(r, n.pos)}: warning: {m}" for m, n in _warnings(r))
         if not problems:
             continue
         body = "\n".join(f"{_where(r, p)}: {m}" for m, p in problems)
