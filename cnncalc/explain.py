@@ -59,10 +59,19 @@ def explain_layer(graph: Graph, layer: Layer, rf: dict[str, Field], *, batch: in
     else:
         lines.append(f"  MACs   = {batch * cost.macs:,}")
     if flops:
-        lines.append(f"  FLOPs  = {batch * cost.flops:,}     ({t.flops_rule})")
+        lines.append(f"  FLOPs  = {_flops(t.flops_rule, batch * cost.macs, batch * cost.flops)}")
     if layer.name in rf:
         lines.append(f"  RF     = {_rf(rf[layer.name])}")
     return "\n".join(lines) + "\n"
+
+
+def _flops(rule: str, macs: int, flops: int) -> str:
+    """'2·1,296 + 144 (bias) = 2,736' for the weighted layers, '288     (2 per element: ...)'
+    for the rest, '0' where there is nothing to say."""
+    if rule.startswith("2·MACs"):
+        bias = flops - 2 * macs
+        return f"2·{macs:,}{f' + {bias:,} (bias)' if bias else ''} = {flops:,}"
+    return f"{flops:,}" if rule == "0" else f"{flops:,}     ({rule})"
 
 
 def explain(graph: Graph, *, layer: str | None = None, batch: int = 1,

@@ -58,3 +58,16 @@ def test_explain_unknown_layer() -> None:
     result = run("explain", str(SPECS / "lenet5.yaml"), "--layer", "c55")
     assert result.exit_code == 2
     assert result.stderr.startswith("error: no layer named 'c55'; did you mean 'c5'?")
+
+
+def test_flops_formulas() -> None:
+    """A weighted layer's FLOPs as 2·MACs plus its bias adds, one per output element; other
+    layers by their documented rule."""
+    out = run("explain", str(SPECS / "lenet5.yaml"), "--flops").stdout
+    # c1: 6·28·28 outputs, 25 MACs each, plus one bias add each.
+    assert f"  FLOPs  = 2·{6 * 28 * 28 * 25:,} + {6 * 28 * 28:,} (bias) = " \
+           f"{2 * 6 * 28 * 28 * 25 + 6 * 28 * 28:,}\n" in out
+    assert f"  FLOPs  = {6 * 28 * 28:,}     (1 per element)\n" in out  # tanh after c1
+    out = run("explain", str(SPECS / "tiny_resnet.yaml"), "--flops", "--layer",
+              "residual_1.conv2d_1").stdout
+    assert f"  FLOPs  = 2·{16 * 32 * 32 * 16 * 9:,} = {2 * 16 * 32 * 32 * 16 * 9:,}\n" in out

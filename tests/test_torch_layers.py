@@ -28,7 +28,7 @@ import json
 import math
 import operator
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -134,8 +134,8 @@ class Fn(nn.Module):
 @dataclass
 class TorchOutcome:
     shape: Shape | None = None
-    params: int = 0
-    buffers: int = 0
+    params: dict[str, int] = field(default_factory=dict)  # elements per tensor name
+    buffers: dict[str, int] = field(default_factory=dict)
     error: BaseException | None = None
     warned: list[str] = field(default_factory=list)  # torch's warnings, shown on failure
     module: str = ""
@@ -162,21 +162,32 @@ def run_torch(case: Case) -> TorchOutcome:
             return TorchOutcome(error=err)
     if isinstance(out, tuple):  # return_indices
         out = out[0]
-    buffers = sum(b.numel() for name, b in module.named_buffers()
-                  if not name.endswith("num_batches_tracked"))
-    return TorchOutcome(tuple(out.shape[1:]), sum(p.numel() for p in module.parameters()),
-                        buffers, warned=[str(w.message) for w in caught], module=repr(module),
-                        batch=out.shape[0])
+    return TorchOutcome(tuple(out.shape[1:]), _tensors(module.named_parameters()),
+                        _tensors(module.named_buffers()), warned=[str(w.message) for w in caught],
+                        module=repr(module), batch=out.shape[0])
 
 
-def run_cnncalc(case: Case) -> tuple[Shape, int, int] | SpecError:
-    """Shape, parameter count and buffer count of the layer under test, or the SpecError."""
+def _tensors(named: Iterator[tuple[str, torch.Tensor]]) -> dict[str, int]:
+    """Elements per tensor name, the module path dropped (a wrapper's 'children_.0.weight' is
+    'weight'); num_batches_tracked is a step counter, not a statistic, and is not counted."""
+    sizes: dict[str, int] = {}
+    for name, t in named:
+        short = name.rsplit(".", 1)[-1]
+        if short != "num_batches_tracked":
+            sizes[short] = sizes.get(short, 0) + t.numel()
+    return sizes
+
+
+def run_cnncalc(case: Case) -> tuple[Shape, dict[str, int], dict[str, int]] | SpecError:
+    """Shape, parameter and buffer tensor sizes by name of the layer under test, or the
+    SpecError. A tensor the layer does not have (bias: false) is absent, as in PyTorch."""
     try:
         g = graph.build(spec.from_text(case.yaml(), "t.yaml"))
     except SpecError as err:
         return err
     layer = g.by_name["under_test"]
-    return layer.shape, layer.result.param_count, layer.result.buffer_count
+    return (layer.shape, {k: n for k, n in layer.result.params.items() if n},
+            {k: n for k, n in layer.result.buffers.items() if n})
 
 
 def check(case: Case) -> None:

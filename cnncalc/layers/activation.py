@@ -102,7 +102,7 @@ class GLU(LayerType):
     name = "glu"
     family = "activation"
     doc = "gated linear unit: halves dimension dim"
-    flops_rule = "2 per output element (a sigmoid and a product)"
+    flops_rule = "2 per output element: a sigmoid and a product"
     args = (Arg("dim", integer(), -1, "dimension split in two (PyTorch numbering)", "int"),)
 
     def infer(self, a: Mapping[str, Any], inputs: Sequence[Shape]) -> Result:

@@ -68,7 +68,7 @@ class Embedding(LayerType):
     name = "embedding"
     family = "linear"
     doc = "lookup table: an input of indices gains a last dimension of embedding_dim"
-    flops_rule = "0 (a lookup)"
+    flops_rule = "0: a lookup"
     args = (
         Arg("num_embeddings", integer(lo=1), REQUIRED, "size of the vocabulary", "int"),
         Arg("embedding_dim", integer(lo=1), REQUIRED, "size of each vector", "int"),

@@ -60,7 +60,7 @@ class _Pointwise(LayerType):
     # Statistics computed per sample (instance, group, layer norm): mean 1, variance 2,
     # normalize 2 per element; with affine, a scale and a shift more.
     per_element = 5
-    flops_rule = "5 per element (mean 1, variance 2, normalize 2), + 2 with affine"
+    flops_rule = "5 per element: mean 1, variance 2, normalize 2; + 2 with affine"
 
     def receptive(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Rule:
         return IDENTITY
@@ -85,7 +85,7 @@ class BatchNorm(_Pointwise):
     positive_eps = Arg("eps", number(lo=1e-300), 1e-5, "added to the variance; must be > 0",
                        "float")
     # At inference the running statistics fold into one scale and one shift per channel.
-    flops_rule = "2 per element (running statistics and affine folded into a scale and shift)"
+    flops_rule = "2 per element: running statistics and affine fold into one scale and shift"
 
     def cost(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Cost:
         return Cost(0, 2 * numel(out))
@@ -208,7 +208,7 @@ class LocalResponseNorm(_Pointwise):
         Arg("k", number(), 1.0, "no effect on counts", "float"),
     )
 
-    flops_rule = "2·size + 3 per element (squares and sum over size channels, scale, power)"
+    flops_rule = "2·size + 3 per element: squares and a sum over size channels, a scale, a power"
 
     def infer(self, a: Mapping[str, Any], inputs: Sequence[Shape]) -> Result:
         (shape,) = inputs

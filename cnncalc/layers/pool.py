@@ -43,7 +43,7 @@ class Pool(LayerType):
         self.kind = kind
         self.name = f"{kind}pool{dims}d"
         self.flops_rule = ("kernel elements − 1 comparisons per output element" if kind == "max"
-                           else "kernel elements per output element (adds and a divide)")
+                           else "kernel elements per output element: adds and a divide")
         self.doc = f"{dims}-d {kind} pooling over {spatial_layout(dims)}"
         args = [
             Arg("kernel_size", per_dim(), REQUIRED, "window size", "int | list"),
@@ -144,7 +144,7 @@ class AdaptivePool(LayerType):
         self.kind = kind
         self.name = f"adaptive{kind}pool{dims}d"
         self.flops_rule = ("window elements − 1 comparisons per output element" if kind == "max"
-                           else "window elements per output element (adds and a divide)")
+                           else "window elements per output element: adds and a divide")
         self.doc = f"{dims}-d adaptive {kind} pooling to a fixed output size"
         args = [Arg("output_size", per_dim_or_none(), REQUIRED,
                     "output size; null in a list keeps that input size", "int | list")]

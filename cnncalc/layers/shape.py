@@ -190,7 +190,7 @@ class Upsample(LayerType):
     name = "upsample"
     family = "shape"
     doc = "resize the spatial dimensions by size or scale_factor"
-    flops_rule = ("nearest 0; linear modes 2 per neighbour read (2^d of them) per output"
+    flops_rule = ("nearest 0; linear modes 2 per neighbour read, 2^d of them, per output"
                   " element, bicubic 2·4^d; area as adaptive average pooling")
     args = (
         Arg("size", optional(int_list()), None, "output size (one value, or one per dim)",

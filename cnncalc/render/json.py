@@ -65,7 +65,7 @@ def _row(r: Row) -> dict[str, Any]:
     if r.group:
         row["collapsed_layers"] = r.layers
     else:
-        row["param_tensors"] = dict(r.param_tensors)
+        row["param_tensors"] = {k: n for k, n in r.param_tensors if n}  # as named_parameters()
         row["buffer_tensors"] = dict(r.buffer_tensors)
     return row
 
