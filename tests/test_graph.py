@@ -386,3 +386,13 @@ def test_merges_broadcast_size_one_dimensions() -> None:
 ])
 def test_errors_name_the_place_the_layer_and_the_rule(text: str, message: str) -> None:
     assert message in error(text)
+
+
+@pytest.mark.parametrize(("layer", "message"), [
+    ("conv2d: {out_channels: 4, kernel_size: 1, in_channels: 3}",
+     "net.yaml:3:60: layer 'conv2d_1': in_channels is 3 but the input has 1 channel"),
+    ("groupnorm: {num_groups: 2}",
+     "net.yaml:3:29: layer 'groupnorm_1': 1 channel is not divisible by num_groups 2"),
+])
+def test_one_channel_is_singular(layer: str, message: str) -> None:
+    assert error(f"input: [1, 8, 8]\nlayers:\n  - {layer}\n") == message

@@ -207,11 +207,18 @@ def expect_rank(shape: Shape, rank: int, layout: str) -> None:
                    f" ({len(shape)}-d)")
 
 
-def check_given(a: Mapping[str, Any], arg: str, actual: int, what: str) -> None:
-    """When an inferred size (in_channels, ...) was written in the spec, it must match."""
+def check_given(a: Mapping[str, Any], arg: str, actual: int, noun: str, note: str = "") -> None:
+    """When an inferred size (in_channels, ...) was written in the spec, it must match.
+    `noun` is singular ("channel"); `note` follows it ("in_features is 3 but the input has
+    4 features (its last dimension)")."""
     given = a.get(arg)
     if given is not None and given != actual:
-        raise fail(f"{arg} is {given} but the input has {actual} {what}", arg)
+        raise fail(f"{arg} is {given} but the input has {several(actual, noun)}{note}", arg)
+
+
+def several(n: int, noun: str) -> str:
+    """'1 channel', '3 channels'."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def along(index: int, shape: Shape) -> Rule:

@@ -46,7 +46,7 @@ def _channels(dims: int, a: Mapping[str, Any],
     (shape,) = inputs
     expect_rank(shape, dims + 1, spatial_layout(dims))
     c_in, c_out, groups = shape[0], a["out_channels"], a["groups"]
-    check_given(a, "in_channels", c_in, "channels")
+    check_given(a, "in_channels", c_in, "channel")
     if c_in % groups:
         raise fail(f"in_channels {c_in} is not divisible by groups {groups}", "groups")
     if c_out % groups:

@@ -45,7 +45,7 @@ class Linear(LayerType):
         if not shape:
             raise fail("expects an input with at least one dimension")
         n_in, n_out = shape[-1], a["out_features"]
-        check_given(a, "in_features", n_in, "features (its last dimension)")
+        check_given(a, "in_features", n_in, "feature", " (its last dimension)")
         return Result((*shape[:-1], n_out),
                       {"weight": n_in * n_out, "bias": n_out if a["bias"] else 0})
 

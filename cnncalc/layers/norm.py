@@ -27,6 +27,7 @@ from cnncalc.layers.base import (
     number,
     numel,
     optional,
+    several,
 )
 from cnncalc.layers.registry import register
 
@@ -107,7 +108,7 @@ class BatchNorm(_Pointwise):
         (shape,) = inputs
         _check_rank(shape, _BN_RANKS[self.dims])
         c = shape[0]
-        check_given(a, "num_features", c, "channels")
+        check_given(a, "num_features", c, "channel")
         return Result(shape, _affine(c, a["affine"]), _stat_buffers(c, a["track_running_stats"]))
 
 
@@ -130,7 +131,7 @@ class InstanceNorm(_Pointwise):
         (shape,) = inputs
         _check_rank(shape, _IN_RANKS[self.dims])
         c = shape[0]
-        check_given(a, "num_features", c, "channels")
+        check_given(a, "num_features", c, "channel")
         if math.prod(shape[1:]) == 1:
             raise fail(f"normalizes each channel over its {fmt(shape[1:])} spatial elements;"
                        " PyTorch needs more than 1")
@@ -153,10 +154,10 @@ class GroupNorm(_Pointwise):
         if not shape:
             raise fail("expects an input with a channel dimension")
         c = shape[0]
-        check_given(a, "num_channels", c, "channels")
+        check_given(a, "num_channels", c, "channel")
         if c % a["num_groups"]:
-            raise fail(f"{c} channels are not divisible by num_groups {a['num_groups']}",
-                       "num_groups")
+            raise fail(f"{several(c, 'channel')} {'is' if c == 1 else 'are'} not divisible by"
+                       f" num_groups {a['num_groups']}", "num_groups")
         return Result(shape, _affine(c, a["affine"]))
 
 

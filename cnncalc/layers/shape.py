@@ -32,6 +32,7 @@ from cnncalc.layers.base import (
     per_dim_lines,
     product,
     resolve_dim,
+    several,
 )
 from cnncalc.layers.conv import spatial_layout
 from cnncalc.layers.registry import register
@@ -72,10 +73,11 @@ def _fill_wildcard(sizes: Sequence[int], total: int, arg: str) -> tuple[int, ...
     known = math.prod(s for s in sizes if s != -1)
     if -1 in sizes:
         if total % known:
-            raise fail(f"{arg} {list(sizes)} cannot hold {total} elements", arg)
+            raise fail(f"{arg} {list(sizes)} cannot hold {several(total, 'element')}", arg)
         return tuple(total // known if s == -1 else s for s in sizes)
     if known != total:
-        raise fail(f"{arg} {list(sizes)} holds {known} elements, the input has {total}", arg)
+        raise fail(f"{arg} {list(sizes)} holds {several(known, 'element')}, the input has"
+                   f" {total}", arg)
     return tuple(sizes)
 
 
