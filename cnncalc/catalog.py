@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
+import textwrap
+
 from cnncalc.errors import UsageError
 from cnncalc.layers import TYPES
 from cnncalc.layers.base import REQUIRED, Arg, LayerType
@@ -25,6 +28,11 @@ def _signature(t: LayerType) -> str:
     return f"{t.name}({', '.join(parts)}){inputs}"
 
 
+def _columns() -> int:
+    """The terminal's width (COLUMNS, or 100 when not a terminal), at least 60."""
+    return max(60, shutil.get_terminal_size((100, 24)).columns)
+
+
 def overview() -> str:
     """All layer types, grouped by family, one line each."""
     lines = []
@@ -33,7 +41,10 @@ def overview() -> str:
         if not members:
             continue
         lines.append(f"{family}:")
-        lines += [f"  {_signature(t)}" for t in members]
+        for t in members:
+            lines += textwrap.wrap(_signature(t), _columns(), initial_indent="  ",
+                                   subsequent_indent=" " * (len(t.name) + 3),
+                                   break_on_hyphens=False)
         lines.append("")
     lines.append("`cnncalc layers TYPE` explains one type's arguments.")
     return "\n".join(lines) + "\n"
@@ -48,12 +59,26 @@ def describe(name: str) -> str:
         close = sorted(difflib.get_close_matches(name.lower(), list(TYPES), n=3))
         hint = f"; did you mean {', '.join(close)}?" if close else ""
         raise UsageError(f"unknown layer type '{name}'{hint}")
-    lines = [f"{t.name}: {t.doc}", f"FLOPs: {t.flops_rule}", ""]
+    columns = _columns()
+    lines = [*textwrap.wrap(f"{t.name}: {t.doc}", columns, subsequent_indent="  "),
+             *textwrap.wrap(f"FLOPs: {t.flops_rule}", columns, subsequent_indent="  "), ""]
     if t.max_inputs != 1:
         lines += [f"Takes {t.min_inputs} or more inputs: from: [a, b, ...]", ""]
     if not t.args:
         lines.append("No arguments.")
-    width = max((len(a.name) for a in t.args), default=0)
+    name_w = max((len(a.name) for a in t.args), default=0)
+    kind_w = max((len(a.kind) for a in t.args), default=0)
+    default_w = max((len(_default(a)) for a in t.args), default=0)
+    indent = 2 + name_w + 2 + kind_w + 2 + default_w + 2
+    narrow = columns - indent < 30  # then each help text goes under its argument
     for a in t.args:
-        lines.append(f"  {a.name:<{width}}  {a.kind:<26} {_default(a):<9} {a.help}")
+        head = f"  {a.name:<{name_w}}  {a.kind:<{kind_w}}  {_default(a):<{default_w}}"
+        if narrow:
+            lines.append(head.rstrip())
+            lines += textwrap.wrap(a.help, columns, initial_indent=" " * 6,
+                                   subsequent_indent=" " * 6)
+            continue
+        help_lines = textwrap.wrap(a.help, columns - indent) or [""]
+        lines.append(f"{head}  {help_lines[0]}")
+        lines += [" " * indent + rest for rest in help_lines[1:]]
     return "\n".join(lines) + "\n"

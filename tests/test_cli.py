@@ -156,14 +156,27 @@ def test_max_layers(tmp_path: Path) -> None:
     assert run("summarize", path, "--max-layers", "50").exit_code == 0
 
 
-def test_layers_lists_every_type_with_defaults() -> None:
+def test_layers_lists_every_type_with_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
     from cnncalc.layers import TYPES
 
+    monkeypatch.setenv("COLUMNS", "100")
     out = run("layers").stdout
     for name in TYPES:
         assert f"  {name}(" in out
     assert "conv2d(out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1," \
            " bias=true" in out
+
+
+@pytest.mark.parametrize("columns", [60, 80, 100])
+@pytest.mark.parametrize("args", [["layers"], ["layers", "upsample"], ["layers", "groupnorm"]])
+def test_layers_fits_the_terminal(args: list[str], columns: int,
+                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Signatures and argument help wrap to the terminal's width, losing no word."""
+    monkeypatch.setenv("COLUMNS", str(columns))
+    out = run(*args).stdout
+    assert max(len(line) for line in out.splitlines()) <= columns
+    monkeypatch.setenv("COLUMNS", "10000")
+    assert out.split() == run(*args).stdout.split()
 
 
 def test_layers_explains_one_type() -> None:

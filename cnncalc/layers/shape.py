@@ -200,9 +200,12 @@ class Upsample(LayerType):
         Arg("scale_factor", optional(anything()), None, "multiplier (one, or one per dim)",
             "float | list"),
         Arg("mode", choice("nearest", "nearest-exact", "linear", "bilinear", "bicubic",
-                           "trilinear", "area"), "nearest", "no effect on shapes", "str"),
-        Arg("align_corners", optional(anything()), None, "no effect on shapes", "bool"),
-        Arg("recompute_scale_factor", optional(anything()), None, "no effect on shapes",
+                           "trilinear", "area"), "nearest",
+            "nearest, nearest-exact, linear (1-d), bilinear or bicubic (2-d), trilinear (3-d),"
+            " area; sets FLOPs and the receptive field", "str"),
+        Arg("align_corners", optional(anything()), None,
+            "interpolating modes only; moves the receptive field", "bool"),
+        Arg("recompute_scale_factor", optional(anything()), None, "no effect on counts",
             "bool"),
     )
 
