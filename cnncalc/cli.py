@@ -120,7 +120,8 @@ def _cost_settings(batch: int, dtype: str, optimizer: str,
 @click.option("--input", "input_shape", callback=_parse_shape, metavar="SHAPE",
               help="Override the input shape, in the spec's layout (e.g. 3,512,512).")
 @click.option("--depth", type=click.IntRange(min=1), default=None,
-              help="Collapse block instances nested deeper than N into one row each.")
+              help="Show N levels of nesting: 1 is the top level only, each block"
+                   " instance one row.")
 @_max_layers_option
 @click.option("--rf/--no-rf", default=True, show_default=True,
               help="Receptive-field columns (size, stride, padding) for spatial networks.")
