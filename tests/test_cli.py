@@ -167,6 +167,19 @@ def test_layers_lists_every_type_with_defaults(monkeypatch: pytest.MonkeyPatch) 
            " bias=true" in out
 
 
+def test_totals_fit_80_columns_and_markdown_keeps_them_whole() -> None:
+    """The footer's long figures (memory) break into lines a terminal shows whole; Markdown,
+    which wraps by itself, gets each figure as one list item."""
+    table = run("summarize", str(SPECS / "resnet50.yaml")).stdout
+    footer = table[table.index("\nParameters "):]
+    assert max(len(line) for line in footer.splitlines()) <= 80
+    md = run("summarize", str(SPECS / "resnet50.yaml"), "--format", "markdown").stdout
+    items = [line for line in md.splitlines() if line.startswith("- ")]
+    assert all(line.startswith("- **") and not line.startswith("- **:**") for line in items)
+    memory = next(line for line in items if line.startswith("- **Training memory:**"))
+    assert "= parameters" in memory and "+ activations" in memory
+
+
 @pytest.mark.parametrize("columns", [60, 80, 100])
 @pytest.mark.parametrize("args", [["layers"], ["layers", "upsample"], ["layers", "groupnorm"]])
 def test_layers_fits_the_terminal(args: list[str], columns: int,

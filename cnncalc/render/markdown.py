@@ -15,5 +15,9 @@ def render_markdown(summary: Summary, columns: Columns) -> str:
         row[0] = f"`{row[0]}`"
         lines.append("| " + " | ".join(row) + " |")
     lines.append("")
-    lines += [f"- **{label}:** {value}" for label, value in totals_lines(summary)]
+    for label, value in totals_lines(summary):
+        if label:
+            lines.append(f"- **{label}:** {value}")
+        else:  # a value the table footer continues on a second line
+            lines[-1] += f" {value}"
     return "\n".join(lines) + "\n"

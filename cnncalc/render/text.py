@@ -77,11 +77,12 @@ def totals_lines(summary: Summary) -> list[tuple[str, str]]:
         ("FLOPs", f"{si(t.flops)} ({count(t.flops)})"),
         ("Training memory", f"{size(m.total_bytes)} at {batch}, {m.dtype.value},"
                             f" {m.optimizer.value}"),
-        ("", f"= parameters {size(m.params_bytes)} + buffers {size(m.buffers_bytes)}"
-             f" + gradients {size(m.grads_bytes)} + optimizer state"
-             f" {size(m.optimizer_state_bytes)} + activations {size(m.activations_bytes)}"),
-        ("Inference memory", f"{size(m.inference_bytes)}: parameters and buffers, and at most"
-                             f" {size(m.peak_activations_bytes)} of activations alive at once"),
+        ("", f"= parameters {size(m.params_bytes)} + buffers {size(m.buffers_bytes)}"),
+        ("", f"+ gradients {size(m.grads_bytes)}"
+             f" + optimizer state {size(m.optimizer_state_bytes)}"),
+        ("", f"+ activations {size(m.activations_bytes)}"),
+        ("Inference memory", f"{size(m.inference_bytes)}: parameters and buffers, and at most"),
+        ("", f"{size(m.peak_activations_bytes)} of activations alive at once"),
         ("Layers", count(summary.layer_count)),
     ]
 
