@@ -161,6 +161,18 @@ def test_git_revision_against_the_working_tree(repo: Path) -> None:
     assert data["totals"]["params"]["change"] == -5 * 85
 
 
+def test_git_paths_start_at_the_top_unless_dot_relative(repo: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """As the README says: git:REV:PATH is git show's path, from the repository's top wherever
+    the command runs; ./PATH is from the current directory."""
+    monkeypatch.chdir(repo / "specs")
+    top = diff_json("git:main:specs/model.yaml", "model.yaml")
+    here = diff_json("git:main:./model.yaml", "model.yaml")
+    assert top["totals"] == here["totals"]
+    assert top["totals"]["params"]["change"] == -5 * 85
+    assert run("diff", "git:main:model.yaml", "model.yaml").exit_code == 2
+
+
 def test_git_errors_are_located(repo: Path) -> None:
     result = run("diff", "git:nope:specs/model.yaml", "specs/model.yaml")
     assert result.exit_code == 2
