@@ -12,6 +12,7 @@ from __future__ import annotations
 from cnncalc.arithmetic import fraction_text
 from cnncalc.graph import Graph, Layer
 from cnncalc.layers import TYPES
+from cnncalc.layers.base import WEIGHTED_FLOPS
 from cnncalc.receptive import Field, fields
 
 
@@ -68,7 +69,7 @@ def explain_layer(graph: Graph, layer: Layer, rf: dict[str, Field], *, batch: in
 def _flops(rule: str, macs: int, flops: int) -> str:
     """'2·1,296 + 144 (bias) = 2,736' for the weighted layers, '288     (2 per element: ...)'
     for the rest, '0' where there is nothing to say."""
-    if rule.startswith("2·MACs"):
+    if rule == WEIGHTED_FLOPS:
         bias = flops - 2 * macs
         return f"2·{macs:,}{f' + {bias:,} (bias)' if bias else ''} = {flops:,}"
     return f"{flops:,}" if rule == "0" else f"{flops:,}     ({rule})"

@@ -111,6 +111,15 @@ class Cost(NamedTuple):
     flops: int = 0
 
 
+# Convolutions and linear layers: a multiply and an add per MAC, and a bias add per output.
+WEIGHTED_FLOPS = "2·MACs, + 1 per output element with bias"
+
+
+def weighted_cost(macs: int, out: Shape, bias: bool) -> Cost:
+    """The cost of a layer of weights, by WEIGHTED_FLOPS."""
+    return Cost(macs, 2 * macs + (numel(out) if bias else 0))
+
+
 class Explanation(NamedTuple):
     """Worked formulas with the numbers substituted, as a student writes them in an exam."""
 

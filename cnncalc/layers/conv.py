@@ -10,6 +10,7 @@ from cnncalc import arithmetic
 from cnncalc.layers.base import (
     BIAS,
     REQUIRED,
+    WEIGHTED_FLOPS,
     Arg,
     Cost,
     Explanation,
@@ -30,6 +31,7 @@ from cnncalc.layers.base import (
     per_dim,
     per_dim_lines,
     product,
+    weighted_cost,
 )
 from cnncalc.layers.registry import register
 
@@ -103,7 +105,7 @@ def window_formula(n: int, k: int, s: int, d: int, left: int, right: int, out: i
 
 class Conv(LayerType):
     family = "conv"
-    flops_rule = "2·MACs, + 1 per output element with bias"
+    flops_rule = WEIGHTED_FLOPS
 
     def __init__(self, dims: int) -> None:
         self.dims = dims
@@ -161,12 +163,12 @@ class Conv(LayerType):
     def cost(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Cost:
         # Every output element is a dot product over in_channels/groups × kernel taps.
         macs = numel(out) * (inputs[0][0] // a["groups"]) * math.prod(a["kernel_size"])
-        return Cost(macs, 2 * macs + (numel(out) if a["bias"] else 0))
+        return weighted_cost(macs, out, a["bias"])
 
 
 class ConvTranspose(LayerType):
     family = "conv"
-    flops_rule = "2·MACs, + 1 per output element with bias"
+    flops_rule = WEIGHTED_FLOPS
 
     def __init__(self, dims: int) -> None:
         self.dims = dims
@@ -222,7 +224,7 @@ class ConvTranspose(LayerType):
         # Every *input* element is scattered through out_channels/groups × kernel taps; counting
         # on the output instead over-counts by stride² (4× for a DCGAN layer).
         macs = numel(inputs[0]) * (a["out_channels"] // a["groups"]) * math.prod(a["kernel_size"])
-        return Cost(macs, 2 * macs + (numel(out) if a["bias"] else 0))
+        return weighted_cost(macs, out, a["bias"])
 
 
 register(*(Conv(d) for d in (1, 2, 3)), *(ConvTranspose(d) for d in (1, 2, 3)))

@@ -9,6 +9,7 @@ from cnncalc.layers.base import (
     BIAS,
     GLOBAL,
     REQUIRED,
+    WEIGHTED_FLOPS,
     Arg,
     Cost,
     Explanation,
@@ -25,6 +26,7 @@ from cnncalc.layers.base import (
     numel,
     optional,
     product,
+    weighted_cost,
 )
 from cnncalc.layers.registry import register
 
@@ -33,7 +35,7 @@ class Linear(LayerType):
     name = "linear"
     family = "linear"
     doc = "fully connected layer on the last dimension"
-    flops_rule = "2·MACs, + 1 per output element with bias"
+    flops_rule = WEIGHTED_FLOPS
     args = (
         Arg("out_features", integer(lo=1), REQUIRED, "output size", "int"),
         BIAS,
@@ -61,7 +63,7 @@ class Linear(LayerType):
 
     def cost(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Cost:
         macs = numel(out) * inputs[0][-1]
-        return Cost(macs, 2 * macs + (numel(out) if a["bias"] else 0))
+        return weighted_cost(macs, out, a["bias"])
 
 
 class Embedding(LayerType):
