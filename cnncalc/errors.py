@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 # Characters that would break a message's one line or hide in it: C0/C1 controls, line and
 # paragraph separators, the byte-order mark.
@@ -19,6 +19,41 @@ def one_line(text: str) -> str:
 def quoted(value: str, limit: int = 40) -> str:
     """A value quoted for a message, cut to `limit` characters."""
     return repr(value if len(value) <= limit else value[:limit] + "…")
+
+
+def shown(value: Any, limit: int = 40) -> str:
+    """A value from a spec as a message shows it, in YAML's flow style and cut to about
+    `limit` characters: 'abc', [3, 8, 8], {a: 1}. Parsed nodes show the value they hold."""
+    parts: list[str] = []
+    size = 0
+    stack: list[Any] = [value]
+    while stack and size <= limit:
+        item = stack.pop()
+        if hasattr(item, "pos") and hasattr(item, "value"):  # a source.Node
+            stack.append(item.value)
+            continue
+        if isinstance(item, (list, dict)):
+            tokens: list[Any] = [_Text("[" if isinstance(item, list) else "{")]
+            for i, entry in enumerate(item.items() if isinstance(item, dict) else item):
+                tokens += [_Text(", ")] if i else []
+                tokens += [_Text(f"{entry[0]}: "), entry[1]] if isinstance(item, dict) else [entry]
+            tokens.append(_Text("]" if isinstance(item, list) else "}"))
+            stack += reversed(tokens)
+            continue
+        if isinstance(item, _Text):
+            text = str(item)
+        elif isinstance(item, bool) or item is None:
+            text = "null" if item is None else str(item).lower()
+        else:
+            text = repr(item)
+        parts.append(text)
+        size += len(text)
+    text = "".join(parts)
+    return one_line(text if not stack and size <= limit else text[:limit] + "…")
+
+
+class _Text(str):
+    """Punctuation that `shown` writes as it is."""
 
 
 class Pos(NamedTuple):

@@ -15,7 +15,7 @@ from fractions import Fraction
 from typing import NamedTuple
 
 from cnncalc.analysis import Summary
-from cnncalc.errors import Pos, SpecError, quoted
+from cnncalc.errors import Pos, SpecError, quoted, shown
 from cnncalc.graph import Graph, Layer
 from cnncalc.layers.base import Shape
 from cnncalc.receptive import Field, fields
@@ -55,29 +55,29 @@ LAYER_FIGURES: dict[str, Callable[[Graph, list[Layer]], int]] = {
 def parse_number(value: object) -> Fraction:
     """26M → 26,000,000; 4.1G; 1.5e9; 25_557_032; 1.5GiB. Exact: no float rounding."""
     if isinstance(value, bool) or value is None:
-        raise ValueError(f"{value!r} is not a number")
+        raise ValueError(f"{shown(value)} is not a number")
     if isinstance(value, int):
         return Fraction(value)
     suffix = ""
     if isinstance(value, float):
         if not math.isfinite(value):
-            raise ValueError(f"{value!r} is not a finite number")
+            raise ValueError(f"{shown(value)} is not a finite number")
         decimal = Decimal(repr(value))
     else:
         m = _HUMAN.match(str(value))
         if not m:
-            raise ValueError(f"{value!r} is not a number (write 26M, 4.1G, 1.5e9 or"
+            raise ValueError(f"{shown(value)} is not a number (write 26M, 4.1G, 1.5e9 or"
                              " 25_557_032)")
         if len(m.group(1)) > MAX_EXPONENT:
             raise ValueError(f"{quoted(str(value))} has more than {MAX_EXPONENT} digits")
         try:
             decimal = Decimal(m.group(1).replace("_", ""))
         except InvalidOperation:
-            raise ValueError(f"{value!r} is not a number") from None
+            raise ValueError(f"{shown(value)} is not a number") from None
         suffix = m.group(2) or ""
     # Checked before the exact conversion, which would build 10^999999999 digit by digit.
     if decimal and not -MAX_EXPONENT <= decimal.adjusted() <= MAX_EXPONENT:
-        raise ValueError(f"{value!r} is out of range (figures lie between 1e-{MAX_EXPONENT}"
+        raise ValueError(f"{shown(value)} is out of range (figures lie between 1e-{MAX_EXPONENT}"
                          f" and 1e{MAX_EXPONENT})")
     return Fraction(decimal) * _SUFFIX[suffix]
 
@@ -232,7 +232,7 @@ def _layer_name(node: Node, graph: Graph) -> str:
     if not isinstance(name, str) or (name not in graph.by_name and
                                      name not in graph.group_outputs):
         known = [*graph.by_name, *graph.group_outputs]
-        raise SpecError(f"expect names layer {name!r}, which the network does not have"
+        raise SpecError(f"expect names layer {shown(name)}, which the network does not have"
                         f"{_hint(str(name), known)}", node.pos)
     return name
 

@@ -8,7 +8,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
-from cnncalc.errors import LayerError, Pos, SpecError, one_line
+from cnncalc.errors import LayerError, Pos, SpecError, one_line, shown
 from cnncalc.expr import ExprError, has_placeholder, substitute
 from cnncalc.layers import TYPES, Result, Shape
 from cnncalc.layers.base import REQUIRED, Cost, LayerType
@@ -233,7 +233,7 @@ class _Builder:
         if e.trainable is not None:
             flag = _evaluate(e.trainable, env, label)
             if not isinstance(flag, bool):
-                raise SpecError(f"trainable must be true or false, got {flag!r}",
+                raise SpecError(f"trainable must be true or false, got {shown(flag)}",
                                 e.trainable.pos, label)
             trainable = trainable and flag
         refs = self._from(e, env, prefix, scope_input, prev, label)
@@ -279,7 +279,7 @@ class _Builder:
         if isinstance(value, int) and not isinstance(value, bool):
             value = str(value)
         if not isinstance(value, str) or not _NAME.match(value):
-            raise SpecError(f"name {value!r} must be letters, digits, '_' and '-'"
+            raise SpecError(f"name {shown(value)} must be letters, digits, '_' and '-'"
                             " (dots are added for block instances)", e.name.pos)
         if value == INPUT_REF:
             raise SpecError("'input' is reserved for the network's (or block's) input",
@@ -297,7 +297,7 @@ class _Builder:
         refs = []
         for item in items:
             if not isinstance(item, str) or not item:
-                raise SpecError(f"'from' takes layer names, got {item!r}", e.from_.pos, label)
+                raise SpecError(f"'from' takes layer names, got {shown(item)}", e.from_.pos, label)
             if item == INPUT_REF:
                 refs.append(_Ref(scope_input.target, e.from_.pos, INPUT_REF, label))
             else:
@@ -396,7 +396,8 @@ class _Builder:
     def _int(self, node: Any, env: Mapping[str, Any], what: str, layer: str) -> int:
         value = _evaluate(node, env, layer)
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise SpecError(f"{what} must be a whole number ≥ 0, got {value!r}", node.pos, layer)
+            raise SpecError(f"{what} must be a whole number ≥ 0, got {shown(value)}", node.pos,
+                            layer)
         if value > self.max_layers:
             raise SpecError(f"{what} {value:,} is more than the limit of {self.max_layers:,}"
                             " layers (raise it with --max-layers)", node.pos, layer)

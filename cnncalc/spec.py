@@ -10,7 +10,7 @@ import math
 import re
 from typing import NamedTuple
 
-from cnncalc.errors import Pos, SpecError
+from cnncalc.errors import Pos, SpecError, shown
 from cnncalc.layers import TYPES
 from cnncalc.layers.base import Shape
 from cnncalc.source import MAX_INT, STDIN, Node, parse, read_text
@@ -139,7 +139,7 @@ def _input(node: Node) -> tuple[Shape, Layout]:
                 layout = Layout(lnode.value)
             except ValueError:
                 raise SpecError(f"layout must be channels_first or channels_last, got"
-                                f" {lnode.value!r}", lnode.pos) from None
+                                f" {shown(lnode)}", lnode.pos) from None
     shape = parse_shape(shape_node)
     return layout.to_internal(shape), layout
 
@@ -153,7 +153,7 @@ def parse_shape(node: Node) -> Shape:
     for item in items:
         v = item.value
         if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-            raise SpecError(f"input sizes must be positive integers, got {v!r}", item.pos)
+            raise SpecError(f"input sizes must be positive integers, got {shown(item)}", item.pos)
         dims.append(v)
     if math.prod(dims) > MAX_INT:
         raise SpecError(f"the input has {math.prod(dims):,} elements, more than a PyTorch"
@@ -236,7 +236,7 @@ def _entry(node: Node, block_names: set[str]) -> Entry:
         args_node = args
     else:
         raise SpecError(f"the arguments of '{kind}' must be a mapping such as"
-                        f" {{name: value}}, got {args.value!r}", args.pos)
+                        f" {{name: value}}, got {shown(args)}", args.pos)
     return Entry(
         kind,
         args_node,

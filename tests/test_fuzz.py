@@ -152,6 +152,10 @@ def _describe(run: Run, text: str | None) -> str:
             f"{run.stdout[-1000:]}\n{crash}--- spec:\n{shown}")
 
 
+# What a message would show if it printed a parsed YAML node rather than the value it holds.
+INTERNALS = re.compile(r"\b(?:Node|Pos|mappingproxy)\(")
+
+
 def assert_clean(run: Run, path: str, text: str | None) -> None:
     """The contract for any input: no crash, no hang, exit 0/2 (check 0/1/2), located errors.
 
@@ -162,6 +166,8 @@ def assert_clean(run: Run, path: str, text: str | None) -> None:
     assert run.exit_code is not None, f"hang: interrupted after {HARD_TIMEOUT} s" + why
     assert run.exception is None or isinstance(run.exception, SystemExit), "crash" + why
     assert "Traceback" not in run.stderr and "Traceback" not in run.stdout, why
+    leaked = INTERNALS.search(run.stderr) or INTERNALS.search(run.stdout)
+    assert leaked is None, f"a message shows cnncalc's internals: {leaked[0]!r}" + why
     command = run.args[0]
     assert run.exit_code in ((0, 1, 2) if command == "check" else (0, 2)), why
     assert run.seconds < TIME_LIMIT, f"slow: {run.seconds:.1f} s" + why

@@ -388,6 +388,25 @@ def test_errors_name_the_place_the_layer_and_the_rule(text: str, message: str) -
     assert message in error(text)
 
 
+@pytest.mark.parametrize(("text", "message"), [
+    ("input: [[3, 8, 8]]\nlayers: [relu]\n",
+     "net.yaml:1:9: input sizes must be positive integers, got [3, 8, 8]"),
+    ("input: [3, 8, 8]\nlayers:\n  - conv2d: [8, {k: 3}]\n",
+     "net.yaml:3:13: the arguments of 'conv2d' must be a mapping such as {name: value},"
+     " got [8, {k: 3}]"),
+    ("input: [3, 8, 8]\nlayers:\n  - relu: {inplace: [true, null]}\n",
+     "net.yaml:3:21: layer 'relu_1': inplace must be true or false, got a list"),
+    (f"input: [3, 8, 8]\nlayers:\n  - relu:\n    name: '{'x!' * 100}'\n",
+     "net.yaml:4:11: name 'x!x!x!x!x!x!x!x!x!x!x!x!x!x!x!x!x!x!x!x…"
+     " must be letters, digits, '_' and '-' (dots are added for block instances)"),
+])
+def test_values_in_messages_are_shown_as_written(text: str, message: str | None) -> None:
+    """A value in a message is YAML as the user wrote it, cut short, never a parsed node."""
+    got = error(text)
+    assert "Node(" not in got and len(got) < 200
+    assert message is None or got == message
+
+
 @pytest.mark.parametrize(("layer", "message"), [
     ("conv2d: {out_channels: 4, kernel_size: 1, in_channels: 3}",
      "net.yaml:3:60: layer 'conv2d_1': in_channels is 3 but the input has 1 channel"),

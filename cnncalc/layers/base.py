@@ -12,7 +12,7 @@ from cnncalc.arithmetic import Exact, exact_div
 if TYPE_CHECKING:
     from fractions import Fraction
 
-from cnncalc.errors import LayerError
+from cnncalc.errors import LayerError, shown
 
 Shape = tuple[int, ...]
 EMPTY: Mapping[str, int] = MappingProxyType({})  # a shared default no one can change
@@ -265,7 +265,7 @@ def _describe(v: Any) -> str:
         return f"a {'list' if isinstance(v, list) else 'mapping'}"
     if v is None:
         return "empty"
-    return repr(v)
+    return shown(v)
 
 
 def _in_range(v: float, lo: float | None, hi: float | None) -> None:
@@ -309,7 +309,7 @@ def padding() -> Parser:
                 return (0,) * dims
             if v.lower() == "same":
                 return "same"
-            raise LayerError(f"must be an integer, a list, 'same' or 'valid', got {v!r}")
+            raise LayerError(f"must be an integer, a list, 'same' or 'valid', got {shown(v)}")
         return ints(v, dims)  # type: ignore[no-any-return]
     return parse
 

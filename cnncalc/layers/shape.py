@@ -7,6 +7,7 @@ import struct
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
+from cnncalc.errors import shown
 from cnncalc.layers.base import (
     GLOBAL,
     IDENTITY,
@@ -183,7 +184,7 @@ def _pad_parser() -> Any:
         values = v if isinstance(v, list) else [v]
         for x in values:
             if isinstance(x, bool) or not isinstance(x, int):
-                raise fail(f"must be an integer or a list of {2 * dims}, got {x!r}")
+                raise fail(f"must be an integer or a list of {2 * dims}, got {shown(x)}")
         return tuple(values)
     return parse
 
@@ -235,7 +236,8 @@ class Upsample(LayerType):
         out = []
         for n, f in zip(spatial, factors, strict=True):
             if isinstance(f, bool) or not isinstance(f, (int, float)) or not 0 < f < 1e6:
-                raise fail(f"scale_factor must be a positive number, got {f!r}", "scale_factor")
+                raise fail(f"scale_factor must be a positive number, got {shown(f)}",
+                           "scale_factor")
             # PyTorch computes ⌊in · scale⌋ in double precision; so do we, to agree exactly.
             size_out = math.floor(n * float(f))
             if size_out < 1:
