@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from cnncalc.analysis import Summary, summarize
 from cnncalc.graph import Graph, Layer
 from cnncalc.layers.base import Shape
-from cnncalc.spec import Layout
+from cnncalc.spec import INPUT_REF, Layout
 
 
 class LayerChange(NamedTuple):
     status: str  # "changed", "added" or "removed"
     old: Layer | None
     new: Layer | None
+    arguments: tuple[tuple[str, Any, Any], ...] = ()  # (name, old, new) of those that differ
+    inputs: tuple[tuple[str, ...], tuple[str, ...]] | None = None  # (old, new) when rewired
+    trainable: tuple[bool, bool] | None = None  # (old, new) when frozen or unfrozen
 
     @property
     def name(self) -> str:
@@ -26,9 +30,11 @@ class LayerChange(NamedTuple):
 
 
 class Figure(NamedTuple):
-    name: str
+    name: str  # as JSON names it
+    label: str  # as a table heads it
     old: int
     new: int
+    in_bytes: bool = False
 
     @property
     def change(self) -> int:
@@ -60,6 +66,27 @@ class Diff(NamedTuple):
 def diff(old: Graph, new: Graph, old_label: str, new_label: str) -> Diff:
     """Match layers by name, then the rest by position (aligned by type), and compare."""
     pairs = _match(list(old.layers), list(new.layers))
+    renamed = {INPUT_REF: INPUT_REF, **{a.name: b.name for a, b in pairs if a and b}}
+    removed = {a.name: a for a, b in pairs if a and not b}
+    added = {b.name: b for a, b in pairs if b and not a}
+
+    def source(name: str, unmatched: dict[str, Layer]) -> str | None:
+        """The first matched layer up the chain: an inserted or deleted layer in between is
+        an addition or removal of its own, not a rewiring of the layer that reads it. None
+        past an unmatched merge (a removed residual block), where no one source is right."""
+        while name in unmatched:
+            if len(unmatched[name].inputs) != 1:
+                return None
+            name = unmatched[name].inputs[0]
+        return name
+
+    def rewired(a: Layer, b: Layer) -> bool:
+        was = [source(x, removed) for x in a.inputs]
+        now = [source(y, added) for y in b.inputs]
+        return len(was) != len(now) or any(
+            x is not None and y is not None and renamed.get(x) != y
+            for x, y in zip(was, now, strict=True))
+
     changes = []
     unchanged = 0
     for a, b in pairs:
@@ -67,26 +94,37 @@ def diff(old: Graph, new: Graph, old_label: str, new_label: str) -> Diff:
             changes.append(LayerChange("added", None, b))
         elif b is None:
             changes.append(LayerChange("removed", a, None))
-        elif (a.type, old.layout.display(a.shape), a.result.param_count) != \
-                (b.type, new.layout.display(b.shape), b.result.param_count) or \
-                (a.name != b.name and not (a.auto_named and b.auto_named)):
-            changes.append(LayerChange("changed", a, b))
         else:
-            unchanged += 1
+            change = LayerChange(
+                "changed", a, b,
+                arguments=tuple((k, v, b.args[k]) for k, v in a.args.items()
+                                if a.type == b.type and v != b.args[k]),
+                # Rewired: the new layer reads other layers than the partners of the old one's.
+                inputs=(a.inputs, b.inputs) if rewired(a, b) else None,
+                trainable=(a.trainable, b.trainable) if a.trainable != b.trainable else None)
+            if change.arguments or change.inputs or change.trainable or \
+                    (a.type, old.layout.display(a.shape), a.result.param_count) != \
+                    (b.type, new.layout.display(b.shape), b.result.param_count) or \
+                    (a.name != b.name and not (a.auto_named and b.auto_named)):
+                changes.append(change)
+            else:
+                unchanged += 1
     s_old, s_new = summarize(old), summarize(new)
+    t_old, t_new, m_old, m_new = s_old.totals, s_new.totals, s_old.memory, s_new.memory
     figures = (
-        Figure("params", s_old.totals.params, s_new.totals.params),
-        Figure("trainable_params", s_old.totals.trainable_params, s_new.totals.trainable_params),
-        Figure("non_trainable_params", s_old.totals.non_trainable_params,
-               s_new.totals.non_trainable_params),
-        Figure("buffers", s_old.totals.buffers, s_new.totals.buffers),
-        Figure("param_bytes", s_old.totals.param_bytes, s_new.totals.param_bytes),
-        Figure("macs", s_old.totals.macs, s_new.totals.macs),
-        Figure("flops", s_old.totals.flops, s_new.totals.flops),
-        Figure("training_memory_bytes", s_old.memory.total_bytes, s_new.memory.total_bytes),
-        Figure("inference_memory_bytes", s_old.memory.inference_bytes,
-               s_new.memory.inference_bytes),
-        Figure("layers", s_old.layer_count, s_new.layer_count),
+        Figure("params", "Parameters", t_old.params, t_new.params),
+        Figure("trainable_params", "Trainable", t_old.trainable_params, t_new.trainable_params),
+        Figure("non_trainable_params", "Non-trainable (Keras)", t_old.non_trainable_params,
+               t_new.non_trainable_params),
+        Figure("buffers", "Buffers", t_old.buffers, t_new.buffers),
+        Figure("param_bytes", "Parameter memory", t_old.param_bytes, t_new.param_bytes, True),
+        Figure("macs", "MACs", t_old.macs, t_new.macs),
+        Figure("flops", "FLOPs", t_old.flops, t_new.flops),
+        Figure("training_memory_bytes", "Training memory", m_old.total_bytes, m_new.total_bytes,
+               True),
+        Figure("inference_memory_bytes", "Inference memory", m_old.inference_bytes,
+               m_new.inference_bytes, True),
+        Figure("layers", "Layers", s_old.layer_count, s_new.layer_count),
     )
     return Diff(old_label, new_label, s_old, s_new, tuple(changes), figures, unchanged,
                 old.layout, new.layout)
@@ -104,10 +142,17 @@ def _match(old: list[Layer], new: list[Layer]) -> list[tuple[Layer | None, Layer
     rest_new = [x for x in new if x.name not in pair_of]
     removed: list[Layer] = []
     for op, i1, i2, j1, j2 in _opcodes([_key(x) for x in rest_old], [_key(x) for x in rest_new]):
-        if op in ("equal", "replace"):
-            for a, b in zip(rest_old[i1:i2], rest_new[j1:j2], strict=False):
+        if op == "equal":
+            for a, b in zip(rest_old[i1:i2], rest_new[j1:j2], strict=True):
                 pair_of[b.name] = a
-            removed += rest_old[i1 + (j2 - j1):i2] if i2 - i1 > j2 - j1 else []
+        elif op == "replace":  # layers whose arguments changed: pair those of the same type
+            olds, news = rest_old[i1:i2], rest_new[j1:j2]
+            for op2, k1, k2, l1, l2 in _opcodes([x.type for x in olds], [x.type for x in news]):
+                if op2 == "equal":
+                    for a, b in zip(olds[k1:k2], news[l1:l2], strict=True):
+                        pair_of[b.name] = a
+                else:
+                    removed += olds[k1:k2]
         elif op == "delete":
             removed += rest_old[i1:i2]
     # Removed layers go where they stood: before the next old layer that has a partner.
@@ -161,6 +206,12 @@ def _opcodes(a: Sequence[str], b: Sequence[str]) -> list[Opcode]:
 def _matches(a: Sequence[str], b: Sequence[str]) -> list[tuple[int, int]] | None:
     """The matched index pairs of a shortest edit script, or None past MAX_EDITS edits."""
     n, m = len(a), len(b)
+    # Each element one side has more of than the other is an insertion or a deletion: a
+    # lower bound on the edits, which settles very different networks without the search.
+    surplus = Counter(a)
+    surplus.subtract(b)
+    if sum(abs(c) for c in surplus.values()) > MAX_EDITS:
+        return None
     offset = MAX_EDITS + 1
     v = [0] * (2 * offset + 1)  # v[offset + k]: the furthest x reached on diagonal k = x - y
     trace = []

@@ -39,6 +39,7 @@ def test_a_changed_layer_shows_old_and_new(tmp_path: Path) -> None:
         "status": "changed",
         "old": {"name": "fc", "type": "linear", "output_shape": [1000], "params": 2_049_000},
         "new": {"name": "fc", "type": "linear", "output_shape": [10], "params": 20_490},
+        "arguments": {"out_features": {"old": 1000, "new": 10}},
     }]
     assert data["totals"]["params"]["change"] == 20_490 - 2_049_000
     assert data["totals"]["params"]["percent"] == round(
@@ -72,6 +73,79 @@ def test_unnamed_layers_are_matched_by_position(tmp_path: Path) -> None:
         ("changed", "linear_2", "linear_2"),
     ]
     assert data["unchanged_layers"] == 2
+
+
+SMALL = """\
+input: [3, 32, 32]
+layers:
+  - conv2d: {out_channels: 8, kernel_size: 3, padding: 1}
+    name: c1
+  - conv2d: {out_channels: 8, kernel_size: 3, padding: 1}
+    name: c2
+  - dropout: {p: 0.1}
+  - add:
+    from: [c2, c1]
+"""
+
+
+def test_changes_that_keep_shapes_and_parameters_are_reported(tmp_path: Path) -> None:
+    """A dilation, a dropout rate, a rewired merge and a frozen layer change the network
+    though no shape or count moves; each is a changed layer, saying what changed."""
+    old = write_spec(tmp_path, SMALL, "old.yaml")
+    new = write_spec(tmp_path, SMALL.replace("padding: 1}\n    name: c1",
+                                             "padding: 2, dilation: 2}\n    name: c1")
+                     .replace("name: c2", "name: c2\n    trainable: false")
+                     .replace("p: 0.1", "p: 0.5").replace("[c2, c1]", "[dropout_1, c1]"),
+                     "new.yaml")
+    data = diff_json(old, new)
+    assert [{k: v for k, v in c.items() if k not in ("old", "new")} for c in data["changes"]] == [
+        {"status": "changed", "arguments": {"padding": {"old": [1, 1], "new": [2, 2]},
+                                            "dilation": {"old": [1, 1], "new": [2, 2]}}},
+        {"status": "changed", "trainable": {"old": True, "new": False}},
+        {"status": "changed", "arguments": {"p": {"old": 0.1, "new": 0.5}}},
+        {"status": "changed", "inputs": {"old": ["c2", "c1"], "new": ["dropout_1", "c1"]}},
+    ]
+    assert data["unchanged_layers"] == 0
+    table = run("diff", old, new).stdout
+    for text in ("padding 1 → 2; dilation 1 → 2", "frozen", "p 0.1 → 0.5",
+                 "from c2, c1 → dropout_1, c1"):
+        assert text in table
+
+
+def test_inputs_renamed_with_their_layers_are_not_a_change(tmp_path: Path) -> None:
+    """An inserted layer renumbers the auto-named ones after it; a layer still reading its
+    partner's partner is unchanged."""
+    old = write_spec(tmp_path, "input: [8]\nlayers:\n  - relu\n  - linear: {out_features: 4}\n"
+                               "  - relu\n", "old.yaml")
+    new = write_spec(tmp_path, "input: [8]\nlayers:\n  - relu\n  - relu\n"
+                               "  - linear: {out_features: 4}\n  - relu\n", "new.yaml")
+    data = diff_json(old, new)
+    assert [(c["status"], c["new"]["name"]) for c in data["changes"]] == [("added", "relu_2")]
+    assert data["unchanged_layers"] == 3
+
+
+def test_layers_of_different_types_are_never_paired(tmp_path: Path) -> None:
+    """An edit that replaces layers pairs those of the same type (changed) and lists the
+    others as removed and added, never a relu 'changed' into a convolution."""
+    old = write_spec(tmp_path, "input: [1, 28, 28]\nlayers:\n  - conv2d: {out_channels: 6,"
+                               " kernel_size: 5}\n  - relu\n  - flatten\n", "old.yaml")
+    new = write_spec(tmp_path, "input: [1, 28, 28]\nlayers:\n  - conv2d: {out_channels: 8,"
+                               " kernel_size: 3}\n    name: a\n  - conv2d: {out_channels: 8,"
+                               " kernel_size: 3}\n  - flatten\n", "new.yaml")
+    data = diff_json(old, new)
+    pairs = [(c["status"], (c["old"] or {}).get("type"), (c["new"] or {}).get("type"))
+             for c in data["changes"]]
+    assert all(o is None or n is None or o == n for _, o, n in pairs), pairs
+    assert ("removed", "relu", None) in pairs
+    assert sum(s == "changed" for s, _, _ in pairs) == 2  # conv2d_1 → a, and flatten_1
+
+
+def test_the_headline_names_a_changed_input(tmp_path: Path) -> None:
+    new = edited(tmp_path, "lenet5", ("input: [1, 32, 32]", "input: [1, 36, 36]"))
+    result = run("diff", str(SPECS / "lenet5.yaml"), new)
+    assert "; input 1×32×32 → 1×36×36" in result.stdout.splitlines()[0]
+    data = diff_json(str(SPECS / "lenet5.yaml"), new)
+    assert data["input_shape"] == {"old": [1, 32, 32], "new": [1, 36, 36]}
 
 
 def test_compute_and_memory_totals_change(tmp_path: Path) -> None:
@@ -118,8 +192,9 @@ def test_markdown_is_a_pull_request_comment(tmp_path: Path) -> None:
     lines = out.splitlines()
     assert lines[0] == f"**{SPECS / 'resnet50.yaml'} → {new}: 1 layer differs, 174 unchanged;" \
                        " output 1000 → 10**"
-    assert "| changed | `fc` | linear | 1000 | 10 | 2,049,000 | 20,490 |" in lines
-    assert "| params | 25,557,032 | 23,528,522 | −2,028,510 | −7.94% |" in lines
+    assert ("| changed | `fc` | linear | 1000 | 10 | 2,049,000 | 20,490 | out_features 1000 → 10 |"
+            in lines)
+    assert "| Parameters | 25,557,032 | 23,528,522 | −2,028,510 | −7.94% |" in lines
 
 
 def test_table_format(tmp_path: Path) -> None:

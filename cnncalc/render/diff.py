@@ -6,9 +6,10 @@ import json
 from typing import Any
 
 from cnncalc.diff import Diff, Figure, LayerChange
+from cnncalc.errors import shown
 from cnncalc.render.grid import Column, paint
 from cnncalc.render.grid import table as grid_table
-from cnncalc.render.text import count, shape
+from cnncalc.render.text import count, shape, size
 
 
 def _signed(n: int) -> str:
@@ -26,25 +27,48 @@ def _cells(d: Diff, c: LayerChange) -> list[str]:
     old_shape, new_shape = d.shape(c, "old"), d.shape(c, "new")
     old_p = "" if c.old is None else count(c.old.result.param_count)
     new_p = "" if c.new is None else count(c.new.result.param_count)
-    return [c.status, c.name, (c.new or c.old).type if c.new or c.old else "",  # type: ignore[union-attr]
+    kind = " → ".join(dict.fromkeys(x.type for x in (c.old, c.new) if x is not None))
+    return [c.status, c.name, kind,
             "" if old_shape is None else shape(old_shape),
-            "" if new_shape is None else shape(new_shape), old_p, new_p]
+            "" if new_shape is None else shape(new_shape), old_p, new_p, _what(c)]
 
 
-HEAD = ["", "Layer", "Type", "Old shape", "New shape", "Old params", "New params"]
+def _what(c: LayerChange) -> str:
+    """The changed arguments, inputs and freezing, as 'dilation 1 → 2; from c2 → dropout_1'."""
+    parts = [f"{name} {_value(a)} → {_value(b)}" for name, a, b in c.arguments]
+    if c.inputs:
+        parts.append(f"from {', '.join(c.inputs[0])} → {', '.join(c.inputs[1])}")
+    if c.trainable:
+        parts.append("frozen" if c.trainable[0] else "unfrozen")
+    return "; ".join(parts)
+
+
+def _value(v: Any) -> str:
+    """An argument as a spec writes it: 3 for (3, 3), [3, 5], true, null."""
+    if isinstance(v, tuple) and v and len(set(v)) == 1:
+        v = v[0]
+    return shown(list(v) if isinstance(v, tuple) else v).strip("'")
+
+
+HEAD = ["", "Layer", "Type", "Old shape", "New shape", "Old params", "New params", "What changed"]
 FIG_HEAD = ["", "Old", "New", "Change", ""]
 
 
 def _figure_cells(f: Figure) -> list[str]:
-    return [f.name, count(f.old), count(f.new), _signed(f.change), _percent(f)]
+    if f.in_bytes:
+        change = size(abs(f.change))
+        signed = f"+{change}" if f.change > 0 else f"−{change}" if f.change < 0 else "0"
+        return [f.label, size(f.old), size(f.new), signed, _percent(f)]
+    return [f.label, count(f.old), count(f.new), _signed(f.change), _percent(f)]
 
 
 def _headline(d: Diff) -> str:
-    same = "" if d.old.output_shape == d.new.output_shape else \
-        f"; output {shape(d.old.output_shape)} → {shape(d.new.output_shape)}"
+    ends = "".join(f"; {which} {shape(old)} → {shape(new)}" for which, old, new in (
+        ("input", d.old.input_shape, d.new.input_shape),
+        ("output", d.old.output_shape, d.new.output_shape)) if old != new)
     n = len(d.changes)
     return (f"{d.old_label} → {d.new_label}: {n} layer{' differs' if n == 1 else 's differ'},"
-            f" {d.unchanged} unchanged{same}")
+            f" {d.unchanged} unchanged{ends}")
 
 
 _STATUS_STYLE = {"added": "green", "removed": "red", "changed": "yellow"}
@@ -53,7 +77,7 @@ _STATUS_STYLE = {"added": "green", "removed": "red", "changed": "yellow"}
 def table(d: Diff, *, color: bool) -> str:
     out = paint(_headline(d), "bold" if color else None) + "\n"
     if d.changes:
-        columns = [Column(h, right=i >= 5) for i, h in enumerate(HEAD)]
+        columns = [Column(h, right=i in (5, 6)) for i, h in enumerate(HEAD)]
         columns[0] = Column("", style=None)
         rows = [_cells(d, c) for c in d.changes]
         if color:  # the status word carries the colour
@@ -68,7 +92,7 @@ def markdown(d: Diff) -> str:
     lines = [f"**{_headline(d)}**", ""]
     if d.changes:
         lines += ["| " + " | ".join(h or "Change" for h in HEAD) + " |",
-                  "|---|---|---|---|---|---:|---:|"]
+                  "|---|---|---|---|---|---:|---:|---|"]
         for c in d.changes:
             cells = _cells(d, c)
             cells[1] = f"`{cells[1]}`"
@@ -77,6 +101,24 @@ def markdown(d: Diff) -> str:
     lines += ["| Total | Old | New | Change | % |", "|---|---:|---:|---:|---:|"]
     lines += ["| " + " | ".join(_figure_cells(f)) + " |" for f in d.figures]
     return "\n".join(lines) + "\n"
+
+
+def _change_json(c: LayerChange, old: dict[str, Any] | None,
+                 new: dict[str, Any] | None) -> dict[str, Any]:
+    """One change; what changed besides shape and parameters only where something did."""
+    out: dict[str, Any] = {"status": c.status, "old": old, "new": new}
+    if c.arguments:
+        out["arguments"] = {name: {"old": _plain(a), "new": _plain(b)}
+                            for name, a, b in c.arguments}
+    if c.inputs:
+        out["inputs"] = {"old": list(c.inputs[0]), "new": list(c.inputs[1])}
+    if c.trainable:
+        out["trainable"] = {"old": c.trainable[0], "new": c.trainable[1]}
+    return out
+
+
+def _plain(v: Any) -> Any:
+    return [_plain(x) for x in v] if isinstance(v, (tuple, list)) else v
 
 
 def as_json(d: Diff) -> str:
@@ -91,9 +133,9 @@ def as_json(d: Diff) -> str:
     data = {
         "old": d.old_label,
         "new": d.new_label,
+        "input_shape": {"old": list(d.old.input_shape), "new": list(d.new.input_shape)},
         "output_shape": {"old": list(d.old.output_shape), "new": list(d.new.output_shape)},
-        "changes": [{"status": c.status, "old": side(c, "old"), "new": side(c, "new")}
-                    for c in d.changes],
+        "changes": [_change_json(c, side(c, "old"), side(c, "new")) for c in d.changes],
         "unchanged_layers": d.unchanged,
         "totals": {f.name: {"old": f.old, "new": f.new, "change": f.change,
                             "percent": None if f.percent is None else round(f.percent, 4)}
