@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 import textwrap
 
-from cnncalc.errors import UsageError
+from cnncalc.errors import UsageError, did_you_mean
 from cnncalc.layers import TYPES
 from cnncalc.layers.base import REQUIRED, Arg, LayerType
 
@@ -54,11 +54,7 @@ def describe(name: str) -> str:
     """One layer type in detail."""
     t = TYPES.get(name.lower())
     if t is None:
-        import difflib
-
-        close = sorted(difflib.get_close_matches(name.lower(), list(TYPES), n=3))
-        hint = f"; did you mean {', '.join(close)}?" if close else ""
-        raise UsageError(f"unknown layer type '{name}'{hint}")
+        raise UsageError(f"unknown layer type '{name}'{did_you_mean(name.lower(), TYPES)}")
     columns = _columns()
     lines = [*textwrap.wrap(f"{t.name}: {t.doc}", columns, subsequent_indent="  "),
              *textwrap.wrap(f"FLOPs: {t.flops_rule}", columns, subsequent_indent="  "), ""]

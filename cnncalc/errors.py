@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any, NamedTuple
 
 # Characters that would break a message's one line or hide in it: C0/C1 controls, line and
@@ -54,6 +55,26 @@ def shown(value: Any, limit: int = 40) -> str:
 
 class _Text(str):
     """Punctuation that `shown` writes as it is."""
+
+
+def did_you_mean(word: str, options: Iterable[str]) -> str:
+    """'; did you mean 'conv2d'?' for a misspelling, naming every option about as close as
+    the closest ('conv' → conv1d, conv2d or conv3d); '' when nothing is close."""
+    import difflib  # only when something is misspelt
+
+    scored = []
+    for option in dict.fromkeys(options):
+        matcher = difflib.SequenceMatcher(None, word, option)
+        if matcher.real_quick_ratio() >= 0.6 and matcher.quick_ratio() >= 0.6:
+            scored.append((matcher.ratio(), option))
+    best = max((score for score, _ in scored), default=0.0)
+    close = [option for score, option in sorted(scored, key=lambda x: -x[0])
+             if score >= 0.6 and score >= best - 0.05][:5]
+    if not close:
+        return ""
+    names = [f"'{one_line(x)}'" for x in close]
+    listed = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
+    return f"; did you mean {listed}?"
 
 
 class Pos(NamedTuple):

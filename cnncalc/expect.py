@@ -6,7 +6,6 @@ Every figure is an exact value or `{min, max}`; numbers may be written for human
 
 from __future__ import annotations
 
-import difflib
 import math
 import re
 from collections.abc import Callable, Mapping
@@ -15,7 +14,7 @@ from fractions import Fraction
 from typing import NamedTuple
 
 from cnncalc.analysis import Summary
-from cnncalc.errors import Pos, SpecError, quoted, shown
+from cnncalc.errors import Pos, SpecError, did_you_mean, quoted, shown
 from cnncalc.graph import Graph, Layer
 from cnncalc.layers.base import Shape
 from cnncalc.receptive import Field, fields
@@ -155,14 +154,9 @@ def parse(spec: Spec, graph: Graph) -> list[Expectation]:
         elif key == "layers":
             out += _layers(value, graph)
         else:
-            raise SpecError(f"unknown expectation '{key}'{_hint(key, keys)} (known: "
+            raise SpecError(f"unknown expectation '{key}'{did_you_mean(key, keys)} (known: "
                             f"{', '.join(keys)})", kpos)
     return out
-
-
-def _hint(word: str, options: list[str]) -> str:
-    close = difflib.get_close_matches(word, options, n=1)
-    return f"; did you mean '{close[0]}'?" if close else ""
 
 
 def _number(node: Node, what: str) -> Fraction:
@@ -233,7 +227,7 @@ def _layer_name(node: Node, graph: Graph) -> str:
                                      name not in graph.group_outputs):
         known = [*graph.by_name, *graph.group_outputs]
         raise SpecError(f"expect names layer {shown(name)}, which the network does not have"
-                        f"{_hint(str(name), known)}", node.pos)
+                        f"{did_you_mean(str(name), known)}", node.pos)
     return name
 
 
@@ -258,7 +252,7 @@ def _layers(node: Node, graph: Graph) -> list[Expectation]:
             elif key == "receptive_field":
                 out.append(_rf(item, graph, layer))
             else:
-                raise SpecError(f"unknown expectation '{key}' for a layer{_hint(key, keys)}"
+                raise SpecError(f"unknown expectation '{key}' for a layer{did_you_mean(key, keys)}"
                                 f" (known: {', '.join(keys)})", value.key_pos[key])
     return out
 

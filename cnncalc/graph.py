@@ -8,12 +8,12 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
-from cnncalc.errors import LayerError, Pos, SpecError, one_line, shown
+from cnncalc.errors import LayerError, Pos, SpecError, did_you_mean, one_line, shown
 from cnncalc.expr import ExprError, has_placeholder, substitute
 from cnncalc.layers import TYPES, Result, Shape
 from cnncalc.layers.base import REQUIRED, Cost, LayerType
 from cnncalc.source import MAX_INT
-from cnncalc.spec import INPUT_REF, Block, Entry, Layout, Spec, _did_you_mean
+from cnncalc.spec import INPUT_REF, Block, Entry, Layout, Spec
 
 DEFAULT_MAX_LAYERS = 1_000_000
 MAX_BLOCK_DEPTH = 64
@@ -330,7 +330,7 @@ class _Builder:
                 if key not in block.params:
                     known = ", ".join(block.params) or "none"
                     raise SpecError(f"block '{block.name}' has no argument '{key}'"
-                                    f"{_did_you_mean(key, block.params)} (its args: {known})",
+                                    f"{did_you_mean(key, block.params)} (its args: {known})",
                                     e.args.key_pos[key], qname)
                 given[key] = _evaluate(node, env, qname)
         values = {}
@@ -371,7 +371,7 @@ class _Builder:
                     names = [a.name for a in t.args]
                     known = ", ".join(names) or "none"
                     raise SpecError(f"{t.name} has no argument '{key}'"
-                                    f"{_did_you_mean(key, names)} (its arguments: {known})",
+                                    f"{did_you_mean(key, names)} (its arguments: {known})",
                                     e.args.key_pos[key], qname)
                 given[key] = _evaluate(node, env, qname)
                 arg_pos[key] = node.pos
@@ -415,7 +415,7 @@ class _Builder:
         if target in self.raw or target == _NETWORK_INPUT:
             return target
         prefix = target[: len(target) - len(ref.text)]
-        hint = _did_you_mean(ref.text, self.scope_names.get(prefix, []))
+        hint = did_you_mean(ref.text, self.scope_names.get(prefix, []))
         raise SpecError(f"'from' names '{ref.text}', which is not a layer here{hint}", ref.pos,
                         ref.owner)
 

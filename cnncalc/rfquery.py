@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 from cnncalc.arithmetic import Exact
-from cnncalc.errors import UsageError
+from cnncalc.errors import UsageError, did_you_mean
 from cnncalc.graph import Graph, Layer, Notice
 from cnncalc.receptive import Field, fields, region, spatial_dims
 
@@ -92,10 +92,7 @@ def find_layer(graph: Graph, name: str) -> Layer:
     name = graph.group_outputs.get(name, name)
     if name in graph.by_name:
         return graph.by_name[name]
-    import difflib
-
-    close = difflib.get_close_matches(name, [*graph.by_name, *graph.group_outputs], n=1)
-    hint = f"; did you mean '{close[0]}'?" if close else ""
+    hint = did_you_mean(name, [*graph.by_name, *graph.group_outputs])
     raise UsageError(f"no layer named '{name}'{hint}")
 
 

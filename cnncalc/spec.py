@@ -10,7 +10,7 @@ import math
 import re
 from typing import NamedTuple
 
-from cnncalc.errors import Pos, SpecError, shown
+from cnncalc.errors import Pos, SpecError, did_you_mean, shown
 from cnncalc.layers import TYPES
 from cnncalc.layers.base import Shape
 from cnncalc.source import MAX_INT, STDIN, Node, parse, read_text
@@ -84,7 +84,7 @@ def from_text(text: str, path: str) -> Spec:
     top: dict[str, Node] = root.value
     for key in top:
         if key not in TOP_LEVEL:
-            raise SpecError(f"unknown top-level key '{key}'{_did_you_mean(key, TOP_LEVEL)}"
+            raise SpecError(f"unknown top-level key '{key}'{did_you_mean(key, TOP_LEVEL)}"
                             f" (allowed: {', '.join(TOP_LEVEL)})", root.key_pos[key])
     for key in ("input", "layers"):
         if key not in top:
@@ -112,13 +112,6 @@ def from_text(text: str, path: str) -> Spec:
         expect=top.get("expect"),
         input_pos=top["input"].pos,
     )
-
-
-def _did_you_mean(word: str, options: object) -> str:
-    import difflib  # only when something is misspelt
-
-    close = difflib.get_close_matches(word, list(options), n=1)  # type: ignore[call-overload]
-    return f"; did you mean '{close[0]}'?" if close else ""
 
 
 def _input(node: Node) -> tuple[Shape, Layout]:
@@ -221,6 +214,10 @@ def _entry(node: Node, block_names: set[str]) -> Entry:
         raise SpecError("a layer entry is a layer type ('- relu') or a mapping"
                         " ('- conv2d: {out_channels: 64, kernel_size: 3}')", node.pos)
     kinds = [k for k in node.value if k not in RESERVED]
+    for k in kinds if len(kinds) > 1 else ():  # 'nmae: c1' beside a type: a misspelt key
+        hint = did_you_mean(k, RESERVED)
+        if hint and k not in TYPES and k not in block_names:
+            raise SpecError(f"unknown key '{k}' in a layer entry{hint}", node.key_pos[k])
     if len(kinds) != 1:
         if not kinds:
             raise SpecError("this entry names no layer type or block, only "
@@ -254,5 +251,5 @@ def _kind(word: str, pos: Pos, block_names: set[str]) -> str:
         return kind
     if kind.lower() in TYPES:
         return kind.lower()  # Conv2d, as the PyTorch class is spelled
-    hint = _did_you_mean(kind.lower(), [*TYPES, *block_names])
+    hint = did_you_mean(kind.lower(), [*TYPES, *block_names])
     raise SpecError(f"unknown layer type '{kind}'{hint} ('cnncalc layers' lists them all)", pos)

@@ -82,8 +82,8 @@ def test_bad_stdin_is_located_as_stdin() -> None:
 @pytest.mark.parametrize(("args", "message"), [
     (["summarize", "missing.yaml"], "missing.yaml:1:1: no such file\n"),
     (["summarize", "specs"], "specs:1:1: is a directory, not a spec file\n"),
-    (["layers", "conv4d"], "error: unknown layer type 'conv4d'; did you mean conv1d, conv2d,"
-                           " conv3d?\n"),
+    (["layers", "conv4d"], "error: unknown layer type 'conv4d'; did you mean 'conv1d', 'conv2d'"
+                           " or 'conv3d'?\n"),
 ])
 def test_invalid_input_exits_2_with_one_line(args: list[str], message: str,
                                              monkeypatch: pytest.MonkeyPatch) -> None:

@@ -388,6 +388,22 @@ def test_errors_name_the_place_the_layer_and_the_rule(text: str, message: str) -
     assert message in error(text)
 
 
+@pytest.mark.parametrize(("entry", "message"), [
+    ("- conv: {out_channels: 4, kernel_size: 1}",
+     "net.yaml:3:3: unknown layer type 'conv'; did you mean 'conv1d', 'conv2d' or 'conv3d'?"
+     " ('cnncalc layers' lists them all)"),
+    ("- cnv2d: {out_channels: 4, kernel_size: 1}",
+     "net.yaml:3:3: unknown layer type 'cnv2d'; did you mean 'conv2d'? ('cnncalc layers' lists"
+     " them all)"),
+    ("- relu:\n  nmae: r", "net.yaml:4:3: unknown key 'nmae' in a layer entry; did you mean"
+                           " 'name'?"),
+    ("- relu:\n  form: input", "net.yaml:4:3: unknown key 'form' in a layer entry; did you mean"
+                               " 'from'?"),
+])
+def test_misspellings_get_every_close_suggestion(entry: str, message: str) -> None:
+    assert error(f"input: [3, 8, 8]\nlayers:\n{entry}\n") == message
+
+
 @pytest.mark.parametrize(("text", "message"), [
     ("input: [[3, 8, 8]]\nlayers: [relu]\n",
      "net.yaml:1:9: input sizes must be positive integers, got [3, 8, 8]"),

@@ -266,7 +266,8 @@ def test_unit_query_errors() -> None:
     assert result.exit_code == 2
     assert result.stderr == ("error: --unit 7 is outside layer 'pool5', which has 7 rows"
                              " (0 to 6)\n")
-    assert "did you mean 'pool5'" in run("rf", spec, "--layer", "pool6").stderr
+    assert "did you mean 'pool1', 'pool2', 'pool3', 'pool4' or 'pool5'?" in run(
+        "rf", spec, "--layer", "pool6").stderr  # all equally close
     assert "needs 2 indices" in run("rf", spec, "--layer", "pool5", "--unit", "1").stderr
 
 
