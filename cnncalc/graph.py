@@ -138,9 +138,9 @@ class _Builder:
         for name, ref in self.aliases.items():
             target = self._resolve(ref)
             group_outputs[name] = INPUT_REF if target == _NETWORK_INPUT else target
-        return Graph(spec.name, input_shape, spec.layout, tuple(layers), output_name,
-                     tuple(self._unused(layers, output_name)), group_outputs,
-                     {layer.name: layer for layer in layers})
+        notices = (*_channels_last_look(spec, input_shape), *self._unused(layers, output_name))
+        return Graph(spec.name, input_shape, spec.layout, tuple(layers), output_name, notices,
+                     group_outputs, {layer.name: layer for layer in layers})
 
     def _count(self, entries: Sequence[Entry], env: Mapping[str, Any], stack: tuple[str, ...],
                memo: dict[tuple[str, str], int], copies: int = 1) -> int:
@@ -481,6 +481,21 @@ class _Builder:
         return [Notice("its output is never used (it is not the last layer and no 'from'"
                        " names it)", layer.pos, layer.name)
                 for layer in layers if layer.name not in used and layer.name != output]
+
+
+def _channels_last_look(spec: Spec, shape: Shape) -> list[Notice]:
+    """[224, 224, 3] read channels first is 224 channels of 224×3: almost always an H×W×C
+    image whose layout was left out. Warn unless the spec says its layout."""
+    if spec.layout_written or len(shape) not in (3, 4):
+        return []
+    channels, last = shape[0], shape[-1]
+    if not (last <= 4 and shape[1] >= 8 and channels >= 16 and channels >= 8 * last):
+        return []
+    written = ", ".join(map(str, shape))
+    return [Notice(f"the input [{written}] is read as {channels} channels of"
+                   f" {'×'.join(map(str, shape[1:]))}; for an H×W×C image write input:"
+                   f" {{shape: [{written}], layout: channels_last}} (layout: channels_first"
+                   " keeps this reading and this warning away)", spec.input_pos)]
 
 
 def _evaluate(node: Any, env: Mapping[str, Any], layer: str | None) -> Any:

@@ -70,6 +70,7 @@ class Spec(NamedTuple):
     blocks: dict[str, Block]
     expect: Node | None = None
     input_pos: Pos = Pos("", 0, 0)
+    layout_written: bool = False  # `layout:` given, so a channels-first image was meant
 
 
 def load(path: str) -> Spec:
@@ -111,6 +112,7 @@ def from_text(text: str, path: str) -> Spec:
         blocks=blocks,
         expect=top.get("expect"),
         input_pos=top["input"].pos,
+        layout_written=top["input"].is_map and "layout" in top["input"].value,
     )
 
 

@@ -231,6 +231,29 @@ def test_unused_branch_gives_a_notice() -> None:
         " layer and no 'from' names it)"]
 
 
+@pytest.mark.parametrize(("input_", "warned"), [
+    ("[224, 224, 3]", True),
+    ("[32, 32, 1]", True),
+    ("[64, 64, 64, 1]", True),  # D×H×W×C
+    ("{shape: [224, 224, 3], layout: channels_first}", False),  # meant, and said so
+    ("{shape: [224, 224, 3], layout: channels_last}", False),
+    ("[3, 224, 224]", False),
+    ("[100, 1, 1]", False),  # a DCGAN generator's latent vector
+    ("[16, 8, 4]", False),  # 16 channels of 8×4: too few channels for a transposed image
+    ("[500, 3]", False),  # [C, L]: a sequence, which may well be long and thin
+])
+def test_an_image_written_channels_last_without_saying_so_is_warned(input_: str,
+                                                                    warned: bool) -> None:
+    g = graph(f"input: {input_}\nlayers: [relu]\n")
+    expected = [
+        "net.yaml:1:8: warning: the input [224, 224, 3] is read as 224 channels of 224×3; for an"
+        " H×W×C image write input: {shape: [224, 224, 3], layout: channels_last}"
+        " (layout: channels_first keeps this reading and this warning away)"]
+    if input_ == "[224, 224, 3]":
+        assert [str(n) for n in g.notices] == expected
+    assert bool(g.notices) == warned
+
+
 def test_merges_broadcast_size_one_dimensions() -> None:
     g = graph("""
         input: [8, 6, 6]
