@@ -56,11 +56,13 @@ def field_table(graph: Graph, layer: str | None = None) -> FieldTable:
     rf, notices = _fields(graph)
     dims = spatial_dims(graph)
     chosen = graph.layers if layer is None else (find_layer(graph, layer),)
+    # The table keeps to spatial outputs; a layer asked for by name is shown whatever its
+    # shape (after flatten or linear, its field is global), as summarize shows it.
     rows = tuple(FieldRow(x.name, x.type, graph.layout.display(x.shape), rf[x.name])
-                 for x in chosen if len(x.shape) == dims + 1)
+                 for x in chosen if (layer is not None or len(x.shape) == dims + 1)
+                 and x.name in rf)
     if layer is not None and not rows:
-        got = "×".join(map(str, chosen[0].shape))
-        raise UsageError(f"layer '{layer}' has no spatial output ({got}), so no receptive field")
+        raise UsageError(f"layer '{layer}' has no receptive field")
     return FieldTable(graph.name, graph.layout.display(graph.input_shape), rows,
                       (*graph.notices, *notices))
 

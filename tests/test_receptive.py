@@ -285,3 +285,16 @@ def test_golden_rf(spec: str, options: list[str], update_golden: bool) -> None:
     if update_golden:
         golden.write_text(result.stdout)
     assert result.stdout == golden.read_text()
+
+
+def test_rf_of_a_named_layer_past_flatten_is_global_as_in_summarize() -> None:
+    """The table lists spatial layers; one asked for by name is shown whatever its shape, with
+    the field summarize gives it."""
+    spec = str(SPECS / "lenet5.yaml")
+    result = run("rf", spec, "--layer", "f6", "-f", "json")
+    assert result.exit_code == 0, result.output
+    (row,) = json.loads(result.stdout)["layers"]
+    summary = json.loads(run("summarize", spec, "-f", "json").stdout)
+    (same,) = [x for x in summary["layers"] if x["name"] == "f6"]
+    assert row["receptive_field"] == same["receptive_field"] == {"global": True}
+    assert "f6" not in run("rf", spec).stdout  # the full table keeps to spatial layers
