@@ -11,7 +11,7 @@ from typing import Any, NamedTuple
 from cnncalc.errors import LayerError, Pos, SpecError, did_you_mean, one_line, shown
 from cnncalc.expr import ExprError, has_placeholder, substitute
 from cnncalc.layers import TYPES, Result, Shape
-from cnncalc.layers.base import REQUIRED, Cost, LayerType
+from cnncalc.layers.base import REQUIRED, SHOWN_AS, Cost, LayerType
 from cnncalc.source import MAX_INT
 from cnncalc.spec import INPUT_REF, Block, Entry, Layout, Spec
 
@@ -458,6 +458,14 @@ class _Builder:
 
     def _propagate(self, order: list[str], inputs: dict[str, list[str]],
                    input_shape: Shape) -> list[Layer]:
+        shown_as = SHOWN_AS.set(self.spec.layout.display)  # messages write the spec's layout
+        try:
+            return self._infer(order, inputs, input_shape)
+        finally:
+            SHOWN_AS.reset(shown_as)
+
+    def _infer(self, order: list[str], inputs: dict[str, list[str]],
+               input_shape: Shape) -> list[Layer]:
         shapes: dict[str, Shape] = {_NETWORK_INPUT: input_shape}
         layers = []
         for name in order:

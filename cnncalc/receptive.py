@@ -15,7 +15,7 @@ from typing import NamedTuple
 from cnncalc.arithmetic import Exact, exact_div, fraction_text
 from cnncalc.graph import Graph, Layer, Notice
 from cnncalc.layers import TYPES
-from cnncalc.layers.base import GLOBAL, IDENTITY, MERGE, Rule, Span
+from cnncalc.layers.base import GLOBAL, IDENTITY, MERGE, Rule, Span, axis_name
 from cnncalc.spec import INPUT_REF
 
 Interval = tuple[int, int]
@@ -129,7 +129,8 @@ def _union(layer: Layer, inputs: Sequence[Field], notices: list[Notice]) -> Fiel
                 listed = ", ".join(f"'{n}' at {fraction_text(f.centre[d])}"
                                    for n, f in zip(names, inputs, strict=True))
                 notices.append(Notice(
-                    f"the inputs' receptive fields are not centred alike in dimension {d + 1}"
+                    f"the inputs' receptive fields are not centred alike along"
+                    f" {axis_name(d + 1, dims + 1)}"
                     f" (unit 0's centre: {listed}); the merged field is their union",
                     layer.pos, layer.name))
             size.append(end + p + 1)
@@ -151,7 +152,8 @@ def _union(layer: Layer, inputs: Sequence[Field], notices: list[Notice]) -> Fiel
                            + (" (broadcast from size 1)" if f.stride[d] == 0 else "")
                            for nm, f in zip(names, inputs, strict=True))
         notices.append(Notice(
-            f"the inputs' receptive fields move at different strides in dimension {d + 1}"
+            f"the inputs' receptive fields move at different strides along"
+            f" {axis_name(d + 1, dims + 1)}"
             f" ({listed}); the merged field is a window that contains them all",
             layer.pos, layer.name))
     return Field(tuple(size), tuple(stride), tuple(padding))

@@ -231,6 +231,26 @@ def test_unused_branch_gives_a_notice() -> None:
         " layer and no 'from' names it)"]
 
 
+@pytest.mark.parametrize(("layers", "message"), [
+    ("  - conv2d: {out_channels: 8, kernel_size: [3, 1]}\n    name: a\n  - add:\n"
+     "    from: [a, input]\n",
+     "net.yaml:5:5: layer 'add_1': add needs inputs of the same shape (a size-1 dimension may"
+     " broadcast), got 30×32×8, 32×32×8: H differs"),
+    ("  - conv2d: {out_channels: 4, kernel_size: 3}\n    name: a\n  - add:\n"
+     "    from: [a, input]\n",
+     "net.yaml:5:5: layer 'add_1': add needs inputs of the same shape (a size-1 dimension may"
+     " broadcast), got 30×30×4, 32×32×8: channels, H and W differ"),
+    ("  - conv1d: {out_channels: 4, kernel_size: 3}\n",
+     "net.yaml:3:5: layer 'conv1d_1': expects a 2-d input [C, L] (without the batch), got"
+     " 32×32×8 (3-d)"),
+])
+def test_messages_write_shapes_in_the_specs_layout(layers: str, message: str) -> None:
+    """A channels_last spec's user wrote 32×32×8; its messages say so, and name the
+    dimensions that differ rather than number them."""
+    assert error("input: {shape: [32, 32, 8], layout: channels_last}\nlayers:\n"
+                 + layers) == message
+
+
 @pytest.mark.parametrize(("input_", "warned"), [
     ("[224, 224, 3]", True),
     ("[32, 32, 1]", True),
@@ -293,7 +313,7 @@ def test_merges_broadcast_size_one_dimensions() -> None:
        - add:
          from: [a, input]
      """, "net.yaml:6:5: layer 'add_1': add needs inputs of the same shape (a size-1 dimension"
-          " may broadcast), got 4×8×8, 3×8×8: dimension 1 differs"),
+          " may broadcast), got 4×8×8, 3×8×8: channels differ"),
     ("""
      input: [3, 8, 8]
      layers:

@@ -145,8 +145,8 @@ def test_misaligned_merge_warns_and_unions() -> None:
     # a: [u−1, u+1]; b (same, k4: 1 left, 2 right): [u−1, u+2] → union [u−1, u+2]
     assert as_tuple(rf["concat_1"]) == sq(4, 1, 1)
     assert [n.message for n in notices] == [
-        f"the inputs' receptive fields are not centred alike in dimension {d} (unit 0's centre:"
-        " 'a' at 0, 'b' at 1/2); the merged field is their union" for d in (1, 2)]
+        f"the inputs' receptive fields are not centred alike along {d} (unit 0's centre:"
+        " 'a' at 0, 'b' at 1/2); the merged field is their union" for d in "HW"]
 
 
 def test_merge_of_different_strides_warns_and_contains_both() -> None:

@@ -21,12 +21,12 @@ from cnncalc.layers.base import (
     along,
     choice,
     fail,
-    fmt,
     integer,
     number,
     numel,
     optional,
     resolve_dim,
+    tensor,
 )
 from cnncalc.layers.registry import register
 
@@ -49,7 +49,7 @@ class Elementwise(LayerType):
         (shape,) = inputs
         if self.rank is not None and len(shape) != self.rank[0]:
             raise fail(f"expects a {self.rank[0]}-d input {self.rank[1]} (without the batch),"
-                       f" got {fmt(shape)}")
+                       f" got {tensor(shape)}")
         if "dim" in a and a["dim"] is not None:
             resolve_dim(a["dim"], len(shape), "dim")
         return Result(shape)

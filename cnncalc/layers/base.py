@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextvars import ContextVar
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
@@ -183,8 +184,33 @@ def fail(message: str, arg: str | None = None) -> LayerError:
 
 
 def fmt(shape: Sequence[int]) -> str:
-    """A shape as written in messages: 3×224×224."""
+    """Sizes as written in messages: 3×224×224."""
     return "×".join(str(d) for d in shape) if shape else "scalar"
+
+
+# How a message writes a whole tensor's shape: in the spec's layout, which the graph sets
+# while it infers shapes (a channels_last spec's user wrote 28×28×1, not 1×28×28).
+SHOWN_AS: ContextVar[Callable[[Shape], Shape] | None] = ContextVar("shown_as", default=None)
+
+
+def tensor(shape: Shape) -> str:
+    """A whole tensor's shape (channels first inside) as its spec writes it: 28×28×1."""
+    show = SHOWN_AS.get()
+    return fmt(shape if show is None else show(shape))
+
+
+SPATIAL_AXES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
+
+
+def axis_name(i: int, rank: int) -> str:
+    """What a message calls dimension i of a batch-less channels-first shape of that rank:
+    'channels', 'H', 'W' ..., or PyTorch's number where no letter is usual."""
+    if rank == 1:
+        return "features"
+    if i == 0:
+        return "channels"
+    letters = SPATIAL_AXES.get(rank - 1)
+    return letters[i - 1] if letters else f"dimension {i + 1}"
 
 
 def numel(shape: Sequence[int]) -> int:
@@ -212,7 +238,7 @@ def per_dim_lines(formulas: Sequence[str]) -> tuple[str, ...]:
 def expect_rank(shape: Shape, rank: int, layout: str) -> None:
     """Fail unless the (batch-less) input has exactly `rank` dimensions, as [C, H, W] etc."""
     if len(shape) != rank:
-        raise fail(f"expects a {rank}-d input {layout} (without the batch), got {fmt(shape)}"
+        raise fail(f"expects a {rank}-d input {layout} (without the batch), got {tensor(shape)}"
                    f" ({len(shape)}-d)")
 
 

@@ -15,11 +15,12 @@ from cnncalc.layers.base import (
     Result,
     Rule,
     Shape,
+    axis_name,
     fail,
-    fmt,
     integer,
     numel,
     resolve_dim,
+    tensor,
 )
 from cnncalc.layers.registry import register
 
@@ -32,17 +33,21 @@ def broadcast(shapes: Sequence[Shape], op: str) -> Shape:
     """
     if len({len(s) for s in shapes}) > 1:
         raise fail(f"{op} needs inputs with the same number of dimensions (a size-1 dimension"
-                   f" may broadcast), got {', '.join(fmt(s) for s in shapes)}")
-    rank = max(len(s) for s in shapes)
-    out = []
-    for i in range(1, rank + 1):
-        sizes = {s[-i] for s in shapes if len(s) >= i} - {1}
+                   f" may broadcast), got {', '.join(tensor(s) for s in shapes)}")
+    rank = len(shapes[0])
+    out, differ = [], []
+    for i in range(rank):
+        sizes = {s[i] for s in shapes} - {1}
         if len(sizes) > 1:
-            listed = ", ".join(fmt(s) for s in shapes)
-            raise fail(f"{op} needs inputs of the same shape (a size-1 dimension may"
-                       f" broadcast), got {listed}: dimension {rank - i + 1} differs")
-        out.append(sizes.pop() if sizes else 1)
-    return tuple(reversed(out))
+            differ.append(axis_name(i, rank))
+        out.append(sizes.pop() if len(sizes) == 1 else 1)
+    if differ:
+        listed = ", ".join(tensor(s) for s in shapes)
+        which = differ[0] if len(differ) == 1 else f"{', '.join(differ[:-1])} and {differ[-1]}"
+        plural = len(differ) > 1 or differ[0] in ("channels", "features")
+        raise fail(f"{op} needs inputs of the same shape (a size-1 dimension may broadcast),"
+                   f" got {listed}: {which} {'differ' if plural else 'differs'}")
+    return tuple(out)
 
 
 class Elementwise(LayerType):
@@ -78,12 +83,12 @@ class Concat(LayerType):
         first = inputs[0]
         if any(len(s) != len(first) for s in inputs):
             raise fail("concat needs inputs with the same number of dimensions, got "
-                       + ", ".join(fmt(s) for s in inputs))
+                       + ", ".join(tensor(s) for s in inputs))
         i = resolve_dim(a["dim"], len(first), "dim")
         for s in inputs[1:]:
             if s[:i] + s[i + 1:] != first[:i] + first[i + 1:]:
                 raise fail(f"concat along dim {a['dim']} needs every other dimension to match,"
-                           f" got {', '.join(fmt(s) for s in inputs)}")
+                           f" got {', '.join(tensor(s) for s in inputs)}")
         return Result((*first[:i], sum(s[i] for s in inputs), *first[i + 1:]))
 
     def receptive(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Rule:

@@ -28,6 +28,7 @@ from cnncalc.layers.base import (
     numel,
     optional,
     several,
+    tensor,
 )
 from cnncalc.layers.registry import register
 
@@ -39,7 +40,7 @@ _IN_RANKS = {1: ((2,), "[C, L]"), 2: ((3,), "[C, H, W]"), 3: ((4,), "[C, D, H, W
 def _check_rank(shape: Shape, ranks: tuple[tuple[int, ...], str]) -> None:
     allowed, layout = ranks
     if len(shape) not in allowed:
-        raise fail(f"expects an input {layout} (without the batch), got {fmt(shape)}"
+        raise fail(f"expects an input {layout} (without the batch), got {tensor(shape)}"
                    f" ({len(shape)}-d)")
 
 
@@ -181,7 +182,7 @@ class LayerNorm(_Pointwise):
         norm = a["normalized_shape"] or shape[-1:]
         if len(norm) > len(shape) or tuple(shape[len(shape) - len(norm):]) != tuple(norm):
             raise fail(f"normalized_shape {fmt(norm)} does not match the trailing dimensions"
-                       f" of the input {fmt(shape)}", "normalized_shape")
+                       f" of the input {tensor(shape)}", "normalized_shape")
         n = math.prod(norm)
         params = {}
         if a["elementwise_affine"]:
@@ -214,7 +215,7 @@ class LocalResponseNorm(_Pointwise):
     def infer(self, a: Mapping[str, Any], inputs: Sequence[Shape]) -> Result:
         (shape,) = inputs
         if len(shape) < 2:
-            raise fail(f"expects an input [C, ...] with at least 2 dims, got {fmt(shape)}")
+            raise fail(f"expects an input [C, ...] with at least 2 dims, got {tensor(shape)}")
         return Result(shape)
 
     def cost(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Cost:

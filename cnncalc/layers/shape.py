@@ -24,7 +24,6 @@ from cnncalc.layers.base import (
     choice,
     expect_rank,
     fail,
-    fmt,
     int_list,
     integer,
     number,
@@ -34,6 +33,7 @@ from cnncalc.layers.base import (
     product,
     resolve_dim,
     several,
+    tensor,
 )
 from cnncalc.layers.conv import spatial_layout
 from cnncalc.layers.registry import register
@@ -214,10 +214,10 @@ class Upsample(LayerType):
         (shape,) = inputs
         mode = a["mode"]
         if not 2 <= len(shape) <= 4:
-            raise fail(f"expects an input [C, L], [C, H, W] or [C, D, H, W], got {fmt(shape)}")
+            raise fail(f"expects an input [C, L], [C, H, W] or [C, D, H, W], got {tensor(shape)}")
         needs = _MODE_RANK.get(mode)
         if needs is not None and len(shape) != needs[0]:
-            raise fail(f"mode '{mode}' needs an input {needs[1]}, got {fmt(shape)}", "mode")
+            raise fail(f"mode '{mode}' needs an input {needs[1]}, got {tensor(shape)}", "mode")
         if a["align_corners"] is not None and mode in ("nearest", "nearest-exact", "area"):
             raise fail(f"align_corners only applies to the interpolating modes, not '{mode}'",
                        "align_corners")
@@ -390,9 +390,9 @@ class ChannelShuffle(LayerType):
     def infer(self, a: Mapping[str, Any], inputs: Sequence[Shape]) -> Result:
         (shape,) = inputs
         if len(shape) < 2:
-            raise fail(f"expects an input [C, ...] with at least 2 dimensions, got {fmt(shape)}")
+            raise fail(f"expects an input [C, ...] with at least 2 dimensions, got {tensor(shape)}")
         if shape[0] % a["groups"]:
-            raise fail(f"channels of {fmt(shape)} are not divisible by groups {a['groups']}",
+            raise fail(f"channels of {tensor(shape)} are not divisible by groups {a['groups']}",
                        "groups")
         return Result(shape)
 
