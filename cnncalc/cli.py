@@ -11,17 +11,19 @@ from typing import Any
 import click
 
 from cnncalc import __version__
-from cnncalc.errors import CnncalcError, SpecError
+from cnncalc.errors import CnncalcError, SpecError, one_line
 
 # The core is imported inside each command, so that --help, --version and `layers` load only
 # what they use (benchmarks/bench.py times the full summarize path).
 FORMATS = ["table", "json", "markdown", "csv"]
 
 EXIT_INVALID = 2
+EXIT_BUG = 3
 
 
 class _Group(click.Group):
-    """Turns every CnncalcError into `message` on stderr and exit code 2, in one place."""
+    """Turns every CnncalcError into `message` on stderr and exit code 2, and any other
+    exception (a bug) into one line and exit code 3, in one place."""
 
     def invoke(self, ctx: click.Context) -> Any:
         # A command builds many small objects and exits; the cyclic garbage collector would
@@ -37,6 +39,15 @@ class _Group(click.Group):
         except CnncalcError as err:
             click.echo(f"error: {err}", err=True)
             ctx.exit(EXIT_INVALID)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Exception as err:  # a bug of ours: say so in one line (CNNCALC_DEBUG: in full)
+            if os.environ.get("CNNCALC_DEBUG"):
+                raise
+            click.echo(f"cnncalc: internal error ({type(err).__name__}: {one_line(str(err))});"
+                       " please report it with the command and the spec. CNNCALC_DEBUG=1 shows"
+                       " the traceback", err=True)
+            ctx.exit(EXIT_BUG)
         finally:
             if collecting:
                 gc.enable()
@@ -48,7 +59,7 @@ def main() -> None:
     """Shapes, parameter counts and more for a neural network described in YAML.
 
     No deep-learning framework needed. Exit codes: 0 done, 1 a failed check, 2 invalid spec
-    or usage.
+    or usage, 3 a bug in cnncalc.
     """
 
 

@@ -8,7 +8,7 @@ from typing import Any, NamedTuple
 
 import yaml
 
-from cnncalc.errors import Pos, SpecError, quoted
+from cnncalc.errors import Pos, SpecError, one_line, quoted
 
 try:  # libyaml's composer is several times faster and keeps the same marks
     from yaml import CSafeLoader as _Loader
@@ -115,7 +115,9 @@ def parse(text: str, path: str) -> Node:
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         pos = _pos(path, mark) if mark is not None else Pos(path, 1, 1)
-        raise SpecError(f"invalid YAML: {e.problem or e.context}", pos) from None
+        problem = e.problem or e.context or "unreadable"
+        raise SpecError(f"invalid YAML: {problem}{_yaml_hint(problem, text, pos)}",
+                        pos) from None
     except yaml.reader.ReaderError as e:  # a character YAML does not allow, by offset
         before = text[:e.position]
         line = before.count("\n") + 1
@@ -128,6 +130,21 @@ def parse(text: str, path: str) -> Node:
         raise SpecError("the file is empty; a spec needs at least 'input' and 'layers'",
                         Pos(path, 1, 1))
     return root
+
+
+def _yaml_hint(problem: str, text: str, pos: Pos) -> str:
+    """What usually causes the YAML errors people meet in specs."""
+    lines = text.splitlines()
+    line = lines[pos.line - 1] if 0 < pos.line <= len(lines) else ""
+    if "${" in line and "expected ','" in problem:
+        return ' (inside { } or [ ], quote a placeholder: "${...}")'
+    if problem.startswith("mapping values are not allowed"):
+        above = next((x.strip() for x in reversed(lines[:pos.line - 1]) if x.strip()), "")
+        if above.startswith("- ") and ":" not in above:
+            return (f" (for '{one_line(above[:40])}' to take keys such as name or from, end it"
+                    f" with a colon: '{one_line(above[:40])}:')")
+        return " (a value holding ': ' needs quotes)"
+    return ""
 
 
 _UNSEEN = object()

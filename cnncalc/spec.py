@@ -99,7 +99,7 @@ def from_text(text: str, path: str) -> Spec:
     if "blocks" in top and top["blocks"].value is not None:
         for bname, bnode in top["blocks"].value.items():
             blocks[bname] = _block(bname, bnode, top["blocks"].key_pos[bname], block_names)
-    entries = _entries(top["layers"], block_names, "layers")
+    entries = _entries(top["layers"], block_names, "")
     if not entries:
         raise SpecError("'layers' is empty; a network needs at least one layer",
                         top["layers"].pos)
@@ -194,7 +194,7 @@ def _block(name: str, node: Node, pos: Pos, block_names: set[str]) -> Block:
                 raise SpecError(f"block argument '{arg}' must be a word of letters, digits"
                                 " and _ (it is used in ${...} expressions)", args.key_pos[arg])
             params[arg] = default
-    entries = _entries(node.value["layers"], block_names, f"block '{name}'")
+    entries = _entries(node.value["layers"], block_names, f" of block '{name}'")
     if not entries:
         raise SpecError(f"block '{name}' has no layers", node.value["layers"].pos)
     return Block(name, params, entries, pos)
@@ -204,8 +204,8 @@ def _entries(node: Node, block_names: set[str], where: str) -> tuple[Entry, ...]
     if node.value is None:
         return ()
     if not node.is_list:
-        raise SpecError(f"'layers' of {where} must be a list of entries ('- conv2d: {{...}}')",
-                        node.pos)
+        raise SpecError(f"'layers'{where} must be a list of entries, each starting with '- '"
+                        " ('- conv2d: {...}')", node.pos)
     return tuple(_entry(item, block_names) for item in node.value)
 
 

@@ -254,3 +254,26 @@ def test_help_and_version_do_not_load_the_core() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout
     assert out.strip() == "['cnncalc', 'cnncalc.cli', 'cnncalc.errors']"
+
+
+def test_a_bug_is_one_line_and_exit_3_not_a_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Should cnncalc itself fail, the user sees one line saying so, and exit code 3 (not 2,
+    which blames the spec); CNNCALC_DEBUG=1 gives the traceback to whoever fixes it."""
+    from click.testing import CliRunner
+
+    from cnncalc import analysis
+    from cnncalc.cli import main
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise ZeroDivisionError("division by zero")
+
+    monkeypatch.setattr(analysis, "summarize", broken)
+    result = CliRunner().invoke(main, ["summarize", str(SPECS / "lenet5.yaml")],
+                                env={"CNNCALC_DEBUG": ""})
+    assert result.exit_code == 3
+    assert result.stderr == ("cnncalc: internal error (ZeroDivisionError: division by zero);"
+                             " please report it with the command and the spec. CNNCALC_DEBUG=1"
+                             " shows the traceback\n")
+    with pytest.raises(ZeroDivisionError):
+        CliRunner().invoke(main, ["summarize", str(SPECS / "lenet5.yaml")],
+                           env={"CNNCALC_DEBUG": "1"}, catch_exceptions=False)

@@ -110,6 +110,9 @@ def _status(field: str) -> int:
     raise OSError(field)
 
 
+DEBUG = {"CNNCALC_DEBUG": "1"}  # a bug raises (a crash here), not cnncalc's one-line report
+
+
 def invoke(*args: str, stdin: bytes | None = None) -> Run:
     """Run the CLI in-process under a watchdog, measuring wall time and peak memory."""
 
@@ -122,7 +125,8 @@ def invoke(*args: str, stdin: bytes | None = None) -> Run:
     start = time.perf_counter()
     signal.setitimer(signal.ITIMER_REAL, HARD_TIMEOUT)
     try:
-        result = CliRunner().invoke(main, list(args), input=stdin, catch_exceptions=True)
+        result = CliRunner().invoke(main, list(args), input=stdin, catch_exceptions=True,
+                                    env=DEBUG)
         seconds = time.perf_counter() - start
         run = Run(args, result.exit_code, result.stdout, result.stderr, result.exception,
                   seconds, 0)

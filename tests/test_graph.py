@@ -251,6 +251,26 @@ def test_messages_write_shapes_in_the_specs_layout(layers: str, message: str) ->
                  + layers) == message
 
 
+@pytest.mark.parametrize(("text", "message"), [
+    ("input: [3, 8, 8]\nlayers:\n  - batchnorm2d\n    name: bn2\n",
+     "net.yaml:4:9: invalid YAML: mapping values are not allowed in this context (for"
+     " '- batchnorm2d' to take keys such as name or from, end it with a colon:"
+     " '- batchnorm2d:')"),
+    ("input: [3, 8, 8]\nlayers:\n  - relu:\n    name: a: b\n",
+     "net.yaml:4:12: invalid YAML: mapping values are not allowed in this context (a value"
+     " holding ': ' needs quotes)"),
+    ("input: [3, 8, 8]\nblocks:\n  b:\n    args: {c: null}\n    layers:\n"
+     "      - conv2d: {out_channels: ${c}, kernel_size: 1}\nlayers: [b]\n",
+     "net.yaml:6:33: invalid YAML: did not find expected ',' or '}' (inside { } or [ ], quote"
+     ' a placeholder: "${...}")'),
+    ("input: [3, 8, 8]\nlayers:\n  conv2d: {out_channels: 4, kernel_size: 1}\n",
+     "net.yaml:3:3: 'layers' must be a list of entries, each starting with '- '"
+     " ('- conv2d: {...}')"),
+])
+def test_common_yaml_slips_get_a_hint(text: str, message: str) -> None:
+    assert error(text) == message
+
+
 @pytest.mark.parametrize(("input_", "warned"), [
     ("[224, 224, 3]", True),
     ("[32, 32, 1]", True),
