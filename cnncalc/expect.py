@@ -81,10 +81,20 @@ def parse_number(value: object) -> Fraction:
     return Fraction(decimal) * _SUFFIX[suffix]
 
 
-def human(x: Fraction | int) -> str:
-    """A bound as people wrote it and as an exact figure: 26,000,000."""
+def human(x: Fraction | int, in_bytes: bool = False) -> str:
+    """A bound as people wrote it and as an exact figure: 26,000,000; a figure in bytes with
+    its binary unit too: 1,048,840 B (1.00 MiB)."""
     x = Fraction(x)
-    return f"{x.numerator:,}" if x.denominator == 1 else f"{float(x):,.6g}"
+    text = f"{x.numerator:,}" if x.denominator == 1 else f"{float(x):,.6g}"
+    if not in_bytes:
+        return text
+    from cnncalc.render.text import size
+
+    whole = size(math.floor(x))
+    return f"{text} B" if whole.endswith(" B") else f"{text} B ({whole})"
+
+
+BYTE_FIGURES = frozenset(k for k in TOTALS if k.endswith("_bytes") or k.endswith("memory"))
 
 
 class Bound(NamedTuple):
@@ -97,15 +107,19 @@ class Bound(NamedTuple):
     min_pos: Pos | None = None
     max_pos: Pos | None = None
 
-    def violation(self, what: str, value: Fraction | int) -> tuple[str, Pos] | None:
+    def violation(self, what: str, value: Fraction | int,
+                  in_bytes: bool = False) -> tuple[str, Pos] | None:
         """A message and where to point, or None when the value is within bounds."""
+        def h(x: Fraction | int) -> str:
+            return human(x, in_bytes)
+
         if self.exact is not None and value != self.exact:
-            return f"{what} is {human(value)}, expected {human(self.exact)}", self.pos
+            return f"{what} is {h(value)}, expected {h(self.exact)}", self.pos
         if self.min is not None and value < self.min:
-            return (f"{what} is {human(value)}, less than the minimum {human(self.min)}",
+            return (f"{what} is {h(value)}, less than the minimum {h(self.min)}",
                     self.min_pos or self.pos)
         if self.max is not None and value > self.max:
-            return (f"{what} is {human(value)}, more than the maximum {human(self.max)}",
+            return (f"{what} is {h(value)}, more than the maximum {h(self.max)}",
                     self.max_pos or self.pos)
         return None
 
@@ -299,7 +313,7 @@ def evaluate(expectations: list[Expectation], graph: Graph,
                     failures.append(Failure(problem[0], problem[1] if pos else None))
                     break
             continue
-        problem = e.bound.violation(e.what, value)
+        problem = e.bound.violation(e.what, value, e.kind == "total" and e.key in BYTE_FIGURES)
         if problem:
             message, where = problem
             failures.append(Failure(message, where if pos else None))

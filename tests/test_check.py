@@ -92,6 +92,21 @@ def test_budget_from_the_command_line(tmp_path: Path) -> None:
            " 25,500,000" in result.stdout
 
 
+def test_memory_figures_are_reported_in_bytes_and_binary_units(tmp_path: Path) -> None:
+    """lenet5 at batch 1, float32, Adam: 4 copies of 61,706 parameters (weights, gradients,
+    m, v) and the activations, whose sum the summary prints."""
+    spec = str(SPECS / "lenet5.yaml")
+    total = json.loads(run("summarize", spec, "-f", "json").stdout)["totals"]["memory"][
+        "total_bytes"]
+    result = run("check", spec, "--max-memory", "1MiB")
+    assert result.exit_code == 1
+    assert (f"memory (--max-memory) is {total:,} B ({total / 2**20:.2f} MiB), more than the"
+            f" maximum 1,048,576 B (1.00 MiB)") in result.stdout
+    path = write_spec(tmp_path, "input: [4]\nlayers:\n  - linear: {out_features: 2}\n"
+                                "expect:\n  param_bytes: {max: 16}\n")
+    assert "param_bytes is 40 B, more than the maximum 16 B" in run("check", path).stdout
+
+
 @pytest.mark.parametrize(("expect", "message"), [
     ("expect:\n  layers:\n    layer9: {params: 1}\n",
      "expect names layer 'layer9', which the network does not have; did you mean 'layer"),
