@@ -327,4 +327,7 @@ def explain(spec: str, layer: str | None, input_shape: tuple[int, ...] | None, b
     parsed = load(spec)
     shape = None if input_shape is None else parsed.layout.to_internal(input_shape)
     graph = build(parsed, input_shape=shape, max_layers=max_layers)
-    click.echo(explain_graph(graph, layer=layer, batch=batch, flops=flops), nl=False)
+    text, notices = explain_graph(graph, layer=layer, batch=batch, flops=flops)
+    for notice in notices:
+        click.echo(str(notice), err=True)
+    click.echo(text, nl=False)

@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 from cnncalc.arithmetic import fraction_text
-from cnncalc.graph import Graph, Layer
+from cnncalc.graph import Graph, Layer, Notice
 from cnncalc.layers import TYPES
 from cnncalc.layers.base import WEIGHTED_FLOPS
 from cnncalc.receptive import Field, fields
@@ -76,15 +76,17 @@ def _flops(rule: str, macs: int, flops: int) -> str:
 
 
 def explain(graph: Graph, *, layer: str | None = None, batch: int = 1,
-            flops: bool = False) -> str:
-    """Every layer's formulas (or one layer's, or one block instance's layers)."""
+            flops: bool = False) -> tuple[str, tuple[Notice, ...]]:
+    """Every layer's formulas (or one layer's, or one block instance's layers), and the
+    warnings summarize would give."""
     from cnncalc.rfquery import find_layer
 
-    rf, _ = fields(graph)
+    rf, rf_notices = fields(graph)
     if layer is None:
         chosen = list(graph.layers)
     elif layer in graph.group_outputs and layer not in graph.by_name:
         chosen = [x for x in graph.layers if any(g.name == layer for g in x.groups)]
     else:
         chosen = [find_layer(graph, layer)]
-    return "\n".join(explain_layer(graph, x, rf, batch=batch, flops=flops) for x in chosen)
+    text = "\n".join(explain_layer(graph, x, rf, batch=batch, flops=flops) for x in chosen)
+    return text, (*graph.notices, *rf_notices)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from conftest import GOLDEN, SPECS, run
+from conftest import GOLDEN, SPECS, run, write_spec
 
 WORKED_EXAMPLE = """\
 conv1  conv2d  96×128×128 → 128×64×64
@@ -43,10 +45,8 @@ def test_ceil_mode_and_transposed_formulas() -> None:
     assert "MACs   = 64·32·32 · 3·4·4 = 3,145,728" in out
 
 
-def test_ceil_mode_drop_is_explained(tmp_path: object) -> None:
-    from pathlib import Path
-
-    path = Path(str(tmp_path)) / "p.yaml"
+def test_ceil_mode_drop_is_explained(tmp_path: Path) -> None:
+    path = tmp_path / "p.yaml"
     path.write_text("input: [1, 3, 3]\nlayers:\n  - maxpool2d: {kernel_size: 2, stride: 2,"
                     " padding: 1, ceil_mode: true}\n")
     out = run("explain", str(path)).stdout
@@ -71,3 +71,20 @@ def test_flops_formulas() -> None:
     out = run("explain", str(SPECS / "tiny_resnet.yaml"), "--flops", "--layer",
               "residual_1.conv2d_1").stdout
     assert f"  FLOPs  = 2·{16 * 32 * 32 * 16 * 9:,} = {2 * 16 * 32 * 32 * 16 * 9:,}\n" in out
+
+
+def test_uneven_same_padding_says_which_side(tmp_path: Path) -> None:
+    """TensorFlow's 'same' with an even kernel pads 0 before and 1 after."""
+    path = write_spec(tmp_path, "input: [3, 16, 16]\nlayers:\n  - conv2d: {out_channels: 4,"
+                                " kernel_size: 2, padding: same}\n")
+    assert "  H_out = ⌊(16 + 0 + 1 − 1·(2−1) − 1) / 1⌋ + 1 = 16     (padding 0 before, 1 after)" \
+           "     (W the same)\n" in run("explain", path).stdout
+
+
+def test_explain_gives_the_warnings_summarize_gives(tmp_path: Path) -> None:
+    path = write_spec(tmp_path, "input: [3, 8, 8]\nlayers:\n  - relu:\n    name: dead\n"
+                                "  - sigmoid:\n    from: input\n")
+    explained, summarized = run("explain", path), run("summarize", path)
+    assert explained.exit_code == summarized.exit_code == 0
+    assert "warning: layer 'dead': its output is never used" in explained.stderr
+    assert explained.stderr == summarized.stderr

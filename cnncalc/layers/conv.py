@@ -98,9 +98,11 @@ def window_formula(n: int, k: int, s: int, d: int, left: int, right: int, out: i
     lo, hi = ("⌈", "⌉") if ceil else ("⌊", "⌋")
     text = f"{lo}({n} + {pad_text(left, right)} − {d}·({k}−1) − 1) / {s}{hi} + 1"
     raw = -(-(n + left + right - d * (k - 1) - 1) // s) + 1 if ceil else out
+    # 'same' pads unevenly: say which side has which, since 0 + 1 reads like a typo.
+    uneven = f"     (padding {left} before, {right} after)" if left != right else ""
     if raw != out:  # the last window would start in the right padding: PyTorch drops it
-        return f"{text} − 1 = {out}     (the last window would start in the padding)"
-    return f"{text} = {out}"
+        return f"{text} − 1 = {out}{uneven}     (the last window would start in the padding)"
+    return f"{text} = {out}{uneven}"
 
 
 class Conv(LayerType):
