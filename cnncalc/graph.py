@@ -121,6 +121,7 @@ class _Builder:
         self.scope_names: dict[str, list[str]] = {}  # prefix → names, for "did you mean"
         self.counted = 0  # layers counted so far by _count, copies included
         self.fixed: dict[str, bool] = {}  # block → its layer count ignores its arguments
+        self.defaults: dict[tuple[str, str], Any] = {}  # (type, arg) → its parsed default
 
     # ---- expansion ----------------------------------------------------------------------------
 
@@ -384,8 +385,12 @@ class _Builder:
                     raise SpecError(f"{a.name} {err.message}", arg_pos[a.name], qname) from None
             elif a.default is REQUIRED:
                 raise SpecError(f"{t.name} needs argument '{a.name}'", e.pos, qname)
-            else:
-                args[a.name] = a.default if a.default is None else a.parse(a.default, t.dims)
+            else:  # parsed once per type: defaults are immutable values
+                key = (t.name, a.name)
+                if key not in self.defaults:
+                    self.defaults[key] = None if a.default is None else a.parse(a.default,
+                                                                                t.dims)
+                args[a.name] = self.defaults[key]
         return args, arg_pos
 
     def _alias(self, qname: str, ref: _Ref, pos: Pos) -> None:
