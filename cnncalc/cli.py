@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import gc
 import os
 import re
@@ -42,8 +43,8 @@ class _Group(click.Group):
         except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
         except Exception as err:  # a bug of ours: say so in one line (CNNCALC_DEBUG: in full)
-            if os.environ.get("CNNCALC_DEBUG"):
-                raise
+            if os.environ.get("CNNCALC_DEBUG") or getattr(err, "errno", None) == errno.EPIPE:
+                raise  # a reader that stopped early (| head): click exits quietly
             click.echo(f"cnncalc: internal error ({type(err).__name__}: {one_line(str(err))});"
                        " please report it with the command and the spec. CNNCALC_DEBUG=1 shows"
                        " the traceback", err=True)

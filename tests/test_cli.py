@@ -277,3 +277,22 @@ def test_a_bug_is_one_line_and_exit_3_not_a_traceback(monkeypatch: pytest.Monkey
     with pytest.raises(ZeroDivisionError):
         CliRunner().invoke(main, ["summarize", str(SPECS / "lenet5.yaml")],
                            env={"CNNCALC_DEBUG": "1"}, catch_exceptions=False)
+
+
+def test_a_reader_that_stops_early_is_not_a_bug(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`cnncalc summarize big.yaml | head` closes the pipe: exit quietly, as click does."""
+    import errno
+
+    from click.testing import CliRunner
+
+    from cnncalc import render
+    from cnncalc.cli import main
+
+    def closed(*args: object, **kwargs: object) -> None:
+        raise BrokenPipeError(errno.EPIPE, "Broken pipe")
+
+    monkeypatch.setattr(render, "render", closed)
+    result = CliRunner().invoke(main, ["summarize", str(SPECS / "lenet5.yaml")],
+                                env={"CNNCALC_DEBUG": ""})
+    assert result.exit_code == 1
+    assert "internal error" not in result.stderr
