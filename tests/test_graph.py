@@ -243,6 +243,17 @@ def test_unused_branch_gives_a_notice() -> None:
     ("  - conv1d: {out_channels: 4, kernel_size: 3}\n",
      "net.yaml:3:5: layer 'conv1d_1': expects a 2-d input [C, L] (without the batch), got"
      " 32×32×8 (3-d)"),
+    # Where a message counts dimensions as PyTorch does, it gives PyTorch's order too.
+    ("  - layernorm: {normalized_shape: [8]}\n",
+     "net.yaml:3:35: layer 'layernorm_1': normalized_shape 8 does not match the trailing"
+     " dimensions of the input 32×32×8 (8×32×32 in PyTorch's channels-first order)"),
+    ("  - linear: {in_features: 8, out_features: 2}\n",
+     "net.yaml:3:27: layer 'linear_1': in_features is 8 but the input has 32 features (its"
+     " last dimension; 8×32×32 in PyTorch's channels-first order)"),
+    ("  - conv2d: {out_channels: 8, kernel_size: 3}\n    name: a\n  - concat: {dim: 2}\n"
+     "    from: [a, input]\n",
+     "net.yaml:5:5: layer 'concat_1': concat along dim 2 needs every other dimension to match,"
+     " got 30×30×8, 32×32×8 (8×30×30, 8×32×32 in PyTorch order)"),
 ])
 def test_messages_write_shapes_in_the_specs_layout(layers: str, message: str) -> None:
     """A channels_last spec's user wrote 32×32×8; its messages say so, and name the

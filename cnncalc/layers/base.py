@@ -199,6 +199,13 @@ def tensor(shape: Shape) -> str:
     return fmt(shape if show is None else show(shape))
 
 
+def in_pytorch_order(shape: Shape) -> str:
+    """For a message that counts dimensions as PyTorch does: '4×8×8 in PyTorch's
+    channels-first order' where the spec writes the shape otherwise, else ''."""
+    return "" if tensor(shape) == fmt(shape) else \
+        f"{fmt(shape)} in PyTorch's channels-first order"
+
+
 SPATIAL_AXES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
 
 

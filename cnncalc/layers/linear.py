@@ -22,6 +22,7 @@ from cnncalc.layers.base import (
     boolean,
     check_given,
     fail,
+    in_pytorch_order,
     integer,
     numel,
     optional,
@@ -47,7 +48,9 @@ class Linear(LayerType):
         if not shape:
             raise fail("expects an input with at least one dimension")
         n_in, n_out = shape[-1], a["out_features"]
-        check_given(a, "in_features", n_in, "feature", " (its last dimension)")
+        order = in_pytorch_order(shape)
+        check_given(a, "in_features", n_in, "feature",
+                    f" (its last dimension{f'; {order}' if order else ''})")
         return Result((*shape[:-1], n_out),
                       {"weight": n_in * n_out, "bias": n_out if a["bias"] else 0})
 

@@ -17,6 +17,8 @@ from cnncalc.layers.base import (
     Shape,
     axis_name,
     fail,
+    fmt,
+    in_pytorch_order,
     integer,
     numel,
     resolve_dim,
@@ -87,8 +89,10 @@ class Concat(LayerType):
         i = resolve_dim(a["dim"], len(first), "dim")
         for s in inputs[1:]:
             if s[:i] + s[i + 1:] != first[:i] + first[i + 1:]:
+                pytorch = ", ".join(fmt(s) for s in inputs)  # where dim counts
                 raise fail(f"concat along dim {a['dim']} needs every other dimension to match,"
-                           f" got {', '.join(tensor(s) for s in inputs)}")
+                           f" got {', '.join(tensor(s) for s in inputs)}"
+                           f"{f' ({pytorch} in PyTorch order)' if in_pytorch_order(first) else ''}")
         return Result((*first[:i], sum(s[i] for s in inputs), *first[i + 1:]))
 
     def receptive(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Rule:

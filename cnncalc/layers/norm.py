@@ -22,6 +22,7 @@ from cnncalc.layers.base import (
     check_given,
     fail,
     fmt,
+    in_pytorch_order,
     int_list,
     integer,
     number,
@@ -181,8 +182,10 @@ class LayerNorm(_Pointwise):
             raise fail("expects an input with at least one dimension")
         norm = a["normalized_shape"] or shape[-1:]
         if len(norm) > len(shape) or tuple(shape[len(shape) - len(norm):]) != tuple(norm):
+            order = in_pytorch_order(shape)
             raise fail(f"normalized_shape {fmt(norm)} does not match the trailing dimensions"
-                       f" of the input {tensor(shape)}", "normalized_shape")
+                       f" of the input {tensor(shape)}{f' ({order})' if order else ''}",
+                       "normalized_shape")
         n = math.prod(norm)
         params = {}
         if a["elementwise_affine"]:
