@@ -8,6 +8,7 @@ from typing import Any, NamedTuple
 
 from cnncalc.analysis import Summary, summarize
 from cnncalc.graph import Graph, Layer
+from cnncalc.layers import TYPES
 from cnncalc.layers.base import Shape
 from cnncalc.spec import INPUT_REF, Layout
 
@@ -64,7 +65,7 @@ class Diff(NamedTuple):
 
 
 def diff(old: Graph, new: Graph, old_label: str, new_label: str) -> Diff:
-    """Match layers by name, then the rest by position (aligned by type), and compare."""
+    """Match layers by name, then align the rest by type and arguments, and compare."""
     pairs = _match(list(old.layers), list(new.layers))
     renamed = {INPUT_REF: INPUT_REF, **{a.name: b.name for a, b in pairs if a and b}}
     removed = {a.name: a for a, b in pairs if a and not b}
@@ -98,7 +99,7 @@ def diff(old: Graph, new: Graph, old_label: str, new_label: str) -> Diff:
             change = LayerChange(
                 "changed", a, b,
                 arguments=tuple((k, v, b.args[k]) for k, v in a.args.items()
-                                if a.type == b.type and v != b.args[k]),
+                                if a.type == b.type and v != b.args[k] and not _inferred(a, k)),
                 # Rewired: the new layer reads other layers than the partners of the old one's.
                 inputs=(a.inputs, b.inputs) if rewired(a, b) else None,
                 trainable=(a.trainable, b.trainable) if a.trainable != b.trainable else None)
@@ -128,6 +129,13 @@ def diff(old: Graph, new: Graph, old_label: str, new_label: str) -> Diff:
     )
     return Diff(old_label, new_label, s_old, s_new, tuple(changes), figures, unchanged,
                 old.layout, new.layout)
+
+
+def _inferred(layer: Layer, arg: str) -> bool:
+    """in_channels and the like: written or not, the layer has the size its input gives (a
+    change of that shows in the shapes), so writing one out is no change."""
+    spec = TYPES[layer.type].arg(arg)
+    return spec is not None and spec.inferred
 
 
 def _match(old: list[Layer], new: list[Layer]) -> list[tuple[Layer | None, Layer | None]]:
@@ -176,7 +184,7 @@ def _key(layer: Layer) -> str:
     return f"{layer.type} {sorted(layer.args.items())!r}"
 
 
-MAX_EDITS = 2000  # past this many insertions and deletions, the rest is paired by position
+MAX_EDITS = 2000  # past this many insertions and deletions, give up aligning: all differs
 
 Opcode = tuple[str, int, int, int, int]
 
@@ -186,7 +194,7 @@ def _opcodes(a: Sequence[str], b: Sequence[str]) -> list[Opcode]:
     algorithm): fast for the few edits a change makes, however repetitive the layers (difflib
     takes minutes on 20,000 alternating conv2d and relu)."""
     matches = _matches(a, b)
-    if matches is None:  # too different: pair what is there by position
+    if matches is None:  # too different to align: one replacement of everything
         return [("replace", 0, len(a), 0, len(b))] if a or b else []
     ops: list[Opcode] = []
     i = j = 0

@@ -140,6 +140,30 @@ def test_layers_of_different_types_are_never_paired(tmp_path: Path) -> None:
     assert sum(s == "changed" for s, _, _ in pairs) == 2  # conv2d_1 → a, and flatten_1
 
 
+def test_writing_out_an_inferred_size_is_no_change(tmp_path: Path) -> None:
+    """in_channels written where it was inferred: the layer is the same layer."""
+    old = write_spec(tmp_path, SMALL, "old.yaml")
+    new = write_spec(tmp_path, SMALL.replace("{out_channels: 8, kernel_size: 3, padding: 1}\n"
+                                             "    name: c1",
+                                             "{out_channels: 8, kernel_size: 3, padding: 1,"
+                                             " in_channels: 3}\n    name: c1"), "new.yaml")
+    data = diff_json(old, new)
+    assert data["changes"] == [] and data["unchanged_layers"] == 4
+
+
+def test_a_named_layer_whose_type_changed_is_one_change(tmp_path: Path) -> None:
+    """A name says which layer it is, whatever its type now: one changed row, both types."""
+    old = write_spec(tmp_path, "input: [3, 8, 8]\nlayers:\n  - conv2d: {out_channels: 3,"
+                               " kernel_size: 3, padding: 1}\n    name: head\n", "old.yaml")
+    new = write_spec(tmp_path, "input: [3, 8, 8]\nlayers:\n  - maxpool2d: {kernel_size: 3,"
+                               " stride: 1, padding: 1}\n    name: head\n", "new.yaml")
+    data = diff_json(old, new)
+    assert [(c["status"], c["old"]["type"], c["new"]["type"]) for c in data["changes"]] == [
+        ("changed", "conv2d", "maxpool2d")]
+    assert "arguments" not in data["changes"][0]  # different types: no argument to compare
+    assert "conv2d → maxpool2d" in run("diff", old, new).stdout
+
+
 def test_the_headline_names_a_changed_input(tmp_path: Path) -> None:
     new = edited(tmp_path, "lenet5", ("input: [1, 32, 32]", "input: [1, 36, 36]"))
     result = run("diff", str(SPECS / "lenet5.yaml"), new)

@@ -36,6 +36,13 @@ class Arg(NamedTuple):
     default: Any = REQUIRED
     help: str = ""
     kind: str = ""  # how the value is written, for `cnncalc layers`
+    inferred: bool = False  # a size the input implies (in_channels): writing it only checks
+
+
+def inferred_size(name: str) -> Arg:
+    """in_channels, in_features, num_features: read from the input, checked when written."""
+    return Arg(name, optional(integer(lo=1)), None, "inferred; checked when given", "int",
+               inferred=True)
 
 
 class Result(NamedTuple):

@@ -24,9 +24,9 @@ from cnncalc.layers.base import (
     expect_rank,
     fail,
     fmt,
+    inferred_size,
     integer,
     numel,
-    optional,
     padding,
     per_dim,
     per_dim_lines,
@@ -80,8 +80,7 @@ def check_window(spatial: Shape, kernel: Sequence[int], dilation: Sequence[int],
 
 
 _DILATION = Arg("dilation", per_dim(), 1, "spacing between kernel taps", "int | list")
-_IN_CHANNELS = Arg("in_channels", optional(integer(lo=1)), None, "inferred; checked when given",
-                   "int")
+_IN_CHANNELS = inferred_size("in_channels")
 
 
 def pad_text(left: int, right: int) -> str:

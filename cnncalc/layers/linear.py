@@ -23,6 +23,7 @@ from cnncalc.layers.base import (
     check_given,
     fail,
     in_pytorch_order,
+    inferred_size,
     integer,
     numel,
     optional,
@@ -40,7 +41,7 @@ class Linear(LayerType):
     args = (
         Arg("out_features", integer(lo=1), REQUIRED, "output size", "int"),
         BIAS,
-        Arg("in_features", optional(integer(lo=1)), None, "inferred; checked when given", "int"),
+        inferred_size("in_features"),
     )
 
     def infer(self, a: Mapping[str, Any], inputs: Sequence[Shape]) -> Result:

@@ -23,6 +23,7 @@ from cnncalc.layers.base import (
     fail,
     fmt,
     in_pytorch_order,
+    inferred_size,
     int_list,
     integer,
     number,
@@ -102,8 +103,7 @@ class BatchNorm(_Pointwise):
             Arg("affine", boolean(), True, "learn a scale γ and shift β per channel", "bool"),
             Arg("track_running_stats", boolean(), True,
                 "keep running mean and variance (buffers)", "bool"),
-            Arg("num_features", optional(integer(lo=1)), None, "inferred; checked when given",
-                "int"),
+            inferred_size("num_features"),
         )
 
     def infer(self, a: Mapping[str, Any], inputs: Sequence[Shape]) -> Result:
@@ -125,8 +125,7 @@ class InstanceNorm(_Pointwise):
             EPS, MOMENTUM,
             Arg("affine", boolean(), False, "learn a scale and shift per channel", "bool"),
             Arg("track_running_stats", boolean(), False, "keep running statistics", "bool"),
-            Arg("num_features", optional(integer(lo=1)), None, "inferred; checked when given",
-                "int"),
+            inferred_size("num_features"),
         )
 
     def infer(self, a: Mapping[str, Any], inputs: Sequence[Shape]) -> Result:
@@ -148,7 +147,7 @@ class GroupNorm(_Pointwise):
         Arg("num_groups", integer(lo=1), REQUIRED, "groups the channels are split into", "int"),
         EPS,
         Arg("affine", boolean(), True, "learn a scale and shift per channel", "bool"),
-        Arg("num_channels", optional(integer(lo=1)), None, "inferred; checked when given", "int"),
+        inferred_size("num_channels"),
     )
 
     def infer(self, a: Mapping[str, Any], inputs: Sequence[Shape]) -> Result:
