@@ -36,13 +36,14 @@ def _columns() -> int:
 def overview() -> str:
     """All layer types, grouped by family, one line each."""
     lines = []
+    columns = _columns()
     for family in FAMILIES:
         members = sorted((t for t in TYPES.values() if t.family == family), key=lambda t: t.name)
         if not members:
             continue
         lines.append(f"{family}:")
         for t in members:
-            lines += textwrap.wrap(_signature(t), _columns(), initial_indent="  ",
+            lines += textwrap.wrap(_signature(t), columns, initial_indent="  ",
                                    subsequent_indent=" " * (len(t.name) + 3),
                                    break_on_hyphens=False)
         lines.append("")

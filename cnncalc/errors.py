@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable
 from typing import Any, NamedTuple
@@ -24,33 +25,39 @@ def quoted(value: str, limit: int = 40) -> str:
 
 def shown(value: Any, limit: int = 40) -> str:
     """A value from a spec as a message shows it, in YAML's flow style and cut to about
-    `limit` characters: 'abc', [3, 8, 8], {a: 1}. Parsed nodes show the value they hold."""
+    `limit` characters: 'abc', [3, 8, 8], {a: 1}, .inf. Parsed nodes show the value they
+    hold; a string cut short keeps its quotes ('abcd…')."""
     parts: list[str] = []
     size = 0
     stack: list[Any] = [value]
-    while stack and size <= limit:
+    while stack and size < limit:
         item = stack.pop()
         if hasattr(item, "pos") and hasattr(item, "value"):  # a source.Node
             stack.append(item.value)
             continue
-        if isinstance(item, (list, dict)):
-            tokens: list[Any] = [_Text("[" if isinstance(item, list) else "{")]
+        if isinstance(item, (list, tuple, dict)):
+            opening, closing = ("{", "}") if isinstance(item, dict) else ("[", "]")
+            tokens: list[Any] = [_Text(opening)]
             for i, entry in enumerate(item.items() if isinstance(item, dict) else item):
                 tokens += [_Text(", ")] if i else []
                 tokens += [_Text(f"{entry[0]}: "), entry[1]] if isinstance(item, dict) else [entry]
-            tokens.append(_Text("]" if isinstance(item, list) else "}"))
+            tokens.append(_Text(closing))
             stack += reversed(tokens)
             continue
         if isinstance(item, _Text):
             text = str(item)
         elif isinstance(item, bool) or item is None:
             text = "null" if item is None else str(item).lower()
+        elif isinstance(item, float) and not math.isfinite(item):
+            text = ".nan" if math.isnan(item) else ".inf" if item > 0 else "-.inf"
+        elif isinstance(item, str):
+            text = quoted(item, max(limit - size - 2, 8))
         else:
             text = repr(item)
         parts.append(text)
         size += len(text)
-    text = "".join(parts)
-    return one_line(text if not stack and size <= limit else text[:limit] + "…")
+    text = one_line("".join(parts))
+    return text + "…" if stack else text
 
 
 class _Text(str):

@@ -16,7 +16,7 @@ from typing import NamedTuple
 from cnncalc.analysis import Summary
 from cnncalc.errors import Pos, SpecError, did_you_mean, quoted, shown
 from cnncalc.graph import Graph, Layer
-from cnncalc.layers.base import Shape
+from cnncalc.layers.base import Shape, axis_name
 from cnncalc.receptive import Field, fields
 from cnncalc.source import Node
 from cnncalc.spec import Spec
@@ -307,7 +307,7 @@ def evaluate(expectations: list[Expectation], graph: Graph,
                 continue
             for d, size in enumerate(f.size):  # every dimension must meet the bound
                 square = len(set(f.size)) == 1
-                what = e.what if square else f"{e.what} (dimension {d + 1})"
+                what = e.what if square else f"{e.what} (along {axis_name(d + 1, len(f.size) + 1)})"
                 problem = e.bound.violation(what, size)
                 if problem:
                     failures.append(Failure(problem[0], problem[1] if pos else None))

@@ -72,7 +72,9 @@ def _flops(rule: str, macs: int, flops: int) -> str:
     if rule == WEIGHTED_FLOPS:
         bias = flops - 2 * macs
         return f"2·{macs:,}{f' + {bias:,} (bias)' if bias else ''} = {flops:,}"
-    return f"{flops:,}" if rule == "0" else f"{flops:,}     ({rule})"
+    if rule == "0":
+        return f"{flops:,}"
+    return f"{flops:,}     ({rule.removeprefix('0: ')})"  # embedding's '0: a lookup
 
 
 def explain(graph: Graph, *, layer: str | None = None, batch: int = 1,

@@ -505,8 +505,13 @@ def _channels_last_look(spec: Spec, shape: Shape) -> list[Notice]:
     if not (last <= 4 and shape[1] >= 8 and channels >= 16 and channels >= 8 * last):
         return []
     written = ", ".join(map(str, shape))
-    return [Notice(f"the input [{written}] is read as {channels} channels of"
-                   f" {'×'.join(map(str, shape[1:]))}; for an H×W×C image write input:"
+    seen = f"is read as {channels} channels of {'×'.join(map(str, shape[1:]))}"
+    if shape != spec.input_shape:  # the command line's --input, not the spec's
+        as_chw = ",".join(map(str, (last, *shape[:-1])))
+        return [Notice(f"--input {written.replace(' ', '')} {seen}: this spec's input is"
+                       f" channels first, so an H×W×C image is --input {as_chw}",
+                       spec.input_pos)]
+    return [Notice(f"the input [{written}] {seen}; for an H×W×C image write input:"
                    f" {{shape: [{written}], layout: channels_last}} (layout: channels_first"
                    " keeps this reading and this warning away)", spec.input_pos)]
 

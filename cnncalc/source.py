@@ -141,8 +141,10 @@ def _yaml_hint(problem: str, text: str, pos: Pos) -> str:
     if problem.startswith("mapping values are not allowed"):
         above = next((x.strip() for x in reversed(lines[:pos.line - 1]) if x.strip()), "")
         if above.startswith("- ") and ":" not in above:
-            return (f" (for '{one_line(above[:40])}' to take keys such as name or from, end it"
-                    f" with a colon: '{one_line(above[:40])}:')")
+            entry = one_line(above)
+            example = f": '{entry}:'" if len(entry) <= 40 else ""
+            return (f" (for the entry on the line above to take keys such as name or from,"
+                    f" end it with a colon{example})")
         return " (a value holding ': ' needs quotes)"
     return ""
 

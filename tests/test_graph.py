@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -10,6 +11,7 @@ from cnncalc.analysis import summarize
 from cnncalc.errors import SpecError
 from cnncalc.graph import Graph, build
 from cnncalc.spec import from_text
+from conftest import run, write_spec
 
 
 def graph(text: str, **kwargs: object) -> Graph:
@@ -264,9 +266,12 @@ def test_messages_write_shapes_in_the_specs_layout(layers: str, message: str) ->
 
 @pytest.mark.parametrize(("text", "message"), [
     ("input: [3, 8, 8]\nlayers:\n  - batchnorm2d\n    name: bn2\n",
-     "net.yaml:4:9: invalid YAML: mapping values are not allowed in this context (for"
-     " '- batchnorm2d' to take keys such as name or from, end it with a colon:"
+     "net.yaml:4:9: invalid YAML: mapping values are not allowed in this context (for the"
+     " entry on the line above to take keys such as name or from, end it with a colon:"
      " '- batchnorm2d:')"),
+    (f"input: [3, 8, 8]\nlayers:\n  - {'b' * 50}\n    name: x\n",
+     "net.yaml:4:9: invalid YAML: mapping values are not allowed in this context (for the"
+     " entry on the line above to take keys such as name or from, end it with a colon)"),
     ("input: [3, 8, 8]\nlayers:\n  - relu:\n    name: a: b\n",
      "net.yaml:4:12: invalid YAML: mapping values are not allowed in this context (a value"
      " holding ': ' needs quotes)"),
@@ -280,6 +285,16 @@ def test_messages_write_shapes_in_the_specs_layout(layers: str, message: str) ->
 ])
 def test_common_yaml_slips_get_a_hint(text: str, message: str) -> None:
     assert error(text) == message
+
+
+def test_an_input_override_that_looks_channels_last_is_warned_as_such(tmp_path: Path) -> None:
+    path = write_spec(tmp_path, "input: [3, 224, 224]\nlayers: [relu]\n")
+    result = run("summarize", path, "--input", "224,224,3", "-f", "json")
+    assert result.exit_code == 0
+    assert result.stderr == (f"{path}:1:8: warning: --input 224,224,3 is read as 224 channels"
+                             " of 224×3: this spec's input is channels first, so an H×W×C image"
+                             " is --input 3,224,224\n")
+    assert run("summarize", path, "--input", "3,224,224", "-f", "json").stderr == ""
 
 
 @pytest.mark.parametrize(("input_", "warned"), [
@@ -487,14 +502,12 @@ def test_misspellings_get_every_close_suggestion(entry: str, message: str) -> No
     ("input: [3, 8, 8]\nlayers:\n  - relu: {inplace: [true, null]}\n",
      "net.yaml:3:21: layer 'relu_1': inplace must be true or false, got a list"),
     (f"input: [3, 8, 8]\nlayers:\n  - relu:\n    name: '{'x!' * 100}'\n",
-     "net.yaml:4:11: name 'x!x!x!x!x!x!x!x!x!x!x!x!x!x!x!x!x!x!x!x…"
+     f"net.yaml:4:11: name '{'x!' * 19}…'"
      " must be letters, digits, '_' and '-' (dots are added for block instances)"),
 ])
-def test_values_in_messages_are_shown_as_written(text: str, message: str | None) -> None:
+def test_values_in_messages_are_shown_as_written(text: str, message: str) -> None:
     """A value in a message is YAML as the user wrote it, cut short, never a parsed node."""
-    got = error(text)
-    assert "Node(" not in got and len(got) < 200
-    assert message is None or got == message
+    assert error(text) == message
 
 
 @pytest.mark.parametrize(("layer", "message"), [
