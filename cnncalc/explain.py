@@ -12,7 +12,7 @@ from __future__ import annotations
 from cnncalc.arithmetic import fraction_text
 from cnncalc.graph import Graph, Layer, Notice
 from cnncalc.layers import TYPES
-from cnncalc.layers.base import WEIGHTED_FLOPS
+from cnncalc.layers.base import SHOWN_AS, WEIGHTED_FLOPS
 from cnncalc.receptive import Field, fields
 
 
@@ -90,5 +90,9 @@ def explain(graph: Graph, *, layer: str | None = None, batch: int = 1,
         chosen = [x for x in graph.layers if any(g.name == layer for g in x.groups)]
     else:
         chosen = [find_layer(graph, layer)]
-    text = "\n".join(explain_layer(graph, x, rf, batch=batch, flops=flops) for x in chosen)
+    shown_as = SHOWN_AS.set(graph.layout.display)  # formulas in the spec's layout
+    try:
+        text = "\n".join(explain_layer(graph, x, rf, batch=batch, flops=flops) for x in chosen)
+    finally:
+        SHOWN_AS.reset(shown_as)
     return text, (*graph.notices, *rf_notices)

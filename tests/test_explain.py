@@ -88,3 +88,13 @@ def test_explain_gives_the_warnings_summarize_gives(tmp_path: Path) -> None:
     assert explained.exit_code == summarized.exit_code == 0
     assert "warning: layer 'dead': its output is never used" in explained.stderr
     assert explained.stderr == summarized.stderr
+
+
+def test_a_channels_last_spec_is_explained_channels_last() -> None:
+    """A 5×5×3 filter, ten of them, as Keras and course material count: (5·5·3 + 1)·10."""
+    assert run("explain", str(SPECS / "exercise_conv.yaml")).stdout == (
+        "conv2d_1  conv2d  500×500×3 → 496×496×10\n"
+        "  H_out = ⌊(500 + 2·0 − 1·(5−1) − 1) / 1⌋ + 1 = 496     (W the same)\n"
+        "  params = (5·5·3 + 1)·10 = 760\n"
+        "  MACs   = 496·496·10 · 5·5·3 = 184,512,000\n"
+        "  RF     = 5, stride 1, padding 0\n")

@@ -239,6 +239,21 @@ def product(values: Sequence[int | str]) -> str:
     return "·".join(str(v) for v in values)
 
 
+def tensor_product(shape: Shape) -> str:
+    """A whole tensor's element count as a product, in its spec's layout: 128·64·64, or
+    64·64·128 where the spec writes channels last."""
+    show = SHOWN_AS.get()
+    return product(shape if show is None else show(shape))
+
+
+def filter_taps(channels: str, kernel: Sequence[int]) -> str:
+    """One filter's weights: in·k·k as PyTorch stores them, or k·k·in (a 5×5×3 filter) where
+    the spec writes channels last, as Keras and most course material count."""
+    show = SHOWN_AS.get()
+    last = show is not None and show((1, 2)) != (1, 2)
+    return f"{product(kernel)}·{channels}" if last else f"{channels}·{product(kernel)}"
+
+
 def per_dim_lines(formulas: Sequence[str]) -> tuple[str, ...]:
     """`H_out = ... = 64     (W the same)` when every dimension's formula reads alike."""
     dims = len(formulas)

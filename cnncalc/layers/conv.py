@@ -23,6 +23,7 @@ from cnncalc.layers.base import (
     choice,
     expect_rank,
     fail,
+    filter_taps,
     fmt,
     inferred_size,
     integer,
@@ -30,7 +31,7 @@ from cnncalc.layers.base import (
     padding,
     per_dim,
     per_dim_lines,
-    product,
+    tensor_product,
     weighted_cost,
 )
 from cnncalc.layers.registry import register
@@ -157,9 +158,9 @@ class Conv(LayerType):
             window_formula(n, k, s, d, left, right, o) for n, k, s, d, (left, right), o in
             zip(spatial, a["kernel_size"], a["stride"], a["dilation"], pads, out[1:],
                 strict=True)])
-        taps = f"{per_group(c_in, a['groups'])}·{product(a['kernel_size'])}"
+        taps = filter_taps(per_group(c_in, a["groups"]), a["kernel_size"])
         params = f"({taps} + 1)·{out[0]}" if a["bias"] else f"{taps}·{out[0]}"
-        return Explanation(shape, params, macs=f"{product(out)} · {taps}")
+        return Explanation(shape, params, macs=f"{tensor_product(out)} · {taps}")
 
     def cost(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Cost:
         # Every output element is a dot product over in_channels/groups × kernel taps.
@@ -217,9 +218,9 @@ class ConvTranspose(LayerType):
             for n, k, s, p, op, d, o in zip(spatial, a["kernel_size"], a["stride"],
                                             a["padding"], a["output_padding"], a["dilation"],
                                             out[1:], strict=True)])
-        taps = f"{per_group(out[0], a['groups'])}·{product(a['kernel_size'])}"
+        taps = filter_taps(per_group(out[0], a["groups"]), a["kernel_size"])
         params = f"{c_in}·{taps}" + (f" + {out[0]}" if a["bias"] else "")
-        return Explanation(shape, params, macs=f"{product(inputs[0])} · {taps}")
+        return Explanation(shape, params, macs=f"{tensor_product(inputs[0])} · {taps}")
 
     def cost(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Cost:
         # Every *input* element is scattered through out_channels/groups × kernel taps; counting

@@ -27,7 +27,7 @@ from cnncalc.layers.base import (
     integer,
     numel,
     optional,
-    product,
+    tensor_product,
     weighted_cost,
 )
 from cnncalc.layers.registry import register
@@ -63,7 +63,7 @@ class Linear(LayerType):
         n_in, n_out = inputs[0][-1], out[-1]
         params = f"({n_in} + 1)·{n_out}" if a["bias"] else f"{n_in}·{n_out}"
         return Explanation((f"features: {n_in} → {n_out} (on the last dimension)",), params,
-                           macs=f"{product(out)} · {n_in}")
+                           macs=f"{tensor_product(out)} · {n_in}")
 
     def cost(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Cost:
         macs = numel(out) * inputs[0][-1]
