@@ -107,7 +107,38 @@ def test_global_pooling_flatten_and_linear_are_global() -> None:
 
 def test_adaptive_pool_with_dividing_output_is_a_plain_window() -> None:
     assert as_tuple(field(CHAIN + "  - adaptiveavgpool2d: {output_size: 16}\n")) == sq(4, 4, 0)
-    assert field(CHAIN + "  - adaptiveavgpool2d: {output_size: 5}\n").is_global
+
+
+def test_adaptive_pool_windows_of_uneven_size_get_the_smallest_window_holding_them() -> None:
+    """64 → 5: PyTorch's windows ⌊i·64/5⌋ … ⌈(i+1)·64/5⌉ − 1 are 0…12, 12…25, 25…38, 38…51,
+    51…63; they move by 64/5, start up to 4/5 before i·64/5 (unit 1: 12.8 − 12) and end up to
+    63/5 after it (unit 3: 51 − 38.4): size 4/5 + 63/5 + 1 = 72/5."""
+    f = field(CHAIN + "  - adaptiveavgpool2d: {output_size: 5}\n")
+    assert as_tuple(f) == sq(F(72, 5), F(64, 5), F(4, 5))
+
+
+@pytest.mark.parametrize(("chain", "size", "expected"), [
+    # ×2 bilinear, half-pixel centres: unit 2m reads m−1 and m, unit 2m+1 reads m and m+1;
+    # a window moving by 1/2 must start 1 before o/2 and end 3/2 after it.
+    ("upsample scale_factor=2 mode=bilinear", 8, (F(5, 2), F(1, 2), 1)),
+    # ×1/2 bilinear: unit o reads 2o and 2o+1, nothing more.
+    ("upsample scale_factor=0.5 mode=bilinear", 9, (2, 2, 0)),
+    # ×2 bicubic: unit 2m reads m−2 … m+1, unit 2m+1 reads m−1 … m+2.
+    ("upsample scale_factor=2 mode=bicubic", 8, (F(9, 2), F(1, 2), 2)),
+    # ×2 nearest: unit o copies ⌊o/2⌋.
+    ("upsample scale_factor=2", 8, (F(3, 2), F(1, 2), F(1, 2))),
+    # area from 9 to 18 is adaptive pooling: one pixel each, as nearest.
+    ("upsample scale_factor=2 mode=area", 9, (F(3, 2), F(1, 2), F(1, 2))),
+    # a 3×3 stride-2 window, then ×2 bilinear: 2·(5/2 − 1) + 3 = 6, stride 1, padding 2.
+    ("conv2d k3 s2, upsample scale_factor=2 mode=bilinear", 17, (6, 1, 2)),
+])
+def test_resampling_fields_are_the_smallest_window_holding_every_units_taps(
+        chain: str, size: int, expected: tuple[object, object, object]) -> None:
+    result = run("rf", "--chain", chain, "--input", f"1,{size},{size}", "-f", "json")
+    assert result.exit_code == 0, result.output
+    last = json.loads(result.stdout)["layers"][-1]["receptive_field"]
+    as_json = [x if isinstance(x, int) else str(x) for x in expected]
+    assert [last["size"][0], last["stride"][0], last["padding"][0]] == as_json
 
 
 def test_merge_takes_the_union_of_aligned_fields() -> None:
@@ -298,3 +329,17 @@ def test_rf_of_a_named_layer_past_flatten_is_global_as_in_summarize() -> None:
     (same,) = [x for x in summary["layers"] if x["name"] == "f6"]
     assert row["receptive_field"] == same["receptive_field"] == {"global": True}
     assert "f6" not in run("rf", spec).stdout  # the full table keeps to spatial layers
+
+
+def test_a_padded_border_unit_after_global_pooling_sees_nothing(tmp_path: Path) -> None:
+    """The layer's field is global, but a unit of its zero-padded border reads no pixel: the
+    report says both without contradicting itself."""
+    path = write_spec(tmp_path, "input: [1, 8, 8]\nlayers:\n  - adaptiveavgpool2d:"
+                                " {output_size: 1}\n  - conv2d: {out_channels: 1, kernel_size: 1,"
+                                " padding: [0, 1]}\n")
+    border = run("rf", path, "--layer", "conv2d_1", "--unit", "0,0").stdout
+    assert "global: the layer's other units see the whole input" in border
+    assert "none: this unit sees only padding" in border
+    middle = run("rf", path, "--layer", "conv2d_1", "--unit", "0,1").stdout
+    assert "global: every unit sees the whole input" in middle
+    assert "rows 0…7, columns 0…7 of the 8×8 input" in middle

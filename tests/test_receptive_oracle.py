@@ -51,9 +51,10 @@ pytestmark = pytest.mark.filterwarnings("ignore:Using padding='same':UserWarning
 # The network description: plain data, read by both emitters
 # --------------------------------------------------------------------------------------------
 
-SINGLE = ("conv2d", "avgpool2d", "convtranspose2d", "upsample", "zeropad2d")
+SINGLE = ("conv2d", "avgpool2d", "convtranspose2d", "upsample", "zeropad2d",
+          "adaptiveavgpool2d")
 MERGES = ("add", "concat")
-UPSAMPLING = ("convtranspose2d", "upsample")
+UPSAMPLING = ("convtranspose2d", "upsample", "adaptiveavgpool2d")  # fractional strides
 
 
 @dataclass(frozen=True)
@@ -125,7 +126,11 @@ def to_yaml(net: Net) -> str:
                     "output_padding": _dim(a["output_padding"]),
                     "dilation": _dim(a["dilation"]), "bias": False}
         elif node.op == "upsample":
-            args = {"scale_factor": _dim(a["scale_factor"]), "mode": "nearest"}
+            args = {"scale_factor": _dim(a["scale_factor"]), "mode": a["mode"]}
+            if a["align_corners"] is not None:
+                args["align_corners"] = a["align_corners"]
+        elif node.op == "adaptiveavgpool2d":
+            args = {"output_size": _dim(a["output_size"])}
         elif node.op == "zeropad2d":
             args = {"padding": list(a["padding"])}
         else:
@@ -161,6 +166,19 @@ class TfSamePad(nn.Module):
         return F.pad(x, pads)
 
 
+class Float32(nn.Module):
+    """A layer run in float32, as models run: an upsample's source coordinates are worked out
+    in the tensor's precision, and cnncalc follows float32 (at ×3, 1.5·fl32(1/3) − 0.5 is
+    1.5e-8, not 0, so a second pixel carries a tiny weight)."""
+
+    def __init__(self, inner: nn.Module) -> None:
+        super().__init__()
+        self.inner = inner
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.inner(x.float()).to(x.dtype)  # type: ignore[no-any-return]
+
+
 def _module(node: Node, in_channels: int) -> nn.Module:
     a = node.args
     if node.op == "conv2d":
@@ -181,8 +199,10 @@ def _module(node: Node, in_channels: int) -> nn.Module:
                                   a["padding"], a["output_padding"], bias=False,
                                   dilation=a["dilation"])
     if node.op == "upsample":
-        return nn.Upsample(scale_factor=tuple(float(f) for f in a["scale_factor"]),
-                           mode="nearest")
+        return Float32(nn.Upsample(scale_factor=tuple(float(f) for f in a["scale_factor"]),
+                                   mode=a["mode"], align_corners=a["align_corners"]))
+    if node.op == "adaptiveavgpool2d":
+        return nn.AdaptiveAvgPool2d(a["output_size"])
     if node.op == "zeropad2d":
         return nn.ZeroPad2d(a["padding"])
     return nn.Identity()  # merges are done in forward
@@ -272,7 +292,9 @@ def check_unit(g: Graph, rf: dict[str, Field], out: Tensor, x: Tensor, layer: st
     f = rf[layer]
     sizes = g.input_shape[1:]
     if f.is_global:  # a 1×1 map broadcast over a merge, say: the window is the whole input
-        assert expected == [(0, n - 1) for n in sizes], \
+        # ... and a unit sees all of it, unless it stands in a zero-padded border of a layer
+        # after global pooling, where it sees nothing (and cnncalc's region says so: above).
+        assert expected in ([(0, n - 1) for n in sizes], [None] * len(sizes)), \
             f"a global field, but the gradient reaches only {expected}{case}"
         return expected
     window = clipped_window(f, unit, sizes)
@@ -376,8 +398,15 @@ def _layer(draw: Draw, op: str, *, shape_keeping: bool = False) -> dict[str, Any
                 "output_padding": (draw(st.integers(0, stride[0] - 1)),
                                    draw(st.integers(0, stride[1] - 1))),
                 "dilation": _pair(draw, 1, 2)}
-    if op == "upsample":
-        return {"scale_factor": _pair(draw, 2, 3)}
+    if op == "upsample":  # bilinear taps carry positive weights; bicubic's can be negative
+        mode = draw(st.sampled_from(("nearest", "nearest-exact", "bilinear", "area")))
+        corners = draw(st.sampled_from((None, False, True))) if mode == "bilinear" else None
+        return {"scale_factor": _pair(draw, 2, 3), "mode": mode, "align_corners": corners}
+    if op == "adaptiveavgpool2d":  # windows of uneven size and place, or overlapping ones
+        # (not global pooling, whose field is 'global' by convention: the whole input, even
+        # where a strided layer before it never reads the last rows)
+        size = _pair(draw, 1, 9)
+        return {"output_size": (1, 2) if size == (1, 1) else size}
     if op == "zeropad2d":
         if shape_keeping:  # a shift: what one side gains the other loses
             dx, dy = draw(st.integers(-2, 2)), draw(st.integers(-2, 2))
@@ -519,7 +548,16 @@ HAND_PICKED: dict[str, Net] = {
         _conv(1, 3),
         Node("convtranspose2d", {"kernel_size": (3, 3), "stride": (2, 2), "padding": (1, 1),
                                  "output_padding": (1, 1), "dilation": (1, 1)}, (0,), 2),
-        Node("upsample", {"scale_factor": (2, 3)}, (1,), 2))),
+        Node("upsample", {"scale_factor": (2, 3), "mode": "nearest", "align_corners": None},
+             (1,), 2))),
+    # bilinear ×2 with half-pixel centres after a stride-2 conv; adaptive pooling 17 → 5
+    # (windows of 4 and 5 pixels, overlapping) and 5 → 7 (windows wider than their stride)
+    "bilinear_and_adaptive": Net(17, 17, (
+        _conv(3, 2),
+        Node("upsample", {"scale_factor": (2, 2), "mode": "bilinear", "align_corners": False},
+             (0,), 1),
+        Node("adaptiveavgpool2d", {"output_size": (5, 5)}, (1,), 1),
+        Node("adaptiveavgpool2d", {"output_size": (7, 7)}, (2,), 1))),
     # a unit in the added bottom row sees nothing: no rows and no columns either
     "pad_border": Net(8, 8, (_pad(0, 0, 0, 1),)),
     # two branches shifted against each other: where branch A reads only padding in one

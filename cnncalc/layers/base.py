@@ -61,6 +61,9 @@ class Result(NamedTuple):
         return sum(self.buffers.values())
 
 
+FITTED_UNITS = 1 << 16  # past this many output units a side, a fitted window is bounded instead
+
+
 class Span(NamedTuple):
     """How one spatial dimension of a layer's output sees the same dimension of its input.
 
@@ -98,6 +101,23 @@ class Span(NamedTuple):
                     if (o + padding - j * dilation) % stride == 0]
         return cls(exact_div(1, stride), exact_div(span - padding, stride),
                    exact_div(span, stride), taps)
+
+    @classmethod
+    def fitted(cls, step: Exact, taps: Callable[[int], Iterable[int]], units: int) -> Span:
+        """The smallest window that moves by `step` and holds every one of the `units` units'
+        taps, found by looking at each: for resampling and adaptive pooling, whose taps keep
+        no fixed distance from o·step."""
+        before = after = None
+        for o in range(units):
+            seen = list(taps(o))
+            if seen:
+                centre = o * step
+                first, last = centre - min(seen), max(seen) - centre
+                before = first if before is None else max(before, first)
+                after = last if after is None else max(after, last)
+        if before is None or after is None:
+            return cls(step, 0, 0, taps)
+        return cls(step, exact_div(before, 1), exact_div(before + after, 1), taps)
 
     @classmethod
     def resample(cls, factor: Fraction, taps: Callable[[int], Iterable[int]],

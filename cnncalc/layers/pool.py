@@ -9,6 +9,7 @@ from typing import Any
 from cnncalc import arithmetic
 from cnncalc.errors import LayerError
 from cnncalc.layers.base import (
+    FITTED_UNITS,
     GLOBAL,
     REQUIRED,
     Arg,
@@ -159,12 +160,7 @@ class AdaptivePool(LayerType):
         return Result((shape[0], *out))
 
     def receptive(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Rule:
-        # Pooling to one unit is global pooling. Equal windows need the output size to divide
-        # the input size; otherwise they differ in size and place, and the field is global too.
-        sizes = list(zip(inputs[0][1:], out[1:], strict=True))
-        if all(o == 1 for _, o in sizes) or any(n % o for n, o in sizes):
-            return GLOBAL
-        return tuple(Span.window(n // o, n // o, 0) for n, o in sizes)
+        return adaptive_rule(inputs[0][1:], out[1:])
 
     def explain(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Explanation:
         return Explanation(per_dim_lines([
@@ -174,6 +170,28 @@ class AdaptivePool(LayerType):
     def cost(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Cost:
         reads = out[0] * adaptive_reads(inputs[0][1:], out[1:])
         return Cost(0, reads - numel(out) if self.kind == "max" else reads)
+
+
+def adaptive_rule(sizes: Sequence[int], outs: Sequence[int]) -> Rule:
+    """Pooling to one unit is global pooling; otherwise a window per dimension."""
+    if all(o == 1 for o in outs):
+        return GLOBAL
+    spans = [adaptive_span(n, o) for n, o in zip(sizes, outs, strict=True)]
+    return GLOBAL if None in spans else tuple(s for s in spans if s is not None)
+
+
+def adaptive_span(n: int, o: int) -> Span | None:
+    """PyTorch's adaptive windows: unit i of n → o covers ⌊i·n/o⌋ … ⌈(i+1)·n/o⌉ − 1. When o
+    divides n they are plain windows; else they differ in size and place, and the field is
+    the smallest window holding them all (None, the whole input, past FITTED_UNITS)."""
+    if n % o == 0:
+        return Span.window(n // o, n // o, 0)
+    if o > FITTED_UNITS:
+        return None
+
+    def taps(i: int) -> range:
+        return range(i * n // o, -(-(i + 1) * n // o))
+    return Span.fitted(arithmetic.exact_div(n, o), taps, o)
 
 
 def adaptive_reads(sizes: Sequence[int], outs: Sequence[int]) -> int:

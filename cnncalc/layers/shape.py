@@ -7,8 +7,10 @@ import struct
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
+from cnncalc.arithmetic import exact_div
 from cnncalc.errors import shown
 from cnncalc.layers.base import (
+    FITTED_UNITS,
     GLOBAL,
     IDENTITY,
     REQUIRED,
@@ -36,6 +38,7 @@ from cnncalc.layers.base import (
     tensor,
 )
 from cnncalc.layers.conv import spatial_layout
+from cnncalc.layers.pool import adaptive_reads, adaptive_span
 from cnncalc.layers.registry import register
 
 
@@ -257,8 +260,6 @@ class Upsample(LayerType):
         d = len(out) - 1
         mode = a["mode"]
         if mode == "area":
-            from cnncalc.layers.pool import adaptive_reads
-
             return Cost(0, out[0] * adaptive_reads(inputs[0][1:], out[1:]))
         reads = 0 if mode.startswith("nearest") else 4**d if mode == "bicubic" else 2**d
         return Cost(0, 2 * reads * numel(out))
@@ -271,25 +272,30 @@ class Upsample(LayerType):
         if scales is not None:
             scales = _per_dim(scales if isinstance(scales, list) else [scales], len(spatial),
                               "scale_factor")
-        spans = []
+        spans: list[Span] = []
         for i, (n, m) in enumerate(zip(spatial, out[1:], strict=True)):
             scale = None if scales is None else float(scales[i])
             mode = a["mode"]
-            if mode == "area":
-                if n % m:
+            if mode == "area":  # adaptive average pooling
+                span = adaptive_span(n, m)
+                if span is None:
                     return GLOBAL
-                spans.append(Span.window(n // m, n // m, 0))
-            elif mode in ("nearest", "nearest-exact"):
+                spans.append(span)
+                continue
+            if mode in ("nearest", "nearest-exact"):
                 factor = Fraction(str(scale)) if scale else Fraction(m, n)
                 reach = Fraction(1, 2) if mode == "nearest-exact" else Fraction(0)
-                spans.append(Span.resample(factor, _nearest_taps(n, m, scale, mode), reach))
+                taps = _nearest_taps(n, m, scale, mode)
             else:
                 corners = bool(a["align_corners"])
                 factor = (Fraction(m - 1, n - 1) if corners and n > 1 and m > 1 else
                           Fraction(str(scale)) if scale else Fraction(m, n))
                 reach = Fraction(5, 2) if mode == "bicubic" else Fraction(3, 2)
-                spans.append(Span.resample(factor, _linear_taps(n, m, scale, corners,
-                                                                mode == "bicubic"), reach))
+                taps = _linear_taps(n, m, scale, corners, mode == "bicubic")
+            # The window that fits every unit's taps; past FITTED_UNITS, a bound of the same
+            # step (interpolation reads within `reach` of o / factor).
+            spans.append(Span.fitted(exact_div(factor.denominator, factor.numerator), taps, m)
+                         if m <= FITTED_UNITS else Span.resample(factor, taps, reach))
         return tuple(spans)
 
 
@@ -326,10 +332,13 @@ def _linear_taps(n: int, m: int, scale: float | None, corners: bool,
                  cubic: bool) -> Callable[[int], Iterable[int]]:
     """The input units an interpolating upsample reads for each output unit (a superset for
     bicubic, whose outer taps can carry zero weight)."""
-    s = ((n - 1) / (m - 1) if m > 1 else 0.0) if corners else _source_scale(n, m, scale)
+    s = _f32((n - 1) / (m - 1) if m > 1 else 0.0) if corners else _source_scale(n, m, scale)
 
     def taps(o: int) -> Iterable[int]:
-        src = o * s if corners else max((o + 0.5) * s - 0.5, -math.inf if cubic else 0.0)
+        # In float32, rounded once (PyTorch's kernels fuse the multiply and the subtraction):
+        # at ×3, unit 1 reads 1.5·fl32(1/3) − 0.5 = 1.5e-8, a second pixel with a tiny weight.
+        src = _f32(o * s) if corners else max(_f32((o + 0.5) * s - 0.5),
+                                                -math.inf if cubic else 0.0)
         i0 = math.floor(src)
         if cubic:
             return sorted({min(max(i, 0), n - 1) for i in range(i0 - 1, i0 + 3)})

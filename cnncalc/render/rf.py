@@ -53,7 +53,9 @@ def unit_text(r: UnitReport) -> str:
     where = ", ".join(f"{axis[:-1]} {u}" for axis, u in zip(r.axes, r.unit, strict=True))
     lines = [f"{r.layer.name} ({r.layer.type}, output {shape(r.layer.output_shape)}),"
              f" unit at {where}:"]
-    if f.is_global:
+    if f.is_global and any(iv is None for iv in r.region):  # a zero-padded border unit
+        lines.append("  receptive field  global: the layer's other units see the whole input")
+    elif f.is_global:
         lines.append("  receptive field  global: every unit sees the whole input")
     else:
         lines.append(f"  receptive field  size {per_dim(f.size)}, stride {per_dim(f.stride)},"
