@@ -406,6 +406,24 @@ def test_flops_per_layer_by_hand() -> None:
     assert summary["totals"]["flops"] == sum(flops for _, flops in FLOPS_EXPECTED.values())
 
 
+@pytest.mark.parametrize(("layer", "per_element"), [
+    ("batchnorm2d", 2),  # running statistics and γ, β fold into one scale and shift
+    ("batchnorm2d: {affine: false}", 2),
+    ("batchnorm2d: {track_running_stats: false}", 5 + 2),  # batch statistics, as instance norm
+    ("batchnorm2d: {track_running_stats: false, affine: false}", 5),
+    ("instancenorm2d", 5),  # mean 1, variance 2, normalize 2
+    ("instancenorm2d: {affine: true}", 5 + 2),
+    ("instancenorm2d: {track_running_stats: true}", 2),  # the running ones, at inference
+    ("groupnorm: {num_groups: 2}", 5 + 2),
+    ("layernorm: {normalized_shape: [8]}", 5 + 2),
+    ("layernorm: {normalized_shape: [8], bias: false}", 5 + 1),  # a scale, no shift
+    ("layernorm: {normalized_shape: [8], elementwise_affine: false}", 5),
+])
+def test_normalization_flops_follow_what_inference_computes(layer: str, per_element: int) -> None:
+    summary = summarize(f"input: [4, 8, 8]\nlayers:\n  - {layer}\n")
+    assert summary["layers"][0]["flops"] == per_element * 4 * 8 * 8
+
+
 def test_flops_spec_macs_match_hooks() -> None:
     """The FLOPs spec's MACs also agree with the hook oracle on the same network in torch."""
 

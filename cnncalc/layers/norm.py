@@ -64,7 +64,8 @@ class _Pointwise(LayerType):
     # Statistics computed per sample (instance, group, layer norm): mean 1, variance 2,
     # normalize 2 per element; with affine, a scale and a shift more.
     per_element = 5
-    flops_rule = "5 per element: mean 1, variance 2, normalize 2; + 2 with affine"
+    flops_rule = ("5 per element: mean 1, variance 2, normalize 2; + 1 for a scale, + 1 for a"
+                  " shift; 2 when running statistics are tracked and so used at inference")
 
     def receptive(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Rule:
         return IDENTITY
@@ -79,8 +80,11 @@ class _Pointwise(LayerType):
                            buffers_note="running mean and variance per channel")
 
     def cost(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Cost:
-        affine = a.get("affine", a.get("elementwise_affine", False))
-        return Cost(0, numel(out) * (self.per_element + (2 if affine else 0)))
+        if a.get("track_running_stats"):  # inference uses them: one scale and shift
+            return Cost(0, 2 * numel(out))
+        scale = bool(a.get("affine", a.get("elementwise_affine", False)))
+        shift = scale and a.get("bias", True) is not False  # layernorm's bias: false
+        return Cost(0, numel(out) * (self.per_element + scale + shift))
 
 
 class BatchNorm(_Pointwise):
@@ -89,10 +93,8 @@ class BatchNorm(_Pointwise):
     positive_eps = Arg("eps", number(lo=1e-300), 1e-5, "added to the variance; must be > 0",
                        "float")
     # At inference the running statistics fold into one scale and one shift per channel.
-    flops_rule = "2 per element: running statistics and affine fold into one scale and shift"
-
-    def cost(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Cost:
-        return Cost(0, 2 * numel(out))
+    flops_rule = ("2 per element: running statistics and affine fold into one scale and"
+                  " shift; without running statistics, 5 + 2 with affine, as instance norm")
 
     def __init__(self, dims: int) -> None:
         self.dims = dims
