@@ -60,7 +60,8 @@ def explain_layer(graph: Graph, layer: Layer, rf: dict[str, Field], *, batch: in
     else:
         lines.append(f"  MACs   = {batch * cost.macs:,}")
     if flops:
-        lines.append(f"  FLOPs  = {_flops(t.flops_rule, batch * cost.macs, batch * cost.flops)}")
+        worked = _flops(t.flops_applied(layer.args), batch * cost.macs, batch * cost.flops)
+        lines.append(f"  FLOPs  = {worked}")
     if layer.name in rf:
         lines.append(f"  RF     = {_rf(rf[layer.name])}")
     return "\n".join(lines) + "\n"

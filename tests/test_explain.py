@@ -98,3 +98,23 @@ def test_a_channels_last_spec_is_explained_channels_last() -> None:
         "  params = (5·5·3 + 1)·10 = 760\n"
         "  MACs   = 496·496·10 · 5·5·3 = 184,512,000\n"
         "  RF     = 5, stride 1, padding 0\n")
+
+
+def test_flops_give_the_rule_the_arguments_select(tmp_path: Path) -> None:
+    """Not every mode's rule: the one that applies, with the count it gives."""
+    path = write_spec(tmp_path, "input: [4, 8, 8]\nlayers:\n  - batchnorm2d\n"
+                                "  - instancenorm2d: {affine: true}\n"
+                                "  - upsample: {scale_factor: 2, mode: bilinear}\n"
+                                "  - layernorm: {normalized_shape: [16], bias: false}\n")
+    flops = [line for line in run("explain", path, "--flops").stdout.splitlines()
+             if "FLOPs" in line]
+    assert flops == [
+        f"  FLOPs  = {2 * 256:,}     (2 per element: the running statistics and affine fold into"
+        " a scale and shift)",
+        f"  FLOPs  = {7 * 256:,}     (5 per element: mean 1, variance 2, normalize 2; + 1 for"
+        " the scale, + 1 for the shift)",
+        f"  FLOPs  = {2 * 4 * 4 * 16 * 16:,}     (2 per neighbour read, 4 of them, per output"
+        " element)",
+        f"  FLOPs  = {6 * 4 * 16 * 16:,}     (5 per element: mean 1, variance 2, normalize 2;"
+        " + 1 for the scale)",
+    ]

@@ -194,6 +194,10 @@ class LayerType:
         """The formulas behind shape, parameters and MACs; unless a type says, none."""
         return Explanation()
 
+    def flops_applied(self, a: Mapping[str, Any]) -> str:
+        """The part of flops_rule that these arguments select, for explain."""
+        return self.flops_rule
+
     def in_place(self, a: Mapping[str, Any]) -> bool:
         """Whether the output overwrites the input (no new memory): `inplace: true`, views."""
         return self.view or bool(a.get("inplace"))

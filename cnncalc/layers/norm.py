@@ -79,6 +79,15 @@ class _Pointwise(LayerType):
                            params_note="γ and β: a scale and a shift per channel",
                            buffers_note="running mean and variance per channel")
 
+    def flops_applied(self, a: Mapping[str, Any]) -> str:
+        if a.get("track_running_stats"):
+            return "2 per element: the running statistics and affine fold into a scale and shift"
+        scale = bool(a.get("affine", a.get("elementwise_affine", False)))
+        shift = scale and a.get("bias", True) is not False
+        extra = "; + 1 for the scale, + 1 for the shift" if shift else \
+            "; + 1 for the scale" if scale else ""
+        return f"5 per element: mean 1, variance 2, normalize 2{extra}"
+
     def cost(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Cost:
         if a.get("track_running_stats"):  # inference uses them: one scale and shift
             return Cost(0, 2 * numel(out))

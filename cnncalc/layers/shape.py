@@ -256,6 +256,18 @@ class Upsample(LayerType):
         return Explanation(per_dim_lines([f"⌊{n}·{f}⌋ = {o}" for n, f, o in
                                           zip(inputs[0][1:], scales, out[1:], strict=True)]))
 
+    def flops_applied(self, a: Mapping[str, Any]) -> str:
+        mode = a["mode"]
+        if mode.startswith("nearest"):
+            return "0: a copy"
+        if mode == "area":
+            return "as adaptive average pooling: window elements per output element"
+        if mode == "bicubic":
+            return "2 per neighbour read, 4^d = 16 of them, per output element"
+        return {"linear": "2 per neighbour read, 2 of them, per output element",
+                "bilinear": "2 per neighbour read, 4 of them, per output element",
+                "trilinear": "2 per neighbour read, 8 of them, per output element"}[mode]
+
     def cost(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Cost:
         d = len(out) - 1
         mode = a["mode"]
