@@ -40,8 +40,8 @@ def collect(paths: list[str]) -> list[str]:
             before = len(found)
             for root, dirs, files in os.walk(path):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                found += [os.path.join(root, f) for f in sorted(files)
-                          if f.endswith(SPEC_SUFFIXES)]
+                found += [os.path.join(root, f) for f in sorted(files)  # not .pre-commit-…
+                          if f.endswith(SPEC_SUFFIXES) and not f.startswith(".")]
             if len(found) == before:  # a typo'd directory must not pass CI by checking nothing
                 raise UsageError(f"no spec files (*.yaml, *.yml) in the directory {path!r}")
         elif glob.has_magic(path):

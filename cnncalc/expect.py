@@ -24,6 +24,7 @@ from cnncalc.spec import Spec
 _SUFFIX = {"": 1, "k": 10**3, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12,
            "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}
 MAX_EXPONENT = 60  # figures a spec can expect lie between 1e-60 and 1e60
+_RATIO = re.compile(r"\s*(\d{1,60})\s*/\s*(\d{1,60})\s*\Z")
 _HUMAN = re.compile(r"\s*([-+]?[\d_]*\.?[\d_]+(?:[eE][-+]?\d+)?)\s*([kKMGT]i?)?B?\s*\Z")
 
 # Figures of the whole network, by the name used in `expect:` and in --max-NAME options.
@@ -52,16 +53,23 @@ LAYER_FIGURES: dict[str, Callable[[Graph, list[Layer]], int]] = {
 
 
 def parse_number(value: object) -> Fraction:
-    """26M → 26,000,000; 4.1G; 1.5e9; 25_557_032; 1.5GiB. Exact: no float rounding."""
+    """26M → 26,000,000; 4.1G; 1.5e9; 25_557_032; 1.5GiB; 11/2. Exact: no float rounding.
+    Never negative: every figure is a count or a size."""
     if isinstance(value, bool) or value is None:
         raise ValueError(f"{shown(value)} is not a number")
     if isinstance(value, int):
+        if value < 0:
+            raise ValueError(f"{value} is negative; figures are counts and sizes, 0 or more")
         return Fraction(value)
     suffix = ""
     if isinstance(value, float):
         if not math.isfinite(value):
             raise ValueError(f"{shown(value)} is not a finite number")
         decimal = Decimal(repr(value))
+    elif (q := _RATIO.match(str(value))) is not None:  # 11/2, as receptive fields print
+        if int(q[2]) == 0:
+            raise ValueError(f"{shown(value)} divides by zero")
+        return Fraction(int(q[1]), int(q[2]))
     else:
         m = _HUMAN.match(str(value))
         if not m:
@@ -78,6 +86,8 @@ def parse_number(value: object) -> Fraction:
     if decimal and not -MAX_EXPONENT <= decimal.adjusted() <= MAX_EXPONENT:
         raise ValueError(f"{shown(value)} is out of range (figures lie between 1e-{MAX_EXPONENT}"
                          f" and 1e{MAX_EXPONENT})")
+    if decimal < 0:  # a bound below zero would pass or fail every network alike
+        raise ValueError(f"{shown(value)} is negative; figures are counts and sizes, 0 or more")
     return Fraction(decimal) * _SUFFIX[suffix]
 
 

@@ -37,12 +37,15 @@ expect:
     ("100MB", Fraction(100_000_000)),
     (0.5, Fraction(1, 2)),
     ("2T", Fraction(2 * 10**12)),
+    ("11/2", Fraction(11, 2)),  # a receptive field as cnncalc prints it
+    (0, Fraction(0)),
 ])
 def test_human_numbers(text: object, value: Fraction) -> None:
     assert parse_number(text) == value
 
 
-@pytest.mark.parametrize("text", ["26X", "M", "", "1.2.3", True, None, "1e", "--5"])
+@pytest.mark.parametrize("text", ["26X", "M", "", "1.2.3", True, None, "1e", "--5", -17, "-1",
+                                  "-2M", -0.5, "1/0", "1/-2"])
 def test_not_numbers(text: object) -> None:
     with pytest.raises(ValueError):
         parse_number(text)
@@ -267,3 +270,26 @@ def test_pre_commit_hook_definition() -> None:
     assert hook["id"] == "cnncalc-check"
     assert hook["entry"] == "cnncalc check"
     assert hook["language"] == "python"
+
+
+def test_a_directory_search_skips_hidden_files_and_directories(tmp_path: Path) -> None:
+    """`check .` in a repository: .pre-commit-config.yaml and .github/ are not specs."""
+    (tmp_path / ".github").mkdir()
+    (tmp_path / ".github" / "ci.yml").write_text("on: push\n")
+    (tmp_path / ".pre-commit-config.yaml").write_text("repos: []\n")
+    write_spec(tmp_path, "input: [4]\nlayers:\n  - linear: {out_features: 2}\n", "net.yaml")
+    result = run("check", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith(f"✓ {tmp_path / 'net.yaml'}")
+    assert "1 spec: 1 passed" in result.stdout
+
+
+def test_json_problems_always_have_line_and_column(tmp_path: Path) -> None:
+    """A command-line budget has no place in the file: null, not a missing key."""
+    path = write_spec(tmp_path, "input: [4]\nlayers:\n  - linear: {out_features: 2}\n"
+                                "expect:\n  params: 1\n")
+    data = json.loads(run("check", path, "--max-params", "5", "-f", "json").stdout)
+    assert data["specs"][0]["problems"] == [
+        {"message": "params is 10, expected 1", "line": 5, "column": 11},
+        {"message": "params (--max-params) is 10, more than the maximum 5", "line": None,
+         "column": None}]

@@ -63,7 +63,8 @@ def text(results: list[SpecResult], *, color: bool) -> str:
 
 def as_json(results: list[SpecResult]) -> str:
     def problem(message: str, pos: Pos | None) -> dict[str, Any]:
-        where = {} if pos is None else {"line": pos.line, "column": pos.column}
+        where = {"line": None if pos is None else pos.line,  # None: a command-line budget
+                 "column": None if pos is None else pos.column}
         return {"message": message, **where}
 
     data = {
