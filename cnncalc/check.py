@@ -10,6 +10,7 @@ from cnncalc.analysis import summarize
 from cnncalc.errors import SpecError, UsageError
 from cnncalc.expect import Expectation, Failure, evaluate, parse
 from cnncalc.graph import DEFAULT_MAX_LAYERS, Notice, build
+from cnncalc.source import STDIN
 from cnncalc.spec import load
 
 SPEC_SUFFIXES = (".yaml", ".yml")
@@ -61,16 +62,17 @@ def check_spec(path: str, budgets: list[Expectation], *, max_layers: int = DEFAU
 
     `settings` (batch, dtype, optimizer) are passed to `summarize` for MACs and memory.
     """
+    label = STDIN if path == "-" else path  # as every message names it
     try:
         spec = load(path)
         graph = build(spec, max_layers=max_layers)
         expectations = parse(spec, graph)
         summary = summarize(graph, **settings)
     except SpecError as err:
-        return SpecResult(path, error=err)
+        return SpecResult(label, error=err)
     mine = [*expectations, *(b for b in budgets)]
     failures = evaluate(mine, graph, summary)
-    return SpecResult(path, spec.name, failures=tuple(failures), checked=len(mine),
+    return SpecResult(label, spec.name, failures=tuple(failures), checked=len(mine),
                       notices=summary.notices)
 
 

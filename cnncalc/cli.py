@@ -299,6 +299,8 @@ def diff(old: str, new: str, fmt: str, max_layers: int) -> None:
     from cnncalc.render import diff as render_diff
     from cnncalc.spec import load
 
+    if old == new == "-":
+        raise click.UsageError("standard input can be read only once: give one side as a file")
     result = diff_graphs(build(load(old), max_layers=max_layers),
                          build(load(new), max_layers=max_layers), old, new)
     if fmt == "json":

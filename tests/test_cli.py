@@ -296,3 +296,12 @@ def test_a_reader_that_stops_early_is_not_a_bug(monkeypatch: pytest.MonkeyPatch)
                                 env={"CNNCALC_DEBUG": ""})
     assert result.exit_code == 1
     assert "internal error" not in result.stderr
+
+
+def test_standard_input_is_named_alike_and_read_once() -> None:
+    text = (SPECS / "lenet5.yaml").read_text()
+    assert run("check", "-", input=text).stdout.startswith("✓ <stdin>  1 expectation met\n")
+    result = run("diff", "-", "-", input=text)
+    assert result.exit_code == 2
+    assert "standard input can be read only once" in result.stderr
+    assert run("diff", "-", str(SPECS / "lenet5.yaml"), input=text).exit_code == 0
