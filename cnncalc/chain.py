@@ -1,9 +1,9 @@
 """The inline chain for `cnncalc rf --chain`: "conv2d k3, maxpool2d k3 s2" → a Spec.
 
 Layers are separated by commas; each is a layer type followed by arguments, written either
-short (k3 s2 p1 d2 for kernel_size, stride, padding, dilation) or long (padding=same,
-ceil_mode=true, kernel_size=[3,5]). Convolutions get out_channels 1 unless given: channels do
-not change a receptive field.
+short (k3 s2 p1 d2 for kernel_size, stride, padding, dilation; k=[3,5] too) or long
+(padding=same, ceil_mode=true, kernel_size=[3,5]). Convolutions get out_channels 1 unless
+given: channels do not change a receptive field.
 """
 
 from __future__ import annotations
@@ -69,6 +69,7 @@ def _entry(item: str, start: int) -> tuple[Entry, int | None]:
         elif "=" in token:
             key, raw = token.split("=", 1)
             value_at = at + len(key) + 1
+            key = SHORT.get(key, key)  # k=[3,5], as k3 is kernel_size 3
         else:
             raise SpecError(f"'{token}' is not an argument; write k3, s2, p1, d2 or"
                             " name=value", _pos(at))

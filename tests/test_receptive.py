@@ -254,6 +254,14 @@ def test_inline_chain_long_arguments_and_1d() -> None:
     assert last["receptive_field"] == {"size": [6], "stride": [2], "padding": [2]}
 
 
+def test_inline_chain_short_names_take_lists_too() -> None:
+    """k=[3,5] is kernel_size [3, 5], as k3 is kernel_size 3."""
+    result = run("rf", "-c", "conv2d k=[3,5] s=2", "-f", "json")
+    (layer,) = json.loads(result.stdout)["layers"]
+    assert layer["receptive_field"] == {"size": [3, 5], "stride": [2, 2], "padding": [0, 0]}
+    assert layer["output_shape"] == [1, 111, 110]  # ⌊(224 − 3) / 2⌋ + 1, ⌊(224 − 5) / 2⌋ + 1
+
+
 @pytest.mark.parametrize(("chain", "message"), [
     ("conv2d k3, ", "<chain>:1:11: empty layer in the chain"),
     ("conv2d k3 q7", "<chain>:1:11: 'q7' is not an argument; write k3, s2, p1, d2 or name=value"),
