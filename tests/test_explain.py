@@ -118,3 +118,11 @@ def test_flops_give_the_rule_the_arguments_select(tmp_path: Path) -> None:
         f"  FLOPs  = {6 * 4 * 16 * 16:,}     (5 per element: mean 1, variance 2, normalize 2;"
         " + 1 for the scale)",
     ]
+
+
+def test_pixel_shuffle_shows_its_shape_formulas(tmp_path: Path) -> None:
+    path = write_spec(tmp_path, "input: [16, 8, 6]\nlayers:\n  - pixelshuffle: {upscale_factor: 2}"
+                                "\n  - pixelunshuffle: {downscale_factor: 2}\n")
+    out = run("explain", path).stdout
+    assert "  C_out = 16 / 2² = 4\n  H_out = 8·2 = 16\n  W_out = 6·2 = 12\n" in out
+    assert "  C_out = 4·2² = 16\n  H_out = 16 / 2 = 8\n  W_out = 12 / 2 = 6\n" in out

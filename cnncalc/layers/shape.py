@@ -393,6 +393,16 @@ class PixelShuffle(LayerType):
                        self.arg_name)
         return Result((c * r * r, h // r, w // r))
 
+    def explain(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Explanation:
+        (c, h, w), r = inputs[0], a[self.arg_name]
+        if self.inverse:
+            return Explanation((f"C_out = {c}·{r}² = {out[0]}",
+                                *per_dim_lines([f"{n} / {r} = {o}" for n, o in
+                                                zip((h, w), out[1:], strict=True)])))
+        return Explanation((f"C_out = {c} / {r}² = {out[0]}",
+                            *per_dim_lines([f"{n}·{r} = {o}" for n, o in
+                                            zip((h, w), out[1:], strict=True)])))
+
     def receptive(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Rule:
         from fractions import Fraction
 
