@@ -105,7 +105,8 @@ def test_flops_give_the_rule_the_arguments_select(tmp_path: Path) -> None:
     path = write_spec(tmp_path, "input: [4, 8, 8]\nlayers:\n  - batchnorm2d\n"
                                 "  - instancenorm2d: {affine: true}\n"
                                 "  - upsample: {scale_factor: 2, mode: bilinear}\n"
-                                "  - layernorm: {normalized_shape: [16], bias: false}\n")
+                                "  - layernorm: {normalized_shape: [16], bias: false}\n"
+                                "  - localresponsenorm: {size: 3}\n")
     flops = [line for line in run("explain", path, "--flops").stdout.splitlines()
              if "FLOPs" in line]
     assert flops == [
@@ -117,6 +118,8 @@ def test_flops_give_the_rule_the_arguments_select(tmp_path: Path) -> None:
         " element)",
         f"  FLOPs  = {6 * 4 * 16 * 16:,}     (5 per element: mean 1, variance 2, normalize 2;"
         " + 1 for the scale)",
+        f"  FLOPs  = {(2 * 3 + 3) * 4 * 16 * 16:,}     (2·size + 3 per element: squares and a"
+        " sum over size channels, a scale, a power)",
     ]
 
 

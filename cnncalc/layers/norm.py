@@ -61,9 +61,6 @@ class _Pointwise(LayerType):
     (running ones at inference; per-sample ones for instance, group and layer norm) are not
     counted as part of the field, as in Araujo et al. (2019)."""
 
-    # Statistics computed per sample (instance, group, layer norm): mean 1, variance 2,
-    # normalize 2 per element; with affine, a scale and a shift more.
-    per_element = 5
     flops_rule = ("5 per element: mean 1, variance 2, normalize 2; + 1 for a scale, + 1 for a"
                   " shift; 2 when running statistics are tracked and so used at inference")
 
@@ -80,20 +77,26 @@ class _Pointwise(LayerType):
                            buffers_note="running mean and variance per channel")
 
     def flops_applied(self, a: Mapping[str, Any]) -> str:
-        if a.get("track_running_stats"):
+        per_element = _per_element(a)
+        if per_element is None:
             return "2 per element: the running statistics and affine fold into a scale and shift"
-        scale = bool(a.get("affine", a.get("elementwise_affine", False)))
-        shift = scale and a.get("bias", True) is not False
-        extra = "; + 1 for the scale, + 1 for the shift" if shift else \
-            "; + 1 for the scale" if scale else ""
-        return f"5 per element: mean 1, variance 2, normalize 2{extra}"
+        extra = {0: "", 1: "; + 1 for the scale", 2: "; + 1 for the scale, + 1 for the shift"}
+        return f"5 per element: mean 1, variance 2, normalize 2{extra[per_element - 5]}"
 
     def cost(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Cost:
-        if a.get("track_running_stats"):  # inference uses them: one scale and shift
-            return Cost(0, 2 * numel(out))
-        scale = bool(a.get("affine", a.get("elementwise_affine", False)))
-        shift = scale and a.get("bias", True) is not False  # layernorm's bias: false
-        return Cost(0, numel(out) * (self.per_element + scale + shift))
+        per_element = _per_element(a)
+        return Cost(0, numel(out) * (2 if per_element is None else per_element))
+
+
+def _per_element(a: Mapping[str, Any]) -> int | None:
+    """FLOPs per element when statistics are computed at inference: 5 (mean 1, variance 2,
+    normalize 2), + 1 for a scale and + 1 for a shift (layernorm's bias: false has none).
+    None when tracked running statistics fold, with the affine, into one scale and shift."""
+    if a.get("track_running_stats"):
+        return None
+    scale = bool(a.get("affine", a.get("elementwise_affine", False)))
+    shift = scale and a.get("bias", True) is not False
+    return 5 + scale + shift
 
 
 class BatchNorm(_Pointwise):
@@ -230,6 +233,9 @@ class LocalResponseNorm(_Pointwise):
         if len(shape) < 2:
             raise fail(f"expects an input [C, ...] with at least 2 dims, got {tensor(shape)}")
         return Result(shape)
+
+    def flops_applied(self, a: Mapping[str, Any]) -> str:
+        return self.flops_rule
 
     def cost(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Cost:
         return Cost(0, numel(out) * (2 * a["size"] + 3))
