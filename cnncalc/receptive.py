@@ -85,7 +85,9 @@ def fields(graph: Graph) -> tuple[dict[str, Field], list[Notice]]:
 def _still_and_whole(f: Field, sizes: Sequence[int]) -> bool:
     """A window that stands still (stride 0 in every dimension) over the whole input: every
     unit sees everything, as after global pooling."""
-    return not f.is_global and all(
+    if f.is_global or any(f.stride):  # the usual case, decided at C speed
+        return False
+    return all(
         j == 0 and -p <= 0 and r - 1 - p >= n - 1
         for j, p, r, n in zip(f.stride, f.padding, f.size, sizes, strict=True))
 

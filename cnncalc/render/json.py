@@ -99,7 +99,8 @@ def dumps(data: dict[str, Any], rows: str) -> str:
     items = data.pop(rows)
     head = _SCALAR_LIST.sub(lambda m: "[" + re.sub(r",\s+", ", ", m.group(1)) + "]",
                             json.dumps(data, indent=2, ensure_ascii=False))[:-2]
-    lines = ",\n".join("    " + json.dumps(item, ensure_ascii=False) for item in items)
+    encode = json.JSONEncoder(ensure_ascii=False).encode  # one encoder, not one per row
+    lines = ",\n".join("    " + encode(item) for item in items)
     body = f"[\n{lines}\n  ]" if items else "[]"
     return f'{head},\n  "{rows}": {body}\n}}\n'
 
