@@ -78,7 +78,7 @@ def summarize(graph: Graph, *, depth: int | None = None, batch: int = 1,
     trainable = sum(layer.result.param_count for layer in layers if layer.trainable)
     params = sum(layer.result.param_count for layer in layers)
     buffers = sum(layer.result.buffer_count for layer in layers)
-    costs = {layer.name: graph.cost(layer) for layer in layers}
+    costs = graph.costs()
     totals = Totals(
         params=params,
         trainable_params=trainable,

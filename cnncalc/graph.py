@@ -5,7 +5,8 @@ from __future__ import annotations
 import heapq
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
+from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from cnncalc.errors import LayerError, Pos, SpecError, did_you_mean, one_line, shown
@@ -84,6 +85,20 @@ class Graph(NamedTuple):
         """MACs and FLOPs of one layer for one sample."""
         return TYPES[layer.type].cost(layer.args, self.input_shapes(layer), layer.shape)
 
+    def costs(self) -> dict[str, Cost]:
+        """Every layer's cost, worked out once for layers that share their arguments (see
+        _Builder._layer_args) and their input shapes."""
+        done: dict[tuple[int, tuple[Shape, ...]], Cost] = {}
+        out = {}
+        for layer in self.layers:
+            ins = tuple(self.input_shapes(layer))
+            key = (id(layer.args), ins)
+            cost = done.get(key)
+            if cost is None:
+                cost = done[key] = TYPES[layer.type].cost(layer.args, list(ins), layer.shape)
+            out[layer.name] = cost
+        return out
+
 
 def build(spec: Spec, *, input_shape: Shape | None = None,
           max_layers: int = DEFAULT_MAX_LAYERS) -> Graph:
@@ -104,7 +119,7 @@ class _Raw(NamedTuple):
     name: str
     type: LayerType
     refs: list[_Ref]
-    args: dict[str, Any]
+    args: Mapping[str, Any]
     arg_pos: dict[str, Pos]
     trainable: bool
     groups: tuple[Group, ...]
@@ -122,6 +137,7 @@ class _Builder:
         self.counted = 0  # layers counted so far by _count, copies included
         self.fixed: dict[str, bool] = {}  # block → its layer count ignores its arguments
         self.defaults: dict[tuple[str, str], Any] = {}  # (type, arg) → its parsed default
+        self.args_memo: dict[Hashable, Mapping[str, Any]] = {}  # see _layer_args
 
     # ---- expansion ----------------------------------------------------------------------------
 
@@ -363,7 +379,7 @@ class _Builder:
                                auto_named)
 
     def _layer_args(self, t: LayerType, e: Entry, qname: str,
-                    env: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Pos]]:
+                    env: Mapping[str, Any]) -> tuple[Mapping[str, Any], dict[str, Pos]]:
         given: dict[str, Any] = {}
         arg_pos: dict[str, Pos] = {}
         if e.args is not None:
@@ -376,6 +392,12 @@ class _Builder:
                                     e.args.key_pos[key], qname)
                 given[key] = _evaluate(node, env, qname)
                 arg_pos[key] = node.pos
+        # Layers written alike share one read-only arguments mapping, parsed once: a network
+        # repeats itself, and later passes memoize their work on it (shapes, fields, costs).
+        memo_key = _frozen((t.name, given))
+        shared = self.args_memo.get(memo_key) if memo_key is not None else None
+        if shared is not None:
+            return shared, arg_pos
         args = {}
         for a in t.args:
             if a.name in given:
@@ -391,7 +413,10 @@ class _Builder:
                     self.defaults[key] = None if a.default is None else a.parse(a.default,
                                                                                 t.dims)
                 args[a.name] = self.defaults[key]
-        return args, arg_pos
+        frozen = MappingProxyType(args)
+        if memo_key is not None:
+            self.args_memo[memo_key] = frozen
+        return frozen, arg_pos
 
     def _alias(self, qname: str, ref: _Ref, pos: Pos) -> None:
         if qname in self.raw or qname in self.aliases:
@@ -473,10 +498,13 @@ class _Builder:
                input_shape: Shape) -> list[Layer]:
         shapes: dict[str, Shape] = {_NETWORK_INPUT: input_shape}
         layers = []
+        done: dict[tuple[int, tuple[Shape, ...]], Result] = {}  # shared arguments, same inputs
         for name in order:
             raw = self.raw[name]
+            ins = tuple(shapes[s] for s in inputs[name])
             try:
-                result = raw.type.infer(raw.args, [shapes[s] for s in inputs[name]])
+                key = (id(raw.args), ins)
+                result = done.get(key) or done.setdefault(key, raw.type.infer(raw.args, ins))
             except LayerError as err:
                 pos = raw.arg_pos.get(err.arg or "", raw.pos)
                 raise SpecError(err.message, pos, name) from None
@@ -494,6 +522,30 @@ class _Builder:
         return [Notice("its output is never used (it is not the last layer and no 'from'"
                        " names it)", layer.pos, layer.name)
                 for layer in layers if layer.name not in used and layer.name != output]
+
+
+def _frozen(value: Any) -> Hashable | None:
+    """A hashable copy of plain YAML data that tells true from 1 and 1 from 1.0 (they parse
+    differently), or None past a few hundred items: not worth a memo."""
+    stack: list[Any] = [value]
+    out: list[Hashable] = []
+    budget = 256
+    while stack:
+        v = stack.pop()
+        budget -= 1
+        if budget < 0:
+            return None
+        if isinstance(v, dict):
+            out.append(("{", len(v)))
+            for k, item in v.items():
+                out.append(k)
+                stack.append(item)
+        elif isinstance(v, (list, tuple)):
+            out.append(("[", len(v)))
+            stack.extend(v)
+        else:
+            out.append((type(v), v))
+    return tuple(out)
 
 
 def _channels_last_look(spec: Spec, shape: Shape) -> list[Notice]:

@@ -15,7 +15,7 @@ from typing import NamedTuple
 from cnncalc.arithmetic import Exact, exact_div, fraction_text
 from cnncalc.graph import Graph, Layer, Notice
 from cnncalc.layers import TYPES
-from cnncalc.layers.base import GLOBAL, IDENTITY, MERGE, Rule, Span, axis_name
+from cnncalc.layers.base import GLOBAL, IDENTITY, MERGE, Rule, Shape, Span, axis_name
 from cnncalc.spec import INPUT_REF
 
 Interval = tuple[int, int]
@@ -64,9 +64,11 @@ def fields(graph: Graph) -> tuple[dict[str, Field], list[Notice]]:
     one = (1,) * dims
     result = {INPUT_REF: Field(one, one, (0,) * dims)}
     notices: list[Notice] = []
+    rules: dict[tuple[int, tuple[Shape, ...]], Rule] = {}  # layers sharing their arguments
     for layer in graph.layers:
         inputs = [result[s] for s in layer.inputs]
-        r = rule(graph, layer)
+        key = (id(layer.args), tuple(graph.input_shapes(layer)))
+        r = rules.get(key) or rules.setdefault(key, rule(graph, layer))
         if r == GLOBAL or any(f.is_global for f in inputs) or len(layer.shape) != dims + 1:
             result[layer.name] = GLOBAL_FIELD
         elif r == IDENTITY:
