@@ -85,17 +85,21 @@ class Graph(NamedTuple):
         """MACs and FLOPs of one layer for one sample."""
         return TYPES[layer.type].cost(layer.args, self.input_shapes(layer), layer.shape)
 
+    def alike(self, layer: Layer) -> tuple[int, tuple[Shape, ...]]:
+        """What decides a layer's shape, field rule and cost: its arguments mapping, which
+        layers written alike share (_Builder._layer_args), and its input shapes. Layers with
+        equal keys may share that work, as long as the graph lives."""
+        return id(layer.args), tuple(self.input_shapes(layer))
+
     def costs(self) -> dict[str, Cost]:
-        """Every layer's cost, worked out once for layers that share their arguments (see
-        _Builder._layer_args) and their input shapes."""
+        """Every layer's cost, worked out once per `alike` key."""
         done: dict[tuple[int, tuple[Shape, ...]], Cost] = {}
         out = {}
         for layer in self.layers:
-            ins = tuple(self.input_shapes(layer))
-            key = (id(layer.args), ins)
+            key = self.alike(layer)
             cost = done.get(key)
             if cost is None:
-                cost = done[key] = TYPES[layer.type].cost(layer.args, list(ins), layer.shape)
+                cost = done[key] = TYPES[layer.type].cost(layer.args, list(key[1]), layer.shape)
             out[layer.name] = cost
         return out
 

@@ -64,10 +64,10 @@ def fields(graph: Graph) -> tuple[dict[str, Field], list[Notice]]:
     one = (1,) * dims
     result = {INPUT_REF: Field(one, one, (0,) * dims)}
     notices: list[Notice] = []
-    rules: dict[tuple[int, tuple[Shape, ...]], Rule] = {}  # layers sharing their arguments
+    rules: dict[tuple[int, tuple[Shape, ...]], Rule] = {}  # one per Graph.alike key
     for layer in graph.layers:
         inputs = [result[s] for s in layer.inputs]
-        key = (id(layer.args), tuple(graph.input_shapes(layer)))
+        key = graph.alike(layer)
         r = rules.get(key) or rules.setdefault(key, rule(graph, layer))
         if r == GLOBAL or any(f.is_global for f in inputs) or len(layer.shape) != dims + 1:
             result[layer.name] = GLOBAL_FIELD

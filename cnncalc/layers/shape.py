@@ -262,19 +262,14 @@ class Upsample(LayerType):
             return "0: a copy"
         if mode == "area":
             return "as adaptive average pooling: window elements per output element"
-        if mode == "bicubic":
-            return "2 per neighbour read, 4^d = 16 of them, per output element"
-        return {"linear": "2 per neighbour read, 2 of them, per output element",
-                "bilinear": "2 per neighbour read, 4 of them, per output element",
-                "trilinear": "2 per neighbour read, 8 of them, per output element"}[mode]
+        reads = _neighbour_reads(mode, _MODE_RANK[mode][0] - 1)
+        return f"2 per neighbour read, {reads} of them, per output element"
 
     def cost(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Cost:
-        d = len(out) - 1
         mode = a["mode"]
         if mode == "area":
             return Cost(0, out[0] * adaptive_reads(inputs[0][1:], out[1:]))
-        reads = 0 if mode.startswith("nearest") else 4**d if mode == "bicubic" else 2**d
-        return Cost(0, 2 * reads * numel(out))
+        return Cost(0, 2 * _neighbour_reads(mode, len(out) - 1) * numel(out))
 
     def receptive(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Rule:
         from fractions import Fraction
@@ -313,6 +308,11 @@ class Upsample(LayerType):
 
 _MODE_RANK = {"linear": (2, "[C, L]"), "bilinear": (3, "[C, H, W]"),
               "bicubic": (3, "[C, H, W]"), "trilinear": (4, "[C, D, H, W]")}
+
+
+def _neighbour_reads(mode: str, dims: int) -> int:
+    """Input values one output value of a d-dimensional upsample interpolates."""
+    return 0 if mode.startswith("nearest") else 4**dims if mode == "bicubic" else 2**dims
 
 
 def _f32(x: float) -> float:
