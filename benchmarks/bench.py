@@ -39,16 +39,18 @@ torchinfo.summary(REFERENCES["resnet50"].build(), input_size=(1, 3, 224, 224), v
 
 def run_once(argv: Sequence[str], env: dict[str, str] | None) -> float:
     start = time.perf_counter()
-    done = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env,
-                          cwd=ROOT, check=False)
+    done = subprocess.run(
+        argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd=ROOT, check=False
+    )
     elapsed = time.perf_counter() - start
     if done.returncode != 0:
         raise SystemExit(f"failed: {' '.join(argv)}\n{done.stderr.decode()}")
     return elapsed
 
 
-def interleaved(commands: dict[str, tuple[Sequence[str], dict[str, str] | None]],
-                runs: int) -> dict[str, list[float]]:
+def interleaved(
+    commands: dict[str, tuple[Sequence[str], dict[str, str] | None]], runs: int
+) -> dict[str, list[float]]:
     """Seconds of every run per command, the commands taking turns round by round so that a
     slow moment of the machine falls on all of them alike (one warm-up round is discarded)."""
     times: dict[str, list[float]] = {label: [] for label in commands}
@@ -64,8 +66,11 @@ def chain_spec(path: Path, layers: int) -> Path:
     """A generated spec of `layers` layers: 3×3 convolutions and ReLUs, alternating."""
     lines = [f"name: chain-{layers}", "input: [16, 64, 64]", "layers:"]
     for i in range(layers):
-        lines.append("  - conv2d: {out_channels: 16, kernel_size: 3, padding: 1}" if i % 2 == 0
-                     else "  - relu")
+        lines.append(
+            "  - conv2d: {out_channels: 16, kernel_size: 3, padding: 1}"
+            if i % 2 == 0
+            else "  - relu"
+        )
     path.write_text("\n".join(lines) + "\n")
     return path
 
@@ -81,14 +86,20 @@ def main() -> int:
     # The issue's floor imports rich too; cnncalc no longer needs it, so the floor of what it
     # does import (click, yaml) is measured as well, for reference.
     quick = {
-        "import floor (issue): click, yaml, rich.console, rich.table":
-            ([PY, "-c", "import click, yaml, rich.console, rich.table"], None),
-        "import floor (cnncalc's dependencies): click, yaml": ([PY, "-c", "import click, yaml"],
-                                                               None),
+        "import floor (issue): click, yaml, rich.console, rich.table": (
+            [PY, "-c", "import click, yaml, rich.console, rich.table"],
+            None,
+        ),
+        "import floor (cnncalc's dependencies): click, yaml": (
+            [PY, "-c", "import click, yaml"],
+            None,
+        ),
         "cnncalc summarize resnet50 (table, piped)": ([*CNNCALC, "summarize", spec], None),
         "cnncalc summarize resnet50 (table, colour)": ([*CNNCALC, "summarize", spec], colour),
-        "cnncalc summarize resnet50 --format json":
-            ([*CNNCALC, "summarize", spec, "--format", "json"], None),
+        "cnncalc summarize resnet50 --format json": (
+            [*CNNCALC, "summarize", spec, "--format", "json"],
+            None,
+        ),
     }
     torchinfo_label = "torchinfo.summary(resnet50), with import torch"
     if not args.no_torchinfo:  # in the same rounds as cnncalc: the ratio sees the same machine
@@ -97,21 +108,33 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         big = chain_spec(Path(tmp) / "chain-20000.yaml", 20_000)
         small = chain_spec(Path(tmp) / "chain-2000.yaml", 2_000)
-        runs.update(interleaved({
-            "cnncalc summarize 20,000 layers --format json":
-                ([*CNNCALC, "summarize", str(big), "--format", "json"], None),
-            "cnncalc summarize 2,000 layers --format json":
-                ([*CNNCALC, "summarize", str(small), "--format", "json"], None),
-        }, max(3, args.runs // 3)))
+        runs.update(
+            interleaved(
+                {
+                    "cnncalc summarize 20,000 layers --format json": (
+                        [*CNNCALC, "summarize", str(big), "--format", "json"],
+                        None,
+                    ),
+                    "cnncalc summarize 2,000 layers --format json": (
+                        [*CNNCALC, "summarize", str(small), "--format", "json"],
+                        None,
+                    ),
+                },
+                max(3, args.runs // 3),
+            )
+        )
     print(f"{'':<62} {'fastest':>9}    {'median':>9}")
     for label, seconds in runs.items():
-        print(f"{label:<62} {min(seconds) * 1000:9.1f} ms {statistics.median(seconds) * 1000:9.1f}"
-              " ms")
+        print(
+            f"{label:<62} {min(seconds) * 1000:9.1f} ms {statistics.median(seconds) * 1000:9.1f} ms"
+        )
     results = {label: min(seconds) for label, seconds in runs.items()}
     floor, own_floor, table, table_colour, as_json = list(results.values())[:5]
     torchinfo = results.get(torchinfo_label)
-    t20k, t2k = results["cnncalc summarize 20,000 layers --format json"], \
-        results["cnncalc summarize 2,000 layers --format json"]
+    t20k, t2k = (
+        results["cnncalc summarize 20,000 layers --format json"],
+        results["cnncalc summarize 2,000 layers --format json"],
+    )
 
     slowest = max(table, table_colour, as_json)
     goals = [
@@ -120,16 +143,31 @@ def main() -> int:
         (f"20,000 vs 2,000 layers at most 12×: {t20k / t2k:.1f}×", t20k / t2k <= 12),
     ]
     if torchinfo is not None:
-        goals.insert(1, (f"at least 20× faster than torchinfo: {torchinfo / slowest:.1f}×",
-                         torchinfo >= 20 * slowest))
+        goals.insert(
+            1,
+            (
+                f"at least 20× faster than torchinfo: {torchinfo / slowest:.1f}×",
+                torchinfo >= 20 * slowest,
+            ),
+        )
     print()
-    print("ratios: " + ", ".join([
-        f"table/floor {table / floor:.2f}", f"colour/floor {table_colour / floor:.2f}",
-        f"json/floor {as_json / floor:.2f}", f"slowest/click+yaml {slowest / own_floor:.2f}",
-        *([f"torchinfo/cnncalc {torchinfo / slowest:.1f}"] if torchinfo else []),
-        f"20k/2k {t20k / t2k:.1f}"]))
-    print(f"(for reference, not a goal: {slowest / own_floor:.2f}× the click + yaml floor,"
-          " the imports cnncalc itself needs)")
+    print(
+        "ratios: "
+        + ", ".join(
+            [
+                f"table/floor {table / floor:.2f}",
+                f"colour/floor {table_colour / floor:.2f}",
+                f"json/floor {as_json / floor:.2f}",
+                f"slowest/click+yaml {slowest / own_floor:.2f}",
+                *([f"torchinfo/cnncalc {torchinfo / slowest:.1f}"] if torchinfo else []),
+                f"20k/2k {t20k / t2k:.1f}",
+            ]
+        )
+    )
+    print(
+        f"(for reference, not a goal: {slowest / own_floor:.2f}× the click + yaml floor,"
+        " the imports cnncalc itself needs)"
+    )
     missed = 0
     for text, ok in goals:
         print(f"{'met   ' if ok else 'MISSED'} {text}")

@@ -66,9 +66,15 @@ def _is_chain(rows: Sequence[Row]) -> bool:
     return True
 
 
-def summarize(graph: Graph, *, depth: int | None = None, batch: int = 1,
-              dtype: Dtype = Dtype.FLOAT32, optimizer: Optimizer = Optimizer.ADAM,
-              state_dtype: Dtype | None = None) -> Summary:
+def summarize(
+    graph: Graph,
+    *,
+    depth: int | None = None,
+    batch: int = 1,
+    dtype: Dtype = Dtype.FLOAT32,
+    optimizer: Optimizer = Optimizer.ADAM,
+    state_dtype: Dtype | None = None,
+) -> Summary:
     """Figures for every layer and the totals; `depth` collapses deeper block instances.
 
     MACs, FLOPs and activation memory scale with `batch`; bytes use `dtype`.
@@ -90,8 +96,9 @@ def summarize(graph: Graph, *, depth: int | None = None, batch: int = 1,
         flops=batch * sum(c.flops for c in costs.values()),
     )
     rf, rf_notices = fields(graph)
-    rows = tuple(_rows(graph, depth, rf, {n: (batch * c.macs, batch * c.flops)
-                                          for n, c in costs.items()}))
+    rows = tuple(
+        _rows(graph, depth, rf, {n: (batch * c.macs, batch * c.flops) for n, c in costs.items()})
+    )
     return Summary(
         name=graph.name,
         input_shape=display(graph.input_shape),
@@ -101,8 +108,9 @@ def summarize(graph: Graph, *, depth: int | None = None, batch: int = 1,
         totals=totals,
         layer_count=len(layers),
         notices=(*graph.notices, *rf_notices),
-        memory=memory(graph, batch=batch, dtype=dtype, optimizer=optimizer,
-                      state_dtype=state_dtype),
+        memory=memory(
+            graph, batch=batch, dtype=dtype, optimizer=optimizer, state_dtype=state_dtype
+        ),
         spatial=bool(rf),
         is_chain=_is_chain(rows),
     )
@@ -114,8 +122,9 @@ def _container(layer: Layer, depth: int | None) -> Group | None:
     return layer.groups[depth - 1]
 
 
-def _rows(graph: Graph, depth: int | None, rf: dict[str, Field],
-          cost: dict[str, tuple[int, int]]) -> list[Row]:
+def _rows(
+    graph: Graph, depth: int | None, rf: dict[str, Field], cost: dict[str, tuple[int, int]]
+) -> list[Row]:
     display = graph.layout.display
     shown: dict[str, str] = {}  # layer name → the row that shows it
     members: dict[str, list[Layer]] = {}
@@ -141,28 +150,41 @@ def _rows(graph: Graph, depth: int | None, rf: dict[str, Field],
                         inputs.append(label)
         if group is None:
             (layer,) = inside
-            rows.append(Row(
-                name=layer.name, type=layer.type, inputs=tuple(inputs),
-                output_shape=display(layer.shape), params=layer.result.param_count,
-                trainable_params=layer.result.param_count if layer.trainable else 0,
-                buffers=layer.result.buffer_count, depth=len(layer.groups),
-                param_tensors=tuple(layer.result.params.items()),
-                buffer_tensors=tuple(layer.result.buffers.items()),
-                receptive_field=rf.get(layer.name),
-                macs=cost[layer.name][0], flops=cost[layer.name][1],
-            ))
+            rows.append(
+                Row(
+                    name=layer.name,
+                    type=layer.type,
+                    inputs=tuple(inputs),
+                    output_shape=display(layer.shape),
+                    params=layer.result.param_count,
+                    trainable_params=layer.result.param_count if layer.trainable else 0,
+                    buffers=layer.result.buffer_count,
+                    depth=len(layer.groups),
+                    param_tensors=tuple(layer.result.params.items()),
+                    buffer_tensors=tuple(layer.result.buffers.items()),
+                    receptive_field=rf.get(layer.name),
+                    macs=cost[layer.name][0],
+                    flops=cost[layer.name][1],
+                )
+            )
             continue
         out = graph.group_outputs.get(group.name, inside[-1].name)
         out_shape = graph.input_shape if out == INPUT_REF else graph.by_name[out].shape
-        rows.append(Row(
-            name=group.name, type=group.kind, inputs=tuple(inputs),
-            output_shape=display(out_shape),
-            params=sum(x.result.param_count for x in inside),
-            trainable_params=sum(x.result.param_count for x in inside if x.trainable),
-            buffers=sum(x.result.buffer_count for x in inside),
-            depth=(depth or 1) - 1, layers=len(inside), group=True,
-            receptive_field=rf.get(out),
-            macs=sum(cost[x.name][0] for x in inside),
-            flops=sum(cost[x.name][1] for x in inside),
-        ))
+        rows.append(
+            Row(
+                name=group.name,
+                type=group.kind,
+                inputs=tuple(inputs),
+                output_shape=display(out_shape),
+                params=sum(x.result.param_count for x in inside),
+                trainable_params=sum(x.result.param_count for x in inside if x.trainable),
+                buffers=sum(x.result.buffer_count for x in inside),
+                depth=(depth or 1) - 1,
+                layers=len(inside),
+                group=True,
+                receptive_field=rf.get(out),
+                macs=sum(cost[x.name][0] for x in inside),
+                flops=sum(cost[x.name][1] for x in inside),
+            )
+        )
     return rows

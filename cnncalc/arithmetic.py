@@ -16,8 +16,9 @@ def effective_kernel(kernel: int, dilation: int) -> int:
     return dilation * (kernel - 1) + 1
 
 
-def conv_out(size: int, kernel: int, stride: int, pad_left: int, pad_right: int,
-             dilation: int = 1) -> int:
+def conv_out(
+    size: int, kernel: int, stride: int, pad_left: int, pad_right: int, dilation: int = 1
+) -> int:
     """Convolution output size: ⌊(in + pads − d·(k−1) − 1) / s⌋ + 1."""
     return (size + pad_left + pad_right - effective_kernel(kernel, dilation)) // stride + 1
 
@@ -29,8 +30,9 @@ def same_padding(size: int, kernel: int, stride: int, dilation: int = 1) -> tupl
     return total // 2, total - total // 2
 
 
-def pool_out(size: int, kernel: int, stride: int, pad: int, dilation: int = 1,
-             ceil_mode: bool = False) -> int:
+def pool_out(
+    size: int, kernel: int, stride: int, pad: int, dilation: int = 1, ceil_mode: bool = False
+) -> int:
     """Pooling output size, PyTorch's rule.
 
     With ceil_mode the division rounds up, but a last window that would start in the right
@@ -43,8 +45,9 @@ def pool_out(size: int, kernel: int, stride: int, pad: int, dilation: int = 1,
     return out
 
 
-def conv_transpose_out(size: int, kernel: int, stride: int, pad: int, dilation: int = 1,
-                       output_padding: int = 0) -> int:
+def conv_transpose_out(
+    size: int, kernel: int, stride: int, pad: int, dilation: int = 1, output_padding: int = 0
+) -> int:
     """Transposed convolution output size: (in−1)·s − 2p + d·(k−1) + output_padding + 1."""
     return (size - 1) * stride - 2 * pad + dilation * (kernel - 1) + output_padding + 1
 

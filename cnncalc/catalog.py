@@ -43,9 +43,13 @@ def overview() -> str:
             continue
         lines.append(f"{family}:")
         for t in members:
-            lines += textwrap.wrap(_signature(t), columns, initial_indent="  ",
-                                   subsequent_indent=" " * (len(t.name) + 3),
-                                   break_on_hyphens=False)
+            lines += textwrap.wrap(
+                _signature(t),
+                columns,
+                initial_indent="  ",
+                subsequent_indent=" " * (len(t.name) + 3),
+                break_on_hyphens=False,
+            )
         lines.append("")
     lines.append("`cnncalc layers TYPE` explains one type's arguments.")
     return "\n".join(lines) + "\n"
@@ -57,8 +61,11 @@ def describe(name: str) -> str:
     if t is None:
         raise UsageError(f"unknown layer type '{name}'{did_you_mean(name.lower(), TYPES)}")
     columns = _columns()
-    lines = [*textwrap.wrap(f"{t.name}: {t.doc}", columns, subsequent_indent="  "),
-             *textwrap.wrap(f"FLOPs: {t.flops_rule}", columns, subsequent_indent="  "), ""]
+    lines = [
+        *textwrap.wrap(f"{t.name}: {t.doc}", columns, subsequent_indent="  "),
+        *textwrap.wrap(f"FLOPs: {t.flops_rule}", columns, subsequent_indent="  "),
+        "",
+    ]
     if t.max_inputs != 1:
         lines += [f"Takes {t.min_inputs} or more inputs: from: [a, b, ...]", ""]
     if not t.args:
@@ -72,8 +79,9 @@ def describe(name: str) -> str:
         head = f"  {a.name:<{name_w}}  {a.kind:<{kind_w}}  {_default(a):<{default_w}}"
         if narrow:
             lines.append(head.rstrip())
-            lines += textwrap.wrap(a.help, columns, initial_indent=" " * 6,
-                                   subsequent_indent=" " * 6)
+            lines += textwrap.wrap(
+                a.help, columns, initial_indent=" " * 6, subsequent_indent=" " * 6
+            )
             continue
         help_lines = textwrap.wrap(a.help, columns - indent) or [""]
         lines.append(f"{head}  {help_lines[0]}")

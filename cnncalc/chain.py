@@ -33,8 +33,15 @@ def parse_chain(text: str, input_shape: tuple[int, ...] | None = None) -> Spec:
         entries.append(entry)
         dims = dims or layer_dims
     shape = input_shape or (1, *([DEFAULT_SIZE] * (dims or 2)))
-    return Spec(path=PATH, name="chain", input_shape=shape, layout=Layout.CHANNELS_FIRST,
-                entries=tuple(entries), blocks={}, input_pos=_pos(0))
+    return Spec(
+        path=PATH,
+        name="chain",
+        input_shape=shape,
+        layout=Layout.CHANNELS_FIRST,
+        entries=tuple(entries),
+        blocks={},
+        input_pos=_pos(0),
+    )
 
 
 def _pos(offset: int) -> Pos:
@@ -71,8 +78,9 @@ def _entry(item: str, start: int) -> tuple[Entry, int | None]:
             value_at = at + len(key) + 1
             key = SHORT.get(key, key)  # k=[3,5], as k3 is kernel_size 3
         else:
-            raise SpecError(f"'{token}' is not an argument; write k3, s2, p1, d2 or"
-                            " name=value", _pos(at))
+            raise SpecError(
+                f"'{token}' is not an argument; write k3, s2, p1, d2 or name=value", _pos(at)
+            )
         values[key] = _value(raw, value_at)
         key_pos[key] = _pos(at)
     t = TYPES.get(kind)
@@ -101,6 +109,9 @@ def _moved(node: Node, at: int) -> Node:
     if node.is_list:
         return Node([_moved(v, at) for v in node.value], pos)
     if node.is_map:
-        return Node({k: _moved(v, at) for k, v in node.value.items()}, pos,
-                    {k: _pos(at + p.column - 1) for k, p in node.key_pos.items()})
+        return Node(
+            {k: _moved(v, at) for k, v in node.value.items()},
+            pos,
+            {k: _pos(at + p.column - 1) for k, p in node.key_pos.items()},
+        )
     return Node(node.value, pos)

@@ -41,8 +41,11 @@ def collect(paths: list[str]) -> list[str]:
             before = len(found)
             for root, dirs, files in os.walk(path):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                found += [os.path.join(root, f) for f in sorted(files)  # not .pre-commit-…
-                          if f.endswith(SPEC_SUFFIXES) and not f.startswith(".")]
+                found += [
+                    os.path.join(root, f)
+                    for f in sorted(files)  # not .pre-commit-…
+                    if f.endswith(SPEC_SUFFIXES) and not f.startswith(".")
+                ]
             if len(found) == before:  # a typo'd directory must not pass CI by checking nothing
                 raise UsageError(f"no spec files (*.yaml, *.yml) in the directory {path!r}")
         elif glob.has_magic(path):
@@ -56,8 +59,9 @@ def collect(paths: list[str]) -> list[str]:
     return [p for p in found if not (p in seen or seen.add(p))]  # type: ignore[func-returns-value]
 
 
-def check_spec(path: str, budgets: list[Expectation], *, max_layers: int = DEFAULT_MAX_LAYERS,
-               **settings: Any) -> SpecResult:
+def check_spec(
+    path: str, budgets: list[Expectation], *, max_layers: int = DEFAULT_MAX_LAYERS, **settings: Any
+) -> SpecResult:
     """Load, compute and evaluate one spec; a broken spec is a result, not an exception.
 
     `settings` (batch, dtype, optimizer) are passed to `summarize` for MACs and memory.
@@ -72,8 +76,9 @@ def check_spec(path: str, budgets: list[Expectation], *, max_layers: int = DEFAU
         return SpecResult(label, error=err)
     mine = [*expectations, *(b for b in budgets)]
     failures = evaluate(mine, graph, summary)
-    return SpecResult(label, spec.name, failures=tuple(failures), checked=len(mine),
-                      notices=summary.notices)
+    return SpecResult(
+        label, spec.name, failures=tuple(failures), checked=len(mine), notices=summary.notices
+    )
 
 
 def exit_code(results: list[SpecResult]) -> int:

@@ -45,9 +45,12 @@ class _Group(click.Group):
         except Exception as err:  # a bug of ours: say so in one line (CNNCALC_DEBUG: in full)
             if os.environ.get("CNNCALC_DEBUG") or getattr(err, "errno", None) == errno.EPIPE:
                 raise  # a reader that stopped early (| head): click exits quietly
-            click.echo(f"cnncalc: internal error ({type(err).__name__}: {one_line(str(err))});"
-                       " please report it with the command and the spec. CNNCALC_DEBUG=1 shows"
-                       " the traceback", err=True)
+            click.echo(
+                f"cnncalc: internal error ({type(err).__name__}: {one_line(str(err))});"
+                " please report it with the command and the spec. CNNCALC_DEBUG=1 shows"
+                " the traceback",
+                err=True,
+            )
             ctx.exit(EXIT_BUG)
         finally:
             if collecting:
@@ -70,8 +73,9 @@ def _ints(value: str | None, *, lo: int, example: str) -> tuple[int, ...] | None
         return None
     text = value.strip(" []()")
     if not re.fullmatch(r"\d+(?:\s*[,x×]\s*\d+)*", text):
-        raise click.BadParameter(f"{value!r} is not a list of whole numbers; write it like"
-                                 f" {example}")
+        raise click.BadParameter(
+            f"{value!r} is not a list of whole numbers; write it like {example}"
+        )
     numbers = tuple(int(p) for p in re.split(r"\s*[,x×]\s*", text))
     if min(numbers) < lo:
         raise click.BadParameter(f"{value!r} has a number below {lo}")
@@ -102,46 +106,103 @@ _OPTIMIZERS = ["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "ada
 
 def _cost_options(f: Any) -> Any:
     """--batch, --dtype, --optimizer and --state-dtype, shared by the commands that use them."""
-    f = click.option("--state-dtype", type=click.Choice(_DTYPES), default=None,
-                     help="Optimizer state dtype (default: --dtype).")(f)
-    f = click.option("--optimizer", type=click.Choice(_OPTIMIZERS), default="adam",
-                     show_default=True, help="For training memory: its state per parameter.")(f)
-    f = click.option("--dtype", type=click.Choice(_DTYPES), default="float32",
-                     show_default=True, help="Bytes per value for memory.")(f)
-    return click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True,
-                        help="Batch size: scales MACs, FLOPs and activations.")(f)
+    f = click.option(
+        "--state-dtype",
+        type=click.Choice(_DTYPES),
+        default=None,
+        help="Optimizer state dtype (default: --dtype).",
+    )(f)
+    f = click.option(
+        "--optimizer",
+        type=click.Choice(_OPTIMIZERS),
+        default="adam",
+        show_default=True,
+        help="For training memory: its state per parameter.",
+    )(f)
+    f = click.option(
+        "--dtype",
+        type=click.Choice(_DTYPES),
+        default="float32",
+        show_default=True,
+        help="Bytes per value for memory.",
+    )(f)
+    return click.option(
+        "--batch",
+        type=click.IntRange(min=1),
+        default=1,
+        show_default=True,
+        help="Batch size: scales MACs, FLOPs and activations.",
+    )(f)
 
 
 def _max_layers_option(f: Any) -> Any:
-    return click.option("--max-layers", type=click.IntRange(min=1), default=1_000_000,
-                        show_default=True, help="Refuse specs that expand to more layers.")(f)
+    return click.option(
+        "--max-layers",
+        type=click.IntRange(min=1),
+        default=1_000_000,
+        show_default=True,
+        help="Refuse specs that expand to more layers.",
+    )(f)
 
 
-def _cost_settings(batch: int, dtype: str, optimizer: str,
-                   state_dtype: str | None) -> dict[str, Any]:
+def _cost_settings(
+    batch: int, dtype: str, optimizer: str, state_dtype: str | None
+) -> dict[str, Any]:
     from cnncalc.memory import Dtype, Optimizer
 
-    return {"batch": batch, "dtype": Dtype(dtype), "optimizer": Optimizer(optimizer),
-            "state_dtype": None if state_dtype is None else Dtype(state_dtype)}
+    return {
+        "batch": batch,
+        "dtype": Dtype(dtype),
+        "optimizer": Optimizer(optimizer),
+        "state_dtype": None if state_dtype is None else Dtype(state_dtype),
+    }
 
 
 @main.command()
 @click.argument("spec", type=click.Path(dir_okay=True, allow_dash=True))
-@click.option("--format", "-f", "fmt", type=click.Choice(FORMATS), default="table",
-              show_default=True, help="Output format.")
-@click.option("--input", "input_shape", callback=_parse_shape, metavar="SHAPE",
-              help="Override the input shape, in the spec's layout (e.g. 3,512,512).")
-@click.option("--depth", type=click.IntRange(min=1), default=None,
-              help="Show N levels of nesting: 1 is the top level only, each block"
-                   " instance one row.")
+@click.option(
+    "--format",
+    "-f",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="table",
+    show_default=True,
+    help="Output format.",
+)
+@click.option(
+    "--input",
+    "input_shape",
+    callback=_parse_shape,
+    metavar="SHAPE",
+    help="Override the input shape, in the spec's layout (e.g. 3,512,512).",
+)
+@click.option(
+    "--depth",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Show N levels of nesting: 1 is the top level only, each block instance one row.",
+)
 @_max_layers_option
-@click.option("--rf/--no-rf", default=True, show_default=True,
-              help="Receptive-field columns (size, stride, padding) for spatial networks.")
+@click.option(
+    "--rf/--no-rf",
+    default=True,
+    show_default=True,
+    help="Receptive-field columns (size, stride, padding) for spatial networks.",
+)
 @click.option("--macs/--no-macs", default=True, show_default=True, help="A MACs column.")
 @click.option("--flops", is_flag=True, help="A FLOPs column.")
 @_cost_options
-def summarize(spec: str, fmt: str, input_shape: tuple[int, ...] | None, depth: int | None,
-              max_layers: int, rf: bool, macs: bool, flops: bool, **cost: Any) -> None:
+def summarize(
+    spec: str,
+    fmt: str,
+    input_shape: tuple[int, ...] | None,
+    depth: int | None,
+    max_layers: int,
+    rf: bool,
+    macs: bool,
+    flops: bool,
+    **cost: Any,
+) -> None:
     """Every layer's output shape, parameters, MACs and receptive field, and the totals."""
     from cnncalc.analysis import summarize as summarize_graph
     from cnncalc.graph import build
@@ -170,19 +231,45 @@ def layers(type_name: str | None) -> None:
 
 @main.command()
 @click.argument("spec", required=False, type=click.Path(dir_okay=True, allow_dash=True))
-@click.option("--chain", "-c", metavar="LAYERS",
-              help='Layers inline instead of a SPEC: "conv2d k3, maxpool2d k3 s2".')
+@click.option(
+    "--chain",
+    "-c",
+    metavar="LAYERS",
+    help='Layers inline instead of a SPEC: "conv2d k3, maxpool2d k3 s2".',
+)
 @click.option("--layer", "-l", metavar="NAME", help="Only this layer (or block instance).")
-@click.option("--unit", callback=_parse_unit, metavar="I,J",
-              help="With --layer: the input region that unit (counted from 0) sees.")
-@click.option("--input", "input_shape", callback=_parse_shape, metavar="SHAPE",
-              help="Override the input shape (with --chain, default 1,224,224).")
-@click.option("--format", "-f", "fmt", type=click.Choice(["table", "json"]), default="table",
-              show_default=True, help="Output format.")
+@click.option(
+    "--unit",
+    callback=_parse_unit,
+    metavar="I,J",
+    help="With --layer: the input region that unit (counted from 0) sees.",
+)
+@click.option(
+    "--input",
+    "input_shape",
+    callback=_parse_shape,
+    metavar="SHAPE",
+    help="Override the input shape (with --chain, default 1,224,224).",
+)
+@click.option(
+    "--format",
+    "-f",
+    "fmt",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+    help="Output format.",
+)
 @_max_layers_option
-def rf(spec: str | None, chain: str | None, layer: str | None,
-       unit: tuple[int, ...] | None, input_shape: tuple[int, ...] | None, fmt: str,
-       max_layers: int) -> None:
+def rf(
+    spec: str | None,
+    chain: str | None,
+    layer: str | None,
+    unit: tuple[int, ...] | None,
+    input_shape: tuple[int, ...] | None,
+    fmt: str,
+    max_layers: int,
+) -> None:
     """Receptive fields: size, effective stride and padding of every spatial layer.
 
     \b
@@ -214,9 +301,11 @@ def rf(spec: str | None, chain: str | None, layer: str | None,
     if spatial_dims(graph) < 1 and chain is None and shape is None:
         from cnncalc.errors import SpecError
 
-        raise SpecError(f"the input {list(graph.input_shape)} has no spatial dimensions, so"
-                        " there are no receptive fields (they need an input like [C, H, W])",
-                        parsed.input_pos)
+        raise SpecError(
+            f"the input {list(graph.input_shape)} has no spatial dimensions, so"
+            " there are no receptive fields (they need an input like [C, H, W])",
+            parsed.input_pos,
+        )
     if unit is not None:
         assert layer is not None
         report = unit_report(graph, layer, unit)
@@ -225,8 +314,11 @@ def rf(spec: str | None, chain: str | None, layer: str | None,
         table = field_table(graph, layer)
         for notice in table.notices:
             click.echo(str(notice), err=True)
-        text = (render_rf.table_json(table) if fmt == "json" else
-                render_rf.table_text(table, color=_color()))
+        text = (
+            render_rf.table_json(table)
+            if fmt == "json"
+            else render_rf.table_text(table, color=_color())
+        )
     click.echo(text, nl=False, color=_color())
 
 
@@ -243,20 +335,46 @@ def _parse_number(ctx: click.Context, param: click.Parameter, value: str | None)
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True)
-@click.option("--format", "-f", "fmt", type=click.Choice(["text", "json", "github", "junit"]),
-              default="text", show_default=True,
-              help="text for people; github for workflow annotations; junit for CI reports.")
-@click.option("--max-params", callback=_parse_number, metavar="N",
-              help="Budget for every spec: at most N parameters (26M, 4.1G, 25_557_032).")
-@click.option("--max-macs", callback=_parse_number, metavar="N",
-              help="Budget: at most N multiply-accumulates (at --batch).")
+@click.option(
+    "--format",
+    "-f",
+    "fmt",
+    type=click.Choice(["text", "json", "github", "junit"]),
+    default="text",
+    show_default=True,
+    help="text for people; github for workflow annotations; junit for CI reports.",
+)
+@click.option(
+    "--max-params",
+    callback=_parse_number,
+    metavar="N",
+    help="Budget for every spec: at most N parameters (26M, 4.1G, 25_557_032).",
+)
+@click.option(
+    "--max-macs",
+    callback=_parse_number,
+    metavar="N",
+    help="Budget: at most N multiply-accumulates (at --batch).",
+)
 @click.option("--max-flops", callback=_parse_number, metavar="N", help="Budget: FLOPs.")
-@click.option("--max-memory", callback=_parse_number, metavar="BYTES",
-              help="Budget: training memory (8GiB, 500MB) at --batch, --dtype, --optimizer.")
+@click.option(
+    "--max-memory",
+    callback=_parse_number,
+    metavar="BYTES",
+    help="Budget: training memory (8GiB, 500MB) at --batch, --dtype, --optimizer.",
+)
 @_cost_options
 @_max_layers_option
-def check(paths: tuple[str, ...], fmt: str, max_params: Any, max_macs: Any, max_flops: Any,
-          max_memory: Any, max_layers: int, **cost: Any) -> None:
+def check(
+    paths: tuple[str, ...],
+    fmt: str,
+    max_params: Any,
+    max_macs: Any,
+    max_flops: Any,
+    max_memory: Any,
+    max_layers: int,
+    **cost: Any,
+) -> None:
     """Check specs and their expectations; exit 1 if one fails, 2 if a spec is invalid.
 
     PATHS are spec files, directories (every *.yaml and *.yml below) or globs.
@@ -268,8 +386,10 @@ def check(paths: tuple[str, ...], fmt: str, max_params: Any, max_macs: Any, max_
     limits = {"params": max_params, "macs": max_macs, "flops": max_flops, "memory": max_memory}
     budgets = [budget(figure, limit) for figure, limit in limits.items() if limit is not None]
     settings = _cost_settings(**cost)
-    results = [check_spec(path, budgets, max_layers=max_layers, **settings)
-               for path in collect(list(paths))]
+    results = [
+        check_spec(path, budgets, max_layers=max_layers, **settings)
+        for path in collect(list(paths))
+    ]
     if fmt == "json":
         click.echo(render_check.as_json(results), nl=False)
     elif fmt == "github":
@@ -284,9 +404,15 @@ def check(paths: tuple[str, ...], fmt: str, max_params: Any, max_macs: Any, max_
 @main.command()
 @click.argument("old")
 @click.argument("new")
-@click.option("--format", "-f", "fmt", type=click.Choice(["table", "json", "markdown"]),
-              default="table", show_default=True,
-              help="markdown is ready to paste as a pull-request comment.")
+@click.option(
+    "--format",
+    "-f",
+    "fmt",
+    type=click.Choice(["table", "json", "markdown"]),
+    default="table",
+    show_default=True,
+    help="markdown is ready to paste as a pull-request comment.",
+)
 @_max_layers_option
 def diff(old: str, new: str, fmt: str, max_layers: int) -> None:
     """What changes between two versions of a spec: layers and totals.
@@ -301,8 +427,9 @@ def diff(old: str, new: str, fmt: str, max_layers: int) -> None:
 
     if old == new == "-":
         raise click.UsageError("standard input can be read only once: give one side as a file")
-    result = diff_graphs(build(load(old), max_layers=max_layers),
-                         build(load(new), max_layers=max_layers), old, new)
+    result = diff_graphs(
+        build(load(old), max_layers=max_layers), build(load(new), max_layers=max_layers), old, new
+    )
     if fmt == "json":
         click.echo(render_diff.as_json(result), nl=False)
     elif fmt == "markdown":
@@ -314,14 +441,30 @@ def diff(old: str, new: str, fmt: str, max_layers: int) -> None:
 @main.command()
 @click.argument("spec", type=click.Path(dir_okay=True, allow_dash=True))
 @click.option("--layer", "-l", metavar="NAME", help="Only this layer (or block instance).")
-@click.option("--input", "input_shape", callback=_parse_shape, metavar="SHAPE",
-              help="Override the input shape, in the spec's layout.")
-@click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Batch size for MACs and FLOPs.")
+@click.option(
+    "--input",
+    "input_shape",
+    callback=_parse_shape,
+    metavar="SHAPE",
+    help="Override the input shape, in the spec's layout.",
+)
+@click.option(
+    "--batch",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Batch size for MACs and FLOPs.",
+)
 @click.option("--flops", is_flag=True, help="Add each layer's FLOPs and the rule behind them.")
 @_max_layers_option
-def explain(spec: str, layer: str | None, input_shape: tuple[int, ...] | None, batch: int,
-            flops: bool, max_layers: int) -> None:
+def explain(
+    spec: str,
+    layer: str | None,
+    input_shape: tuple[int, ...] | None,
+    batch: int,
+    flops: bool,
+    max_layers: int,
+) -> None:
     """Each layer's formulas with the numbers filled in: shape, parameters, MACs, field."""
     from cnncalc.explain import explain as explain_graph
     from cnncalc.graph import build

@@ -86,7 +86,8 @@ def diff(old: Graph, new: Graph, old_label: str, new_label: str) -> Diff:
         now = [source(y, added) for y in b.inputs]
         return len(was) != len(now) or any(
             x is not None and y is not None and renamed.get(x) != y
-            for x, y in zip(was, now, strict=True))
+            for x, y in zip(was, now, strict=True)
+        )
 
     changes = []
     unchanged = 0
@@ -97,16 +98,26 @@ def diff(old: Graph, new: Graph, old_label: str, new_label: str) -> Diff:
             changes.append(LayerChange("removed", a, None))
         else:
             change = LayerChange(
-                "changed", a, b,
-                arguments=tuple((k, v, b.args[k]) for k, v in a.args.items()
-                                if a.type == b.type and v != b.args[k] and not _inferred(a, k)),
+                "changed",
+                a,
+                b,
+                arguments=tuple(
+                    (k, v, b.args[k])
+                    for k, v in a.args.items()
+                    if a.type == b.type and v != b.args[k] and not _inferred(a, k)
+                ),
                 # Rewired: the new layer reads other layers than the partners of the old one's.
                 inputs=(a.inputs, b.inputs) if rewired(a, b) else None,
-                trainable=(a.trainable, b.trainable) if a.trainable != b.trainable else None)
-            if change.arguments or change.inputs or change.trainable or \
-                    (a.type, old.layout.display(a.shape), a.result.param_count) != \
-                    (b.type, new.layout.display(b.shape), b.result.param_count) or \
-                    (a.name != b.name and not (a.auto_named and b.auto_named)):
+                trainable=(a.trainable, b.trainable) if a.trainable != b.trainable else None,
+            )
+            if (
+                change.arguments
+                or change.inputs
+                or change.trainable
+                or (a.type, old.layout.display(a.shape), a.result.param_count)
+                != (b.type, new.layout.display(b.shape), b.result.param_count)
+                or (a.name != b.name and not (a.auto_named and b.auto_named))
+            ):
                 changes.append(change)
             else:
                 unchanged += 1
@@ -115,20 +126,39 @@ def diff(old: Graph, new: Graph, old_label: str, new_label: str) -> Diff:
     figures = (
         Figure("params", "Parameters", t_old.params, t_new.params),
         Figure("trainable_params", "Trainable", t_old.trainable_params, t_new.trainable_params),
-        Figure("non_trainable_params", "Non-trainable (Keras)", t_old.non_trainable_params,
-               t_new.non_trainable_params),
+        Figure(
+            "non_trainable_params",
+            "Non-trainable (Keras)",
+            t_old.non_trainable_params,
+            t_new.non_trainable_params,
+        ),
         Figure("buffers", "Buffers", t_old.buffers, t_new.buffers),
         Figure("param_bytes", "Parameter memory", t_old.param_bytes, t_new.param_bytes, True),
         Figure("macs", "MACs", t_old.macs, t_new.macs),
         Figure("flops", "FLOPs", t_old.flops, t_new.flops),
-        Figure("training_memory_bytes", "Training memory", m_old.total_bytes, m_new.total_bytes,
-               True),
-        Figure("inference_memory_bytes", "Inference memory", m_old.inference_bytes,
-               m_new.inference_bytes, True),
+        Figure(
+            "training_memory_bytes", "Training memory", m_old.total_bytes, m_new.total_bytes, True
+        ),
+        Figure(
+            "inference_memory_bytes",
+            "Inference memory",
+            m_old.inference_bytes,
+            m_new.inference_bytes,
+            True,
+        ),
         Figure("layers", "Layers", s_old.layer_count, s_new.layer_count),
     )
-    return Diff(old_label, new_label, s_old, s_new, tuple(changes), figures, unchanged,
-                old.layout, new.layout)
+    return Diff(
+        old_label,
+        new_label,
+        s_old,
+        s_new,
+        tuple(changes),
+        figures,
+        unchanged,
+        old.layout,
+        new.layout,
+    )
 
 
 def _inferred(layer: Layer, arg: str) -> bool:
@@ -166,7 +196,8 @@ def _match(old: list[Layer], new: list[Layer]) -> list[tuple[Layer | None, Layer
     # Removed layers go where they stood: before the next old layer that has a partner.
     place = {id(pair_of[b.name]): j for j, b in enumerate(new) if b.name in pair_of}
     ranked: list[tuple[float, int, Layer | None, Layer | None]] = [
-        (j, 0, pair_of.get(b.name), b) for j, b in enumerate(new)]
+        (j, 0, pair_of.get(b.name), b) for j, b in enumerate(new)
+    ]
     gone = {id(a) for a in removed}
     next_place = float(len(new))
     for i in reversed(range(len(old))):
@@ -224,7 +255,7 @@ def _matches(a: Sequence[str], b: Sequence[str]) -> list[tuple[int, int]] | None
     v = [0] * (2 * offset + 1)  # v[offset + k]: the furthest x reached on diagonal k = x - y
     trace = []
     for d in range(MAX_EDITS + 1):
-        trace.append(v[offset - d - 1:offset + d + 2])  # diagonals -d-1 … d+1
+        trace.append(v[offset - d - 1 : offset + d + 2])  # diagonals -d-1 … d+1
         for k in range(-d, d + 1, 2):
             if k == -d or (k != d and v[offset + k - 1] < v[offset + k + 1]):
                 x = v[offset + k + 1]  # down: an insertion

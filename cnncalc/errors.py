@@ -75,8 +75,11 @@ def did_you_mean(word: str, options: Iterable[str]) -> str:
         if matcher.real_quick_ratio() >= 0.6 and matcher.quick_ratio() >= 0.6:
             scored.append((matcher.ratio(), option))
     best = max((score for score, _ in scored), default=0.0)
-    close = [option for score, option in sorted(scored, key=lambda x: -x[0])
-             if score >= 0.6 and score >= best - 0.05][:5]
+    close = [
+        option
+        for score, option in sorted(scored, key=lambda x: -x[0])
+        if score >= 0.6 and score >= best - 0.05
+    ][:5]
     if not close:
         return ""
     names = [f"'{one_line(x)}'" for x in close]

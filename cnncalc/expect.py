@@ -21,8 +21,18 @@ from cnncalc.receptive import Field, fields
 from cnncalc.source import Node
 from cnncalc.spec import Spec
 
-_SUFFIX = {"": 1, "k": 10**3, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12,
-           "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}
+_SUFFIX = {
+    "": 1,
+    "k": 10**3,
+    "K": 10**3,
+    "M": 10**6,
+    "G": 10**9,
+    "T": 10**12,
+    "Ki": 2**10,
+    "Mi": 2**20,
+    "Gi": 2**30,
+    "Ti": 2**40,
+}
 MAX_EXPONENT = 60  # figures a spec can expect lie between 1e-60 and 1e60
 _RATIO = re.compile(r"\s*(\d{1,60})\s*/\s*(\d{1,60})\s*\Z")
 _HUMAN = re.compile(r"\s*([-+]?[\d_]*\.?[\d_]+(?:[eE][-+]?\d+)?)\s*([kKMGT]i?)?B?\s*\Z")
@@ -73,8 +83,9 @@ def parse_number(value: object) -> Fraction:
     else:
         m = _HUMAN.match(str(value))
         if not m:
-            raise ValueError(f"{shown(value)} is not a number (write 26M, 4.1G, 1.5e9 or"
-                             " 25_557_032)")
+            raise ValueError(
+                f"{shown(value)} is not a number (write 26M, 4.1G, 1.5e9 or 25_557_032)"
+            )
         if len(m.group(1)) > MAX_EXPONENT:
             raise ValueError(f"{quoted(str(value))} has more than {MAX_EXPONENT} digits")
         try:
@@ -84,8 +95,10 @@ def parse_number(value: object) -> Fraction:
         suffix = m.group(2) or ""
     # Checked before the exact conversion, which would build 10^999999999 digit by digit.
     if decimal and not -MAX_EXPONENT <= decimal.adjusted() <= MAX_EXPONENT:
-        raise ValueError(f"{shown(value)} is out of range (figures lie between 1e-{MAX_EXPONENT}"
-                         f" and 1e{MAX_EXPONENT})")
+        raise ValueError(
+            f"{shown(value)} is out of range (figures lie between 1e-{MAX_EXPONENT}"
+            f" and 1e{MAX_EXPONENT})"
+        )
     if decimal < 0:  # a bound below zero would pass or fail every network alike
         raise ValueError(f"{shown(value)} is negative; figures are counts and sizes, 0 or more")
     return Fraction(decimal) * _SUFFIX[suffix]
@@ -117,20 +130,26 @@ class Bound(NamedTuple):
     min_pos: Pos | None = None
     max_pos: Pos | None = None
 
-    def violation(self, what: str, value: Fraction | int,
-                  in_bytes: bool = False) -> tuple[str, Pos] | None:
+    def violation(
+        self, what: str, value: Fraction | int, in_bytes: bool = False
+    ) -> tuple[str, Pos] | None:
         """A message and where to point, or None when the value is within bounds."""
+
         def h(x: Fraction | int) -> str:
             return human(x, in_bytes)
 
         if self.exact is not None and value != self.exact:
             return f"{what} is {h(value)}, expected {h(self.exact)}", self.pos
         if self.min is not None and value < self.min:
-            return (f"{what} is {h(value)}, less than the minimum {h(self.min)}",
-                    self.min_pos or self.pos)
+            return (
+                f"{what} is {h(value)}, less than the minimum {h(self.min)}",
+                self.min_pos or self.pos,
+            )
         if self.max is not None and value > self.max:
-            return (f"{what} is {h(value)}, more than the maximum {h(self.max)}",
-                    self.max_pos or self.pos)
+            return (
+                f"{what} is {h(value)}, more than the maximum {h(self.max)}",
+                self.max_pos or self.pos,
+            )
         return None
 
 
@@ -153,8 +172,13 @@ class Failure(NamedTuple):
 
 def budget(figure: str, limit: Fraction) -> Expectation:
     """A --max-FIGURE option: the same check as `expect: {FIGURE: {max: LIMIT}}`."""
-    return Expectation(f"{figure} (--max-{figure.replace('_', '-')})", "total", figure,
-                       bound=Bound(max=limit), pos=Pos("", 0, 0))
+    return Expectation(
+        f"{figure} (--max-{figure.replace('_', '-')})",
+        "total",
+        figure,
+        bound=Bound(max=limit),
+        pos=Pos("", 0, 0),
+    )
 
 
 def parse(spec: Spec, graph: Graph) -> list[Expectation]:
@@ -171,15 +195,18 @@ def parse(spec: Spec, graph: Graph) -> list[Expectation]:
         if key in TOTALS:
             out.append(Expectation(key, "total", key, bound=_bound(value, key), pos=value.pos))
         elif key == "output_shape":
-            out.append(Expectation("output_shape", "shape", key, shape=_shape(value),
-                                   pos=value.pos))
+            out.append(
+                Expectation("output_shape", "shape", key, shape=_shape(value), pos=value.pos)
+            )
         elif key == "receptive_field":
             out.append(_rf(value, graph, None))
         elif key == "layers":
             out += _layers(value, graph)
         else:
-            raise SpecError(f"unknown expectation '{key}'{did_you_mean(key, keys)} (known: "
-                            f"{', '.join(keys)})", kpos)
+            raise SpecError(
+                f"unknown expectation '{key}'{did_you_mean(key, keys)} (known: {', '.join(keys)})",
+                kpos,
+            )
     return out
 
 
@@ -195,27 +222,33 @@ def _bound(node: Node, what: str) -> Bound:
         return Bound(exact=_number(node, what), pos=node.pos)
     for key in node.value:
         if key not in ("min", "max"):
-            raise SpecError(f"{what}: a range has 'min' and/or 'max', not '{key}'",
-                            node.key_pos[key])
+            raise SpecError(
+                f"{what}: a range has 'min' and/or 'max', not '{key}'", node.key_pos[key]
+            )
     if not node.value:
         raise SpecError(f"{what}: an empty range; give min, max or an exact value", node.pos)
     lo = node.value.get("min")
     hi = node.value.get("max")
-    bound = Bound(min=None if lo is None else _number(lo, what),
-                  max=None if hi is None else _number(hi, what), pos=node.pos,
-                  min_pos=None if lo is None else lo.pos, max_pos=None if hi is None else hi.pos)
+    bound = Bound(
+        min=None if lo is None else _number(lo, what),
+        max=None if hi is None else _number(hi, what),
+        pos=node.pos,
+        min_pos=None if lo is None else lo.pos,
+        max_pos=None if hi is None else hi.pos,
+    )
     if bound.min is not None and bound.max is not None and bound.min > bound.max:
-        raise SpecError(f"{what}: min {human(bound.min)} is more than max {human(bound.max)}",
-                        node.pos)
+        raise SpecError(
+            f"{what}: min {human(bound.min)} is more than max {human(bound.max)}", node.pos
+        )
     return bound
 
 
 def _shape(node: Node) -> Shape:
     items = node.value if node.is_list else None
-    if not items or any(isinstance(i.value, bool) or not isinstance(i.value, int)
-                        for i in items):
-        raise SpecError("output_shape must be a list of sizes like [1000] or [64, 56, 56]",
-                        node.pos)
+    if not items or any(isinstance(i.value, bool) or not isinstance(i.value, int) for i in items):
+        raise SpecError(
+            "output_shape must be a list of sizes like [1000] or [64, 56, 56]", node.pos
+        )
     return tuple(i.value for i in items)
 
 
@@ -223,35 +256,53 @@ def _rf(node: Node, graph: Graph, layer: str | None) -> Expectation:
     """receptive_field: {layer: NAME, min: 400} (at the top level) or {min: 400} (per layer)."""
     if not node.is_map:
         if layer is None:
-            raise SpecError("receptive_field needs a mapping like {layer: layer4, min: 400}",
-                            node.pos)
-        return Expectation(f"layer '{layer}' receptive_field size", "rf", "receptive_field",
-                           layer=layer, bound=_bound(node, "receptive_field"), pos=node.pos)
+            raise SpecError(
+                "receptive_field needs a mapping like {layer: layer4, min: 400}", node.pos
+            )
+        return Expectation(
+            f"layer '{layer}' receptive_field size",
+            "rf",
+            "receptive_field",
+            layer=layer,
+            bound=_bound(node, "receptive_field"),
+            pos=node.pos,
+        )
     values = dict(node.value)
     if layer is None:
         if "layer" not in values:
-            raise SpecError("receptive_field needs 'layer': the layer whose field is checked",
-                            node.pos)
+            raise SpecError(
+                "receptive_field needs 'layer': the layer whose field is checked", node.pos
+            )
         lnode = values.pop("layer")
         layer = _layer_name(lnode, graph)
-    rest = Node({k: v for k, v in values.items() if k != "size"}, node.pos,
-                {k: p for k, p in node.key_pos.items() if k in values and k != "size"})
+    rest = Node(
+        {k: v for k, v in values.items() if k != "size"},
+        node.pos,
+        {k: p for k, p in node.key_pos.items() if k in values and k != "size"},
+    )
     if "size" in values:
-        bound = Bound(exact=_number(values["size"], "receptive_field size"),
-                      pos=values["size"].pos)
+        bound = Bound(exact=_number(values["size"], "receptive_field size"), pos=values["size"].pos)
     else:
         bound = _bound(rest, "receptive_field")
-    return Expectation(f"layer '{layer}' receptive_field size", "rf", "receptive_field",
-                       layer=layer, bound=bound, pos=node.pos)
+    return Expectation(
+        f"layer '{layer}' receptive_field size",
+        "rf",
+        "receptive_field",
+        layer=layer,
+        bound=bound,
+        pos=node.pos,
+    )
 
 
 def _layer_name(node: Node, graph: Graph) -> str:
     name = node.value
-    if not isinstance(name, str) or (name not in graph.by_name and
-                                     name not in graph.group_outputs):
+    if not isinstance(name, str) or (name not in graph.by_name and name not in graph.group_outputs):
         known = [*graph.by_name, *graph.group_outputs]
-        raise SpecError(f"expect names layer {shown(name)}, which the network does not have"
-                        f"{did_you_mean(str(name), known)}", node.pos)
+        raise SpecError(
+            f"expect names layer {shown(name)}, which the network does not have"
+            f"{did_you_mean(str(name), known)}",
+            node.pos,
+        )
     return name
 
 
@@ -263,37 +314,50 @@ def _layers(node: Node, graph: Graph) -> list[Expectation]:
     for name, value in node.value.items():
         layer = _layer_name(Node(name, node.key_pos[name]), graph)
         if not value.is_map:
-            raise SpecError(f"expectations of layer '{name}' must be a mapping such as"
-                            " {output_shape: [64, 56, 56]}", value.pos)
+            raise SpecError(
+                f"expectations of layer '{name}' must be a mapping such as"
+                " {output_shape: [64, 56, 56]}",
+                value.pos,
+            )
         for key, item in value.value.items():
             what = f"layer '{layer}' {key}"
             if key in LAYER_FIGURES:
-                out.append(Expectation(what, "layer", key, layer=layer,
-                                       bound=_bound(item, what), pos=item.pos))
+                out.append(
+                    Expectation(
+                        what, "layer", key, layer=layer, bound=_bound(item, what), pos=item.pos
+                    )
+                )
             elif key == "output_shape":
-                out.append(Expectation(what, "shape", key, layer=layer, shape=_shape(item),
-                                       pos=item.pos))
+                out.append(
+                    Expectation(what, "shape", key, layer=layer, shape=_shape(item), pos=item.pos)
+                )
             elif key == "receptive_field":
                 out.append(_rf(item, graph, layer))
             else:
-                raise SpecError(f"unknown expectation '{key}' for a layer{did_you_mean(key, keys)}"
-                                f" (known: {', '.join(keys)})", value.key_pos[key])
+                raise SpecError(
+                    f"unknown expectation '{key}' for a layer{did_you_mean(key, keys)}"
+                    f" (known: {', '.join(keys)})",
+                    value.key_pos[key],
+                )
     return out
 
 
-def evaluate(expectations: list[Expectation], graph: Graph,
-             summary: Summary) -> list[Failure]:
+def evaluate(expectations: list[Expectation], graph: Graph, summary: Summary) -> list[Failure]:
     """The expectations that the computed network does not meet."""
     failures: list[Failure] = []
     rf: Mapping[str, Field] | None = None
     for e in expectations:
         pos = e.pos if e.pos.line else None
         if e.kind == "shape":
-            actual = summary.output_shape if e.layer is None else \
-                graph.layout.display(_output_shape(graph, e.layer))
+            actual = (
+                summary.output_shape
+                if e.layer is None
+                else graph.layout.display(_output_shape(graph, e.layer))
+            )
             if actual != e.shape:
-                failures.append(Failure(f"{e.what} is {_fmt(actual)}, expected"
-                                        f" {_fmt(e.shape or ())}", pos))
+                failures.append(
+                    Failure(f"{e.what} is {_fmt(actual)}, expected {_fmt(e.shape or ())}", pos)
+                )
             continue
         assert e.bound is not None
         if e.kind == "total":

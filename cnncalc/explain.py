@@ -1,10 +1,10 @@
 """`cnncalc explain`: each layer's formulas with the numbers substituted, as in an exam answer.
 
-    conv1  conv2d  96×128×128 → 128×64×64
-      H_out = ⌊(128 + 2·3 − 1·(7−1) − 1) / 2⌋ + 1 = 64     (W the same)
-      params = (96·7·7 + 1)·128 = 602,240
-      MACs   = 128·64·64 · 96·7·7 = 2,466,250,752
-      RF     = 7, stride 2, padding 3
+conv1  conv2d  96×128×128 → 128×64×64
+  H_out = ⌊(128 + 2·3 − 1·(7−1) − 1) / 2⌋ + 1 = 64     (W the same)
+  params = (96·7·7 + 1)·128 = 602,240
+  MACs   = 128·64·64 · 96·7·7 = 2,466,250,752
+  RF     = 7, stride 2, padding 3
 """
 
 from __future__ import annotations
@@ -28,12 +28,15 @@ def _per_dim(values: tuple[object, ...]) -> str:
 def _rf(field: Field) -> str:
     if field.is_global:
         return "global (every unit sees the whole input)"
-    return (f"{_per_dim(field.size)}, stride {_per_dim(field.stride)},"
-            f" padding {_per_dim(field.padding)}")
+    return (
+        f"{_per_dim(field.size)}, stride {_per_dim(field.stride)},"
+        f" padding {_per_dim(field.padding)}"
+    )
 
 
-def explain_layer(graph: Graph, layer: Layer, rf: dict[str, Field], *, batch: int = 1,
-                  flops: bool = False) -> str:
+def explain_layer(
+    graph: Graph, layer: Layer, rf: dict[str, Field], *, batch: int = 1, flops: bool = False
+) -> str:
     """The worked formulas for one layer."""
     t = TYPES[layer.type]
     inputs = graph.input_shapes(layer)
@@ -78,8 +81,9 @@ def _flops(rule: str, macs: int, flops: int) -> str:
     return f"{flops:,}     ({rule.removeprefix('0: ')})"  # embedding's '0: a lookup
 
 
-def explain(graph: Graph, *, layer: str | None = None, batch: int = 1,
-            flops: bool = False) -> tuple[str, tuple[Notice, ...]]:
+def explain(
+    graph: Graph, *, layer: str | None = None, batch: int = 1, flops: bool = False
+) -> tuple[str, tuple[Notice, ...]]:
     """Every layer's formulas (or one layer's, or one block instance's layers), and the
     warnings summarize would give."""
     from cnncalc.rfquery import find_layer

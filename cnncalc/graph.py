@@ -78,8 +78,7 @@ class Graph(NamedTuple):
 
     def input_shapes(self, layer: Layer) -> list[Shape]:
         """The shapes of a layer's inputs, in its `from` order."""
-        return [self.input_shape if s == INPUT_REF else self.by_name[s].shape
-                for s in layer.inputs]
+        return [self.input_shape if s == INPUT_REF else self.by_name[s].shape for s in layer.inputs]
 
     def cost(self, layer: Layer) -> Cost:
         """MACs and FLOPs of one layer for one sample."""
@@ -104,8 +103,9 @@ class Graph(NamedTuple):
         return out
 
 
-def build(spec: Spec, *, input_shape: Shape | None = None,
-          max_layers: int = DEFAULT_MAX_LAYERS) -> Graph:
+def build(
+    spec: Spec, *, input_shape: Shape | None = None, max_layers: int = DEFAULT_MAX_LAYERS
+) -> Graph:
     """Expand, resolve and compute a spec; `input_shape` (channels first) overrides the spec's."""
     return _Builder(spec, max_layers).run(input_shape or spec.input_shape)
 
@@ -160,11 +160,25 @@ class _Builder:
             target = self._resolve(ref)
             group_outputs[name] = INPUT_REF if target == _NETWORK_INPUT else target
         notices = (*_channels_last_look(spec, input_shape), *self._unused(layers, output_name))
-        return Graph(spec.name, input_shape, spec.layout, tuple(layers), output_name, notices,
-                     group_outputs, {layer.name: layer for layer in layers})
+        return Graph(
+            spec.name,
+            input_shape,
+            spec.layout,
+            tuple(layers),
+            output_name,
+            notices,
+            group_outputs,
+            {layer.name: layer for layer in layers},
+        )
 
-    def _count(self, entries: Sequence[Entry], env: Mapping[str, Any], stack: tuple[str, ...],
-               memo: dict[tuple[str, str], int], copies: int = 1) -> int:
+    def _count(
+        self,
+        entries: Sequence[Entry],
+        env: Mapping[str, Any],
+        stack: tuple[str, ...],
+        memo: dict[tuple[str, str], int],
+        copies: int = 1,
+    ) -> int:
         """How many layers entries expand to, without building them: a spec that would pass
         --max-layers fails at once, not after building a million layers. Other problems are
         left for the expansion, which reports them with the layer's full name.
@@ -187,8 +201,9 @@ class _Builder:
                     if key not in memo:
                         if args is None:
                             args = self._block_args(block, e, e.kind, env)
-                        memo[key] = self._count(block.entries, args, (*stack, block.name),
-                                                memo, copies * repeat)
+                        memo[key] = self._count(
+                            block.entries, args, (*stack, block.name), memo, copies * repeat
+                        )
                         counted = True
                     per = memo[key]
             except SpecError as err:
@@ -199,8 +214,11 @@ class _Builder:
             if not counted:
                 self.counted += copies * repeat * per
             if self.counted > self.max_layers:
-                raise SpecError(f"the spec expands to more than {self.max_layers:,} layers"
-                                " (raise the limit with --max-layers)", e.pos)
+                raise SpecError(
+                    f"the spec expands to more than {self.max_layers:,} layers"
+                    " (raise the limit with --max-layers)",
+                    e.pos,
+                )
         return total
 
     def _count_is_fixed(self, name: str, seen: set[str]) -> bool:
@@ -210,8 +228,11 @@ class _Builder:
         seen.add(name)
         fixed = True
         for e in self.spec.blocks[name].entries:
-            if e.repeat is not None and isinstance(e.repeat.value, str) and has_placeholder(
-                    e.repeat.value):
+            if (
+                e.repeat is not None
+                and isinstance(e.repeat.value, str)
+                and has_placeholder(e.repeat.value)
+            ):
                 fixed = False
             elif e.kind in self.spec.blocks and e.kind not in seen:
                 fixed = self._count_is_fixed(e.kind, seen)
@@ -220,9 +241,16 @@ class _Builder:
         self.fixed[name] = fixed
         return fixed
 
-    def _scope(self, entries: Sequence[Entry], env: Mapping[str, Any], prefix: str,
-               scope_input: _Ref, groups: tuple[Group, ...], trainable: bool,
-               stack: tuple[str, ...]) -> _Ref:
+    def _scope(
+        self,
+        entries: Sequence[Entry],
+        env: Mapping[str, Any],
+        prefix: str,
+        scope_input: _Ref,
+        groups: tuple[Group, ...],
+        trainable: bool,
+        stack: tuple[str, ...],
+    ) -> _Ref:
         """Expand one list of entries; returns a reference to its last entry's output."""
         names = [self._entry_name(e, env) for e in entries]
         taken = {n for n in names if n is not None}
@@ -240,13 +268,24 @@ class _Builder:
 
         prev = scope_input
         for entry, name in zip(entries, names, strict=True):
-            prev = self._entry(entry, name, auto, env, prefix, scope_input, prev, groups,
-                               trainable, stack)
+            prev = self._entry(
+                entry, name, auto, env, prefix, scope_input, prev, groups, trainable, stack
+            )
         return prev
 
-    def _entry(self, e: Entry, name: str | None, auto: Any, env: Mapping[str, Any],
-               prefix: str, scope_input: _Ref, prev: _Ref, groups: tuple[Group, ...],
-               trainable: bool, stack: tuple[str, ...]) -> _Ref:
+    def _entry(
+        self,
+        e: Entry,
+        name: str | None,
+        auto: Any,
+        env: Mapping[str, Any],
+        prefix: str,
+        scope_input: _Ref,
+        prev: _Ref,
+        groups: tuple[Group, ...],
+        trainable: bool,
+        stack: tuple[str, ...],
+    ) -> _Ref:
         grouped = name is not None and e.repeat is not None
         first = f"{name}.0" if grouped else name or auto(e.kind)  # copy 0's name
         label = prefix + first
@@ -254,14 +293,19 @@ class _Builder:
         if e.trainable is not None:
             flag = _evaluate(e.trainable, env, label)
             if not isinstance(flag, bool):
-                raise SpecError(f"trainable must be true or false, got {shown(flag)}",
-                                e.trainable.pos, label)
+                raise SpecError(
+                    f"trainable must be true or false, got {shown(flag)}", e.trainable.pos, label
+                )
             trainable = trainable and flag
         refs = self._from(e, env, prefix, scope_input, prev, label)
         if repeat == 0:
             if len(refs) != 1:
-                raise SpecError("an entry with repeat: 0 passes its input through, so it"
-                                " takes exactly one input", e.pos, label)
+                raise SpecError(
+                    "an entry with repeat: 0 passes its input through, so it"
+                    " takes exactly one input",
+                    e.pos,
+                    label,
+                )
             if name is not None:
                 self._alias(prefix + name, refs[0], e.pos)
             return refs[0]
@@ -280,11 +324,20 @@ class _Builder:
             qname = prefix + local
             inputs = refs if i == 0 else [out]
             if e.kind in self.spec.blocks:
-                out = self._instance(self.spec.blocks[e.kind], e, qname, env, inputs,
-                                     copy_groups, trainable, stack)
+                out = self._instance(
+                    self.spec.blocks[e.kind], e, qname, env, inputs, copy_groups, trainable, stack
+                )
             else:
-                self._layer(TYPES[e.kind], e, qname, env, inputs, copy_groups, trainable,
-                            auto_named=name is None)
+                self._layer(
+                    TYPES[e.kind],
+                    e,
+                    qname,
+                    env,
+                    inputs,
+                    copy_groups,
+                    trainable,
+                    auto_named=name is None,
+                )
                 out = _Ref(qname, e.pos, qname)
             self.scope_names.setdefault(prefix, []).append(local)
         if grouped:
@@ -300,15 +353,24 @@ class _Builder:
         if isinstance(value, int) and not isinstance(value, bool):
             value = str(value)
         if not isinstance(value, str) or not _NAME.match(value):
-            raise SpecError(f"name {shown(value)} must be letters, digits, '_' and '-'"
-                            " (dots are added for block instances)", e.name.pos)
+            raise SpecError(
+                f"name {shown(value)} must be letters, digits, '_' and '-'"
+                " (dots are added for block instances)",
+                e.name.pos,
+            )
         if value == INPUT_REF:
-            raise SpecError("'input' is reserved for the network's (or block's) input",
-                            e.name.pos)
+            raise SpecError("'input' is reserved for the network's (or block's) input", e.name.pos)
         return value
 
-    def _from(self, e: Entry, env: Mapping[str, Any], prefix: str, scope_input: _Ref,
-              prev: _Ref, label: str) -> list[_Ref]:
+    def _from(
+        self,
+        e: Entry,
+        env: Mapping[str, Any],
+        prefix: str,
+        scope_input: _Ref,
+        prev: _Ref,
+        label: str,
+    ) -> list[_Ref]:
         if e.from_ is None:
             return [prev]
         value = _evaluate(e.from_, env, label)
@@ -325,34 +387,54 @@ class _Builder:
                 refs.append(_Ref(prefix + item, e.from_.pos, item, label))
         return refs
 
-    def _instance(self, block: Block, e: Entry, qname: str, env: Mapping[str, Any],
-                  refs: list[_Ref], groups: tuple[Group, ...], trainable: bool,
-                  stack: tuple[str, ...]) -> _Ref:
+    def _instance(
+        self,
+        block: Block,
+        e: Entry,
+        qname: str,
+        env: Mapping[str, Any],
+        refs: list[_Ref],
+        groups: tuple[Group, ...],
+        trainable: bool,
+        stack: tuple[str, ...],
+    ) -> _Ref:
         if block.name in stack:
-            chain = " → ".join((*stack[stack.index(block.name):], block.name))
+            chain = " → ".join((*stack[stack.index(block.name) :], block.name))
             raise SpecError(f"block '{block.name}' uses itself ({chain})", e.pos, qname)
         if len(stack) >= MAX_BLOCK_DEPTH:
             raise SpecError(f"blocks nested more than {MAX_BLOCK_DEPTH} deep", e.pos, qname)
         if len(refs) != 1:
-            raise SpecError(f"block '{block.name}' takes one input, 'from' lists {len(refs)}",
-                            e.pos, qname)
+            raise SpecError(
+                f"block '{block.name}' takes one input, 'from' lists {len(refs)}", e.pos, qname
+            )
         block_env = self._block_args(block, e, qname, env)
         group = Group(qname, block.name, e.pos)
-        out = self._scope(block.entries, block_env, qname + ".", refs[0], (*groups, group),
-                          trainable, (*stack, block.name))
+        out = self._scope(
+            block.entries,
+            block_env,
+            qname + ".",
+            refs[0],
+            (*groups, group),
+            trainable,
+            (*stack, block.name),
+        )
         self._alias(qname, out, e.pos)
         return out
 
-    def _block_args(self, block: Block, e: Entry, qname: str,
-                    env: Mapping[str, Any]) -> dict[str, Any]:
+    def _block_args(
+        self, block: Block, e: Entry, qname: str, env: Mapping[str, Any]
+    ) -> dict[str, Any]:
         given: dict[str, Any] = {}
         if e.args is not None:
             for key, node in e.args.value.items():
                 if key not in block.params:
                     known = ", ".join(block.params) or "none"
-                    raise SpecError(f"block '{block.name}' has no argument '{key}'"
-                                    f"{did_you_mean(key, block.params)} (its args: {known})",
-                                    e.args.key_pos[key], qname)
+                    raise SpecError(
+                        f"block '{block.name}' has no argument '{key}'"
+                        f"{did_you_mean(key, block.params)} (its args: {known})",
+                        e.args.key_pos[key],
+                        qname,
+                    )
                 given[key] = _evaluate(node, env, qname)
         values = {}
         for key, default in block.params.items():
@@ -364,26 +446,42 @@ class _Builder:
                 values[key] = default.plain()
         return values
 
-    def _layer(self, t: LayerType, e: Entry, qname: str, env: Mapping[str, Any],
-               refs: list[_Ref], groups: tuple[Group, ...], trainable: bool,
-               auto_named: bool) -> None:
+    def _layer(
+        self,
+        t: LayerType,
+        e: Entry,
+        qname: str,
+        env: Mapping[str, Any],
+        refs: list[_Ref],
+        groups: tuple[Group, ...],
+        trainable: bool,
+        auto_named: bool,
+    ) -> None:
         if qname in self.raw or qname in self.aliases:
             raise SpecError(f"the name '{qname}' is used twice", e.pos, qname)
         if len(self.raw) >= self.max_layers:
-            raise SpecError(f"the spec expands to more than {self.max_layers:,} layers"
-                            " (raise the limit with --max-layers)", e.pos, qname)
+            raise SpecError(
+                f"the spec expands to more than {self.max_layers:,} layers"
+                " (raise the limit with --max-layers)",
+                e.pos,
+                qname,
+            )
         if len(refs) < t.min_inputs:
-            raise SpecError(f"{t.name} needs at least {t.min_inputs} inputs; list them with"
-                            " from: [a, b]", e.pos, qname)
+            raise SpecError(
+                f"{t.name} needs at least {t.min_inputs} inputs; list them with from: [a, b]",
+                e.pos,
+                qname,
+            )
         if t.max_inputs is not None and len(refs) > t.max_inputs:
-            raise SpecError(f"{t.name} takes {t.max_inputs} input, 'from' lists {len(refs)}",
-                            e.pos, qname)
+            raise SpecError(
+                f"{t.name} takes {t.max_inputs} input, 'from' lists {len(refs)}", e.pos, qname
+            )
         args, arg_pos = self._layer_args(t, e, qname, env)
-        self.raw[qname] = _Raw(qname, t, refs, args, arg_pos, trainable, groups, e.pos,
-                               auto_named)
+        self.raw[qname] = _Raw(qname, t, refs, args, arg_pos, trainable, groups, e.pos, auto_named)
 
-    def _layer_args(self, t: LayerType, e: Entry, qname: str,
-                    env: Mapping[str, Any]) -> tuple[Mapping[str, Any], dict[str, Pos]]:
+    def _layer_args(
+        self, t: LayerType, e: Entry, qname: str, env: Mapping[str, Any]
+    ) -> tuple[Mapping[str, Any], dict[str, Pos]]:
         given: dict[str, Any] = {}
         arg_pos: dict[str, Pos] = {}
         if e.args is not None:
@@ -391,9 +489,12 @@ class _Builder:
                 if t.arg(key) is None:
                     names = [a.name for a in t.args]
                     known = ", ".join(names) or "none"
-                    raise SpecError(f"{t.name} has no argument '{key}'"
-                                    f"{did_you_mean(key, names)} (its arguments: {known})",
-                                    e.args.key_pos[key], qname)
+                    raise SpecError(
+                        f"{t.name} has no argument '{key}'"
+                        f"{did_you_mean(key, names)} (its arguments: {known})",
+                        e.args.key_pos[key],
+                        qname,
+                    )
                 given[key] = _evaluate(node, env, qname)
                 arg_pos[key] = node.pos
         # Layers written alike share one read-only arguments mapping, parsed once: a network
@@ -414,8 +515,7 @@ class _Builder:
             else:  # parsed once per type: defaults are immutable values
                 key = (t.name, a.name)
                 if key not in self.defaults:
-                    self.defaults[key] = None if a.default is None else a.parse(a.default,
-                                                                                t.dims)
+                    self.defaults[key] = None if a.default is None else a.parse(a.default, t.dims)
                 args[a.name] = self.defaults[key]
         frozen = MappingProxyType(args)
         if memo_key is not None:
@@ -430,11 +530,16 @@ class _Builder:
     def _int(self, node: Any, env: Mapping[str, Any], what: str, layer: str) -> int:
         value = _evaluate(node, env, layer)
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise SpecError(f"{what} must be a whole number ≥ 0, got {shown(value)}", node.pos,
-                            layer)
+            raise SpecError(
+                f"{what} must be a whole number ≥ 0, got {shown(value)}", node.pos, layer
+            )
         if value > self.max_layers:
-            raise SpecError(f"{what} {value:,} is more than the limit of {self.max_layers:,}"
-                            " layers (raise it with --max-layers)", node.pos, layer)
+            raise SpecError(
+                f"{what} {value:,} is more than the limit of {self.max_layers:,}"
+                " layers (raise it with --max-layers)",
+                node.pos,
+                layer,
+            )
         return value
 
     # ---- resolution ---------------------------------------------------------------------------
@@ -450,13 +555,15 @@ class _Builder:
             return target
         prefix = target[: len(target) - len(ref.text)]
         hint = did_you_mean(ref.text, self.scope_names.get(prefix, []))
-        raise SpecError(f"'from' names '{ref.text}', which is not a layer here{hint}", ref.pos,
-                        ref.owner)
+        raise SpecError(
+            f"'from' names '{ref.text}', which is not a layer here{hint}", ref.pos, ref.owner
+        )
 
     def _toposort(self, inputs: dict[str, list[str]]) -> list[str]:
         index = {name: i for i, name in enumerate(self.raw)}
-        pending = {name: sum(1 for s in srcs if s != _NETWORK_INPUT)
-                   for name, srcs in inputs.items()}
+        pending = {
+            name: sum(1 for s in srcs if s != _NETWORK_INPUT) for name, srcs in inputs.items()
+        }
         users: dict[str, list[str]] = {}
         for name, srcs in inputs.items():
             for s in srcs:
@@ -481,25 +588,30 @@ class _Builder:
         while True:
             node = next(s for s in inputs[node] if s in stuck)
             if node in path:
-                cycle = [*path[path.index(node):], node]
+                cycle = [*path[path.index(node) :], node]
                 break
             path.append(node)
         chain = " ← ".join(cycle)
-        raise SpecError(f"the layers form a cycle ({chain}: each takes input from the next)",
-                        self.raw[cycle[0]].pos, cycle[0])
+        raise SpecError(
+            f"the layers form a cycle ({chain}: each takes input from the next)",
+            self.raw[cycle[0]].pos,
+            cycle[0],
+        )
 
     # ---- propagation --------------------------------------------------------------------------
 
-    def _propagate(self, order: list[str], inputs: dict[str, list[str]],
-                   input_shape: Shape) -> list[Layer]:
+    def _propagate(
+        self, order: list[str], inputs: dict[str, list[str]], input_shape: Shape
+    ) -> list[Layer]:
         shown_as = SHOWN_AS.set(self.spec.layout.display)  # messages write the spec's layout
         try:
             return self._infer(order, inputs, input_shape)
         finally:
             SHOWN_AS.reset(shown_as)
 
-    def _infer(self, order: list[str], inputs: dict[str, list[str]],
-               input_shape: Shape) -> list[Layer]:
+    def _infer(
+        self, order: list[str], inputs: dict[str, list[str]], input_shape: Shape
+    ) -> list[Layer]:
         shapes: dict[str, Shape] = {_NETWORK_INPUT: input_shape}
         layers = []
         done: dict[tuple[int, tuple[Shape, ...]], Result] = {}  # shared arguments, same inputs
@@ -513,19 +625,40 @@ class _Builder:
                 pos = raw.arg_pos.get(err.arg or "", raw.pos)
                 raise SpecError(err.message, pos, name) from None
             if math.prod(result.shape) > MAX_INT:
-                raise SpecError(f"the output has {math.prod(result.shape):,} elements, more"
-                                f" than a PyTorch tensor can hold ({MAX_INT:,})", raw.pos, name)
+                raise SpecError(
+                    f"the output has {math.prod(result.shape):,} elements, more"
+                    f" than a PyTorch tensor can hold ({MAX_INT:,})",
+                    raw.pos,
+                    name,
+                )
             shapes[name] = result.shape
             srcs = tuple(INPUT_REF if s == _NETWORK_INPUT else s for s in inputs[name])
-            layers.append(Layer(name, raw.type.name, srcs, raw.args, result, raw.trainable,
-                                raw.groups, raw.pos, raw.auto_named))
+            layers.append(
+                Layer(
+                    name,
+                    raw.type.name,
+                    srcs,
+                    raw.args,
+                    result,
+                    raw.trainable,
+                    raw.groups,
+                    raw.pos,
+                    raw.auto_named,
+                )
+            )
         return layers
 
     def _unused(self, layers: list[Layer], output: str) -> list[Notice]:
         used = {s for layer in layers for s in layer.inputs}
-        return [Notice("its output is never used (it is not the last layer and no 'from'"
-                       " names it)", layer.pos, layer.name)
-                for layer in layers if layer.name not in used and layer.name != output]
+        return [
+            Notice(
+                "its output is never used (it is not the last layer and no 'from' names it)",
+                layer.pos,
+                layer.name,
+            )
+            for layer in layers
+            if layer.name not in used and layer.name != output
+        ]
 
 
 def _frozen(value: Any) -> Hashable | None:
@@ -564,12 +697,21 @@ def _channels_last_look(spec: Spec, shape: Shape) -> list[Notice]:
     seen = f"is read as {channels} channels of {'×'.join(map(str, shape[1:]))}"
     if shape != spec.input_shape:  # the command line's --input, not the spec's
         as_chw = ",".join(map(str, (last, *shape[:-1])))
-        return [Notice(f"--input {written.replace(' ', '')} {seen}: this spec's input is"
-                       f" channels first, so an H×W×C image is --input {as_chw}",
-                       spec.input_pos)]
-    return [Notice(f"the input [{written}] {seen}; for an H×W×C image write input:"
-                   f" {{shape: [{written}], layout: channels_last}} (layout: channels_first"
-                   " keeps this reading and this warning away)", spec.input_pos)]
+        return [
+            Notice(
+                f"--input {written.replace(' ', '')} {seen}: this spec's input is"
+                f" channels first, so an H×W×C image is --input {as_chw}",
+                spec.input_pos,
+            )
+        ]
+    return [
+        Notice(
+            f"the input [{written}] {seen}; for an H×W×C image write input:"
+            f" {{shape: [{written}], layout: channels_last}} (layout: channels_first"
+            " keeps this reading and this warning away)",
+            spec.input_pos,
+        )
+    ]
 
 
 def _evaluate(node: Any, env: Mapping[str, Any], layer: str | None) -> Any:

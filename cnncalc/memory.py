@@ -65,8 +65,13 @@ class Memory(NamedTuple):
     @property
     def total_bytes(self) -> int:
         """Training: everything above at once."""
-        return (self.params_bytes + self.buffers_bytes + self.grads_bytes +
-                self.optimizer_state_bytes + self.activations_bytes)
+        return (
+            self.params_bytes
+            + self.buffers_bytes
+            + self.grads_bytes
+            + self.optimizer_state_bytes
+            + self.activations_bytes
+        )
 
     @property
     def inference_bytes(self) -> int:
@@ -74,8 +79,14 @@ class Memory(NamedTuple):
         return self.params_bytes + self.buffers_bytes + self.peak_activations_bytes
 
 
-def memory(graph: Graph, *, batch: int = 1, dtype: Dtype = Dtype.FLOAT32,
-           optimizer: Optimizer = Optimizer.ADAM, state_dtype: Dtype | None = None) -> Memory:
+def memory(
+    graph: Graph,
+    *,
+    batch: int = 1,
+    dtype: Dtype = Dtype.FLOAT32,
+    optimizer: Optimizer = Optimizer.ADAM,
+    state_dtype: Dtype | None = None,
+) -> Memory:
     """Bytes for one training step and for inference at this batch size and dtype."""
     params = sum(x.result.param_count for x in graph.layers)
     trainable = sum(x.result.param_count for x in graph.layers if x.trainable)

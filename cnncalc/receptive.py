@@ -91,7 +91,8 @@ def _still_and_whole(f: Field, sizes: Sequence[int]) -> bool:
         return False
     return all(
         j == 0 and -p <= 0 and r - 1 - p >= n - 1
-        for j, p, r, n in zip(f.stride, f.padding, f.size, sizes, strict=True))
+        for j, p, r, n in zip(f.stride, f.padding, f.size, sizes, strict=True)
+    )
 
 
 def _through(f: Field, spans: Sequence[Span]) -> Field:
@@ -111,8 +112,9 @@ def _pinned(graph: Graph, layer: Layer, inputs: list[Field]) -> list[Field]:
     for f, shape in zip(inputs, graph.input_shapes(layer), strict=True):
         fixed = [n == 1 and m != 1 for n, m in zip(shape[1:], out, strict=True)]
         if any(fixed):
-            f = f._replace(stride=tuple(0 if b else j for b, j in zip(fixed, f.stride,
-                                                                         strict=True)))
+            f = f._replace(
+                stride=tuple(0 if b else j for b, j in zip(fixed, f.stride, strict=True))
+            )
         pinned.append(f)
     return pinned
 
@@ -130,13 +132,19 @@ def _union(layer: Layer, inputs: Sequence[Field], notices: list[Notice]) -> Fiel
             end = max(f.size[d] - 1 - f.padding[d] for f in inputs)
             centres = {f.centre[d] for f in inputs}
             if len(centres) > 1:
-                listed = ", ".join(f"'{n}' at {fraction_text(f.centre[d])}"
-                                   for n, f in zip(names, inputs, strict=True))
-                notices.append(Notice(
-                    f"the inputs' receptive fields are not centred alike along"
-                    f" {axis_name(d + 1, dims + 1)}"
-                    f" (unit 0's centre: {listed}); the merged field is their union",
-                    layer.pos, layer.name))
+                listed = ", ".join(
+                    f"'{n}' at {fraction_text(f.centre[d])}"
+                    for n, f in zip(names, inputs, strict=True)
+                )
+                notices.append(
+                    Notice(
+                        f"the inputs' receptive fields are not centred alike along"
+                        f" {axis_name(d + 1, dims + 1)}"
+                        f" (unit 0's centre: {listed}); the merged field is their union",
+                        layer.pos,
+                        layer.name,
+                    )
+                )
             size.append(end + p + 1)
             stride.append(j)
             padding.append(p)
@@ -152,14 +160,20 @@ def _union(layer: Layer, inputs: Sequence[Field], notices: list[Notice]) -> Fiel
         size.append(max(end0 - start0, end1 - start1) + 1)
         stride.append(j)
         padding.append(-start0)
-        listed = ", ".join(f"'{nm}' {fraction_text(f.stride[d])}"
-                           + (" (broadcast from size 1)" if f.stride[d] == 0 else "")
-                           for nm, f in zip(names, inputs, strict=True))
-        notices.append(Notice(
-            f"the inputs' receptive fields move at different strides along"
-            f" {axis_name(d + 1, dims + 1)}"
-            f" ({listed}); the merged field is a window that contains them all",
-            layer.pos, layer.name))
+        listed = ", ".join(
+            f"'{nm}' {fraction_text(f.stride[d])}"
+            + (" (broadcast from size 1)" if f.stride[d] == 0 else "")
+            for nm, f in zip(names, inputs, strict=True)
+        )
+        notices.append(
+            Notice(
+                f"the inputs' receptive fields move at different strides along"
+                f" {axis_name(d + 1, dims + 1)}"
+                f" ({listed}); the merged field is a window that contains them all",
+                layer.pos,
+                layer.name,
+            )
+        )
     return Field(tuple(size), tuple(stride), tuple(padding))
 
 
@@ -189,8 +203,9 @@ def region(graph: Graph, name: str, unit: Sequence[int]) -> list[Interval | None
     final = need.get(INPUT_REF)
     if not final:
         return [None] * len(unit)
-    return [(min(min(b[d]) for b in final), max(max(b[d]) for b in final))
-            for d in range(len(unit))]
+    return [
+        (min(min(b[d]) for b in final), max(max(b[d]) for b in final)) for d in range(len(unit))
+    ]
 
 
 Box = tuple[frozenset[int], ...]
@@ -215,10 +230,14 @@ def _back(r: Rule, wanted: Box, shape: tuple[int, ...], out: tuple[int, ...]) ->
     if r == GLOBAL or len(shape) != len(out):
         return tuple(frozenset(range(n)) for n in sizes)
     if r in (IDENTITY, MERGE):  # a broadcast size-1 input serves every unit with its one unit
-        return tuple(frozenset((0,)) if n == 1 and m != 1 else s
-                     for s, n, m in zip(wanted, sizes, out[1:], strict=True))
+        return tuple(
+            frozenset((0,)) if n == 1 and m != 1 else s
+            for s, n, m in zip(wanted, sizes, out[1:], strict=True)
+        )
     assert isinstance(r, tuple)
     if len(r) != len(sizes):
         return tuple(frozenset(range(n)) for n in sizes)
-    return tuple(frozenset(t for o in s for t in span.taps(o) if 0 <= t < n)
-                 for s, span, n in zip(wanted, r, sizes, strict=True))
+    return tuple(
+        frozenset(t for o in s for t in span.taps(o) if 0 <= t < n)
+        for s, span, n in zip(wanted, r, sizes, strict=True)
+    )

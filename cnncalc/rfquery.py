@@ -58,13 +58,16 @@ def field_table(graph: Graph, layer: str | None = None) -> FieldTable:
     chosen = graph.layers if layer is None else (find_layer(graph, layer),)
     # The table keeps to spatial outputs; a layer asked for by name is shown whatever its
     # shape (after flatten or linear, its field is global), as summarize shows it.
-    rows = tuple(FieldRow(x.name, x.type, graph.layout.display(x.shape), rf[x.name])
-                 for x in chosen if (layer is not None or len(x.shape) == dims + 1)
-                 and x.name in rf)
+    rows = tuple(
+        FieldRow(x.name, x.type, graph.layout.display(x.shape), rf[x.name])
+        for x in chosen
+        if (layer is not None or len(x.shape) == dims + 1) and x.name in rf
+    )
     if layer is not None and not rows:
         raise UsageError(f"layer '{layer}' has no receptive field")
-    return FieldTable(graph.name, graph.layout.display(graph.input_shape), rows,
-                      (*graph.notices, *notices))
+    return FieldTable(
+        graph.name, graph.layout.display(graph.input_shape), rows, (*graph.notices, *notices)
+    )
 
 
 def unit_report(graph: Graph, layer: str, unit: Sequence[int]) -> UnitReport:
@@ -76,17 +79,22 @@ def unit_report(graph: Graph, layer: str, unit: Sequence[int]) -> UnitReport:
         raise UsageError(f"layer '{target.name}' has no spatial output, so no units to ask about")
     spatial = target.shape[1:]
     if len(unit) != dims:
-        raise UsageError(f"--unit needs {dims} indices ({', '.join(AXES.get(dims, ()))}) for"
-                         f" layer '{target.name}', got {len(unit)}")
+        raise UsageError(
+            f"--unit needs {dims} indices ({', '.join(AXES.get(dims, ()))}) for"
+            f" layer '{target.name}', got {len(unit)}"
+        )
     for u, n, axis in zip(unit, spatial, AXES.get(dims, ("",) * dims), strict=True):
         if not 0 <= u < n:
-            raise UsageError(f"--unit {u} is outside layer '{target.name}', which has {n}"
-                             f" {axis or 'units'} (0 to {n - 1})")
+            raise UsageError(
+                f"--unit {u} is outside layer '{target.name}', which has {n}"
+                f" {axis or 'units'} (0 to {n - 1})"
+            )
     field = rf[target.name]
     row = FieldRow(target.name, target.type, graph.layout.display(target.shape), field)
     window = None if field.is_global else tuple(field.window(unit))
-    return UnitReport(row, tuple(unit), graph.input_shape[1:], window,
-                      tuple(region(graph, target.name, unit)))
+    return UnitReport(
+        row, tuple(unit), graph.input_shape[1:], window, tuple(region(graph, target.name, unit))
+    )
 
 
 def find_layer(graph: Graph, name: str) -> Layer:
@@ -101,13 +109,16 @@ def find_layer(graph: Graph, name: str) -> Layer:
 def _fields(graph: Graph) -> tuple[dict[str, Field], list[Notice]]:
     rf, notices = fields(graph)
     if not rf:
-        raise UsageError(f"the input {'×'.join(map(str, graph.input_shape))} has no spatial"
-                         " dimensions, so there are no receptive fields")
+        raise UsageError(
+            f"the input {'×'.join(map(str, graph.input_shape))} has no spatial"
+            " dimensions, so there are no receptive fields"
+        )
     return rf, notices
 
 
-def padding_part(lo: Exact, hi: Exact, size: int) -> tuple[tuple[int, int] | None,
-                                                                  tuple[int, int] | None]:
+def padding_part(
+    lo: Exact, hi: Exact, size: int
+) -> tuple[tuple[int, int] | None, tuple[int, int] | None]:
     """The whole pixels of a window [lo, hi] before the input (< 0) and after it (≥ size)."""
     first, last = math.ceil(lo), math.floor(hi)
     before = (first, min(last, -1)) if first < 0 else None

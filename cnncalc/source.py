@@ -88,17 +88,18 @@ def _git_show(path: str, pos: Pos) -> bytes:
 
     rev, sep, file = path[4:].partition(":")
     if not sep or not rev or not file:
-        raise SpecError("write a git version as git:REV:PATH, e.g. git:main:specs/model.yaml",
-                        pos)
+        raise SpecError("write a git version as git:REV:PATH, e.g. git:main:specs/model.yaml", pos)
     try:
-        done = subprocess.run(["git", "show", f"{rev}:{file}"], capture_output=True,
-                              check=False, timeout=60)
+        done = subprocess.run(
+            ["git", "show", f"{rev}:{file}"], capture_output=True, check=False, timeout=60
+        )
     except (OSError, subprocess.TimeoutExpired) as err:
         raise SpecError(f"cannot run git: {err}", pos) from None
     if done.returncode != 0:
         reason = done.stderr.decode(errors="replace").strip().splitlines()
-        raise SpecError(f"git show {rev}:{file} failed: {reason[-1] if reason else 'no reason'}",
-                        pos)
+        raise SpecError(
+            f"git show {rev}:{file} failed: {reason[-1] if reason else 'no reason'}", pos
+        )
     if len(done.stdout) > MAX_FILE_BYTES:
         raise SpecError(f"file larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB", pos)
     return done.stdout
@@ -116,19 +117,22 @@ def parse(text: str, path: str) -> Node:
         mark = e.problem_mark or e.context_mark
         pos = _pos(path, mark) if mark is not None else Pos(path, 1, 1)
         problem = e.problem or e.context or "unreadable"
-        raise SpecError(f"invalid YAML: {problem}{_yaml_hint(problem, text, pos)}",
-                        pos) from None
+        raise SpecError(f"invalid YAML: {problem}{_yaml_hint(problem, text, pos)}", pos) from None
     except yaml.reader.ReaderError as e:  # a character YAML does not allow, by offset
-        before = text[:e.position]
+        before = text[: e.position]
         line = before.count("\n") + 1
         pos = Pos(path, line, e.position - before.rfind("\n"))
-        raise SpecError(f"invalid YAML: the character {chr(e.character)!r} is not allowed"
-                        " (control characters other than tab and line breaks)", pos) from None
+        raise SpecError(
+            f"invalid YAML: the character {chr(e.character)!r} is not allowed"
+            " (control characters other than tab and line breaks)",
+            pos,
+        ) from None
     except yaml.YAMLError as e:
         raise SpecError(f"invalid YAML: {e}", Pos(path, 1, 1)) from None
     if root is None:
-        raise SpecError("the file is empty; a spec needs at least 'input' and 'layers'",
-                        Pos(path, 1, 1))
+        raise SpecError(
+            "the file is empty; a spec needs at least 'input' and 'layers'", Pos(path, 1, 1)
+        )
     return root
 
 
@@ -139,12 +143,14 @@ def _yaml_hint(problem: str, text: str, pos: Pos) -> str:
     if "${" in line and "expected ','" in problem:
         return ' (inside { } or [ ], quote a placeholder: "${...}")'
     if problem.startswith("mapping values are not allowed"):
-        above = next((x.strip() for x in reversed(lines[:pos.line - 1]) if x.strip()), "")
+        above = next((x.strip() for x in reversed(lines[: pos.line - 1]) if x.strip()), "")
         if above.startswith("- ") and ":" not in above:
             entry = one_line(above)
             example = f": '{entry}:'" if len(entry) <= 40 else ""
-            return (f" (for the entry on the line above to take keys such as name or from,"
-                    f" end it with a colon{example})")
+            return (
+                f" (for the entry on the line above to take keys such as name or from,"
+                f" end it with a colon{example})"
+            )
         return " (a value holding ': ' needs quotes)"
     return ""
 
@@ -212,8 +218,9 @@ class _Composer:
                 mapping = kind is yaml.MappingStartEvent
                 self._check_tag(event, "map" if mapping else "seq", pos)
                 if self.stack and self.stack[-1].keys is not None and self.stack[-1].key is None:
-                    raise SpecError("a mapping key must be a plain word, not a list or mapping",
-                                    pos)
+                    raise SpecError(
+                        "a mapping key must be a plain word, not a list or mapping", pos
+                    )
                 if len(self.stack) >= MAX_DEPTH:
                     raise SpecError(f"YAML nested more than {MAX_DEPTH} levels deep", pos)
                 self.stack.append(_Frame(pos, event.anchor, mapping))
@@ -224,8 +231,7 @@ class _Composer:
             elif kind is yaml.AliasEvent:
                 pos = _pos(self.path, event.start_mark)
                 if event.anchor not in self.anchors:
-                    raise SpecError(f"alias *{event.anchor} names no anchor defined before it",
-                                    pos)
+                    raise SpecError(f"alias *{event.anchor} names no anchor defined before it", pos)
                 if self.stack and self.stack[-1].keys is not None and self.stack[-1].key is None:
                     raise SpecError("an alias cannot be a mapping key", pos)
                 node, weight = self.anchors[event.anchor]
@@ -234,9 +240,11 @@ class _Composer:
             elif kind is yaml.DocumentStartEvent:
                 self.documents += 1
                 if self.documents > 1:
-                    raise SpecError("more than one YAML document in the file (a '---' line);"
-                                    " a spec is one document",
-                                    _pos(self.path, event.start_mark))
+                    raise SpecError(
+                        "more than one YAML document in the file (a '---' line);"
+                        " a spec is one document",
+                        _pos(self.path, event.start_mark),
+                    )
         return self.root
 
     def _key(self, event: Any, pos: Pos) -> None:
@@ -249,18 +257,25 @@ class _Composer:
             raise SpecError(f"duplicate key '{key}' (first at line {frame.keys[key].line})", pos)
         frame.key, frame.key_pos = key, pos
 
-    def _add(self, node: Node, weight: int, anchor: str | None, new: int,
-             at: Pos | None = None) -> None:
+    def _add(
+        self, node: Node, weight: int, anchor: str | None, new: int, at: Pos | None = None
+    ) -> None:
         """Attach a finished value to the open mapping or list; `weight` is how many values
         it stands for, `new` how many of those the document total has not counted yet."""
         self.total += new
         if self.total > MAX_NODES:
             counted = "every layer, argument and list item counts"
             if self.aliased:
-                raise SpecError(f"the YAML expands to more than {MAX_NODES:,} values once its"
-                                f" aliases are expanded ({counted})", at or node.pos)
-            raise SpecError(f"the YAML holds more than {MAX_NODES:,} values ({counted}); write"
-                            " repeated layers once, with 'repeat' or a block", at or node.pos)
+                raise SpecError(
+                    f"the YAML expands to more than {MAX_NODES:,} values once its"
+                    f" aliases are expanded ({counted})",
+                    at or node.pos,
+                )
+            raise SpecError(
+                f"the YAML holds more than {MAX_NODES:,} values ({counted}); write"
+                " repeated layers once, with 'repeat' or a block",
+                at or node.pos,
+            )
         if anchor is not None:
             self.anchors[anchor] = (node, weight)
         if not self.stack:
@@ -283,8 +298,12 @@ class _Composer:
             plain = event.implicit[0] and tag is None
             if not plain:
                 return value  # quoted: a string
-            if (value.isascii() and value.isdigit() and (value == "0" or value[0] != "0")
-                    and len(value) < 19):
+            if (
+                value.isascii()
+                and value.isdigit()
+                and (value == "0" or value[0] != "0")
+                and len(value) < 19
+            ):
                 return int(value)  # the common case, without the resolver's regexes
             tag = self.resolver.resolve(yaml.ScalarNode, value, (True, False))  # type: ignore[no-untyped-call]
             if tag == f"{_TAG}str" and len(self.plain) < 10_000:
@@ -310,8 +329,11 @@ class _Composer:
 
 
 def _too_large(value: str, pos: Pos) -> SpecError:
-    return SpecError(f"the number {quoted(value)} is too large: a spec's integers are at most"
-                     f" {MAX_INT:,} (2^63 − 1, PyTorch's int64)", pos)
+    return SpecError(
+        f"the number {quoted(value)} is too large: a spec's integers are at most"
+        f" {MAX_INT:,} (2^63 − 1, PyTorch's int64)",
+        pos,
+    )
 
 
 def _tag_error(tag: str, pos: Pos) -> SpecError:

@@ -85,8 +85,11 @@ def from_text(text: str, path: str) -> Spec:
     top: dict[str, Node] = root.value
     for key in top:
         if key not in TOP_LEVEL:
-            raise SpecError(f"unknown top-level key '{key}'{did_you_mean(key, TOP_LEVEL)}"
-                            f" (allowed: {', '.join(TOP_LEVEL)})", root.key_pos[key])
+            raise SpecError(
+                f"unknown top-level key '{key}'{did_you_mean(key, TOP_LEVEL)}"
+                f" (allowed: {', '.join(TOP_LEVEL)})",
+                root.key_pos[key],
+            )
     for key in ("input", "layers"):
         if key not in top:
             raise SpecError(f"missing top-level key '{key}'", root.pos)
@@ -101,8 +104,7 @@ def from_text(text: str, path: str) -> Spec:
             blocks[bname] = _block(bname, bnode, top["blocks"].key_pos[bname], block_names)
     entries = _entries(top["layers"], block_names, "")
     if not entries:
-        raise SpecError("'layers' is empty; a network needs at least one layer",
-                        top["layers"].pos)
+        raise SpecError("'layers' is empty; a network needs at least one layer", top["layers"].pos)
     return Spec(
         path=path,
         name=None if name is None else str(name.value),
@@ -122,19 +124,23 @@ def _input(node: Node) -> tuple[Shape, Layout]:
     if node.is_map:
         for key in node.value:
             if key not in ("shape", "layout"):
-                raise SpecError(f"unknown key '{key}' in 'input' (allowed: shape, layout)",
-                                node.key_pos[key])
+                raise SpecError(
+                    f"unknown key '{key}' in 'input' (allowed: shape, layout)", node.key_pos[key]
+                )
         if "shape" not in node.value:
-            raise SpecError("'input' needs a 'shape', e.g. {shape: [224, 224, 3],"
-                            " layout: channels_last}", node.pos)
+            raise SpecError(
+                "'input' needs a 'shape', e.g. {shape: [224, 224, 3], layout: channels_last}",
+                node.pos,
+            )
         shape_node = node.value["shape"]
         if "layout" in node.value:
             lnode = node.value["layout"]
             try:
                 layout = Layout(lnode.value)
             except ValueError:
-                raise SpecError(f"layout must be channels_first or channels_last, got"
-                                f" {shown(lnode)}", lnode.pos) from None
+                raise SpecError(
+                    f"layout must be channels_first or channels_last, got {shown(lnode)}", lnode.pos
+                ) from None
     shape = parse_shape(shape_node)
     return layout.to_internal(shape), layout
 
@@ -151,8 +157,11 @@ def parse_shape(node: Node) -> Shape:
             raise SpecError(f"input sizes must be positive integers, got {shown(item)}", item.pos)
         dims.append(v)
     if math.prod(dims) > MAX_INT:
-        raise SpecError(f"the input has {math.prod(dims):,} elements, more than a PyTorch"
-                        f" tensor can hold ({MAX_INT:,})", node.pos)
+        raise SpecError(
+            f"the input has {math.prod(dims):,} elements, more than a PyTorch"
+            f" tensor can hold ({MAX_INT:,})",
+            node.pos,
+        )
     return tuple(dims)
 
 
@@ -166,8 +175,7 @@ def _block_names(node: Node | None) -> set[str]:
         if not _IDENT.match(bname):
             raise SpecError(f"block name '{bname}' must be a word of letters, digits and _", pos)
         if bname in TYPES:
-            raise SpecError(f"block name '{bname}' is already a layer type; choose another",
-                            pos)
+            raise SpecError(f"block name '{bname}' is already a layer type; choose another", pos)
         if bname == INPUT_REF or bname in RESERVED:
             raise SpecError(f"block name '{bname}' is reserved", pos)
     return set(node.value)
@@ -175,24 +183,31 @@ def _block_names(node: Node | None) -> set[str]:
 
 def _block(name: str, node: Node, pos: Pos, block_names: set[str]) -> Block:
     if not node.is_map:
-        raise SpecError(f"block '{name}' must be a mapping with 'layers' (and optional 'args')",
-                        node.pos)
+        raise SpecError(
+            f"block '{name}' must be a mapping with 'layers' (and optional 'args')", node.pos
+        )
     for key in node.value:
         if key not in ("args", "layers"):
-            raise SpecError(f"unknown key '{key}' in block '{name}' (allowed: args, layers)",
-                            node.key_pos[key])
+            raise SpecError(
+                f"unknown key '{key}' in block '{name}' (allowed: args, layers)", node.key_pos[key]
+            )
     if "layers" not in node.value:
         raise SpecError(f"block '{name}' has no 'layers'", node.pos)
     params: dict[str, Node] = {}
     args = node.value.get("args")
     if args is not None and args.value is not None:
         if not args.is_map:
-            raise SpecError(f"'args' of block '{name}' must map argument names to defaults"
-                            " (null = required)", args.pos)
+            raise SpecError(
+                f"'args' of block '{name}' must map argument names to defaults (null = required)",
+                args.pos,
+            )
         for arg, default in args.value.items():
             if not _IDENT.match(arg):
-                raise SpecError(f"block argument '{arg}' must be a word of letters, digits"
-                                " and _ (it is used in ${...} expressions)", args.key_pos[arg])
+                raise SpecError(
+                    f"block argument '{arg}' must be a word of letters, digits"
+                    " and _ (it is used in ${...} expressions)",
+                    args.key_pos[arg],
+                )
             params[arg] = default
     entries = _entries(node.value["layers"], block_names, f" of block '{name}'")
     if not entries:
@@ -204,8 +219,11 @@ def _entries(node: Node, block_names: set[str], where: str) -> tuple[Entry, ...]
     if node.value is None:
         return ()
     if not node.is_list:
-        raise SpecError(f"'layers'{where} must be a list of entries, each starting with '- '"
-                        " ('- conv2d: {...}')", node.pos)
+        raise SpecError(
+            f"'layers'{where} must be a list of entries, each starting with '- '"
+            " ('- conv2d: {...}')",
+            node.pos,
+        )
     return tuple(_entry(item, block_names) for item in node.value)
 
 
@@ -213,8 +231,11 @@ def _entry(node: Node, block_names: set[str]) -> Entry:
     if isinstance(node.value, str):
         return Entry(_kind(node.value, node.pos, block_names), None, pos=node.pos)
     if not node.is_map:
-        raise SpecError("a layer entry is a layer type ('- relu') or a mapping"
-                        " ('- conv2d: {out_channels: 64, kernel_size: 3}')", node.pos)
+        raise SpecError(
+            "a layer entry is a layer type ('- relu') or a mapping"
+            " ('- conv2d: {out_channels: 64, kernel_size: 3}')",
+            node.pos,
+        )
     kinds = [k for k in node.value if k not in RESERVED]
     for k in kinds if len(kinds) > 1 else ():  # 'nmae: c1' beside a type: a misspelt key
         hint = did_you_mean(k, RESERVED)
@@ -222,11 +243,15 @@ def _entry(node: Node, block_names: set[str]) -> Entry:
             raise SpecError(f"unknown key '{k}' in a layer entry{hint}", node.key_pos[k])
     if len(kinds) != 1:
         if not kinds:
-            raise SpecError("this entry names no layer type or block, only "
-                            + ", ".join(node.value), node.pos)
-        raise SpecError(f"an entry has exactly one layer type or block; found"
-                        f" {', '.join(repr(k) for k in kinds)} (is an argument indented"
-                        " at the level of the layer type?)", node.key_pos[kinds[1]])
+            raise SpecError(
+                "this entry names no layer type or block, only " + ", ".join(node.value), node.pos
+            )
+        raise SpecError(
+            f"an entry has exactly one layer type or block; found"
+            f" {', '.join(repr(k) for k in kinds)} (is an argument indented"
+            " at the level of the layer type?)",
+            node.key_pos[kinds[1]],
+        )
     kind = _kind(kinds[0], node.key_pos[kinds[0]], block_names)
     args = node.value[kinds[0]]
     if args.value is None:
@@ -234,8 +259,11 @@ def _entry(node: Node, block_names: set[str]) -> Entry:
     elif args.is_map:
         args_node = args
     else:
-        raise SpecError(f"the arguments of '{kind}' must be a mapping such as"
-                        f" {{name: value}}, got {shown(args)}", args.pos)
+        raise SpecError(
+            f"the arguments of '{kind}' must be a mapping such as"
+            f" {{name: value}}, got {shown(args)}",
+            args.pos,
+        )
     return Entry(
         kind,
         args_node,

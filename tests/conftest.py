@@ -15,8 +15,11 @@ GOLDEN = Path(__file__).resolve().parent / "golden"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption("--update-golden", action="store_true",
-                     help="rewrite tests/golden/* from the current output")
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        help="rewrite tests/golden/* from the current output",
+    )
 
 
 @pytest.fixture
@@ -27,8 +30,9 @@ def update_golden(request: pytest.FixtureRequest) -> bool:
 def run(*args: str, input: str | None = None) -> Result:
     """Invoke the CLI in-process, stdout and stderr kept apart; a bug raises, traceback and
     all (CNNCALC_DEBUG), rather than becoming cnncalc's one-line internal-error report."""
-    return CliRunner().invoke(main, list(args), input=input, catch_exceptions=False,
-                              env={"CNNCALC_DEBUG": "1"})
+    return CliRunner().invoke(
+        main, list(args), input=input, catch_exceptions=False, env={"CNNCALC_DEBUG": "1"}
+    )
 
 
 def write_spec(tmp_path: Path, text: str, name: str = "net.yaml") -> str:

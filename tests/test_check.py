@@ -26,26 +26,31 @@ expect:
 """
 
 
-@pytest.mark.parametrize(("text", "value"), [
-    (26_000_000, Fraction(26_000_000)),
-    ("26M", Fraction(26_000_000)),
-    ("4.1G", Fraction(4_100_000_000)),
-    ("1.5e9", Fraction(1_500_000_000)),
-    ("25_557_032", Fraction(25_557_032)),
-    ("50k", Fraction(50_000)),
-    ("1.5 GiB", Fraction(3 * 2**29)),
-    ("100MB", Fraction(100_000_000)),
-    (0.5, Fraction(1, 2)),
-    ("2T", Fraction(2 * 10**12)),
-    ("11/2", Fraction(11, 2)),  # a receptive field as cnncalc prints it
-    (0, Fraction(0)),
-])
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        (26_000_000, Fraction(26_000_000)),
+        ("26M", Fraction(26_000_000)),
+        ("4.1G", Fraction(4_100_000_000)),
+        ("1.5e9", Fraction(1_500_000_000)),
+        ("25_557_032", Fraction(25_557_032)),
+        ("50k", Fraction(50_000)),
+        ("1.5 GiB", Fraction(3 * 2**29)),
+        ("100MB", Fraction(100_000_000)),
+        (0.5, Fraction(1, 2)),
+        ("2T", Fraction(2 * 10**12)),
+        ("11/2", Fraction(11, 2)),  # a receptive field as cnncalc prints it
+        (0, Fraction(0)),
+    ],
+)
 def test_human_numbers(text: object, value: Fraction) -> None:
     assert parse_number(text) == value
 
 
-@pytest.mark.parametrize("text", ["26X", "M", "", "1.2.3", True, None, "1e", "--5", -17, "-1",
-                                  "-2M", -0.5, "1/0", "1/-2"])
+@pytest.mark.parametrize(
+    "text",
+    ["26X", "M", "", "1.2.3", True, None, "1e", "--5", -17, "-1", "-2M", -0.5, "1/0", "1/-2"],
+)
 def test_not_numbers(text: object) -> None:
     with pytest.raises(ValueError):
         parse_number(text)
@@ -56,8 +61,9 @@ def spec_with(tmp_path: Path, expect: str, name: str = "net.yaml") -> str:
 
 
 def line_of(path: str, needle: str) -> int:
-    return next(i for i, line in enumerate(Path(path).read_text().splitlines(), 1)
-                if needle in line)
+    return next(
+        i for i, line in enumerate(Path(path).read_text().splitlines(), 1) if needle in line
+    )
 
 
 def test_met_expectations_exit_0(tmp_path: Path) -> None:
@@ -68,8 +74,12 @@ def test_met_expectations_exit_0(tmp_path: Path) -> None:
 
 
 def test_failed_expectations_exit_1_and_point_at_the_line(tmp_path: Path) -> None:
-    path = spec_with(tmp_path, GOOD.replace("max: 26M", "max: 20M")
-                     .replace("[1024, 14, 14]", "[1024, 7, 7]").replace("min: 400", "min: 500"))
+    path = spec_with(
+        tmp_path,
+        GOOD.replace("max: 26M", "max: 20M")
+        .replace("[1024, 14, 14]", "[1024, 7, 7]")
+        .replace("min: 400", "min: 500"),
+    )
     result = run("check", path)
     assert result.exit_code == 1
     params_line = line_of(path, "max: 20M")
@@ -91,8 +101,10 @@ def test_budget_from_the_command_line(tmp_path: Path) -> None:
     assert run("check", path, "--max-params", "26M").exit_code == 0
     result = run("check", path, "--max-params", "25.5M")
     assert result.exit_code == 1
-    assert f"    {path}: params (--max-params) is 25,557,032, more than the maximum" \
-           " 25,500,000" in result.stdout
+    assert (
+        f"    {path}: params (--max-params) is 25,557,032, more than the maximum"
+        " 25,500,000" in result.stdout
+    )
 
 
 def test_memory_figures_are_reported_in_bytes_and_binary_units(tmp_path: Path) -> None:
@@ -100,31 +112,44 @@ def test_memory_figures_are_reported_in_bytes_and_binary_units(tmp_path: Path) -
     m, v) and the activations, whose sum the summary prints."""
     spec = str(SPECS / "lenet5.yaml")
     total = json.loads(run("summarize", spec, "-f", "json").stdout)["totals"]["memory"][
-        "total_bytes"]
+        "total_bytes"
+    ]
     result = run("check", spec, "--max-memory", "1MiB")
     assert result.exit_code == 1
-    assert (f"memory (--max-memory) is {total:,} B ({total / 2**20:.2f} MiB), more than the"
-            f" maximum 1,048,576 B (1.00 MiB)") in result.stdout
-    path = write_spec(tmp_path, "input: [4]\nlayers:\n  - linear: {out_features: 2}\n"
-                                "expect:\n  param_bytes: {max: 16}\n")
+    assert (
+        f"memory (--max-memory) is {total:,} B ({total / 2**20:.2f} MiB), more than the"
+        f" maximum 1,048,576 B (1.00 MiB)"
+    ) in result.stdout
+    path = write_spec(
+        tmp_path,
+        "input: [4]\nlayers:\n  - linear: {out_features: 2}\nexpect:\n  param_bytes: {max: 16}\n",
+    )
     assert "param_bytes is 40 B, more than the maximum 16 B" in run("check", path).stdout
 
 
-@pytest.mark.parametrize(("expect", "message"), [
-    ("expect:\n  layers:\n    layer9: {params: 1}\n",
-     "expect names layer 'layer9', which the network does not have; did you mean 'layer"),
-    ("expect:\n  receptive_field: {layer: nope, min: 1}\n",
-     "expect names layer 'nope', which the network does not have"),
-    ("expect:\n  parms: 1\n", "unknown expectation 'parms'; did you mean 'params'?"),
-    ("expect:\n  params: {max: lots}\n", "params: 'lots' is not a number"),
-    ("expect:\n  params: {max: 1M, min: 2M}\n", "params: min 2,000,000 is more than max"),
-    ("expect:\n  params: {most: 1M}\n", "params: a range has 'min' and/or 'max', not 'most'"),
-    ("expect:\n  layers:\n    fc: {memory: 1}\n", "unknown expectation 'memory' for a layer"),
-    ("expect:\n  receptive_field: {min: 1}\n", "receptive_field needs 'layer'"),
-    ("expect: [1]\n", "'expect' must be a mapping"),
-])
-def test_expectations_naming_nothing_are_spec_errors(tmp_path: Path, expect: str,
-                                                     message: str) -> None:
+@pytest.mark.parametrize(
+    ("expect", "message"),
+    [
+        (
+            "expect:\n  layers:\n    layer9: {params: 1}\n",
+            "expect names layer 'layer9', which the network does not have; did you mean 'layer",
+        ),
+        (
+            "expect:\n  receptive_field: {layer: nope, min: 1}\n",
+            "expect names layer 'nope', which the network does not have",
+        ),
+        ("expect:\n  parms: 1\n", "unknown expectation 'parms'; did you mean 'params'?"),
+        ("expect:\n  params: {max: lots}\n", "params: 'lots' is not a number"),
+        ("expect:\n  params: {max: 1M, min: 2M}\n", "params: min 2,000,000 is more than max"),
+        ("expect:\n  params: {most: 1M}\n", "params: a range has 'min' and/or 'max', not 'most'"),
+        ("expect:\n  layers:\n    fc: {memory: 1}\n", "unknown expectation 'memory' for a layer"),
+        ("expect:\n  receptive_field: {min: 1}\n", "receptive_field needs 'layer'"),
+        ("expect: [1]\n", "'expect' must be a mapping"),
+    ],
+)
+def test_expectations_naming_nothing_are_spec_errors(
+    tmp_path: Path, expect: str, message: str
+) -> None:
     path = spec_with(tmp_path, expect)
     result = run("check", path)
     assert result.exit_code == 2
@@ -152,10 +177,13 @@ def test_directories_and_globs(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("not a spec")
     result = run("check", str(tmp_path), "-f", "json")
     assert [s["path"] for s in json.loads(result.stdout)["specs"]] == [
-        str(tmp_path / "a.yaml"), str(tmp_path / "sub" / "b.yml")]
+        str(tmp_path / "a.yaml"),
+        str(tmp_path / "sub" / "b.yml"),
+    ]
     result = run("check", str(tmp_path / "**" / "*.yml"), "-f", "json")
     assert [s["path"] for s in json.loads(result.stdout)["specs"]] == [
-        str(tmp_path / "sub" / "b.yml")]
+        str(tmp_path / "sub" / "b.yml")
+    ]
     result = run("check", str(tmp_path / "*.json"))
     assert result.exit_code == 2
     assert "no file matches" in result.stderr
@@ -166,14 +194,19 @@ def test_a_directory_without_specs_is_a_usage_error(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("not a spec")
     result = run("check", str(tmp_path))
     assert result.exit_code == 2
-    assert result.stderr == f"error: no spec files (*.yaml, *.yml) in the directory" \
-                            f" {str(tmp_path)!r}\n"
+    assert (
+        result.stderr == f"error: no spec files (*.yaml, *.yml) in the directory"
+        f" {str(tmp_path)!r}\n"
+    )
 
 
-UNUSED = "input: [3, 8, 8]\nlayers:\n  - conv2d: {out_channels: 4, kernel_size: 3}\n" \
-         "    name: a\n  - relu:\n    from: input\n"
-UNUSED_WARNING = "layer 'a': its output is never used (it is not the last layer and no" \
-                 " 'from' names it)"
+UNUSED = (
+    "input: [3, 8, 8]\nlayers:\n  - conv2d: {out_channels: 4, kernel_size: 3}\n"
+    "    name: a\n  - relu:\n    from: input\n"
+)
+UNUSED_WARNING = (
+    "layer 'a': its output is never used (it is not the last layer and no 'from' names it)"
+)
 
 
 def test_warnings_reach_every_report_without_failing(tmp_path: Path) -> None:
@@ -187,8 +220,9 @@ def test_warnings_reach_every_report_without_failing(tmp_path: Path) -> None:
     assert data["specs"][0]["warnings"] == [{"message": UNUSED_WARNING, "line": 3, "column": 5}]
     assert data["specs"][0]["status"] == "passed"
     github = run("check", spec, "-f", "github").stdout.splitlines()
-    assert github[0] == (f"::warning file={spec},line=3,col=5,title=cnncalc%3A warning::"
-                         f"{UNUSED_WARNING}")
+    assert github[0] == (
+        f"::warning file={spec},line=3,col=5,title=cnncalc%3A warning::{UNUSED_WARNING}"
+    )
     case = ET.fromstring(run("check", spec, "-f", "junit").stdout).find("testsuite/testcase")
     assert case is not None and case.find("failure") is None
     assert case.findtext("system-err") == f"{spec}:3:5: warning: {UNUSED_WARNING}"
@@ -202,8 +236,11 @@ def test_every_example_spec_is_valid() -> None:
 
 def test_github_annotations(tmp_path: Path) -> None:
     failing = spec_with(tmp_path, "expect:\n  params: {max: 20M}\n", "fail.yaml")
-    invalid = write_spec(tmp_path, "input: [3, 8, 8]\nlayers:\n  - conv2d: {out_channels: 2,"
-                                   " kernel_size: 9}\n", "bad.yaml")
+    invalid = write_spec(
+        tmp_path,
+        "input: [3, 8, 8]\nlayers:\n  - conv2d: {out_channels: 2, kernel_size: 9}\n",
+        "bad.yaml",
+    )
     result = run("check", failing, invalid, "-f", "github")
     line = line_of(failing, "max: 20M")
     assert result.stdout.splitlines() == [
@@ -247,8 +284,13 @@ def test_json_report(tmp_path: Path) -> None:
     data = json.loads(run("check", failing, "-f", "json").stdout)
     (spec,) = data["specs"]
     assert spec["status"] == "failed"
-    assert spec["problems"] == [{"message": "params is 25,557,032, expected 1",
-                                 "line": line_of(failing, "expect:"), "column": 18}]
+    assert spec["problems"] == [
+        {
+            "message": "params is 25,557,032, expected 1",
+            "line": line_of(failing, "expect:"),
+            "column": 18,
+        }
+    ]
     assert data["summary"] == {"passed": 0, "failed": 1, "invalid": 0}
 
 
@@ -286,10 +328,15 @@ def test_a_directory_search_skips_hidden_files_and_directories(tmp_path: Path) -
 
 def test_json_problems_always_have_line_and_column(tmp_path: Path) -> None:
     """A command-line budget has no place in the file: null, not a missing key."""
-    path = write_spec(tmp_path, "input: [4]\nlayers:\n  - linear: {out_features: 2}\n"
-                                "expect:\n  params: 1\n")
+    path = write_spec(
+        tmp_path, "input: [4]\nlayers:\n  - linear: {out_features: 2}\nexpect:\n  params: 1\n"
+    )
     data = json.loads(run("check", path, "--max-params", "5", "-f", "json").stdout)
     assert data["specs"][0]["problems"] == [
         {"message": "params is 10, expected 1", "line": 5, "column": 11},
-        {"message": "params (--max-params) is 10, more than the maximum 5", "line": None,
-         "column": None}]
+        {
+            "message": "params (--max-params) is 10, more than the maximum 5",
+            "line": None,
+            "column": None,
+        },
+    ]

@@ -23,10 +23,12 @@ GOLDEN_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("spec", "options"), GOLDEN_CASES,
-                         ids=[f"{s}-{'-'.join(o[1::2])}" for s, o in GOLDEN_CASES])
-def test_golden_output(spec: str, options: list[str], update_golden: bool,
-                       monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    ("spec", "options"), GOLDEN_CASES, ids=[f"{s}-{'-'.join(o[1::2])}" for s, o in GOLDEN_CASES]
+)
+def test_golden_output(
+    spec: str, options: list[str], update_golden: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("COLUMNS", raising=False)
     result = run("summarize", str(SPECS / f"{spec}.yaml"), *options)
     assert result.exit_code == 0, result.output
@@ -40,13 +42,30 @@ def test_json_is_the_documented_contract() -> None:
     data = json.loads(run("summarize", str(SPECS / "resnet50.yaml"), "-f", "json").stdout)
     assert {"name", "input_shape", "output_shape", "layers", "totals"} <= set(data)
     layer = data["layers"][0]
-    assert {"name", "type", "inputs", "output_shape", "params", "trainable_params",
-            "buffers"} <= set(layer)
-    assert layer == {**layer, "name": "conv1", "type": "conv2d", "inputs": ["input"],
-                     "output_shape": [64, 112, 112], "params": 9408}
-    assert data["totals"] == {**data["totals"], "params": 25_557_032,
-                              "trainable_params": 25_557_032, "non_trainable_params": 53_120,
-                              "buffers": 53_120}
+    assert {
+        "name",
+        "type",
+        "inputs",
+        "output_shape",
+        "params",
+        "trainable_params",
+        "buffers",
+    } <= set(layer)
+    assert layer == {
+        **layer,
+        "name": "conv1",
+        "type": "conv2d",
+        "inputs": ["input"],
+        "output_shape": [64, 112, 112],
+        "params": 9408,
+    }
+    assert data["totals"] == {
+        **data["totals"],
+        "params": 25_557_032,
+        "trainable_params": 25_557_032,
+        "non_trainable_params": 53_120,
+        "buffers": 53_120,
+    }
     assert sum(row["params"] for row in data["layers"]) == data["totals"]["params"]
 
 
@@ -58,8 +77,9 @@ def test_csv_rows_add_up() -> None:
 
 
 def test_input_override_is_in_the_specs_layout() -> None:
-    result = run("summarize", str(SPECS / "exercise_conv.yaml"), "--input", "100,50,3",
-                 "-f", "json")
+    result = run(
+        "summarize", str(SPECS / "exercise_conv.yaml"), "--input", "100,50,3", "-f", "json"
+    )
     data = json.loads(result.stdout)
     assert data["input_shape"] == [100, 50, 3]
     assert data["output_shape"] == [96, 46, 10]
@@ -75,18 +95,23 @@ def test_stdin() -> None:
 def test_bad_stdin_is_located_as_stdin() -> None:
     result = run("summarize", "-", input="input: [3]\nlayers: [conv2d]\n")
     assert result.exit_code == 2
-    assert result.stderr == "<stdin>:2:10: layer 'conv2d_1': conv2d needs argument" \
-                            " 'out_channels'\n"
+    assert result.stderr == "<stdin>:2:10: layer 'conv2d_1': conv2d needs argument 'out_channels'\n"
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["summarize", "missing.yaml"], "missing.yaml:1:1: no such file\n"),
-    (["summarize", "specs"], "specs:1:1: is a directory, not a spec file\n"),
-    (["layers", "conv4d"], "error: unknown layer type 'conv4d'; did you mean 'conv1d', 'conv2d'"
-                           " or 'conv3d'?\n"),
-])
-def test_invalid_input_exits_2_with_one_line(args: list[str], message: str,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["summarize", "missing.yaml"], "missing.yaml:1:1: no such file\n"),
+        (["summarize", "specs"], "specs:1:1: is a directory, not a spec file\n"),
+        (
+            ["layers", "conv4d"],
+            "error: unknown layer type 'conv4d'; did you mean 'conv1d', 'conv2d' or 'conv3d'?\n",
+        ),
+    ],
+)
+def test_invalid_input_exits_2_with_one_line(
+    args: list[str], message: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(ROOT)
     result = run(*args)
     assert result.exit_code == 2
@@ -98,18 +123,23 @@ def test_invalid_spec_exit_code_and_message(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.chdir(ROOT)
     result = run("summarize", "tests/data/bad_kernel.yaml")
     assert result.exit_code == 2
-    assert result.stderr == ("tests/data/bad_kernel.yaml:7:45: layer 'conv4': kernel_size 5 is"
-                             " larger than the input 3 (no padding)\n")
+    assert result.stderr == (
+        "tests/data/bad_kernel.yaml:7:45: layer 'conv4': kernel_size 5 is"
+        " larger than the input 3 (no padding)\n"
+    )
     assert "Traceback" not in result.output
 
 
-@pytest.mark.parametrize("args", [
-    ["summarize", "specs/lenet5.yaml", "--input", "1,x,32"],
-    ["summarize", "specs/lenet5.yaml", "--depth", "0"],
-    ["summarize", "specs/lenet5.yaml", "--format", "yaml"],
-    ["summarize"],
-    ["nonsense"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["summarize", "specs/lenet5.yaml", "--input", "1,x,32"],
+        ["summarize", "specs/lenet5.yaml", "--depth", "0"],
+        ["summarize", "specs/lenet5.yaml", "--format", "yaml"],
+        ["summarize"],
+        ["nonsense"],
+    ],
+)
 def test_usage_errors_exit_2(args: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(ROOT)
     result = run(*args)
@@ -132,8 +162,9 @@ def test_unreadable_file(tmp_path: Path) -> None:
 
 
 def test_input_error_in_override_is_a_spec_error(tmp_path: Path) -> None:
-    path = write_spec(tmp_path, "input: [3, 32, 32]\nlayers:\n  - conv2d: {out_channels: 4,"
-                                " kernel_size: 5}\n")
+    path = write_spec(
+        tmp_path, "input: [3, 32, 32]\nlayers:\n  - conv2d: {out_channels: 4, kernel_size: 5}\n"
+    )
     result = run("summarize", path, "--input", "3,4,4")
     assert result.exit_code == 2
     assert "kernel_size 5 is larger than the input 4" in result.stderr
@@ -143,8 +174,10 @@ def test_warnings_go_to_stderr_and_keep_exit_0(tmp_path: Path) -> None:
     path = write_spec(tmp_path, "input: [4]\nlayers:\n  - relu\n  - relu:\n    from: input\n")
     result = run("summarize", path, "-f", "json")
     assert result.exit_code == 0
-    assert result.stderr == (f"{path}:3:5: warning: layer 'relu_1': its output is never used"
-                             " (it is not the last layer and no 'from' names it)\n")
+    assert result.stderr == (
+        f"{path}:3:5: warning: layer 'relu_1': its output is never used"
+        " (it is not the last layer and no 'from' names it)\n"
+    )
     assert json.loads(result.stdout)["warnings"] == [result.stderr.strip()]
 
 
@@ -163,15 +196,17 @@ def test_layers_lists_every_type_with_defaults(monkeypatch: pytest.MonkeyPatch) 
     out = run("layers").stdout
     for name in TYPES:
         assert f"  {name}(" in out
-    assert "conv2d(out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1," \
-           " bias=true" in out
+    assert (
+        "conv2d(out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,"
+        " bias=true" in out
+    )
 
 
 def test_totals_fit_80_columns_and_markdown_keeps_them_whole() -> None:
     """The footer's long figures (memory) break into lines a terminal shows whole; Markdown,
     which wraps by itself, gets each figure as one list item."""
     table = run("summarize", str(SPECS / "resnet50.yaml")).stdout
-    footer = table[table.index("\nParameters "):]
+    footer = table[table.index("\nParameters ") :]
     assert max(len(line) for line in footer.splitlines()) <= 80
     md = run("summarize", str(SPECS / "resnet50.yaml"), "--format", "markdown").stdout
     items = [line for line in md.splitlines() if line.startswith("- ")]
@@ -182,8 +217,9 @@ def test_totals_fit_80_columns_and_markdown_keeps_them_whole() -> None:
 
 @pytest.mark.parametrize("columns", [60, 80, 100])
 @pytest.mark.parametrize("args", [["layers"], ["layers", "upsample"], ["layers", "groupnorm"]])
-def test_layers_fits_the_terminal(args: list[str], columns: int,
-                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_layers_fits_the_terminal(
+    args: list[str], columns: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Signatures and argument help wrap to the terminal's width, losing no word."""
     monkeypatch.setenv("COLUMNS", str(columns))
     out = run(*args).stdout
@@ -194,8 +230,10 @@ def test_layers_fits_the_terminal(args: list[str], columns: int,
 
 def test_layers_explains_one_type() -> None:
     out = run("layers", "MaxPool2d").stdout
-    assert out.startswith("maxpool2d: 2-d max pooling over [C, H, W]\n"
-                          "FLOPs: kernel elements − 1 comparisons per output element\n")
+    assert out.startswith(
+        "maxpool2d: 2-d max pooling over [C, H, W]\n"
+        "FLOPs: kernel elements − 1 comparisons per output element\n"
+    )
     assert "ceil_mode" in out and "round the output size up" in out
 
 
@@ -216,12 +254,16 @@ def test_every_command_reads_stdin(command: list[str], monkeypatch: pytest.Monke
 
 
 @pytest.mark.parametrize("command", [*COMMANDS, ["check"]], ids=lambda c: c[0])
-@pytest.mark.parametrize(("path", "message"), [
-    ("missing.yaml", "missing.yaml:1:1: no such file"),
-    ("tests", "tests:1:1: is a directory, not a spec file"),
-])
+@pytest.mark.parametrize(
+    ("path", "message"),
+    [
+        ("missing.yaml", "missing.yaml:1:1: no such file"),
+        ("tests", "tests:1:1: is a directory, not a spec file"),
+    ],
+)
 def test_every_command_locates_a_missing_file_or_directory(
-        command: list[str], path: str, message: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    command: list[str], path: str, message: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(ROOT)
     if command == ["check"] and path == "tests":
         return  # check searches a directory for specs: covered in test_check.py
@@ -248,11 +290,14 @@ def test_help_and_version_do_not_load_the_core() -> None:
     import subprocess
     import sys
 
-    code = ("import sys; from click.testing import CliRunner; from cnncalc.cli import main;"
-            " CliRunner().invoke(main, ['--help']); CliRunner().invoke(main, ['summarize',"
-            " '--help']); print(sorted(m for m in sys.modules if m.startswith('cnncalc')))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True).stdout
+    code = (
+        "import sys; from click.testing import CliRunner; from cnncalc.cli import main;"
+        " CliRunner().invoke(main, ['--help']); CliRunner().invoke(main, ['summarize',"
+        " '--help']); print(sorted(m for m in sys.modules if m.startswith('cnncalc')))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
     assert out.strip() == "['cnncalc', 'cnncalc.cli', 'cnncalc.errors']"
 
 
@@ -268,15 +313,22 @@ def test_a_bug_is_one_line_and_exit_3_not_a_traceback(monkeypatch: pytest.Monkey
         raise ZeroDivisionError("division by zero")
 
     monkeypatch.setattr(analysis, "summarize", broken)
-    result = CliRunner().invoke(main, ["summarize", str(SPECS / "lenet5.yaml")],
-                                env={"CNNCALC_DEBUG": ""})
+    result = CliRunner().invoke(
+        main, ["summarize", str(SPECS / "lenet5.yaml")], env={"CNNCALC_DEBUG": ""}
+    )
     assert result.exit_code == 3
-    assert result.stderr == ("cnncalc: internal error (ZeroDivisionError: division by zero);"
-                             " please report it with the command and the spec. CNNCALC_DEBUG=1"
-                             " shows the traceback\n")
+    assert result.stderr == (
+        "cnncalc: internal error (ZeroDivisionError: division by zero);"
+        " please report it with the command and the spec. CNNCALC_DEBUG=1"
+        " shows the traceback\n"
+    )
     with pytest.raises(ZeroDivisionError):
-        CliRunner().invoke(main, ["summarize", str(SPECS / "lenet5.yaml")],
-                           env={"CNNCALC_DEBUG": "1"}, catch_exceptions=False)
+        CliRunner().invoke(
+            main,
+            ["summarize", str(SPECS / "lenet5.yaml")],
+            env={"CNNCALC_DEBUG": "1"},
+            catch_exceptions=False,
+        )
 
 
 def test_a_reader_that_stops_early_is_not_a_bug(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -292,8 +344,9 @@ def test_a_reader_that_stops_early_is_not_a_bug(monkeypatch: pytest.MonkeyPatch)
         raise BrokenPipeError(errno.EPIPE, "Broken pipe")
 
     monkeypatch.setattr(render, "render", closed)
-    result = CliRunner().invoke(main, ["summarize", str(SPECS / "lenet5.yaml")],
-                                env={"CNNCALC_DEBUG": ""})
+    result = CliRunner().invoke(
+        main, ["summarize", str(SPECS / "lenet5.yaml")], env={"CNNCALC_DEBUG": ""}
+    )
     assert result.exit_code == 1
     assert "internal error" not in result.stderr
 

@@ -28,22 +28,27 @@ def diff_json(old: str, new: str) -> dict:  # type: ignore[type-arg]
 def test_identical_specs_have_no_changes() -> None:
     data = diff_json(str(SPECS / "resnet18.yaml"), str(SPECS / "resnet18.yaml"))
     assert data["changes"] == []
-    assert data["totals"]["params"] == {"old": 11_689_512, "new": 11_689_512, "change": 0,
-                                        "percent": 0.0}
+    assert data["totals"]["params"] == {
+        "old": 11_689_512,
+        "new": 11_689_512,
+        "change": 0,
+        "percent": 0.0,
+    }
 
 
 def test_a_changed_layer_shows_old_and_new(tmp_path: Path) -> None:
     new = edited(tmp_path, "resnet50", ("out_features: 1000", "out_features: 10"))
     data = diff_json(str(SPECS / "resnet50.yaml"), new)
-    assert data["changes"] == [{
-        "status": "changed",
-        "old": {"name": "fc", "type": "linear", "output_shape": [1000], "params": 2_049_000},
-        "new": {"name": "fc", "type": "linear", "output_shape": [10], "params": 20_490},
-        "arguments": {"out_features": {"old": 1000, "new": 10}},
-    }]
+    assert data["changes"] == [
+        {
+            "status": "changed",
+            "old": {"name": "fc", "type": "linear", "output_shape": [1000], "params": 2_049_000},
+            "new": {"name": "fc", "type": "linear", "output_shape": [10], "params": 20_490},
+            "arguments": {"out_features": {"old": 1000, "new": 10}},
+        }
+    ]
     assert data["totals"]["params"]["change"] == 20_490 - 2_049_000
-    assert data["totals"]["params"]["percent"] == round(
-        100 * (20_490 - 2_049_000) / 25_557_032, 4)
+    assert data["totals"]["params"]["percent"] == round(100 * (20_490 - 2_049_000) / 25_557_032, 4)
     assert data["output_shape"] == {"old": [1000], "new": [10]}
 
 
@@ -51,24 +56,50 @@ def test_removed_block_is_listed_where_it_stood(tmp_path: Path) -> None:
     new = edited(tmp_path, "resnet50", ("planes: 512, blocks: 3", "planes: 512, blocks: 2"))
     data = diff_json(str(SPECS / "resnet50.yaml"), new)
     removed = [c["old"]["name"] for c in data["changes"] if c["status"] == "removed"]
-    assert removed == [f"layer4.bottleneck_2.{n}" for n in (
-        "conv1", "bn1", "relu_1", "conv2", "bn2", "relu_2", "conv3", "bn3", "add_1", "relu_3")]
+    assert removed == [
+        f"layer4.bottleneck_2.{n}"
+        for n in (
+            "conv1",
+            "bn1",
+            "relu_1",
+            "conv2",
+            "bn2",
+            "relu_2",
+            "conv3",
+            "bn3",
+            "add_1",
+            "relu_3",
+        )
+    ]
     assert all(c["status"] == "removed" for c in data["changes"])
-    assert data["totals"]["layers"] == {"old": 175, "new": 165, "change": -10,
-                                        "percent": round(-1000 / 175, 4)}
+    assert data["totals"]["layers"] == {
+        "old": 175,
+        "new": 165,
+        "change": -10,
+        "percent": round(-1000 / 175, 4),
+    }
     removed_params = 512 * 2048 + 2 * 512 + 512 * 512 * 9 + 2 * 512 + 2048 * 512 + 2 * 2048
     assert data["totals"]["params"]["change"] == -removed_params
 
 
 def test_unnamed_layers_are_matched_by_position(tmp_path: Path) -> None:
-    old = write_spec(tmp_path, "input: [8]\nlayers:\n  - linear: {out_features: 8}\n  - relu\n"
-                               "  - linear: {out_features: 4}\n", "old.yaml")
-    new = write_spec(tmp_path, "input: [8]\nlayers:\n  - linear: {out_features: 8}\n"
-                               "  - dropout: {p: 0.1}\n  - relu\n  - linear: {out_features: 2}\n",
-                     "new.yaml")
+    old = write_spec(
+        tmp_path,
+        "input: [8]\nlayers:\n  - linear: {out_features: 8}\n  - relu\n"
+        "  - linear: {out_features: 4}\n",
+        "old.yaml",
+    )
+    new = write_spec(
+        tmp_path,
+        "input: [8]\nlayers:\n  - linear: {out_features: 8}\n"
+        "  - dropout: {p: 0.1}\n  - relu\n  - linear: {out_features: 2}\n",
+        "new.yaml",
+    )
     data = diff_json(old, new)
-    assert [(c["status"], (c["old"] or {}).get("name"), (c["new"] or {}).get("name"))
-            for c in data["changes"]] == [
+    assert [
+        (c["status"], (c["old"] or {}).get("name"), (c["new"] or {}).get("name"))
+        for c in data["changes"]
+    ] == [
         ("added", None, "dropout_1"),
         ("changed", "linear_2", "linear_2"),
     ]
@@ -92,33 +123,51 @@ def test_changes_that_keep_shapes_and_parameters_are_reported(tmp_path: Path) ->
     """A dilation, a dropout rate, a rewired merge and a frozen layer change the network
     though no shape or count moves; each is a changed layer, saying what changed."""
     old = write_spec(tmp_path, SMALL, "old.yaml")
-    new = write_spec(tmp_path, SMALL.replace("padding: 1}\n    name: c1",
-                                             "padding: 2, dilation: 2}\n    name: c1")
-                     .replace("name: c2", "name: c2\n    trainable: false")
-                     .replace("p: 0.1", "p: 0.5").replace("[c2, c1]", "[dropout_1, c1]"),
-                     "new.yaml")
+    new = write_spec(
+        tmp_path,
+        SMALL.replace("padding: 1}\n    name: c1", "padding: 2, dilation: 2}\n    name: c1")
+        .replace("name: c2", "name: c2\n    trainable: false")
+        .replace("p: 0.1", "p: 0.5")
+        .replace("[c2, c1]", "[dropout_1, c1]"),
+        "new.yaml",
+    )
     data = diff_json(old, new)
     assert [{k: v for k, v in c.items() if k not in ("old", "new")} for c in data["changes"]] == [
-        {"status": "changed", "arguments": {"padding": {"old": [1, 1], "new": [2, 2]},
-                                            "dilation": {"old": [1, 1], "new": [2, 2]}}},
+        {
+            "status": "changed",
+            "arguments": {
+                "padding": {"old": [1, 1], "new": [2, 2]},
+                "dilation": {"old": [1, 1], "new": [2, 2]},
+            },
+        },
         {"status": "changed", "trainable": {"old": True, "new": False}},
         {"status": "changed", "arguments": {"p": {"old": 0.1, "new": 0.5}}},
         {"status": "changed", "inputs": {"old": ["c2", "c1"], "new": ["dropout_1", "c1"]}},
     ]
     assert data["unchanged_layers"] == 0
     table = run("diff", old, new).stdout
-    for text in ("padding 1 → 2; dilation 1 → 2", "frozen", "p 0.1 → 0.5",
-                 "from c2, c1 → dropout_1, c1"):
+    for text in (
+        "padding 1 → 2; dilation 1 → 2",
+        "frozen",
+        "p 0.1 → 0.5",
+        "from c2, c1 → dropout_1, c1",
+    ):
         assert text in table
 
 
 def test_inputs_renamed_with_their_layers_are_not_a_change(tmp_path: Path) -> None:
     """An inserted layer renumbers the auto-named ones after it; a layer still reading its
     partner's partner is unchanged."""
-    old = write_spec(tmp_path, "input: [8]\nlayers:\n  - relu\n  - linear: {out_features: 4}\n"
-                               "  - relu\n", "old.yaml")
-    new = write_spec(tmp_path, "input: [8]\nlayers:\n  - relu\n  - relu\n"
-                               "  - linear: {out_features: 4}\n  - relu\n", "new.yaml")
+    old = write_spec(
+        tmp_path,
+        "input: [8]\nlayers:\n  - relu\n  - linear: {out_features: 4}\n  - relu\n",
+        "old.yaml",
+    )
+    new = write_spec(
+        tmp_path,
+        "input: [8]\nlayers:\n  - relu\n  - relu\n  - linear: {out_features: 4}\n  - relu\n",
+        "new.yaml",
+    )
     data = diff_json(old, new)
     assert [(c["status"], c["new"]["name"]) for c in data["changes"]] == [("added", "relu_2")]
     assert data["unchanged_layers"] == 3
@@ -127,14 +176,24 @@ def test_inputs_renamed_with_their_layers_are_not_a_change(tmp_path: Path) -> No
 def test_layers_of_different_types_are_never_paired(tmp_path: Path) -> None:
     """An edit that replaces layers pairs those of the same type (changed) and lists the
     others as removed and added, never a relu 'changed' into a convolution."""
-    old = write_spec(tmp_path, "input: [1, 28, 28]\nlayers:\n  - conv2d: {out_channels: 6,"
-                               " kernel_size: 5}\n  - relu\n  - flatten\n", "old.yaml")
-    new = write_spec(tmp_path, "input: [1, 28, 28]\nlayers:\n  - conv2d: {out_channels: 8,"
-                               " kernel_size: 3}\n    name: a\n  - conv2d: {out_channels: 8,"
-                               " kernel_size: 3}\n  - flatten\n", "new.yaml")
+    old = write_spec(
+        tmp_path,
+        "input: [1, 28, 28]\nlayers:\n  - conv2d: {out_channels: 6,"
+        " kernel_size: 5}\n  - relu\n  - flatten\n",
+        "old.yaml",
+    )
+    new = write_spec(
+        tmp_path,
+        "input: [1, 28, 28]\nlayers:\n  - conv2d: {out_channels: 8,"
+        " kernel_size: 3}\n    name: a\n  - conv2d: {out_channels: 8,"
+        " kernel_size: 3}\n  - flatten\n",
+        "new.yaml",
+    )
     data = diff_json(old, new)
-    pairs = [(c["status"], (c["old"] or {}).get("type"), (c["new"] or {}).get("type"))
-             for c in data["changes"]]
+    pairs = [
+        (c["status"], (c["old"] or {}).get("type"), (c["new"] or {}).get("type"))
+        for c in data["changes"]
+    ]
     assert all(o is None or n is None or o == n for _, o, n in pairs), pairs
     assert ("removed", "relu", None) in pairs
     assert sum(s == "changed" for s, _, _ in pairs) == 2  # conv2d_1 → a, and flatten_1
@@ -143,23 +202,36 @@ def test_layers_of_different_types_are_never_paired(tmp_path: Path) -> None:
 def test_writing_out_an_inferred_size_is_no_change(tmp_path: Path) -> None:
     """in_channels written where it was inferred: the layer is the same layer."""
     old = write_spec(tmp_path, SMALL, "old.yaml")
-    new = write_spec(tmp_path, SMALL.replace("{out_channels: 8, kernel_size: 3, padding: 1}\n"
-                                             "    name: c1",
-                                             "{out_channels: 8, kernel_size: 3, padding: 1,"
-                                             " in_channels: 3}\n    name: c1"), "new.yaml")
+    new = write_spec(
+        tmp_path,
+        SMALL.replace(
+            "{out_channels: 8, kernel_size: 3, padding: 1}\n    name: c1",
+            "{out_channels: 8, kernel_size: 3, padding: 1, in_channels: 3}\n    name: c1",
+        ),
+        "new.yaml",
+    )
     data = diff_json(old, new)
     assert data["changes"] == [] and data["unchanged_layers"] == 4
 
 
 def test_a_named_layer_whose_type_changed_is_one_change(tmp_path: Path) -> None:
     """A name says which layer it is, whatever its type now: one changed row, both types."""
-    old = write_spec(tmp_path, "input: [3, 8, 8]\nlayers:\n  - conv2d: {out_channels: 3,"
-                               " kernel_size: 3, padding: 1}\n    name: head\n", "old.yaml")
-    new = write_spec(tmp_path, "input: [3, 8, 8]\nlayers:\n  - maxpool2d: {kernel_size: 3,"
-                               " stride: 1, padding: 1}\n    name: head\n", "new.yaml")
+    old = write_spec(
+        tmp_path,
+        "input: [3, 8, 8]\nlayers:\n  - conv2d: {out_channels: 3,"
+        " kernel_size: 3, padding: 1}\n    name: head\n",
+        "old.yaml",
+    )
+    new = write_spec(
+        tmp_path,
+        "input: [3, 8, 8]\nlayers:\n  - maxpool2d: {kernel_size: 3,"
+        " stride: 1, padding: 1}\n    name: head\n",
+        "new.yaml",
+    )
     data = diff_json(old, new)
     assert [(c["status"], c["old"]["type"], c["new"]["type"]) for c in data["changes"]] == [
-        ("changed", "conv2d", "maxpool2d")]
+        ("changed", "conv2d", "maxpool2d")
+    ]
     assert "arguments" not in data["changes"][0]  # different types: no argument to compare
     assert "conv2d → maxpool2d" in run("diff", old, new).stdout
 
@@ -175,10 +247,8 @@ def test_the_headline_names_a_changed_input(tmp_path: Path) -> None:
 def test_compute_and_memory_totals_change(tmp_path: Path) -> None:
     """MACs, FLOPs and memory are totals of the diff too, hand-computed here: a linear 8 → 4
     becomes 8 → 2."""
-    old = write_spec(tmp_path, "input: [8]\nlayers:\n  - linear: {out_features: 4}\n",
-                     "old.yaml")
-    new = write_spec(tmp_path, "input: [8]\nlayers:\n  - linear: {out_features: 2}\n",
-                     "new.yaml")
+    old = write_spec(tmp_path, "input: [8]\nlayers:\n  - linear: {out_features: 4}\n", "old.yaml")
+    new = write_spec(tmp_path, "input: [8]\nlayers:\n  - linear: {out_features: 2}\n", "new.yaml")
     totals = diff_json(old, new)["totals"]
     assert totals["macs"] == {"old": 32, "new": 16, "change": -16, "percent": -50.0}
     # FLOPs: 2 per MAC plus one bias add per output
@@ -195,11 +265,13 @@ def test_one_inserted_layer_in_a_long_chain_is_one_row(tmp_path: Path) -> None:
     conv = "  - conv2d: {out_channels: 4, kernel_size: 3, padding: 1}\n  - relu\n"
     head = "input: [4, 8, 8]\nlayers:\n"
     old = write_spec(tmp_path, head + conv * 1000, "old.yaml")
-    new = write_spec(tmp_path, head + conv * 400 + "  - conv2d: {out_channels: 4,"
-                     " kernel_size: 1}\n" + conv * 600, "new.yaml")
+    new = write_spec(
+        tmp_path,
+        head + conv * 400 + "  - conv2d: {out_channels: 4, kernel_size: 1}\n" + conv * 600,
+        "new.yaml",
+    )
     data = diff_json(old, new)
-    assert [(c["status"], c["new"]["name"]) for c in data["changes"]] == [
-        ("added", "conv2d_401")]
+    assert [(c["status"], c["new"]["name"]) for c in data["changes"]] == [("added", "conv2d_401")]
     assert data["unchanged_layers"] == 2000
 
 
@@ -207,17 +279,22 @@ def test_renamed_layer_is_a_change(tmp_path: Path) -> None:
     new = edited(tmp_path, "vgg16", ("name: pool5", "name: last_pool"))
     data = diff_json(str(SPECS / "vgg16.yaml"), new)
     assert [(c["status"], c["old"]["name"], c["new"]["name"]) for c in data["changes"]] == [
-        ("changed", "pool5", "last_pool")]
+        ("changed", "pool5", "last_pool")
+    ]
 
 
 def test_markdown_is_a_pull_request_comment(tmp_path: Path) -> None:
     new = edited(tmp_path, "resnet50", ("out_features: 1000", "out_features: 10"))
     out = run("diff", str(SPECS / "resnet50.yaml"), new, "-f", "markdown").stdout
     lines = out.splitlines()
-    assert lines[0] == f"**{SPECS / 'resnet50.yaml'} → {new}: 1 layer differs, 174 unchanged;" \
-                       " output 1000 → 10**"
-    assert ("| changed | `fc` | linear | 1000 | 10 | 2,049,000 | 20,490 | out_features 1000 → 10 |"
-            in lines)
+    assert (
+        lines[0] == f"**{SPECS / 'resnet50.yaml'} → {new}: 1 layer differs, 174 unchanged;"
+        " output 1000 → 10**"
+    )
+    assert (
+        "| changed | `fc` | linear | 1000 | 10 | 2,049,000 | 20,490 | out_features 1000 → 10 |"
+        in lines
+    )
     assert "| Parameters | 25,557,032 | 23,528,522 | −2,028,510 | −7.94% |" in lines
 
 
@@ -260,8 +337,9 @@ def test_git_revision_against_the_working_tree(repo: Path) -> None:
     assert data["totals"]["params"]["change"] == -5 * 85
 
 
-def test_git_paths_start_at_the_top_unless_dot_relative(repo: Path,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_git_paths_start_at_the_top_unless_dot_relative(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """As the README says: git:REV:PATH is git show's path, from the repository's top wherever
     the command runs; ./PATH is from the current directory."""
     monkeypatch.chdir(repo / "specs")
@@ -275,11 +353,13 @@ def test_git_paths_start_at_the_top_unless_dot_relative(repo: Path,
 def test_git_errors_are_located(repo: Path) -> None:
     result = run("diff", "git:nope:specs/model.yaml", "specs/model.yaml")
     assert result.exit_code == 2
-    assert result.stderr.startswith("git:nope:specs/model.yaml:1:1: git show"
-                                    " nope:specs/model.yaml failed: fatal:")
+    assert result.stderr.startswith(
+        "git:nope:specs/model.yaml:1:1: git show nope:specs/model.yaml failed: fatal:"
+    )
     result = run("diff", "git:main", "specs/model.yaml")
-    assert result.stderr == ("git:main:1:1: write a git version as git:REV:PATH, e.g."
-                             " git:main:specs/model.yaml\n")
+    assert result.stderr == (
+        "git:main:1:1: write a git version as git:REV:PATH, e.g. git:main:specs/model.yaml\n"
+    )
 
 
 def test_git_errors_in_a_spec_point_into_the_revision(repo: Path) -> None:

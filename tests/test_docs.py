@@ -22,8 +22,9 @@ def test_readme_has_console_examples() -> None:
     assert len(_examples(README.read_text())) >= 3
 
 
-def test_readme_console_examples_match_the_tool(update_golden: bool,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_readme_console_examples_match_the_tool(
+    update_golden: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("COLUMNS", raising=False)
     monkeypatch.chdir(ROOT)
     text = README.read_text()
@@ -35,7 +36,7 @@ def test_readme_console_examples_match_the_tool(update_golden: bool,
         if result.output != m.group(2):
             mismatched.append(command)
             block = f"```console\n$ {command}\n{result.output}```"
-            fresh = fresh[: m.start()] + block + fresh[m.end():]
+            fresh = fresh[: m.start()] + block + fresh[m.end() :]
     if update_golden:
         README.write_text(fresh)
         return
@@ -45,8 +46,9 @@ def test_readme_console_examples_match_the_tool(update_golden: bool,
 def test_readme_setup_commands_are_what_ci_runs() -> None:
     readme = README.read_text()
     ci = (ROOT / ".ci" / "run").read_text()
-    test_command = ("python3 -m venv .venv && . .venv/bin/activate"
-                    " && pip install -e '.[test]' && pytest")
+    test_command = (
+        "python3 -m venv .venv && . .venv/bin/activate && pip install -e '.[test]' && pytest"
+    )
     assert test_command in readme
     assert test_command in ci
     assert "pip install . && cnncalc summarize specs/resnet50.yaml" in readme

@@ -8,24 +8,27 @@ from cnncalc.errors import did_you_mean, shown
 from cnncalc.source import parse
 
 
-@pytest.mark.parametrize(("value", "text"), [
-    (3, "3"),
-    (2.5, "2.5"),
-    (True, "true"),
-    (None, "null"),
-    (float("inf"), ".inf"),
-    (float("-inf"), "-.inf"),
-    (float("nan"), ".nan"),
-    ("abc", "'abc'"),
-    ("a\nb", "'a\\nb'"),  # one line, whatever the value holds
-    ((3, 3), "[3, 3]"),
-    ([1, [2, "x"]], "[1, [2, 'x']]"),
-    ({"a": 1, "b": [True, None]}, "{a: 1, b: [true, null]}"),
-    ([], "[]"),
-    ({}, "{}"),
-    ("x" * 100, "'" + "x" * 38 + "…'"),  # cut inside its quotes
-    (list(range(100)), "[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12…"),
-])
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (3, "3"),
+        (2.5, "2.5"),
+        (True, "true"),
+        (None, "null"),
+        (float("inf"), ".inf"),
+        (float("-inf"), "-.inf"),
+        (float("nan"), ".nan"),
+        ("abc", "'abc'"),
+        ("a\nb", "'a\\nb'"),  # one line, whatever the value holds
+        ((3, 3), "[3, 3]"),
+        ([1, [2, "x"]], "[1, [2, 'x']]"),
+        ({"a": 1, "b": [True, None]}, "{a: 1, b: [true, null]}"),
+        ([], "[]"),
+        ({}, "{}"),
+        ("x" * 100, "'" + "x" * 38 + "…'"),  # cut inside its quotes
+        (list(range(100)), "[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12…"),
+    ],
+)
 def test_shown_writes_yaml_flow_style_cut_short(value: object, text: str) -> None:
     assert shown(value) == text
 
@@ -41,13 +44,17 @@ def test_shown_stops_early_on_huge_values() -> None:
     assert len(shown([[0] * 1000] * 1000)) < 50
 
 
-@pytest.mark.parametrize(("word", "options", "hint"), [
-    ("cnv2d", ["conv1d", "conv2d", "conv3d"], "; did you mean 'conv2d'?"),
-    ("conv", ["conv1d", "conv2d", "conv3d"], "; did you mean 'conv1d', 'conv2d' or 'conv3d'?"),
-    ("dropout2", ["dropout", "dropout2d"], "; did you mean 'dropout2d' or 'dropout'?"),
-    ("xyz", ["conv1d", "relu"], ""),
-    ("nmae", ["name", "from", "repeat", "trainable"], "; did you mean 'name'?"),
-])
+@pytest.mark.parametrize(
+    ("word", "options", "hint"),
+    [
+        ("cnv2d", ["conv1d", "conv2d", "conv3d"], "; did you mean 'conv2d'?"),
+        ("conv", ["conv1d", "conv2d", "conv3d"], "; did you mean 'conv1d', 'conv2d' or 'conv3d'?"),
+        ("dropout2", ["dropout", "dropout2d"], "; did you mean 'dropout2d' or 'dropout'?"),
+        ("xyz", ["conv1d", "relu"], ""),
+        ("nmae", ["name", "from", "repeat", "trainable"], "; did you mean 'name'?"),
+    ],
+)
 def test_did_you_mean_names_every_option_about_as_close_as_the_best(
-        word: str, options: list[str], hint: str) -> None:
+    word: str, options: list[str], hint: str
+) -> None:
     assert did_you_mean(word, options) == hint

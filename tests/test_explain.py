@@ -23,11 +23,14 @@ def test_the_worked_example_exactly() -> None:
     assert result.stdout == WORKED_EXAMPLE
 
 
-@pytest.mark.parametrize(("spec", "options"), [
-    ("tiny_resnet", []),
-    ("inception", ["--layer", "inception3a", "--flops"]),
-    ("dcgan_generator", ["--batch", "2"]),
-])
+@pytest.mark.parametrize(
+    ("spec", "options"),
+    [
+        ("tiny_resnet", []),
+        ("inception", ["--layer", "inception3a", "--flops"]),
+        ("dcgan_generator", ["--batch", "2"]),
+    ],
+)
 def test_golden_explain(spec: str, options: list[str], update_golden: bool) -> None:
     result = run("explain", str(SPECS / f"{spec}.yaml"), *options)
     assert result.exit_code == 0, result.output
@@ -47,11 +50,15 @@ def test_ceil_mode_and_transposed_formulas() -> None:
 
 def test_ceil_mode_drop_is_explained(tmp_path: Path) -> None:
     path = tmp_path / "p.yaml"
-    path.write_text("input: [1, 3, 3]\nlayers:\n  - maxpool2d: {kernel_size: 2, stride: 2,"
-                    " padding: 1, ceil_mode: true}\n")
+    path.write_text(
+        "input: [1, 3, 3]\nlayers:\n  - maxpool2d: {kernel_size: 2, stride: 2,"
+        " padding: 1, ceil_mode: true}\n"
+    )
     out = run("explain", str(path)).stdout
-    assert "H_out = ⌈(3 + 2·1 − 1·(2−1) − 1) / 2⌉ + 1 − 1 = 2     (the last window would" \
-           " start in the padding)" in out
+    assert (
+        "H_out = ⌈(3 + 2·1 − 1·(2−1) − 1) / 2⌉ + 1 − 1 = 2     (the last window would"
+        " start in the padding)" in out
+    )
 
 
 def test_explain_unknown_layer() -> None:
@@ -65,25 +72,35 @@ def test_flops_formulas() -> None:
     layers by their documented rule."""
     out = run("explain", str(SPECS / "lenet5.yaml"), "--flops").stdout
     # c1: 6·28·28 outputs, 25 MACs each, plus one bias add each.
-    assert f"  FLOPs  = 2·{6 * 28 * 28 * 25:,} + {6 * 28 * 28:,} (bias) = " \
-           f"{2 * 6 * 28 * 28 * 25 + 6 * 28 * 28:,}\n" in out
+    assert (
+        f"  FLOPs  = 2·{6 * 28 * 28 * 25:,} + {6 * 28 * 28:,} (bias) = "
+        f"{2 * 6 * 28 * 28 * 25 + 6 * 28 * 28:,}\n" in out
+    )
     assert f"  FLOPs  = {6 * 28 * 28:,}     (1 per element)\n" in out  # tanh after c1
-    out = run("explain", str(SPECS / "tiny_resnet.yaml"), "--flops", "--layer",
-              "residual_1.conv2d_1").stdout
+    out = run(
+        "explain", str(SPECS / "tiny_resnet.yaml"), "--flops", "--layer", "residual_1.conv2d_1"
+    ).stdout
     assert f"  FLOPs  = 2·{16 * 32 * 32 * 16 * 9:,} = {2 * 16 * 32 * 32 * 16 * 9:,}\n" in out
 
 
 def test_uneven_same_padding_says_which_side(tmp_path: Path) -> None:
     """TensorFlow's 'same' with an even kernel pads 0 before and 1 after."""
-    path = write_spec(tmp_path, "input: [3, 16, 16]\nlayers:\n  - conv2d: {out_channels: 4,"
-                                " kernel_size: 2, padding: same}\n")
-    assert "  H_out = ⌊(16 + 0 + 1 − 1·(2−1) − 1) / 1⌋ + 1 = 16     (padding 0 before, 1 after)" \
-           "     (W the same)\n" in run("explain", path).stdout
+    path = write_spec(
+        tmp_path,
+        "input: [3, 16, 16]\nlayers:\n  - conv2d: {out_channels: 4,"
+        " kernel_size: 2, padding: same}\n",
+    )
+    assert (
+        "  H_out = ⌊(16 + 0 + 1 − 1·(2−1) − 1) / 1⌋ + 1 = 16     (padding 0 before, 1 after)"
+        "     (W the same)\n" in run("explain", path).stdout
+    )
 
 
 def test_explain_gives_the_warnings_summarize_gives(tmp_path: Path) -> None:
-    path = write_spec(tmp_path, "input: [3, 8, 8]\nlayers:\n  - relu:\n    name: dead\n"
-                                "  - sigmoid:\n    from: input\n")
+    path = write_spec(
+        tmp_path,
+        "input: [3, 8, 8]\nlayers:\n  - relu:\n    name: dead\n  - sigmoid:\n    from: input\n",
+    )
     explained, summarized = run("explain", path), run("summarize", path)
     assert explained.exit_code == summarized.exit_code == 0
     assert "warning: layer 'dead': its output is never used" in explained.stderr
@@ -97,18 +114,23 @@ def test_a_channels_last_spec_is_explained_channels_last() -> None:
         "  H_out = ⌊(500 + 2·0 − 1·(5−1) − 1) / 1⌋ + 1 = 496     (W the same)\n"
         "  params = (5·5·3 + 1)·10 = 760\n"
         "  MACs   = 496·496·10 · 5·5·3 = 184,512,000\n"
-        "  RF     = 5, stride 1, padding 0\n")
+        "  RF     = 5, stride 1, padding 0\n"
+    )
 
 
 def test_flops_give_the_rule_the_arguments_select(tmp_path: Path) -> None:
     """Not every mode's rule: the one that applies, with the count it gives."""
-    path = write_spec(tmp_path, "input: [4, 8, 8]\nlayers:\n  - batchnorm2d\n"
-                                "  - instancenorm2d: {affine: true}\n"
-                                "  - upsample: {scale_factor: 2, mode: bilinear}\n"
-                                "  - layernorm: {normalized_shape: [16], bias: false}\n"
-                                "  - localresponsenorm: {size: 3}\n")
-    flops = [line for line in run("explain", path, "--flops").stdout.splitlines()
-             if "FLOPs" in line]
+    path = write_spec(
+        tmp_path,
+        "input: [4, 8, 8]\nlayers:\n  - batchnorm2d\n"
+        "  - instancenorm2d: {affine: true}\n"
+        "  - upsample: {scale_factor: 2, mode: bilinear}\n"
+        "  - layernorm: {normalized_shape: [16], bias: false}\n"
+        "  - localresponsenorm: {size: 3}\n",
+    )
+    flops = [
+        line for line in run("explain", path, "--flops").stdout.splitlines() if "FLOPs" in line
+    ]
     assert flops == [
         f"  FLOPs  = {2 * 256:,}     (2 per element: the running statistics and affine fold into"
         " a scale and shift)",
@@ -124,8 +146,11 @@ def test_flops_give_the_rule_the_arguments_select(tmp_path: Path) -> None:
 
 
 def test_pixel_shuffle_shows_its_shape_formulas(tmp_path: Path) -> None:
-    path = write_spec(tmp_path, "input: [16, 8, 6]\nlayers:\n  - pixelshuffle: {upscale_factor: 2}"
-                                "\n  - pixelunshuffle: {downscale_factor: 2}\n")
+    path = write_spec(
+        tmp_path,
+        "input: [16, 8, 6]\nlayers:\n  - pixelshuffle: {upscale_factor: 2}"
+        "\n  - pixelunshuffle: {downscale_factor: 2}\n",
+    )
     out = run("explain", path).stdout
     assert "  C_out = 16 / 2² = 4\n  H_out = 8·2 = 16\n  W_out = 6·2 = 12\n" in out
     assert "  C_out = 4·2² = 16\n  H_out = 16 / 2 = 8\n  W_out = 12 / 2 = 6\n" in out

@@ -125,11 +125,11 @@ def invoke(*args: str, stdin: bytes | None = None) -> Run:
     start = time.perf_counter()
     signal.setitimer(signal.ITIMER_REAL, HARD_TIMEOUT)
     try:
-        result = CliRunner().invoke(main, list(args), input=stdin, catch_exceptions=True,
-                                    env=DEBUG)
+        result = CliRunner().invoke(main, list(args), input=stdin, catch_exceptions=True, env=DEBUG)
         seconds = time.perf_counter() - start
-        run = Run(args, result.exit_code, result.stdout, result.stderr, result.exception,
-                  seconds, 0)
+        run = Run(
+            args, result.exit_code, result.stdout, result.stderr, result.exception, seconds, 0
+        )
     except _Hang:
         run = Run(args, None, "", "", None, time.perf_counter() - start, 0)
     finally:
@@ -149,11 +149,16 @@ def _lines(text: str) -> int:
 
 def _describe(run: Run, text: str | None) -> str:
     shown = "" if text is None else text if len(text) < 3000 else text[:3000] + "…"
-    crash = ("" if run.exception is None or isinstance(run.exception, SystemExit) else
-             "".join(traceback.format_exception(run.exception)))
-    return (f"\n$ cnncalc {' '.join(run.args)}\nexit {run.exit_code} in {run.seconds:.2f} s,"
-            f" +{run.memory // 2**20} MiB\n--- stderr:\n{run.stderr[-2000:]}\n--- stdout:\n"
-            f"{run.stdout[-1000:]}\n{crash}--- spec:\n{shown}")
+    crash = (
+        ""
+        if run.exception is None or isinstance(run.exception, SystemExit)
+        else "".join(traceback.format_exception(run.exception))
+    )
+    return (
+        f"\n$ cnncalc {' '.join(run.args)}\nexit {run.exit_code} in {run.seconds:.2f} s,"
+        f" +{run.memory // 2**20} MiB\n--- stderr:\n{run.stderr[-2000:]}\n--- stdout:\n"
+        f"{run.stdout[-1000:]}\n{crash}--- spec:\n{shown}"
+    )
 
 
 # What a message would show if it printed a parsed YAML node rather than the value it holds.
@@ -188,8 +193,10 @@ def assert_clean(run: Run, path: str, text: str | None) -> None:
     if command == "check":
         _assert_check_report(run, located, why)
     elif run.exit_code == 2:
-        located(LOCATED.fullmatch(run.stderr),
-                "exit 2 without exactly one FILE:LINE:COL: message line on stderr")
+        located(
+            LOCATED.fullmatch(run.stderr),
+            "exit 2 without exactly one FILE:LINE:COL: message line on stderr",
+        )
     else:
         assert run.stdout, "exit 0 without output" + why
         for line in run.stderr.splitlines(keepends=True):
@@ -198,8 +205,9 @@ def assert_clean(run: Run, path: str, text: str | None) -> None:
             assert m is not None and m["message"].startswith("warning: "), why
 
 
-def _assert_check_report(run: Run, located: Callable[[re.Match[str] | None, str], None],
-                         why: str) -> None:
+def _assert_check_report(
+    run: Run, located: Callable[[re.Match[str] | None, str], None], why: str
+) -> None:
     """`check` in text, JSON or JUnit: well-formed, and every invalid spec located."""
     fmt = run.args[run.args.index("-f") + 1] if "-f" in run.args else "text"
     if fmt == "text":
@@ -237,23 +245,33 @@ def assert_json_summary(run: Run, text: str | None) -> None:
     assert totals["layers"] == len(data["layers"]), why
 
 
-def run_all_commands(path: str, text: str | None, stdin: bytes | None = None,
-                     fmt: str = "table") -> Run:
+def run_all_commands(
+    path: str, text: str | None, stdin: bytes | None = None, fmt: str = "table"
+) -> Run:
     """summarize (JSON and `fmt`, --max-layers), then rf, explain, check and diff when the
     spec is small."""
     shown = "<stdin>" if path == "-" else path
-    first = invoke("summarize", path, "-f", "json", "--max-layers", FUZZ_MAX_LAYERS,
-                   stdin=stdin)
+    first = invoke("summarize", path, "-f", "json", "--max-layers", FUZZ_MAX_LAYERS, stdin=stdin)
     assert_clean(first, shown, text)
     assert_json_summary(first, text)
     if "--max-layers" in first.stderr:
         return first  # rf, explain and check take no --max-layers; it would be the default
-    assert_clean(invoke("summarize", path, "-f", fmt, "--flops", "--max-layers",
-                        FUZZ_MAX_LAYERS, stdin=stdin), shown, text)
+    assert_clean(
+        invoke(
+            "summarize", path, "-f", fmt, "--flops", "--max-layers", FUZZ_MAX_LAYERS, stdin=stdin
+        ),
+        shown,
+        text,
+    )
     # standard input can be read once: diff it against a spec of ours
     other = path if path != "-" else str(SPECS / "lenet5.yaml")
-    for args in (("rf", path), ("explain", path), ("check", path),
-                 ("check", "-f", "junit", path), ("diff", path, other)):
+    for args in (
+        ("rf", path),
+        ("explain", path),
+        ("check", path),
+        ("check", "-f", "junit", path),
+        ("diff", path, other),
+    ):
         assert_clean(invoke(*args, stdin=stdin), shown, text)
     return first
 
@@ -295,44 +313,234 @@ EXPRESSIONS = [
     "${\u0661}",  # an Arabic-Indic digit: \d matches it
 ]
 ODD_NAMES = [
-    "", " ", "a.b", "input", "a b", "名前", "a\nb", "a\tb", "-", "-x", "1", "a:b", "a#b",
-    "\u2028", "\x85", "\x00", "\ufeff", "'", '"', "&a", "*a", "!tag", "[", "{", "::", "true",
-    "null", "~", "0x10", ".inf", "x" * 5000, "conv2d", "Conv2D", "conv9d", "name", "from",
-    "repeat", "trainable", "layers", "blocks", "args", "expect", "kernel_size", "out_channels",
-    "min", "max", "size", "layer", "shape", "layout",
+    "",
+    " ",
+    "a.b",
+    "input",
+    "a b",
+    "名前",
+    "a\nb",
+    "a\tb",
+    "-",
+    "-x",
+    "1",
+    "a:b",
+    "a#b",
+    "\u2028",
+    "\x85",
+    "\x00",
+    "\ufeff",
+    "'",
+    '"',
+    "&a",
+    "*a",
+    "!tag",
+    "[",
+    "{",
+    "::",
+    "true",
+    "null",
+    "~",
+    "0x10",
+    ".inf",
+    "x" * 5000,
+    "conv2d",
+    "Conv2D",
+    "conv9d",
+    "name",
+    "from",
+    "repeat",
+    "trainable",
+    "layers",
+    "blocks",
+    "args",
+    "expect",
+    "kernel_size",
+    "out_channels",
+    "min",
+    "max",
+    "size",
+    "layer",
+    "shape",
+    "layout",
 ]
 NUMBERS: list[Any] = [
-    0, -1, 1, 2, 3, 7, -(10**30), 10**30, 2**63, 2**63 - 1, 10**6, 999_999, 1_000_000_000,
-    10**160, 10**310, -(10**310),
-    0.5, -0.0, 1e308, float("inf"), float("-inf"), float("nan"),
+    0,
+    -1,
+    1,
+    2,
+    3,
+    7,
+    -(10**30),
+    10**30,
+    2**63,
+    2**63 - 1,
+    10**6,
+    999_999,
+    1_000_000_000,
+    10**160,
+    10**310,
+    -(10**310),
+    0.5,
+    -0.0,
+    1e308,
+    float("inf"),
+    float("-inf"),
+    float("nan"),
 ]
 OTHERS: list[Any] = [
-    None, True, False, [], {}, [1, 2, 3], [[1]], [None], [-1, 0], {"a": 1}, {"": None},
-    {"${x}": 1}, "same", "valid", "full", "26M", "1.5e9", "1e30", "1e999999999", "1.5e400",
-    "-5k", "0x10", _nested_list(250), [0] * 1000,
+    None,
+    True,
+    False,
+    [],
+    {},
+    [1, 2, 3],
+    [[1]],
+    [None],
+    [-1, 0],
+    {"a": 1},
+    {"": None},
+    {"${x}": 1},
+    "same",
+    "valid",
+    "full",
+    "26M",
+    "1.5e9",
+    "1e30",
+    "1e999999999",
+    "1.5e400",
+    "-5k",
+    "0x10",
+    _nested_list(250),
+    [0] * 1000,
 ]
 HOSTILE_VALUES: list[Any] = [*NUMBERS, *OTHERS, *EXPRESSIONS, *ODD_NAMES]
-REFERENCES: list[Any] = ["input", "nope", "a.b.c", "", [], ["input", "input"], ["nope"],
-                         [[]], {"a": "b"}, 3, None, True, "${x}", ".", "input.x"]
+REFERENCES: list[Any] = [
+    "input",
+    "nope",
+    "a.b.c",
+    "",
+    [],
+    ["input", "input"],
+    ["nope"],
+    [[]],
+    {"a": "b"},
+    3,
+    None,
+    True,
+    "${x}",
+    ".",
+    "input.x",
+]
 ENTRY_KEYS = ("from", "repeat", "name", "trainable")
 # Arguments of the layer types, and values that come close to valid ones: these get past the
 # form checks into the shape arithmetic.
-ARG_NAMES = ["kernel_size", "stride", "padding", "dilation", "groups", "out_channels",
-             "in_channels", "out_features", "in_features", "num_features", "output_size",
-             "output_padding", "scale_factor", "size", "mode", "dim", "start_dim", "end_dim",
-             "shape", "p", "eps", "num_groups", "num_channels", "normalized_shape", "ceil_mode",
-             "count_include_pad", "bias", "upscale_factor", "downscale_factor", "padding_mode",
-             "unflattened_size", "num_embeddings", "embedding_dim", "inplace", "momentum",
-             "affine", "track_running_stats", "value", "align_corners", "elementwise_affine"]
-ARG_VALUES: list[Any] = [
-    0, 1, 2, 3, 5, 7, 16, 64, 1000, -1, -2, -3, 10**30, [1, 1], [2, 3], [3, 3, 3], [0, 0],
-    [-1, 2], [1, 2, 3, 4], [1, 0, 1, 0], [10**30, 1], [[1, 2]], "same", "valid", "nearest",
-    "bilinear", "bicubic", "area", "trilinear", "zeros", "circular", "reflect", True, False,
-    None, 0.5, 2.5, 1e-5, [16, -1], [-1], [1, 1, 1, 1, 1, 1], "${k}", 10**160, [10**160, 1],
+ARG_NAMES = [
+    "kernel_size",
+    "stride",
+    "padding",
+    "dilation",
+    "groups",
+    "out_channels",
+    "in_channels",
+    "out_features",
+    "in_features",
+    "num_features",
+    "output_size",
+    "output_padding",
+    "scale_factor",
+    "size",
+    "mode",
+    "dim",
+    "start_dim",
+    "end_dim",
+    "shape",
+    "p",
+    "eps",
+    "num_groups",
+    "num_channels",
+    "normalized_shape",
+    "ceil_mode",
+    "count_include_pad",
+    "bias",
+    "upscale_factor",
+    "downscale_factor",
+    "padding_mode",
+    "unflattened_size",
+    "num_embeddings",
+    "embedding_dim",
+    "inplace",
+    "momentum",
+    "affine",
+    "track_running_stats",
+    "value",
+    "align_corners",
+    "elementwise_affine",
 ]
-FIGURES = ["params", "trainable_params", "non_trainable_params", "frozen_params", "buffers",
-           "param_bytes", "macs", "flops", "activations_bytes", "memory", "inference_memory",
-           "output_shape", "receptive_field", "layers", "size", "nope"]
+ARG_VALUES: list[Any] = [
+    0,
+    1,
+    2,
+    3,
+    5,
+    7,
+    16,
+    64,
+    1000,
+    -1,
+    -2,
+    -3,
+    10**30,
+    [1, 1],
+    [2, 3],
+    [3, 3, 3],
+    [0, 0],
+    [-1, 2],
+    [1, 2, 3, 4],
+    [1, 0, 1, 0],
+    [10**30, 1],
+    [[1, 2]],
+    "same",
+    "valid",
+    "nearest",
+    "bilinear",
+    "bicubic",
+    "area",
+    "trilinear",
+    "zeros",
+    "circular",
+    "reflect",
+    True,
+    False,
+    None,
+    0.5,
+    2.5,
+    1e-5,
+    [16, -1],
+    [-1],
+    [1, 1, 1, 1, 1, 1],
+    "${k}",
+    10**160,
+    [10**160, 1],
+]
+FIGURES = [
+    "params",
+    "trainable_params",
+    "non_trainable_params",
+    "frozen_params",
+    "buffers",
+    "param_bytes",
+    "macs",
+    "flops",
+    "activations_bytes",
+    "memory",
+    "inference_memory",
+    "output_shape",
+    "receptive_field",
+    "layers",
+    "size",
+    "nope",
+]
 
 Path_ = tuple[Any, ...]
 
@@ -356,9 +564,12 @@ def _get(doc: Any, path: Path_) -> Any:
 
 def _entries(doc: Any) -> list[Path_]:
     """Paths of the layer entries: items of every list under a 'layers' key."""
-    return [(*p, i) for p in _paths(doc)
-            if p and p[-1] == "layers" and isinstance(_get(doc, p), list)
-            for i in range(len(_get(doc, p)))]
+    return [
+        (*p, i)
+        for p in _paths(doc)
+        if p and p[-1] == "layers" and isinstance(_get(doc, p), list)
+        for i in range(len(_get(doc, p)))
+    ]
 
 
 def _names(doc: Any) -> list[str]:
@@ -377,9 +588,26 @@ def _hostile(draw: st.DrawFn, doc: Any) -> Any:
 
 def _mutate(draw: st.DrawFn, doc: Any) -> Any:
     """One mutation of the parsed spec; returns the new document."""
-    op = draw(st.sampled_from(["replace", "replace", "delete", "add_key", "rename", "entry_key",
-                               "entry_key", "duplicate", "swap", "retype", "arg", "arg", "arg",
-                               "expect"]))
+    op = draw(
+        st.sampled_from(
+            [
+                "replace",
+                "replace",
+                "delete",
+                "add_key",
+                "rename",
+                "entry_key",
+                "entry_key",
+                "duplicate",
+                "swap",
+                "retype",
+                "arg",
+                "arg",
+                "arg",
+                "expect",
+            ]
+        )
+    )
     paths = list(_paths(doc))
     if op == "replace" and len(paths) > 1:
         path = draw(st.sampled_from(paths[1:]))
@@ -440,8 +668,9 @@ def _mutate(draw: st.DrawFn, doc: Any) -> Any:
                 known = [a.name for a in TYPES[kind].args] if kind in TYPES else []
                 names = [*entry[kind], *known, *known, *ARG_NAMES]
                 pool = ARG_VALUES + HOSTILE_VALUES
-                entry[kind][draw(st.sampled_from(names))] = copy.deepcopy(draw(
-                    st.sampled_from(pool)))
+                entry[kind][draw(st.sampled_from(names))] = copy.deepcopy(
+                    draw(st.sampled_from(pool))
+                )
     elif op == "expect" and isinstance(doc, dict):
         if not isinstance(doc.get("expect"), dict):
             doc["expect"] = {}
@@ -453,18 +682,48 @@ def _mutate(draw: st.DrawFn, doc: Any) -> Any:
             target = target["layers"].setdefault(str(layer), {})
             if not isinstance(target, dict):
                 return doc
-        value = draw(st.sampled_from([*HOSTILE_VALUES, {"min": 10**30}, {"max": -1},
-                                      {"min": 5, "max": 1}, {"layer": "nope", "min": 3},
-                                      {"min": "1e999"}, {"max": float("inf")}, [1000], [0]]))
+        value = draw(
+            st.sampled_from(
+                [
+                    *HOSTILE_VALUES,
+                    {"min": 10**30},
+                    {"max": -1},
+                    {"min": 5, "max": 1},
+                    {"layer": "nope", "min": 3},
+                    {"min": "1e999"},
+                    {"max": float("inf")},
+                    [1000],
+                    [0],
+                ]
+            )
+        )
         target[draw(st.sampled_from(FIGURES))] = copy.deepcopy(value)
     elif op == "retype":
         entries = _entries(doc)
         if entries:
             path = draw(st.sampled_from(entries))
-            kind = draw(st.sampled_from(["conv2d", "linear", "add", "concat", "flatten",
-                                         "maxpool2d", "reshape", "conv3d", "upsample",
-                                         "convtranspose2d", "embedding", "softmax",
-                                         "conv9d", "Conv2D", "torch.nn.Conv2d", *_names(doc)]))
+            kind = draw(
+                st.sampled_from(
+                    [
+                        "conv2d",
+                        "linear",
+                        "add",
+                        "concat",
+                        "flatten",
+                        "maxpool2d",
+                        "reshape",
+                        "conv3d",
+                        "upsample",
+                        "convtranspose2d",
+                        "embedding",
+                        "softmax",
+                        "conv9d",
+                        "Conv2D",
+                        "torch.nn.Conv2d",
+                        *_names(doc),
+                    ]
+                )
+            )
             entry = _get(doc, path)
             if isinstance(entry, dict):
                 old = next((k for k in entry if k not in ENTRY_KEYS), None)
@@ -485,13 +744,58 @@ def mutated_specs(draw: st.DrawFn, base: Any) -> str:
 
 
 SNIPPETS = [
-    b":", b": ", b"- ", b"{", b"}", b"[", b"]", b",", b"&a ", b"*a", b"*nope",
-    b"!!python/name:os.system ", b"!!python/object/apply:os.system ['echo pwned'] ", b"!x ",
-    b"<<: ", b"\t", b"\n", b"\r", b"\r\n", b"'", b'"', b"\x00", b"\x07", b"\xff", b"\xc3",
-    b"\xed\xa0\x80", b"\xef\xbb\xbf", b"${", b"}", b"${1//0}", b"%YAML 1.1\n", b"---\n",
-    b"...\n", b"#", b"? ", b"|", b">", b"@", b"`", b"\\", "名".encode(), b"\xe2\x80\xa8",
-    b"\xc2\x85", b"  ", b"\n  - relu", b"\n- ", b"99999999999999999999999999999", b"-1",
-    b" 0", b"repeat: 1000000000", b".inf", b"~",
+    b":",
+    b": ",
+    b"- ",
+    b"{",
+    b"}",
+    b"[",
+    b"]",
+    b",",
+    b"&a ",
+    b"*a",
+    b"*nope",
+    b"!!python/name:os.system ",
+    b"!!python/object/apply:os.system ['echo pwned'] ",
+    b"!x ",
+    b"<<: ",
+    b"\t",
+    b"\n",
+    b"\r",
+    b"\r\n",
+    b"'",
+    b'"',
+    b"\x00",
+    b"\x07",
+    b"\xff",
+    b"\xc3",
+    b"\xed\xa0\x80",
+    b"\xef\xbb\xbf",
+    b"${",
+    b"}",
+    b"${1//0}",
+    b"%YAML 1.1\n",
+    b"---\n",
+    b"...\n",
+    b"#",
+    b"? ",
+    b"|",
+    b">",
+    b"@",
+    b"`",
+    b"\\",
+    "名".encode(),
+    b"\xe2\x80\xa8",
+    b"\xc2\x85",
+    b"  ",
+    b"\n  - relu",
+    b"\n- ",
+    b"99999999999999999999999999999",
+    b"-1",
+    b" 0",
+    b"repeat: 1000000000",
+    b".inf",
+    b"~",
 ]
 
 
@@ -500,26 +804,37 @@ def mutated_bytes(draw: st.DrawFn, raw: bytes) -> bytes:
     """A spec file's bytes, truncated, cut or with YAML syntax and bad bytes inserted."""
     data = bytearray(raw)
     for _ in range(draw(st.integers(1, 4))):
-        op = draw(st.sampled_from(["insert", "insert", "truncate", "cut", "dup_line",
-                                   "big_number"]))
+        op = draw(
+            st.sampled_from(["insert", "insert", "truncate", "cut", "dup_line", "big_number"])
+        )
         at = draw(st.integers(0, len(data)))
         if op == "insert":
             data[at:at] = draw(st.sampled_from(SNIPPETS))
         elif op == "truncate":
             del data[at:]
         elif op == "cut":
-            del data[at:at + draw(st.integers(1, 40))]
+            del data[at : at + draw(st.integers(1, 40))]
         elif op == "dup_line":
             start = data.rfind(b"\n", 0, at) + 1
             end = data.find(b"\n", at)
-            line = bytes(data[start:end + 1 if end >= 0 else len(data)])
+            line = bytes(data[start : end + 1 if end >= 0 else len(data)])
             data[start:start] = line
         else:
             m = re.compile(rb"\d+").search(bytes(data), at)
             if m:
-                data[m.start():m.end()] = draw(st.sampled_from(
-                    [b"0", b"-3", b"1000000000", b"99999999999999999999999999999999",
-                     b"1" + b"0" * 310, b"9" * 5000, b"0x" + b"f" * 4000]))
+                data[m.start() : m.end()] = draw(
+                    st.sampled_from(
+                        [
+                            b"0",
+                            b"-3",
+                            b"1000000000",
+                            b"99999999999999999999999999999999",
+                            b"1" + b"0" * 310,
+                            b"9" * 5000,
+                            b"0x" + b"f" * 4000,
+                        ]
+                    )
+                )
     return bytes(data)
 
 
@@ -600,8 +915,15 @@ def _billion_laughs() -> bytes:
 
 def _laughs_in_layers() -> bytes:
     """Aliases used where a spec expects layer entries: 10^7 relu entries if expanded."""
-    lines = ["input: [4]", "blocks:", "  b:", "    layers: &l0 [relu, relu, relu, relu, relu,"
-             " relu, relu, relu, relu, relu]", "layers:", "  - b", "x:"]
+    lines = [
+        "input: [4]",
+        "blocks:",
+        "  b:",
+        "    layers: &l0 [relu, relu, relu, relu, relu, relu, relu, relu, relu, relu]",
+        "layers:",
+        "  - b",
+        "x:",
+    ]
     for i in range(1, 8):
         lines.append(f"  - &l{i} [{', '.join([f'*l{i - 1}'] * 10)}]")
     return ("\n".join(lines) + "\n").encode()
@@ -609,8 +931,13 @@ def _laughs_in_layers() -> bytes:
 
 def _wide_alias() -> bytes:
     """One anchor of 1,000 values aliased 3,000 times: 3 million values, little text."""
-    return ("base: &b [" + ", ".join(["1"] * 1000) + "]\nmany: [" + ", ".join(["*b"] * 3000)
-            + "]\ninput: [3]\nlayers: [relu]\n").encode()
+    return (
+        "base: &b ["
+        + ", ".join(["1"] * 1000)
+        + "]\nmany: ["
+        + ", ".join(["*b"] * 3000)
+        + "]\ninput: [3]\nlayers: [relu]\n"
+    ).encode()
 
 
 def _deep_block_mappings(depth: int) -> bytes:
@@ -618,16 +945,24 @@ def _deep_block_mappings(depth: int) -> bytes:
 
 
 def _deep_block_lists(depth: int) -> bytes:
-    return ("input: [3]\nlayers:\n" + "".join("  " * i + "-\n" for i in range(depth))
-            + "  " * depth + "relu\n").encode()
+    return (
+        "input: [3]\nlayers:\n"
+        + "".join("  " * i + "-\n" for i in range(depth))
+        + "  " * depth
+        + "relu\n"
+    ).encode()
 
 
 def _recursive(*chain: str) -> bytes:
     """Blocks that use the next one, the last using the first."""
     lines = ["input: [3, 8, 8]", "blocks:"]
     for i, name in enumerate(chain):
-        lines += [f"  {name}:", "    layers:", "      - relu",
-                  f"      - {chain[(i + 1) % len(chain)]}"]
+        lines += [
+            f"  {name}:",
+            "    layers:",
+            "      - relu",
+            f"      - {chain[(i + 1) % len(chain)]}",
+        ]
     return ("\n".join(lines) + f"\nlayers:\n  - {chain[0]}\n").encode()
 
 
@@ -637,30 +972,41 @@ def _exponential_blocks(levels: int, distinct_args: bool) -> bytes:
     lines = ["input: [4]", "blocks:", "  b0:", "    args: {n: 0}", "    layers: [relu]"]
     for k in range(1, levels + 1):
         a, b = ('{n: "${n * 2}"}', '{n: "${n * 2 + 1}"}') if distinct_args else ("", "")
-        lines += [f"  b{k}:", "    args: {n: 0}", "    layers:", f"      - b{k - 1}: {a}",
-                  f"      - b{k - 1}: {b}"]
+        lines += [
+            f"  b{k}:",
+            "    args: {n: 0}",
+            "    layers:",
+            f"      - b{k - 1}: {a}",
+            f"      - b{k - 1}: {b}",
+        ]
     return ("\n".join(lines) + f"\nlayers:\n  - b{levels}: {{n: 1}}\n").encode()
 
 
 def _long_expression() -> bytes:
     expr = "1 + " * 50_000 + "1"
-    return ("input: [3, 8, 8]\nblocks:\n  b:\n    args: {c: 4}\n    layers:\n"
-            f'      - conv2d: {{out_channels: "${{{expr}}}", kernel_size: 1}}\n'
-            "layers:\n  - b\n").encode()
+    return (
+        "input: [3, 8, 8]\nblocks:\n  b:\n    args: {c: 4}\n    layers:\n"
+        f'      - conv2d: {{out_channels: "${{{expr}}}", kernel_size: 1}}\n'
+        "layers:\n  - b\n"
+    ).encode()
 
 
 def _deep_parentheses() -> bytes:
     expr = "(" * 10_000 + "c" + ")" * 10_000
-    return ("input: [3, 8, 8]\nblocks:\n  b:\n    args: {c: 4}\n    layers:\n"
-            f'      - conv2d: {{out_channels: "${{{expr}}}", kernel_size: 1}}\n'
-            "layers:\n  - b\n").encode()
+    return (
+        "input: [3, 8, 8]\nblocks:\n  b:\n    args: {c: 4}\n    layers:\n"
+        f'      - conv2d: {{out_channels: "${{{expr}}}", kernel_size: 1}}\n'
+        "layers:\n  - b\n"
+    ).encode()
 
 
 def _many_placeholders() -> bytes:
     name = "${c}" * 20_000
-    return ("input: [3, 8, 8]\nblocks:\n  b:\n    args: {c: 4}\n    layers:\n"
-            f'      - relu\n        name: "{name}"\n'
-            "layers:\n  - b\n").encode()
+    return (
+        "input: [3, 8, 8]\nblocks:\n  b:\n    args: {c: 4}\n    layers:\n"
+        f'      - relu\n        name: "{name}"\n'
+        "layers:\n  - b\n"
+    ).encode()
 
 
 def _near_limit_entries() -> bytes:
@@ -695,17 +1041,26 @@ HOSTILE: dict[str, tuple[Callable[[], bytes], str | None]] = {
     "crlf": (lambda: SMALL.replace("\n", "\r\n").encode() + b"  - nope\r\n", "nope"),
     "cr-only": (lambda: SMALL.replace("\n", "\r").encode() + b"  - nope\r", "nope"),
     "unicode-line-separators": (lambda: SMALL.encode() + "  - nope\u2028\x85".encode(), None),
-    "tag-python-apply": (lambda: b"input: !!python/object/apply:os.system ['echo pwned']\n"
-                                 b"layers: [relu]\n", "tag"),
+    "tag-python-apply": (
+        lambda: b"input: !!python/object/apply:os.system ['echo pwned']\nlayers: [relu]\n",
+        "tag",
+    ),
     "tag-python-name": (lambda: b"input: [3]\nlayers: [!!python/name:os.system relu]\n", "tag"),
-    "tag-python-object-map": (lambda: b"input: [3]\nlayers:\n  - !!python/object:os.Foo"
-                                      b" {a: 1}\n", "tag"),
+    "tag-python-object-map": (
+        lambda: b"input: [3]\nlayers:\n  - !!python/object:os.Foo {a: 1}\n",
+        "tag",
+    ),
     "tag-custom": (lambda: b"input: !custom [3]\nlayers: [relu]\n", "tag"),
     "tag-custom-seq": (lambda: b"input: [3]\nlayers: !seq [relu]\n", "tag"),
     "tag-binary": (lambda: b"input: [3]\nlayers: [relu]\nname: !!binary aGVsbG8=\n", "tag"),
     "tag-set": (lambda: b"input: [3]\nlayers: [relu]\nexpect: !!set {a, b}\n", "tag"),
-    "tag-directive": (lambda: b"%TAG !py! tag:yaml.org,2002:python/\n---\ninput: !py!name:os.system"
-                              b" x\nlayers: [relu]\n", "tag"),
+    "tag-directive": (
+        lambda: (
+            b"%TAG !py! tag:yaml.org,2002:python/\n---\ninput: !py!name:os.system"
+            b" x\nlayers: [relu]\n"
+        ),
+        "tag",
+    ),
     "yaml-directive": (lambda: b"%YAML 9.9\n---\n" + SMALL.encode(), None),
     "billion-laughs": (_billion_laughs, "expands"),
     "laughs-in-layers": (_laughs_in_layers, "expands"),
@@ -714,97 +1069,168 @@ HOSTILE: dict[str, tuple[Callable[[], bytes], str | None]] = {
     "alias-key": (lambda: b"a: &k x\ninput: [3]\nlayers: [relu]\n*k : 1\n", None),
     "merge-key": (lambda: b"base: &b {input: [3]}\n<<: *b\nlayers: [relu]\n", "merge"),
     "complex-key": (lambda: b"? [a, b]\n: 1\ninput: [3]\nlayers: [relu]\n", None),
-    "non-string-keys": (lambda: b"input: [3]\nlayers:\n  - 1: 2\n  - null: x\n  - true: y\n",
-                        None),
+    "non-string-keys": (lambda: b"input: [3]\nlayers:\n  - 1: 2\n  - null: x\n  - true: y\n", None),
     "deep-flow-lists": (lambda: b"[" * 5000 + b"]" * 5000, "nest"),
     "deep-flow-maps": (lambda: b"{a: " * 5000 + b"1" + b"}" * 5000, "nest"),
     "very-deep-flow-lists": (lambda: b"input: " + b"[" * 200_000 + b"]" * 200_000, "nest"),
     "deep-block-maps": (lambda: _deep_block_mappings(3000), "nest"),
     "deep-block-lists": (lambda: _deep_block_lists(3000), "nest"),
-    "deep-args": (lambda: b"input: [3]\nlayers:\n  - reshape: {shape: " + b"[" * 190 + b"1"
-                  + b"]" * 190 + b"}\n", None),
+    "deep-args": (
+        lambda: (
+            b"input: [3]\nlayers:\n  - reshape: {shape: " + b"[" * 190 + b"1" + b"]" * 190 + b"}\n"
+        ),
+        None,
+    ),
     "block-uses-itself": (lambda: _recursive("a"), "uses itself"),
     "blocks-use-each-other": (lambda: _recursive("a", "b"), "uses itself"),
     "block-cycle-of-five": (lambda: _recursive("a", "b", "c", "d", "e"), "uses itself"),
-    "block-uses-itself-repeat-zero": (lambda: b"input: [3, 8, 8]\nblocks:\n  a:\n    layers:\n"
-                                              b"      - relu\n      - a:\n        repeat: 0\n"
-                                              b"layers: [a]\n", None),
+    "block-uses-itself-repeat-zero": (
+        lambda: (
+            b"input: [3, 8, 8]\nblocks:\n  a:\n    layers:\n"
+            b"      - relu\n      - a:\n        repeat: 0\n"
+            b"layers: [a]\n"
+        ),
+        None,
+    ),
     "exponential-blocks": (lambda: _exponential_blocks(60, False), "layers"),
     "exponential-blocks-distinct-args": (lambda: _exponential_blocks(40, True), "layers"),
-    "repeat-billion": (lambda: b"input: [3]\nlayers:\n  - relu:\n    repeat: 1000000000\n",
-                       "more than"),
-    "repeat-huge": (lambda: b"input: [3]\nlayers:\n  - relu:\n    repeat: " + b"9" * 4000
-                    + b"\n", None),
+    "repeat-billion": (
+        lambda: b"input: [3]\nlayers:\n  - relu:\n    repeat: 1000000000\n",
+        "more than",
+    ),
+    "repeat-huge": (
+        lambda: b"input: [3]\nlayers:\n  - relu:\n    repeat: " + b"9" * 4000 + b"\n",
+        None,
+    ),
     "repeat-negative": (lambda: b"input: [3]\nlayers:\n  - relu:\n    repeat: -1\n", "repeat"),
-    "repeat-nested": (lambda: b"input: [3]\nblocks:\n  b:\n    layers:\n      - relu:\n"
-                              b"        repeat: 1000\nlayers:\n  - b:\n    repeat: 1001\n",
-                      "more than"),
-    "repeat-expression": (lambda: b"input: [3]\nblocks:\n  b:\n    args: {n: 2}\n    layers:\n"
-                                  b"      - relu:\n        repeat: \"${n * n * n * n * n}\"\n"
-                                  b"layers:\n  - b: {n: 9999}\n", None),
-    "from-cycle": (lambda: b"input: [3]\nlayers:\n  - relu:\n    name: a\n    from: b\n"
-                           b"  - relu:\n    name: b\n    from: a\n", "cycle"),
-    "from-itself": (lambda: b"input: [3]\nlayers:\n  - relu:\n    name: a\n    from: a\n",
-                    None),
-    "from-missing": (lambda: b"input: [3]\nlayers:\n  - relu:\n    from: nowhere\n",
-                     "nowhere"),
-    "expression-import": (lambda: b"input: [3, 8, 8]\nblocks:\n  b:\n    layers:\n      -"
-                                  b" conv2d: {out_channels: \"${__import__('os')}\","
-                                  b" kernel_size: 1}\nlayers: [b]\n", None),
-    "expression-division-by-zero": (lambda: b"input: [3, 8, 8]\nblocks:\n  b:\n    args: {x: 1}"
-                                            b"\n    layers:\n      - conv2d: {out_channels:"
-                                            b" \"${x//0}\", kernel_size: 1}\nlayers: [b]\n",
-                                    "division by zero"),
+    "repeat-nested": (
+        lambda: (
+            b"input: [3]\nblocks:\n  b:\n    layers:\n      - relu:\n"
+            b"        repeat: 1000\nlayers:\n  - b:\n    repeat: 1001\n"
+        ),
+        "more than",
+    ),
+    "repeat-expression": (
+        lambda: (
+            b"input: [3]\nblocks:\n  b:\n    args: {n: 2}\n    layers:\n"
+            b'      - relu:\n        repeat: "${n * n * n * n * n}"\n'
+            b"layers:\n  - b: {n: 9999}\n"
+        ),
+        None,
+    ),
+    "from-cycle": (
+        lambda: (
+            b"input: [3]\nlayers:\n  - relu:\n    name: a\n    from: b\n"
+            b"  - relu:\n    name: b\n    from: a\n"
+        ),
+        "cycle",
+    ),
+    "from-itself": (lambda: b"input: [3]\nlayers:\n  - relu:\n    name: a\n    from: a\n", None),
+    "from-missing": (lambda: b"input: [3]\nlayers:\n  - relu:\n    from: nowhere\n", "nowhere"),
+    "expression-import": (
+        lambda: (
+            b"input: [3, 8, 8]\nblocks:\n  b:\n    layers:\n      -"
+            b" conv2d: {out_channels: \"${__import__('os')}\","
+            b" kernel_size: 1}\nlayers: [b]\n"
+        ),
+        None,
+    ),
+    "expression-division-by-zero": (
+        lambda: (
+            b"input: [3, 8, 8]\nblocks:\n  b:\n    args: {x: 1}"
+            b"\n    layers:\n      - conv2d: {out_channels:"
+            b' "${x//0}", kernel_size: 1}\nlayers: [b]\n'
+        ),
+        "division by zero",
+    ),
     "expression-long": (_long_expression, "longer"),
     "expression-deep": (_deep_parentheses, None),
     "expression-many-placeholders": (_many_placeholders, None),
-    "expression-at-top-level": (lambda: b"input: [3]\nlayers:\n  - linear: {out_features:"
-                                        b" \"${1/0}\"}\n", None),
+    "expression-at-top-level": (
+        lambda: b'input: [3]\nlayers:\n  - linear: {out_features: "${1/0}"}\n',
+        None,
+    ),
     "top-level-list": (lambda: b"- input: [3]\n- layers: [relu]\n", "mapping"),
     "top-level-int": (lambda: b"42\n", "mapping"),
     "top-level-string": (lambda: b"hello\n", "mapping"),
     "top-level-flow-empty": (lambda: b"{}\n", "missing"),
     "duplicate-top-level-key": (lambda: SMALL.encode() + b"layers: [relu]\n", "duplicate"),
-    "duplicate-argument": (lambda: b"input: [3, 8, 8]\nlayers:\n  - conv2d: {out_channels: 4,"
-                                   b" out_channels: 5, kernel_size: 1}\n", "duplicate"),
-    "duplicate-block": (lambda: b"input: [3]\nblocks:\n  b: {layers: [relu]}\n  b: {layers:"
-                                b" [relu]}\nlayers: [b]\n", "duplicate"),
-    "duplicate-names": (lambda: b"input: [3]\nlayers:\n  - relu: {}\n    name: x\n  - relu: {}"
-                                b"\n    name: x\n", "twice"),
+    "duplicate-argument": (
+        lambda: (
+            b"input: [3, 8, 8]\nlayers:\n  - conv2d: {out_channels: 4,"
+            b" out_channels: 5, kernel_size: 1}\n"
+        ),
+        "duplicate",
+    ),
+    "duplicate-block": (
+        lambda: b"input: [3]\nblocks:\n  b: {layers: [relu]}\n  b: {layers: [relu]}\nlayers: [b]\n",
+        "duplicate",
+    ),
+    "duplicate-names": (
+        lambda: b"input: [3]\nlayers:\n  - relu: {}\n    name: x\n  - relu: {}\n    name: x\n",
+        "twice",
+    ),
     "two-documents": (lambda: SMALL.encode() + b"---\n" + SMALL.encode(), "document"),
     "document-then-garbage": (lambda: SMALL.encode() + b"...\n@@@ ]]] {{{\n", None),
-    "odd-names": (lambda: "input: [3]\nlayers:\n  - relu: {}\n    name: \"a\\nb\"\n  - relu: {}\n"
-                          "    name: 名前\n  - relu: {}\n    name: \"\\0\"\n".encode(), None),
-    "control-character-in-type": (lambda: b"input: [3, 8, 8]\nlayers: [\"re\\alu\"]\n", None),
-    "newline-in-key": (lambda: b"input: [3]\nlayers: [relu]\n\"bad\\nkey\": 1\n", None),
-    "newline-in-type": (lambda: b"input: [3]\nlayers: [\"re\\nlu\"]\n", None),
-    "newline-in-argument": (lambda: b"input: [3]\nlayers:\n  - linear: {\"out\\nfeatures\": 2}\n",
-                            None),
-    "long-line": (lambda: b"input: [3, 8, 8]\nlayers: [relu]\nname: " + b"y" * 1_000_000
-                  + b"\n", None),
-    "unknown-type-and-arg": (lambda: b"input: [3, 8, 8]\nlayers:\n  - conv9d: {k: 3}\n"
-                                     b"  - conv2d: {out_chanels: 3}\n", "conv9d"),
-    "huge-input": (lambda: b"input: [1000000000000, 1000000000000, 1000000000000]\nlayers:\n"
-                           b"  - conv2d: {out_channels: 1000000000000, kernel_size: 3}\n", None),
+    "odd-names": (
+        lambda: (
+            'input: [3]\nlayers:\n  - relu: {}\n    name: "a\\nb"\n  - relu: {}\n'
+            '    name: 名前\n  - relu: {}\n    name: "\\0"\n'.encode()
+        ),
+        None,
+    ),
+    "control-character-in-type": (lambda: b'input: [3, 8, 8]\nlayers: ["re\\alu"]\n', None),
+    "newline-in-key": (lambda: b'input: [3]\nlayers: [relu]\n"bad\\nkey": 1\n', None),
+    "newline-in-type": (lambda: b'input: [3]\nlayers: ["re\\nlu"]\n', None),
+    "newline-in-argument": (
+        lambda: b'input: [3]\nlayers:\n  - linear: {"out\\nfeatures": 2}\n',
+        None,
+    ),
+    "long-line": (
+        lambda: b"input: [3, 8, 8]\nlayers: [relu]\nname: " + b"y" * 1_000_000 + b"\n",
+        None,
+    ),
+    "unknown-type-and-arg": (
+        lambda: b"input: [3, 8, 8]\nlayers:\n  - conv9d: {k: 3}\n  - conv2d: {out_chanels: 3}\n",
+        "conv9d",
+    ),
+    "huge-input": (
+        lambda: (
+            b"input: [1000000000000, 1000000000000, 1000000000000]\nlayers:\n"
+            b"  - conv2d: {out_channels: 1000000000000, kernel_size: 3}\n"
+        ),
+        None,
+    ),
     "zero-and-negative-sizes": (lambda: b"input: [0, -3]\nlayers: [relu]\n", "positive"),
     "float-sizes": (lambda: b"input: [3.5, .inf, .nan]\nlayers: [relu]\n", "positive"),
-    "int-5000-digits": (lambda: b"input: [3]\nlayers:\n  - relu:\n    repeat: " + b"9" * 5000
-                        + b"\n", None),
-    "hex-4000-digits-input": (lambda: b"input: [0x" + b"f" * 4000 + b"]\nlayers: [relu]\n",
-                              None),
+    "int-5000-digits": (
+        lambda: b"input: [3]\nlayers:\n  - relu:\n    repeat: " + b"9" * 5000 + b"\n",
+        None,
+    ),
+    "hex-4000-digits-input": (lambda: b"input: [0x" + b"f" * 4000 + b"]\nlayers: [relu]\n", None),
     "input-1e310": (lambda: b"input: [1" + b"0" * 310 + b"]\nlayers: [relu]\n", None),
-    "linear-on-1e160": (lambda: b"input: [1" + b"0" * 160 + b", 1" + b"0" * 160 + b"]\n"
-                                b"layers: [{linear: {out_features: 4}}]\n", None),
-    "huge-kernel": (lambda: b"input: [3, 8, 8]\nlayers:\n  - conv2d: {out_channels: 4,"
-                            b" kernel_size: 1000000000000000000000000000000}\n", None),
+    "linear-on-1e160": (
+        lambda: (
+            b"input: [1" + b"0" * 160 + b", 1" + b"0" * 160 + b"]\n"
+            b"layers: [{linear: {out_features: 4}}]\n"
+        ),
+        None,
+    ),
+    "huge-kernel": (
+        lambda: (
+            b"input: [3, 8, 8]\nlayers:\n  - conv2d: {out_channels: 4,"
+            b" kernel_size: 1000000000000000000000000000000}\n"
+        ),
+        None,
+    ),
     "expect-infinity": (lambda: SMALL.encode() + b"expect: {params: .inf}\n", None),
     "expect-nan": (lambda: SMALL.encode() + b"expect: {params: {max: .nan}}\n", None),
-    "expect-huge-exponent": (lambda: SMALL.encode() + b"expect: {params: \"1e999999999\"}\n",
-                             None),
-    "expect-tiny-exponent": (lambda: SMALL.encode() + b"expect: {params: \"1e-999999999\"}\n",
-                             None),
-    "expect-hostile-values": (lambda: SMALL.encode() + b"expect:\n  params: {min: [1], max: {}}\n"
-                                                       b"  layers: {nope: 3}\n", None),
+    "expect-huge-exponent": (lambda: SMALL.encode() + b'expect: {params: "1e999999999"}\n', None),
+    "expect-tiny-exponent": (lambda: SMALL.encode() + b'expect: {params: "1e-999999999"}\n', None),
+    "expect-hostile-values": (
+        lambda: SMALL.encode() + b"expect:\n  params: {min: [1], max: {}}\n  layers: {nope: 3}\n",
+        None,
+    ),
     "near-limit-file": (_near_limit_entries, "layers"),
     "long-scalar-9MiB": (_long_scalar, None),
     "over-10MiB": (lambda: b"# " + b"x" * (10 * 2**20) + b"\n" + SMALL.encode(), "10 MiB"),
@@ -842,11 +1268,18 @@ def hostile_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("hostile")
 
 
-@pytest.mark.parametrize(("name", "command"), [
-    (name, command) for name in HOSTILE for command in sorted(COMMANDS)
-    if command in ONLY.get(name, (command,))])
-def test_hostile_file(name: str, command: str, hostile_dir: Path, tmp_path: Path,
-                      monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    ("name", "command"),
+    [
+        (name, command)
+        for name in HOSTILE
+        for command in sorted(COMMANDS)
+        if command in ONLY.get(name, (command,))
+    ],
+)
+def test_hostile_file(
+    name: str, command: str, hostile_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Each hostile file through summarize (file, stdin), rf, explain, check (3 formats), diff
     (or, for the files in ONLY, the commands named there)."""
     data = _hostile_bytes(name)
@@ -891,8 +1324,10 @@ def test_beyond_float_precision_stays_exact(tmp_path: Path) -> None:
     """Counts past 2^53 (where a float would round) are printed digit for digit."""
     n = 10**9 + 7
     path = tmp_path / "huge.yaml"
-    path.write_text(f"input: [{n}]\nlayers:\n  - linear: {{out_features: {n}}}\n"
-                    f"expect: {{params: {n * n + n}}}\n")
+    path.write_text(
+        f"input: [{n}]\nlayers:\n  - linear: {{out_features: {n}}}\n"
+        f"expect: {{params: {n * n + n}}}\n"
+    )
     run = invoke("summarize", str(path), "-f", "json")
     assert_clean(run, str(path), path.read_text())
     assert json.loads(run.stdout)["totals"]["params"] == n * n + n
@@ -905,13 +1340,17 @@ def test_beyond_float_precision_stays_exact(tmp_path: Path) -> None:
 # ---- known reproductions, kept small -----------------------------------------------------------
 
 
-@pytest.mark.parametrize(("expect", "phrase"), [
-    ("{params: .inf}", "params"),
-    ("{params: {min: -.inf}}", "params"),
-    ("{layers: {conv2d_1: {macs: {max: .inf}}}}", "macs"),
-])
-def test_expect_numbers_out_of_range_are_located_errors(tmp_path: Path, expect: str,
-                                                        phrase: str) -> None:
+@pytest.mark.parametrize(
+    ("expect", "phrase"),
+    [
+        ("{params: .inf}", "params"),
+        ("{params: {min: -.inf}}", "params"),
+        ("{layers: {conv2d_1: {macs: {max: .inf}}}}", "macs"),
+    ],
+)
+def test_expect_numbers_out_of_range_are_located_errors(
+    tmp_path: Path, expect: str, phrase: str
+) -> None:
     """An expectation of infinity is refused with a located error (10^999999999 and
     10^-999999999: the hostile files expect-huge-exponent and expect-tiny-exponent)."""
     path = tmp_path / "net.yaml"
@@ -938,12 +1377,52 @@ def test_stdin_is_named_alike_in_every_message() -> None:
     assert bad_bytes.stderr.startswith("<stdin>:"), bad_bytes.stderr
 
 
-CHAIN_WORDS = ["conv2d", "maxpool2d", "avgpool2d", "convtranspose2d", "upsample", "relu",
-               "linear", "flatten", "conv1d", "conv3d", "nope", "k3", "s2", "p1", "d2", "k0",
-               "s0", "k-1", "k99999999999999999999", "p=same", "padding=valid", "k=", "=3",
-               "scale_factor=2", "mode=bilinear", "out_channels=4", "groups=3", "k3x3", ",",
-               ", ", " ", "  ", "${1//0}", "名", "\x00", "\n", "[", "{", "k1e9", "s-1",
-               "kernel_size=[3,5]", "stride=[[2]]", "padding=&a", "k=!!python/name:os.system"]
+CHAIN_WORDS = [
+    "conv2d",
+    "maxpool2d",
+    "avgpool2d",
+    "convtranspose2d",
+    "upsample",
+    "relu",
+    "linear",
+    "flatten",
+    "conv1d",
+    "conv3d",
+    "nope",
+    "k3",
+    "s2",
+    "p1",
+    "d2",
+    "k0",
+    "s0",
+    "k-1",
+    "k99999999999999999999",
+    "p=same",
+    "padding=valid",
+    "k=",
+    "=3",
+    "scale_factor=2",
+    "mode=bilinear",
+    "out_channels=4",
+    "groups=3",
+    "k3x3",
+    ",",
+    ", ",
+    " ",
+    "  ",
+    "${1//0}",
+    "名",
+    "\x00",
+    "\n",
+    "[",
+    "{",
+    "k1e9",
+    "s-1",
+    "kernel_size=[3,5]",
+    "stride=[[2]]",
+    "padding=&a",
+    "k=!!python/name:os.system",
+]
 
 
 def _billion_laughs_value() -> str:
@@ -966,29 +1445,49 @@ def assert_chain_clean(run: Run) -> None:
         assert m is not None and m["file"] == "<chain>", why
         line, col = int(m["line"]), int(m["col"])
         assert line >= 1 and 1 <= col <= len(chain) + 1, (
-            f"the position {line}:{col} is outside the chain {chain!r}" + why)
+            f"the position {line}:{col} is outside the chain {chain!r}" + why
+        )
 
 
-@settings(derandomize=True, database=None, deadline=None, max_examples=150,
-          suppress_health_check=[HealthCheck.too_slow])
-@given(words=st.lists(st.sampled_from(CHAIN_WORDS), max_size=12),
-       shape=st.sampled_from([None, "1,224,224", "3,8,8", "5", "1,1,1,1", "2,100000000,3"]))
+@settings(
+    derandomize=True,
+    database=None,
+    deadline=None,
+    max_examples=150,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(
+    words=st.lists(st.sampled_from(CHAIN_WORDS), max_size=12),
+    shape=st.sampled_from([None, "1,224,224", "3,8,8", "5", "1,1,1,1", "2,100000000,3"]),
+)
 def test_rf_chain_never_crashes(words: list[str], shape: str | None) -> None:
     """`rf --chain` text is hostile input too: random chains of layer words and arguments."""
-    assert_chain_clean(invoke("rf", "--chain", " ".join(words),
-                              *(["--input", shape] if shape else [])))
+    assert_chain_clean(
+        invoke("rf", "--chain", " ".join(words), *(["--input", shape] if shape else []))
+    )
 
 
-@pytest.mark.parametrize("chain", [
-    "conv2d kernel_size=" + "[" * 3000 + "1" + "]" * 3000,
-    "conv2d kernel_size=" + "{a: " * 3000 + "1" + "}" * 3000,
-    "conv2d kernel_size=" + _billion_laughs_value(),
-    "conv2d kernel_size=!!python/object/apply:os.system ['echo pwned']",
-    "conv2d k3, " * 5000 + "relu",
-    "conv2d " + "k3 " * 10000,
-    "conv2d k" + "9" * 5000,
-], ids=["deep-lists", "deep-maps", "billion-laughs", "python-tag", "5000-layers",
-        "10000-arguments", "5000-digits"])
+@pytest.mark.parametrize(
+    "chain",
+    [
+        "conv2d kernel_size=" + "[" * 3000 + "1" + "]" * 3000,
+        "conv2d kernel_size=" + "{a: " * 3000 + "1" + "}" * 3000,
+        "conv2d kernel_size=" + _billion_laughs_value(),
+        "conv2d kernel_size=!!python/object/apply:os.system ['echo pwned']",
+        "conv2d k3, " * 5000 + "relu",
+        "conv2d " + "k3 " * 10000,
+        "conv2d k" + "9" * 5000,
+    ],
+    ids=[
+        "deep-lists",
+        "deep-maps",
+        "billion-laughs",
+        "python-tag",
+        "5000-layers",
+        "10000-arguments",
+        "5000-digits",
+    ],
+)
 def test_rf_chain_hostile_values(chain: str) -> None:
     """Values in a chain are YAML too: nesting, aliases and tags are refused, not crashed on."""
     run = invoke("rf", "--chain", chain)

@@ -115,7 +115,9 @@ def summarize(spec: str, *extra: str) -> dict[str, Any]:
     else:
         args, stdin = ["-"], spec
     result = CliRunner().invoke(
-        main, ["summarize", *args, "--format", "json", *extra], input=stdin,
+        main,
+        ["summarize", *args, "--format", "json", *extra],
+        input=stdin,
         catch_exceptions=False,
     )
     assert result.exit_code == 0, result.output
@@ -268,50 +270,64 @@ SINGLE_CASES: dict[str, Case] = {
         "convtranspose1d",
         {"out_channels": 6, "kernel_size": 5, "stride": 3, "output_padding": 2},
         lambda: nn.ConvTranspose1d(4, 6, 5, stride=3, output_padding=2),
-        (4, 10), 4 * 10 * 6 * 5,
+        (4, 10),
+        4 * 10 * 6 * 5,
     ),
     "convtranspose3d_grouped_dilated": Case(
         "convtranspose3d",
         {"out_channels": 6, "kernel_size": [2, 3, 3], "stride": 2, "dilation": 2, "groups": 2},
         lambda: nn.ConvTranspose3d(4, 6, (2, 3, 3), stride=2, dilation=2, groups=2),
-        (4, 3, 4, 5), 4 * 3 * 4 * 5 * (6 // 2) * 2 * 3 * 3,
+        (4, 3, 4, 5),
+        4 * 3 * 4 * 5 * (6 // 2) * 2 * 3 * 3,
     ),
     "convtranspose2d_rect_padding": Case(
         "convtranspose2d",
         {"out_channels": 5, "kernel_size": [3, 5], "stride": [2, 3], "padding": [1, 2]},
         lambda: nn.ConvTranspose2d(3, 5, (3, 5), stride=(2, 3), padding=(1, 2)),
-        (3, 7, 6), 3 * 7 * 6 * 5 * 3 * 5,
+        (3, 7, 6),
+        3 * 7 * 6 * 5 * 3 * 5,
     ),
     "conv2d_depthwise": Case(
         "conv2d",
         {"out_channels": 16, "kernel_size": 3, "padding": 1, "groups": 16},
         lambda: nn.Conv2d(16, 16, 3, padding=1, groups=16),
-        (16, 9, 9), 16 * 9 * 9 * 1 * 3 * 3,
+        (16, 9, 9),
+        16 * 9 * 9 * 1 * 3 * 3,
     ),
     "conv2d_grouped_dilated_strided": Case(
         "conv2d",
-        {"out_channels": 12, "kernel_size": 3, "stride": 2, "dilation": 2, "groups": 3,
-         "bias": False},
+        {
+            "out_channels": 12,
+            "kernel_size": 3,
+            "stride": 2,
+            "dilation": 2,
+            "groups": 3,
+            "bias": False,
+        },
         lambda: nn.Conv2d(6, 12, 3, stride=2, dilation=2, groups=3, bias=False),
-        (6, 15, 15), 12 * 6 * 6 * (6 // 3) * 3 * 3,  # H_out = ⌊(15 − 4 − 1)/2⌋ + 1 = 6
+        (6, 15, 15),
+        12 * 6 * 6 * (6 // 3) * 3 * 3,  # H_out = ⌊(15 − 4 − 1)/2⌋ + 1 = 6
     ),
     "conv1d": Case(
         "conv1d",
         {"out_channels": 8, "kernel_size": 7, "padding": 3},
         lambda: nn.Conv1d(2, 8, 7, padding=3),
-        (2, 50), 8 * 50 * 2 * 7,
+        (2, 50),
+        8 * 50 * 2 * 7,
     ),
     "conv3d": Case(
         "conv3d",
         {"out_channels": 4, "kernel_size": [1, 3, 3], "stride": [1, 2, 2]},
         lambda: nn.Conv3d(3, 4, (1, 3, 3), stride=(1, 2, 2)),
-        (3, 5, 9, 9), 4 * 5 * 4 * 4 * 3 * 1 * 3 * 3,
+        (3, 5, 9, 9),
+        4 * 5 * 4 * 4 * 3 * 1 * 3 * 3,
     ),
     "linear_on_sequence": Case(
         "linear",
         {"out_features": 7, "bias": False},
         lambda: nn.Linear(10, 7, bias=False),
-        (4, 10), 4 * 7 * 10,  # linear acts on the last dimension of a [4, 10] input
+        (4, 10),
+        4 * 7 * 10,  # linear acts on the last dimension of a [4, 10] input
     ),
 }
 
@@ -406,19 +422,22 @@ def test_flops_per_layer_by_hand() -> None:
     assert summary["totals"]["flops"] == sum(flops for _, flops in FLOPS_EXPECTED.values())
 
 
-@pytest.mark.parametrize(("layer", "per_element"), [
-    ("batchnorm2d", 2),  # running statistics and γ, β fold into one scale and shift
-    ("batchnorm2d: {affine: false}", 2),
-    ("batchnorm2d: {track_running_stats: false}", 5 + 2),  # batch statistics, as instance norm
-    ("batchnorm2d: {track_running_stats: false, affine: false}", 5),
-    ("instancenorm2d", 5),  # mean 1, variance 2, normalize 2
-    ("instancenorm2d: {affine: true}", 5 + 2),
-    ("instancenorm2d: {track_running_stats: true}", 2),  # the running ones, at inference
-    ("groupnorm: {num_groups: 2}", 5 + 2),
-    ("layernorm: {normalized_shape: [8]}", 5 + 2),
-    ("layernorm: {normalized_shape: [8], bias: false}", 5 + 1),  # a scale, no shift
-    ("layernorm: {normalized_shape: [8], elementwise_affine: false}", 5),
-])
+@pytest.mark.parametrize(
+    ("layer", "per_element"),
+    [
+        ("batchnorm2d", 2),  # running statistics and γ, β fold into one scale and shift
+        ("batchnorm2d: {affine: false}", 2),
+        ("batchnorm2d: {track_running_stats: false}", 5 + 2),  # batch statistics, as instance norm
+        ("batchnorm2d: {track_running_stats: false, affine: false}", 5),
+        ("instancenorm2d", 5),  # mean 1, variance 2, normalize 2
+        ("instancenorm2d: {affine: true}", 5 + 2),
+        ("instancenorm2d: {track_running_stats: true}", 2),  # the running ones, at inference
+        ("groupnorm: {num_groups: 2}", 5 + 2),
+        ("layernorm: {normalized_shape: [8]}", 5 + 2),
+        ("layernorm: {normalized_shape: [8], bias: false}", 5 + 1),  # a scale, no shift
+        ("layernorm: {normalized_shape: [8], elementwise_affine: false}", 5),
+    ],
+)
 def test_normalization_flops_follow_what_inference_computes(layer: str, per_element: int) -> None:
     summary = summarize(f"input: [4, 8, 8]\nlayers:\n  - {layer}\n")
     assert summary["layers"][0]["flops"] == per_element * 4 * 8 * 8

@@ -36,13 +36,28 @@ def graph():  # type: ignore[no-untyped-def]
     return build(from_text(textwrap.dedent(SPEC), "m.yaml"))
 
 
-@pytest.mark.parametrize(("optimizer", "states"), [
-    ("sgd", 0), ("momentum", 1), ("nesterov", 1), ("adagrad", 1), ("rmsprop", 1), ("adam", 2),
-    ("adamw", 2),
-])
-@pytest.mark.parametrize(("dtype", "size"), [
-    ("float32", 4), ("float16", 2), ("bfloat16", 2), ("float64", 8), ("int8", 1),
-])
+@pytest.mark.parametrize(
+    ("optimizer", "states"),
+    [
+        ("sgd", 0),
+        ("momentum", 1),
+        ("nesterov", 1),
+        ("adagrad", 1),
+        ("rmsprop", 1),
+        ("adam", 2),
+        ("adamw", 2),
+    ],
+)
+@pytest.mark.parametrize(
+    ("dtype", "size"),
+    [
+        ("float32", 4),
+        ("float16", 2),
+        ("bfloat16", 2),
+        ("float64", 8),
+        ("int8", 1),
+    ],
+)
 def test_training_memory_table(optimizer: str, states: int, dtype: str, size: int) -> None:
     m = memory(graph(), batch=3, dtype=Dtype(dtype), optimizer=Optimizer(optimizer))
     assert m.params_bytes == PARAMS * size
@@ -50,13 +65,14 @@ def test_training_memory_table(optimizer: str, states: int, dtype: str, size: in
     assert m.grads_bytes == TRAINABLE * size  # frozen parameters get no gradient
     assert m.optimizer_state_bytes == TRAINABLE * states * size
     assert m.activations_bytes == 3 * ACTIVATIONS * size
-    assert m.total_bytes == (PARAMS + BUFFERS + TRAINABLE + TRAINABLE * states
-                             + 3 * ACTIVATIONS) * size
+    assert (
+        m.total_bytes
+        == (PARAMS + BUFFERS + TRAINABLE + TRAINABLE * states + 3 * ACTIVATIONS) * size
+    )
 
 
 def test_state_dtype_option() -> None:
-    m = memory(graph(), dtype=Dtype.FLOAT16, optimizer=Optimizer.ADAM,
-               state_dtype=Dtype.FLOAT32)
+    m = memory(graph(), dtype=Dtype.FLOAT16, optimizer=Optimizer.ADAM, state_dtype=Dtype.FLOAT32)
     assert m.optimizer_state_bytes == TRAINABLE * 2 * 4
     assert m.params_bytes == PARAMS * 2
 
@@ -70,7 +86,9 @@ def test_peak_inference_activations() -> None:
 
 
 def test_a_skip_connection_keeps_its_tensor_alive() -> None:
-    g = build(from_text(textwrap.dedent("""
+    g = build(
+        from_text(
+            textwrap.dedent("""
         input: [1, 10, 10]
         layers:
           - conv2d: {out_channels: 1, kernel_size: 1}
@@ -79,7 +97,10 @@ def test_a_skip_connection_keeps_its_tensor_alive() -> None:
           - conv2d: {out_channels: 1, kernel_size: 1}
           - add:
             from: [conv2d_2, a]
-        """), "m.yaml"))
+        """),
+            "m.yaml",
+        )
+    )
     m = memory(g)
     # At conv2d_2: a (100, kept for the add), conv2d_1 (read) and conv2d_2 (written) = 300
     # floats; at the add: a, conv2d_2 and the sum = 300.
@@ -88,19 +109,39 @@ def test_a_skip_connection_keeps_its_tensor_alive() -> None:
 
 
 def test_json_memory_and_cli_options() -> None:
-    data = json.loads(run("summarize", str(SPECS / "resnet50.yaml"), "-f", "json",
-                          "--batch", "8", "--dtype", "float16", "--optimizer", "sgd").stdout)
+    data = json.loads(
+        run(
+            "summarize",
+            str(SPECS / "resnet50.yaml"),
+            "-f",
+            "json",
+            "--batch",
+            "8",
+            "--dtype",
+            "float16",
+            "--optimizer",
+            "sgd",
+        ).stdout
+    )
     mem = data["totals"]["memory"]
     assert (mem["batch"], mem["dtype"], mem["optimizer"]) == (8, "float16", "sgd")
     assert mem["params_bytes"] == 25_557_032 * 2
     assert mem["grads_bytes"] == 25_557_032 * 2
     assert mem["optimizer_state_bytes"] == 0
-    assert mem["total_bytes"] == sum(mem[k] for k in (
-        "params_bytes", "buffers_bytes", "grads_bytes", "optimizer_state_bytes",
-        "activations_bytes"))
+    assert mem["total_bytes"] == sum(
+        mem[k]
+        for k in (
+            "params_bytes",
+            "buffers_bytes",
+            "grads_bytes",
+            "optimizer_state_bytes",
+            "activations_bytes",
+        )
+    )
     assert data["totals"]["macs"] == 8 * 4_089_184_256
-    one = json.loads(run("summarize", str(SPECS / "resnet50.yaml"), "-f", "json",
-                         "--dtype", "float16").stdout)["totals"]["memory"]
+    one = json.loads(
+        run("summarize", str(SPECS / "resnet50.yaml"), "-f", "json", "--dtype", "float16").stdout
+    )["totals"]["memory"]
     assert mem["activations_bytes"] == 8 * one["activations_bytes"]
 
 

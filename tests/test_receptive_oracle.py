@@ -51,8 +51,7 @@ pytestmark = pytest.mark.filterwarnings("ignore:Using padding='same':UserWarning
 # The network description: plain data, read by both emitters
 # --------------------------------------------------------------------------------------------
 
-SINGLE = ("conv2d", "avgpool2d", "convtranspose2d", "upsample", "zeropad2d",
-          "adaptiveavgpool2d")
+SINGLE = ("conv2d", "avgpool2d", "convtranspose2d", "upsample", "zeropad2d", "adaptiveavgpool2d")
 MERGES = ("add", "concat")
 UPSAMPLING = ("convtranspose2d", "upsample", "adaptiveavgpool2d")  # fractional strides
 
@@ -111,20 +110,32 @@ def to_yaml(net: Net) -> str:
         a = node.args
         args: dict[str, Any] | None
         if node.op == "conv2d":
-            args = {"out_channels": node.channels, "kernel_size": _dim(a["kernel_size"]),
-                    "stride": _dim(a["stride"]), "dilation": _dim(a["dilation"]),
-                    "padding": a["padding"] if a["padding"] == "same" else _dim(a["padding"]),
-                    "bias": False}
+            args = {
+                "out_channels": node.channels,
+                "kernel_size": _dim(a["kernel_size"]),
+                "stride": _dim(a["stride"]),
+                "dilation": _dim(a["dilation"]),
+                "padding": a["padding"] if a["padding"] == "same" else _dim(a["padding"]),
+                "bias": False,
+            }
         elif node.op == "avgpool2d":
-            args = {"kernel_size": _dim(a["kernel_size"]), "padding": _dim(a["padding"]),
-                    "ceil_mode": a["ceil_mode"]}
+            args = {
+                "kernel_size": _dim(a["kernel_size"]),
+                "padding": _dim(a["padding"]),
+                "ceil_mode": a["ceil_mode"],
+            }
             if a["stride"] is not None:
                 args["stride"] = _dim(a["stride"])
         elif node.op == "convtranspose2d":
-            args = {"out_channels": node.channels, "kernel_size": _dim(a["kernel_size"]),
-                    "stride": _dim(a["stride"]), "padding": _dim(a["padding"]),
-                    "output_padding": _dim(a["output_padding"]),
-                    "dilation": _dim(a["dilation"]), "bias": False}
+            args = {
+                "out_channels": node.channels,
+                "kernel_size": _dim(a["kernel_size"]),
+                "stride": _dim(a["stride"]),
+                "padding": _dim(a["padding"]),
+                "output_padding": _dim(a["output_padding"]),
+                "dilation": _dim(a["dilation"]),
+                "bias": False,
+            }
         elif node.op == "upsample":
             args = {"scale_factor": _dim(a["scale_factor"]), "mode": a["mode"]}
             if a["align_corners"] is not None:
@@ -136,8 +147,13 @@ def to_yaml(net: Net) -> str:
         else:
             args = None
         sources = [net.name(j) for j in node.inputs]
-        entries.append({node.op: args, "name": net.name(i),
-                        "from": sources[0] if len(sources) == 1 else sources})
+        entries.append(
+            {
+                node.op: args,
+                "name": net.name(i),
+                "from": sources[0] if len(sources) == 1 else sources,
+            }
+        )
     doc = {"name": "random", "input": [1, net.height, net.width], "layers": entries}
     return yaml.safe_dump(doc, sort_keys=False)
 
@@ -158,8 +174,12 @@ class TfSamePad(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         pads: list[int] = []
         for axis in (1, 0):  # F.pad takes the last dimension first: left, right, top, bottom
-            n, k, s, d = x.shape[2 + axis], self.kernel[axis], self.stride[axis], \
-                self.dilation[axis]
+            n, k, s, d = (
+                x.shape[2 + axis],
+                self.kernel[axis],
+                self.stride[axis],
+                self.dilation[axis],
+            )
             out = -(-n // s)
             total = max((out - 1) * s + d * (k - 1) + 1 - n, 0)
             pads += [total // 2, total - total // 2]
@@ -183,24 +203,58 @@ def _module(node: Node, in_channels: int) -> nn.Module:
     a = node.args
     if node.op == "conv2d":
         if a["padding"] != "same":
-            return nn.Conv2d(in_channels, node.channels, a["kernel_size"], a["stride"],
-                             a["padding"], a["dilation"], bias=False)
+            return nn.Conv2d(
+                in_channels,
+                node.channels,
+                a["kernel_size"],
+                a["stride"],
+                a["padding"],
+                a["dilation"],
+                bias=False,
+            )
         if a["stride"] == (1, 1):  # PyTorch's own 'same' (stride 1 only)
-            return nn.Conv2d(in_channels, node.channels, a["kernel_size"], 1, "same",
-                             a["dilation"], bias=False)
-        return nn.Sequential(TfSamePad(a["kernel_size"], a["stride"], a["dilation"]),
-                             nn.Conv2d(in_channels, node.channels, a["kernel_size"],
-                                       a["stride"], 0, a["dilation"], bias=False))
+            return nn.Conv2d(
+                in_channels, node.channels, a["kernel_size"], 1, "same", a["dilation"], bias=False
+            )
+        return nn.Sequential(
+            TfSamePad(a["kernel_size"], a["stride"], a["dilation"]),
+            nn.Conv2d(
+                in_channels,
+                node.channels,
+                a["kernel_size"],
+                a["stride"],
+                0,
+                a["dilation"],
+                bias=False,
+            ),
+        )
     if node.op == "avgpool2d":
-        return nn.AvgPool2d(a["kernel_size"], a["stride"], a["padding"],
-                            ceil_mode=a["ceil_mode"], count_include_pad=True)
+        return nn.AvgPool2d(
+            a["kernel_size"],
+            a["stride"],
+            a["padding"],
+            ceil_mode=a["ceil_mode"],
+            count_include_pad=True,
+        )
     if node.op == "convtranspose2d":
-        return nn.ConvTranspose2d(in_channels, node.channels, a["kernel_size"], a["stride"],
-                                  a["padding"], a["output_padding"], bias=False,
-                                  dilation=a["dilation"])
+        return nn.ConvTranspose2d(
+            in_channels,
+            node.channels,
+            a["kernel_size"],
+            a["stride"],
+            a["padding"],
+            a["output_padding"],
+            bias=False,
+            dilation=a["dilation"],
+        )
     if node.op == "upsample":
-        return Float32(nn.Upsample(scale_factor=tuple(float(f) for f in a["scale_factor"]),
-                                   mode=a["mode"], align_corners=a["align_corners"]))
+        return Float32(
+            nn.Upsample(
+                scale_factor=tuple(float(f) for f in a["scale_factor"]),
+                mode=a["mode"],
+                align_corners=a["align_corners"],
+            )
+        )
     if node.op == "adaptiveavgpool2d":
         return nn.AdaptiveAvgPool2d(a["output_size"])
     if node.op == "zeropad2d":
@@ -216,7 +270,8 @@ class TorchNet(nn.Module):
         self.net = net
         channels = [n.channels for n in net.nodes]
         self.mods = nn.ModuleList(
-            _module(n, 1 if n.inputs[0] < 0 else channels[n.inputs[0]]) for n in net.nodes)
+            _module(n, 1 if n.inputs[0] < 0 else channels[n.inputs[0]]) for n in net.nodes
+        )
         generator = torch.Generator().manual_seed(0)
         with torch.no_grad():
             for p in self.parameters():  # positive weights: nothing can cancel
@@ -281,8 +336,17 @@ class Case:
         return f"\n{self.text}\nlayer {self.layer}, unit {self.unit}"
 
 
-def check_unit(g: Graph, rf: dict[str, Field], out: Tensor, x: Tensor, layer: str,
-               unit: tuple[int, ...], text: str, *, plain_chain: bool) -> Region:
+def check_unit(
+    g: Graph,
+    rf: dict[str, Field],
+    out: Tensor,
+    x: Tensor,
+    layer: str,
+    unit: tuple[int, ...],
+    text: str,
+    *,
+    plain_chain: bool,
+) -> Region:
     """cnncalc's region equals the gradient's; it lies in the window; interior units of plain
     chains see exactly the window. Returns the gradient's region."""
     case = Case(text, layer, unit)
@@ -294,19 +358,23 @@ def check_unit(g: Graph, rf: dict[str, Field], out: Tensor, x: Tensor, layer: st
     if f.is_global:  # a 1×1 map broadcast over a merge, say: the window is the whole input
         # ... and a unit sees all of it, unless it stands in a zero-padded border of a layer
         # after global pooling, where it sees nothing (and cnncalc's region says so: above).
-        assert expected in ([(0, n - 1) for n in sizes], [None] * len(sizes)), \
+        assert expected in ([(0, n - 1) for n in sizes], [None] * len(sizes)), (
             f"a global field, but the gradient reaches only {expected}{case}"
+        )
         return expected
     window = clipped_window(f, unit, sizes)
     for seen, win in zip(expected, window, strict=True):
         if seen is not None:
-            assert win is not None and win[0] <= seen[0] and seen[1] <= win[1], \
+            assert win is not None and win[0] <= seen[0] and seen[1] <= win[1], (
                 f"gradient region {expected} is outside the window {f.window(unit)}{case}"
-    if plain_chain and all(inside(lo, hi, n) for (lo, hi), n
-                           in zip(f.window(unit), sizes, strict=True)):
+            )
+    if plain_chain and all(
+        inside(lo, hi, n) for (lo, hi), n in zip(f.window(unit), sizes, strict=True)
+    ):
         exact = [(int(lo), int(hi)) for lo, hi in f.window(unit)]
-        assert expected == exact, \
+        assert expected == exact, (
             f"interior unit: gradient {expected}, field window {f.window(unit)} ({f}){case}"
+        )
     return expected
 
 
@@ -325,8 +393,9 @@ class Outcome:
 def run_both(net: Net) -> Outcome:
     text = to_yaml(net)
     generator = torch.Generator().manual_seed(1)
-    x = (torch.rand(1, 1, net.height, net.width, generator=generator, dtype=torch.float64)
-         + 0.5).requires_grad_(True)
+    x = (
+        torch.rand(1, 1, net.height, net.width, generator=generator, dtype=torch.float64) + 0.5
+    ).requires_grad_(True)
     outs: list[Tensor] | None = None
     torch_error = None
     try:
@@ -349,8 +418,8 @@ def check_net(net: Net, units: Callable[[int, tuple[int, ...]], list[tuple[int, 
     `units(node index, spatial shape)` names. False when both sides reject it."""
     o = run_both(net)
     assert (o.cnncalc_error is None) == (o.torch_error is None), (
-        f"cnncalc: {o.cnncalc_error or 'accepts'}; torch: {o.torch_error or 'accepts'}"
-        f"\n{o.text}")
+        f"cnncalc: {o.cnncalc_error or 'accepts'}; torch: {o.torch_error or 'accepts'}\n{o.text}"
+    )
     if o.graph is None:
         return False
     assert o.outs is not None
@@ -359,8 +428,7 @@ def check_net(net: Net, units: Callable[[int, tuple[int, ...]], list[tuple[int, 
         name = net.name(i)
         assert o.graph.by_name[name].shape == tuple(out.shape[1:]), f"shape of {name}\n{o.text}"
         for unit in units(i, tuple(out.shape[2:])):
-            check_unit(o.graph, rf, out, o.x, name, unit, o.text,
-                       plain_chain=net.is_plain_chain(i))
+            check_unit(o.graph, rf, out, o.x, name, unit, o.text, plain_chain=net.is_plain_chain(i))
     return True
 
 
@@ -378,26 +446,37 @@ def _layer(draw: Draw, op: str, *, shape_keeping: bool = False) -> dict[str, Any
     """Random arguments for one layer type; `shape_keeping` keeps the spatial size (or, for
     conv2d with stride, makes it ⌈n / stride⌉ like any other 'same' conv of that stride)."""
     if op == "conv2d":
-        args: dict[str, Any] = {"kernel_size": _pair(draw, 1, 5), "dilation": _pair(draw, 1, 3),
-                                "stride": (1, 1) if shape_keeping else _pair(draw, 1, 3)}
-        args["padding"] = ("same" if shape_keeping or draw(st.booleans())
-                           else _pair(draw, 0, 3))
+        args: dict[str, Any] = {
+            "kernel_size": _pair(draw, 1, 5),
+            "dilation": _pair(draw, 1, 3),
+            "stride": (1, 1) if shape_keeping else _pair(draw, 1, 3),
+        }
+        args["padding"] = "same" if shape_keeping or draw(st.booleans()) else _pair(draw, 0, 3)
         return args
     if op == "avgpool2d":
         kernel = (3, 3) if shape_keeping else _pair(draw, 1, 4)
         how = "one" if shape_keeping else draw(st.sampled_from(["default", "drawn", "drawn"]))
         stride = (1, 1) if how == "one" else None if how == "default" else _pair(draw, 1, 3)
-        return {"kernel_size": kernel, "stride": stride,
-                "padding": (1, 1) if shape_keeping else
-                (draw(st.integers(0, kernel[0] // 2)), draw(st.integers(0, kernel[1] // 2))),
-                "ceil_mode": draw(st.booleans())}
+        return {
+            "kernel_size": kernel,
+            "stride": stride,
+            "padding": (1, 1)
+            if shape_keeping
+            else (draw(st.integers(0, kernel[0] // 2)), draw(st.integers(0, kernel[1] // 2))),
+            "ceil_mode": draw(st.booleans()),
+        }
     if op == "convtranspose2d":
         stride = _pair(draw, 1, 3)
-        return {"kernel_size": _pair(draw, 1, 4), "stride": stride,
-                "padding": _pair(draw, 0, 2),
-                "output_padding": (draw(st.integers(0, stride[0] - 1)),
-                                   draw(st.integers(0, stride[1] - 1))),
-                "dilation": _pair(draw, 1, 2)}
+        return {
+            "kernel_size": _pair(draw, 1, 4),
+            "stride": stride,
+            "padding": _pair(draw, 0, 2),
+            "output_padding": (
+                draw(st.integers(0, stride[0] - 1)),
+                draw(st.integers(0, stride[1] - 1)),
+            ),
+            "dilation": _pair(draw, 1, 2),
+        }
     if op == "upsample":  # bilinear taps carry positive weights; bicubic's can be negative
         mode = draw(st.sampled_from(("nearest", "nearest-exact", "bilinear", "area")))
         corners = draw(st.sampled_from((None, False, True))) if mode == "bilinear" else None
@@ -471,8 +550,9 @@ def nets(draw: Draw) -> Net:
     for _ in range(draw(st.integers(1, 4))):
         if draw(st.integers(0, 2)) < 2:  # a single layer
             op = pick_op(False)
-            current = add(op, _layer(draw, op), (current,),
-                          conv_channels(op, channels_of(current), None))
+            current = add(
+                op, _layer(draw, op), (current,), conv_channels(op, channels_of(current), None)
+            )
             continue
         merge = str(draw(st.sampled_from(MERGES)))
         mode = draw(st.sampled_from(["mirror", "mirror", "skip", "free"]))
@@ -482,28 +562,53 @@ def nets(draw: Draw) -> Net:
         for _ in range(draw(st.integers(1, 2))):
             op = pick_op(mode == "skip")
             args = _layer(draw, op, shape_keeping=mode == "skip")
-            a = add(op, args, (a,), conv_channels(op, channels_of(a),
-                                                   fixed if mode == "skip" else fixed_or_none))
+            a = add(
+                op,
+                args,
+                (a,),
+                conv_channels(op, channels_of(a), fixed if mode == "skip" else fixed_or_none),
+            )
             if mode == "mirror":
-                b = add(op, _mirror(draw, op, args), (b,),
-                        conv_channels(op, channels_of(b), fixed_or_none))
+                b = add(
+                    op,
+                    _mirror(draw, op, args),
+                    (b,),
+                    conv_channels(op, channels_of(b), fixed_or_none),
+                )
             elif mode == "free":
                 op_b = pick_op(False)
-                b = add(op_b, _layer(draw, op_b), (b,),
-                        conv_channels(op_b, channels_of(b), fixed_or_none))
+                b = add(
+                    op_b,
+                    _layer(draw, op_b),
+                    (b,),
+                    conv_channels(op_b, channels_of(b), fixed_or_none),
+                )
         if mode == "skip" and merge == "add" and channels_of(a) != channels_of(b):
-            a = add("conv2d", {"kernel_size": (1, 1), "stride": (1, 1), "dilation": (1, 1),
-                               "padding": (0, 0)}, (a,), channels_of(b))
+            a = add(
+                "conv2d",
+                {"kernel_size": (1, 1), "stride": (1, 1), "dilation": (1, 1), "padding": (0, 0)},
+                (a,),
+                channels_of(b),
+            )
         inputs = (a, b) if draw(st.booleans()) else (b, a)
-        total = (channels_of(a) if merge == "add" and channels_of(a) == channels_of(b)
-                 else channels_of(a) + channels_of(b) if merge == "concat"
-                 else max(channels_of(a), channels_of(b)))
+        total = (
+            channels_of(a)
+            if merge == "add" and channels_of(a) == channels_of(b)
+            else channels_of(a) + channels_of(b)
+            if merge == "concat"
+            else max(channels_of(a), channels_of(b))
+        )
         current = add(merge, {}, inputs, total)
     return Net(height, width, tuple(nodes))
 
 
-@settings(max_examples=1500, derandomize=True, deadline=None, database=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=1500,
+    derandomize=True,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 @given(net=nets(), data=st.data())
 def test_random_networks_match_gradients(net: Net, data: st.DataObject) -> None:
     """Random chains and graphs: cnncalc accepts iff torch does, and for random units of random
@@ -525,10 +630,18 @@ def test_random_networks_match_gradients(net: Net, data: st.DataObject) -> None:
 # --------------------------------------------------------------------------------------------
 
 
-def _conv(k: int, s: int = 1, p: int | str = 0, d: int = 1, c: int = 1,
-          src: int = -1) -> Node:
-    return Node("conv2d", {"kernel_size": (k, k), "stride": (s, s), "dilation": (d, d),
-                           "padding": p if p == "same" else (p, p)}, (src,), c)
+def _conv(k: int, s: int = 1, p: int | str = 0, d: int = 1, c: int = 1, src: int = -1) -> Node:
+    return Node(
+        "conv2d",
+        {
+            "kernel_size": (k, k),
+            "stride": (s, s),
+            "dilation": (d, d),
+            "padding": p if p == "same" else (p, p),
+        },
+        (src,),
+        c,
+    )
 
 
 def _pad(left: int, right: int, top: int, bottom: int, src: int = -1, c: int = 1) -> Node:
@@ -537,44 +650,97 @@ def _pad(left: int, right: int, top: int, bottom: int, src: int = -1, c: int = 1
 
 HAND_PICKED: dict[str, Net] = {
     # the classic exercise, conv 3 then pool 3/2 (avg standing in for max): field 5, stride 2
-    "conv3_pool3s2": Net(16, 16, (
-        _conv(3),
-        Node("avgpool2d", {"kernel_size": (3, 3), "stride": (2, 2), "padding": (0, 0),
-                           "ceil_mode": False}, (0,), 1))),
+    "conv3_pool3s2": Net(
+        16,
+        16,
+        (
+            _conv(3),
+            Node(
+                "avgpool2d",
+                {"kernel_size": (3, 3), "stride": (2, 2), "padding": (0, 0), "ceil_mode": False},
+                (0,),
+                1,
+            ),
+        ),
+    ),
     # 'same' with stride 2 on an even size: the odd padding pixel goes right/bottom
     "same_stride2_even": Net(10, 12, (_conv(4, 2, "same"), _conv(3, 2, "same", src=0))),
     # a stride-3 1×1 conv skips pixels; a transposed conv and nearest upsampling come back
-    "skip_and_return": Net(13, 11, (
-        _conv(1, 3),
-        Node("convtranspose2d", {"kernel_size": (3, 3), "stride": (2, 2), "padding": (1, 1),
-                                 "output_padding": (1, 1), "dilation": (1, 1)}, (0,), 2),
-        Node("upsample", {"scale_factor": (2, 3), "mode": "nearest", "align_corners": None},
-             (1,), 2))),
+    "skip_and_return": Net(
+        13,
+        11,
+        (
+            _conv(1, 3),
+            Node(
+                "convtranspose2d",
+                {
+                    "kernel_size": (3, 3),
+                    "stride": (2, 2),
+                    "padding": (1, 1),
+                    "output_padding": (1, 1),
+                    "dilation": (1, 1),
+                },
+                (0,),
+                2,
+            ),
+            Node(
+                "upsample",
+                {"scale_factor": (2, 3), "mode": "nearest", "align_corners": None},
+                (1,),
+                2,
+            ),
+        ),
+    ),
     # bilinear ×2 with half-pixel centres after a stride-2 conv; adaptive pooling 17 → 5
     # (windows of 4 and 5 pixels, overlapping) and 5 → 7 (windows wider than their stride)
-    "bilinear_and_adaptive": Net(17, 17, (
-        _conv(3, 2),
-        Node("upsample", {"scale_factor": (2, 2), "mode": "bilinear", "align_corners": False},
-             (0,), 1),
-        Node("adaptiveavgpool2d", {"output_size": (5, 5)}, (1,), 1),
-        Node("adaptiveavgpool2d", {"output_size": (7, 7)}, (2,), 1))),
+    "bilinear_and_adaptive": Net(
+        17,
+        17,
+        (
+            _conv(3, 2),
+            Node(
+                "upsample",
+                {"scale_factor": (2, 2), "mode": "bilinear", "align_corners": False},
+                (0,),
+                1,
+            ),
+            Node("adaptiveavgpool2d", {"output_size": (5, 5)}, (1,), 1),
+            Node("adaptiveavgpool2d", {"output_size": (7, 7)}, (2,), 1),
+        ),
+    ),
     # a unit in the added bottom row sees nothing: no rows and no columns either
     "pad_border": Net(8, 8, (_pad(0, 0, 0, 1),)),
     # two branches shifted against each other: where branch A reads only padding in one
     # dimension, it contributes no pixels at all, not its rows in the other dimension
-    "shifted_branches": Net(8, 8, (
-        _pad(1, -1, -1, 1),
-        Node("add", {}, (-1, 0), 1))),
+    "shifted_branches": Net(8, 8, (_pad(1, -1, -1, 1), Node("add", {}, (-1, 0), 1))),
     # a 1×1 map broadcast over the other input: every unit sees the 1×1 map's whole field
     # (equal strides, then different strides: the two ways cnncalc merges fields)
-    "broadcast_add": Net(8, 8, (
-        Node("avgpool2d", {"kernel_size": (8, 8), "stride": (1, 1), "padding": (0, 0),
-                           "ceil_mode": False}, (-1,), 1),
-        Node("add", {}, (-1, 0), 1))),
-    "broadcast_add_strided": Net(8, 8, (
-        Node("avgpool2d", {"kernel_size": (8, 8), "stride": None, "padding": (0, 0),
-                           "ceil_mode": False}, (-1,), 1),
-        Node("add", {}, (-1, 0), 1))),
+    "broadcast_add": Net(
+        8,
+        8,
+        (
+            Node(
+                "avgpool2d",
+                {"kernel_size": (8, 8), "stride": (1, 1), "padding": (0, 0), "ceil_mode": False},
+                (-1,),
+                1,
+            ),
+            Node("add", {}, (-1, 0), 1),
+        ),
+    ),
+    "broadcast_add_strided": Net(
+        8,
+        8,
+        (
+            Node(
+                "avgpool2d",
+                {"kernel_size": (8, 8), "stride": None, "padding": (0, 0), "ceil_mode": False},
+                (-1,),
+                1,
+            ),
+            Node("add", {}, (-1, 0), 1),
+        ),
+    ),
 }
 
 
@@ -590,8 +756,12 @@ def test_hand_picked_networks_every_unit(name: str) -> None:
 
 
 def _avgpool(k: int, p: int = 0, *, ceil: bool = False) -> Node:
-    return Node("avgpool2d", {"kernel_size": (k, k), "stride": None, "padding": (p, p),
-                              "ceil_mode": ceil}, (-1,), 1)
+    return Node(
+        "avgpool2d",
+        {"kernel_size": (k, k), "stride": None, "padding": (p, p), "ceil_mode": ceil},
+        (-1,),
+        1,
+    )
 
 
 ACCEPTANCE: dict[str, Net] = {
@@ -636,7 +806,10 @@ def test_vgg16_published_fields() -> None:
     layers = {layer["name"]: layer for layer in json.loads(result.stdout)["layers"]}
     for name, (size, stride, padding) in VGG16_FIELDS.items():
         assert layers[name]["receptive_field"] == {
-            "size": [size, size], "stride": [stride, stride], "padding": [padding, padding]}, name
+            "size": [size, size],
+            "stride": [stride, stride],
+            "padding": [padding, padding],
+        }, name
 
 
 def test_classic_exercise_chain() -> None:
@@ -696,8 +869,7 @@ ACTIVATIONS = "torch.nn.modules.activation"
 NOT_SPATIAL = {"exercise_dense"}  # flatten then linear: no spatial layer at all
 # plain chains of convolutions and pools up to their last spatial output: interior units must
 # see exactly their field's window
-CHAINS = {"alexnet", "dcgan_discriminator", "exercise_conv", "exercise_stride", "lenet5",
-          "vgg16"}
+CHAINS = {"alexnet", "dcgan_discriminator", "exercise_conv", "exercise_stride", "lenet5", "vgg16"}
 # forward + backward at 224 or 256 costs seconds: a centre and a corner unit only
 HEAVY = {"mobilenetv2", "resnet18", "resnet50", "unet", "vgg16"}
 
@@ -708,9 +880,17 @@ def _friendly(module: nn.Module) -> nn.Module:
     for name, child in module.named_children():
         if isinstance(child, nn.MaxPool2d):
             assert child.dilation in (1, (1, 1)), "a dilated max pool has no avg twin"
-            setattr(module, name, nn.AvgPool2d(child.kernel_size, child.stride, child.padding,
-                                               ceil_mode=child.ceil_mode,
-                                               count_include_pad=True))
+            setattr(
+                module,
+                name,
+                nn.AvgPool2d(
+                    child.kernel_size,
+                    child.stride,
+                    child.padding,
+                    ceil_mode=child.ceil_mode,
+                    count_include_pad=True,
+                ),
+            )
         elif type(child).__module__ == ACTIVATIONS:
             setattr(module, name, nn.Identity())
         else:
@@ -770,8 +950,9 @@ def test_reference_model_gradients(stem: str) -> None:
     generator = torch.Generator().manual_seed(2)
     x = (torch.rand(1, *reference.input_shape, generator=generator) + 0.5).requires_grad_(True)
     model(x)
-    spatial = [layer for layer in g.layers
-               if len(layer.shape) == 3 and layer.shape[1] * layer.shape[2] > 1]
+    spatial = [
+        layer for layer in g.layers if len(layer.shape) == 3 and layer.shape[1] * layer.shape[2] > 1
+    ]
     if stem in NOT_SPATIAL:
         assert not records, f"{stem}: torch has a spatial output {records[-1].shape}"
         assert not spatial, f"{stem}: cnncalc has spatial layers {[s.name for s in spatial]}"
@@ -787,8 +968,10 @@ def test_reference_model_gradients(stem: str) -> None:
     height, width = shape[1:]
     centre = (height // 2, width // 2)
     units = [centre, (height - 1, width - 1)] + ([] if stem in HEAVY else [(0, 0)])
-    seen = {unit: check_unit(g, rf, out, x, layer, unit, text, plain_chain=stem in CHAINS)
-            for unit in units}
+    seen = {
+        unit: check_unit(g, rf, out, x, layer, unit, text, plain_chain=stem in CHAINS)
+        for unit in units
+    }
     if stem == "vgg16":  # pool5's field, measured: 212 pixels from 3·32 − 90 = 6
         assert (layer, centre) == ("avgpool", (3, 3))
         assert seen[centre] == [(6, 217), (6, 217)]

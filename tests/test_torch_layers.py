@@ -49,47 +49,54 @@ Draw = st.DrawFn
 # Why cnncalc rejects something PyTorch may accept. Each reason points at cnncalc's code or docs.
 DELIBERATE: dict[str, str] = {
     "batch_dim": "a dimension argument names the batch (dim 0); docs/spec-format.md: 'The batch"
-                 " dimension itself cannot be named'",
+    " dimension itself cannot be named'",
     "rank": "the input rank is not the one the layer documents ([C, *spatial]); with a batch"
-            " prepended, PyTorch would read a tensor one rank short as an unbatched input, and"
-            " some functions (constant pads, pixel shuffle) take extra leading dims as batch",
+    " prepended, PyTorch would read a tensor one rank short as an unbatched input, and"
+    " some functions (constant pads, pixel shuffle) take extra leading dims as batch",
     "inferred_mismatch": "an inferred size (num_features, num_channels, ...) is given and does"
-                         " not match the input; docs: 'when given they are checked against it',"
-                         " even where PyTorch never looks at it (no affine, no running stats)",
+    " not match the input; docs: 'when given they are checked against it',"
+    " even where PyTorch never looks at it (no affine, no running stats)",
     "per_dim_length": "a per-dimension list must have one value per spatial dimension"
-                      " (base.per_dim); PyTorch's pooling and transposed convolutions also"
-                      " take a 1-element list",
+    " (base.per_dim); PyTorch's pooling and transposed convolutions also"
+    " take a 1-element list",
     "pad_length": "padding lists must have 1 or 2·dims values (shape.Pad); F.pad quietly pads"
-                  " fewer dimensions when given fewer values",
+    " fewer dimensions when given fewer values",
     "same_ceil": "pooling with padding 'same' and ceil_mode is rejected (pool.py: the output is"
-                 " already ⌈input/stride⌉); 'same' is a cnncalc extension for pooling",
+    " already ⌈input/stride⌉); 'same' is a cnncalc extension for pooling",
     "merge_rank": "add/multiply inputs of different ranks (merge.broadcast): PyTorch aligns the"
-                  " shorter input's trailing dimensions with the batch, which is right only for"
-                  " a batch of one",
+    " shorter input's trailing dimensions with the batch, which is right only for"
+    " a batch of one",
     "circular_negative": "negative circular padding is rejected (shape.Pad); PyTorch accepts"
-                         " some of it but fails on other combinations with internal aliasing"
-                         " errors, e.g. CircularPad1d((-2, 2)) on a length of 3",
+    " some of it but fails on other combinations with internal aliasing"
+    " errors, e.g. CircularPad1d((-2, 2)) on a length of 3",
 }
 
 # Where cnncalc accepts what PyTorch rejects, on purpose: the torch module is then built from the
 # equivalent value PyTorch takes, and the results must agree.
 LENIENT: dict[str, str] = {
     "pad_one": "a 1-element padding list is the same as the int (shape.Pad); PyTorch's F.pad"
-               " needs an even length",
+    " needs an even length",
     "upsample_one": "size / scale_factor lists may hold 1 value for every dimension"
-                    " (shape._per_dim); PyTorch needs one per spatial dimension",
+    " (shape._per_dim); PyTorch needs one per spatial dimension",
 }
 
 TRAIN_DIFFERS = (nn.modules.batchnorm._BatchNorm, nn.modules.instancenorm._InstanceNorm)
 
-TORCH_ERRORS = (RuntimeError, ValueError, TypeError, AssertionError, NotImplementedError,
-                IndexError)
+TORCH_ERRORS = (
+    RuntimeError,
+    ValueError,
+    TypeError,
+    AssertionError,
+    NotImplementedError,
+    IndexError,
+)
 
 FLOATS = st.sampled_from([-2.0, -1.0, -0.5, 0.0, 0.25, 0.5, 1.0, 1.5, 3.0])
 BOOLS = st.booleans()
 
 
 # ---- the two sides ------------------------------------------------------------------------------
+
 
 @dataclass
 class Case:
@@ -113,8 +120,12 @@ class Case:
         # then reshape to the wanted shape.
         lines = ["input: [1]", "layers:"]
         for i, shape in enumerate(self.inputs):
-            lines += [f"  - linear: {{out_features: {math.prod(shape)}}}", "    from: input",
-                      f"  - reshape: {{shape: {json.dumps(list(shape))}}}", f"    name: in{i}"]
+            lines += [
+                f"  - linear: {{out_features: {math.prod(shape)}}}",
+                "    from: input",
+                f"  - reshape: {{shape: {json.dumps(list(shape))}}}",
+                f"    name: in{i}",
+            ]
         names = [f"in{i}" for i in range(len(self.inputs))]
         return "\n".join(lines) + f"\n{entry}    from: {json.dumps(names)}\n"
 
@@ -156,15 +167,24 @@ def run_torch(case: Case) -> TorchOutcome:
                     # A spec describes a network to train: where PyTorch's training mode is
                     # stricter (batch norm eps 0, instance norm over one element), it rules.
                     module.train()
-                    module(*[torch.zeros(max(case.batch, 2), *s, dtype=case.dtype)
-                             for s in case.inputs])
+                    module(
+                        *[
+                            torch.zeros(max(case.batch, 2), *s, dtype=case.dtype)
+                            for s in case.inputs
+                        ]
+                    )
         except TORCH_ERRORS as err:
             return TorchOutcome(error=err)
     if isinstance(out, tuple):  # return_indices
         out = out[0]
-    return TorchOutcome(tuple(out.shape[1:]), _tensors(module.named_parameters()),
-                        _tensors(module.named_buffers()), warned=[str(w.message) for w in caught],
-                        module=repr(module), batch=out.shape[0])
+    return TorchOutcome(
+        tuple(out.shape[1:]),
+        _tensors(module.named_parameters()),
+        _tensors(module.named_buffers()),
+        warned=[str(w.message) for w in caught],
+        module=repr(module),
+        batch=out.shape[0],
+    )
 
 
 def _tensors(named: Iterator[tuple[str, torch.Tensor]]) -> dict[str, int]:
@@ -186,8 +206,11 @@ def run_cnncalc(case: Case) -> tuple[Shape, dict[str, int], dict[str, int]] | Sp
     except SpecError as err:
         return err
     layer = g.by_name["under_test"]
-    return (layer.shape, {k: n for k, n in layer.result.params.items() if n},
-            {k: n for k, n in layer.result.buffers.items() if n})
+    return (
+        layer.shape,
+        {k: n for k, n in layer.result.params.items() if n},
+        {k: n for k, n in layer.result.buffers.items() if n},
+    )
 
 
 def check(case: Case) -> None:
@@ -201,7 +224,8 @@ def check(case: Case) -> None:
         where += f"\n(torch built from the equivalent value: {LENIENT[case.lenient]})"
     if case.deliberate is not None:
         assert isinstance(ours, SpecError), (
-            f"cnncalc accepts ({ours}) but should reject: {DELIBERATE[case.deliberate]}{where}")
+            f"cnncalc accepts ({ours}) but should reject: {DELIBERATE[case.deliberate]}{where}"
+        )
         return
     if torch_.error is not None:
         assert isinstance(ours, SpecError), f"torch rejects, cnncalc accepts: {ours}{where}"
@@ -210,15 +234,18 @@ def check(case: Case) -> None:
     assert torch_.batch == case.batch, f"torch changed the batch dimension{where}"
     if 0 in torch_.shape:
         assert isinstance(ours, SpecError), (
-            f"torch makes an empty tensor, cnncalc accepts: {ours}{where}")
+            f"torch makes an empty tensor, cnncalc accepts: {ours}{where}"
+        )
         return
     assert not isinstance(ours, SpecError), f"torch accepts, cnncalc rejects: {ours}{where}"
     assert ours == (torch_.shape, torch_.params, torch_.buffers), (
         f"(shape, params, buffers): cnncalc {ours}, torch"
-        f" {(torch_.shape, torch_.params, torch_.buffers)}{where}")
+        f" {(torch_.shape, torch_.params, torch_.buffers)}{where}"
+    )
 
 
 # ---- shared helpers -----------------------------------------------------------------------------
+
 
 def weighted(*options: tuple[int, st.SearchStrategy[Any]]) -> st.SearchStrategy[Any]:
     """One of the strategies, chosen with the given integer weights."""
@@ -246,8 +273,12 @@ def per_dim(dims: int, lo: int, hi: int, *, zero: bool = False) -> st.SearchStra
     """An int or a list of `dims` ints; rarely a list of the wrong length (or a 0 with `zero`)."""
     one = st.integers(lo, hi)
     bad_len = st.lists(one, min_size=1, max_size=4).filter(lambda v: len(v) != dims)
-    return weighted((6, one), (6, st.lists(one, min_size=dims, max_size=dims)), (1, bad_len),
-                    *([(1, st.just(0))] if zero else []))
+    return weighted(
+        (6, one),
+        (6, st.lists(one, min_size=dims, max_size=dims)),
+        (1, bad_len),
+        *([(1, st.just(0))] if zero else []),
+    )
 
 
 def per_dim_length_ok(args: dict[str, Any], dims: int, *names: str) -> bool:
@@ -286,8 +317,9 @@ def maybe(draw: Draw, args: dict[str, Any], name: str, strategy: st.SearchStrate
         args[name] = draw(strategy)
 
 
-def tf_same_pads(spatial: Sequence[int], kernel: Sequence[int], stride: Sequence[int],
-                 dilation: Sequence[int]) -> list[int]:
+def tf_same_pads(
+    spatial: Sequence[int], kernel: Sequence[int], stride: Sequence[int], dilation: Sequence[int]
+) -> list[int]:
     """TensorFlow's 'same' padding as an F.pad list (last dim first): output ⌈in/s⌉, odd pixel
     on the right."""
     pads: list[int] = []
@@ -301,12 +333,19 @@ def tf_same_pads(spatial: Sequence[int], kernel: Sequence[int], stride: Sequence
 # ---- convolutions -------------------------------------------------------------------------------
 
 CONV_CLASSES: dict[str, type[nn.Module]] = {
-    "conv1d": nn.Conv1d, "conv2d": nn.Conv2d, "conv3d": nn.Conv3d,
-    "convtranspose1d": nn.ConvTranspose1d, "convtranspose2d": nn.ConvTranspose2d,
+    "conv1d": nn.Conv1d,
+    "conv2d": nn.Conv2d,
+    "conv3d": nn.Conv3d,
+    "convtranspose1d": nn.ConvTranspose1d,
+    "convtranspose2d": nn.ConvTranspose2d,
     "convtranspose3d": nn.ConvTranspose3d,
 }
-PAD_MODES = {"zeros": "constant", "reflect": "reflect", "replicate": "replicate",
-             "circular": "circular"}
+PAD_MODES = {
+    "zeros": "constant",
+    "reflect": "reflect",
+    "replicate": "replicate",
+    "circular": "circular",
+}
 
 
 @st.composite
@@ -318,16 +357,22 @@ def conv_cases(draw: Draw, dims: int, transposed: bool) -> Case:
     shape = (c, *draw(spatial_sizes(dims, rank - 1)))
     groups = draw(st.sampled_from([1, 1, 2, 3, 4, c]))
     out = draw(st.one_of(st.integers(1, 8), st.integers(1, 3).map(lambda m: m * groups)))
-    args: dict[str, Any] = {"out_channels": out,
-                            "kernel_size": draw(per_dim(dims, 1, 4 if transposed else 5))}
+    args: dict[str, Any] = {
+        "out_channels": out,
+        "kernel_size": draw(per_dim(dims, 1, 4 if transposed else 5)),
+    }
     maybe(draw, args, "stride", per_dim(dims, 1, 3, zero=True))
     if transposed:
         maybe(draw, args, "padding", weighted((9, per_dim(dims, 0, 3)), (1, st.just("same"))))
         maybe(draw, args, "output_padding", per_dim(dims, 0, 3))
         maybe(draw, args, "padding_mode", st.sampled_from(["zeros", "zeros", "reflect"]))
     else:
-        maybe(draw, args, "padding", weighted((6, per_dim(dims, 0, 3)),
-                                              (3, st.sampled_from(["same", "valid"]))))
+        maybe(
+            draw,
+            args,
+            "padding",
+            weighted((6, per_dim(dims, 0, 3)), (3, st.sampled_from(["same", "valid"]))),
+        )
         maybe(draw, args, "padding_mode", st.sampled_from(list(PAD_MODES)))
     maybe(draw, args, "dilation", per_dim(dims, 1, 3))
     if groups != 1 or draw(BOOLS):
@@ -342,10 +387,15 @@ def conv_cases(draw: Draw, dims: int, transposed: bool) -> Case:
         kwargs = torch_kwargs(args, "in_channels")
         cin = in_channels or c
         stride = expand(args.get("stride", 1), dims)
-        if (args.get("padding") == "same" and not transposed and stride is not None
-                and min(stride) >= 1 and max(stride) > 1
-                and args.get("padding_mode", "zeros") in PAD_MODES
-                and per_dim_length_ok(args, dims, "kernel_size", "dilation")):
+        if (
+            args.get("padding") == "same"
+            and not transposed
+            and stride is not None
+            and min(stride) >= 1
+            and max(stride) > 1
+            and args.get("padding_mode", "zeros") in PAD_MODES
+            and per_dim_length_ok(args, dims, "kernel_size", "dilation")
+        ):
             # PyTorch has 'same' only for stride 1: pad explicitly, TensorFlow's way.
             kernel = expand(args["kernel_size"], dims)
             dilation = expand(args.get("dilation", 1), dims)
@@ -359,13 +409,15 @@ def conv_cases(draw: Draw, dims: int, transposed: bool) -> Case:
     deliberate = None
     if rank != dims + 1:
         deliberate = "rank"
-    elif not per_dim_length_ok(args, dims, "kernel_size", "stride", "padding", "output_padding",
-                               "dilation"):
+    elif not per_dim_length_ok(
+        args, dims, "kernel_size", "stride", "padding", "output_padding", "dilation"
+    ):
         deliberate = "per_dim_length"
     return Case(name, args, [shape], build, deliberate=deliberate)
 
 
 # ---- pooling ------------------------------------------------------------------------------------
+
 
 @st.composite
 def pool_cases(draw: Draw, kind: str, dims: int) -> Case:
@@ -375,8 +427,12 @@ def pool_cases(draw: Draw, kind: str, dims: int) -> Case:
     shape = (draw(st.integers(1, 4)), *draw(spatial_sizes(dims, rank - 1)))
     args: dict[str, Any] = {"kernel_size": draw(per_dim(dims, 1, 5))}
     maybe(draw, args, "stride", weighted((8, per_dim(dims, 1, 4, zero=True)), (1, st.none())))
-    maybe(draw, args, "padding", weighted((6, per_dim(dims, 0, 3)),
-                                          (2, st.sampled_from(["same", "valid"]))))
+    maybe(
+        draw,
+        args,
+        "padding",
+        weighted((6, per_dim(dims, 0, 3)), (2, st.sampled_from(["same", "valid"]))),
+    )
     maybe(draw, args, "ceil_mode", BOOLS)
     if kind == "max":
         maybe(draw, args, "dilation", per_dim(dims, 1, 3))
@@ -424,18 +480,29 @@ def adaptive_pool_cases(draw: Draw, kind: str, dims: int) -> Case:
     rank = draw_rank(draw, dims + 1)
     shape = (draw(st.integers(1, 4)), *draw(spatial_sizes(dims, rank - 1)))
     size = st.integers(1, 8)
-    args: dict[str, Any] = {"output_size": draw(weighted(
-        (4, size),
-        (4, st.lists(weighted((3, size), (1, st.none())), min_size=dims, max_size=dims)),
-        (1, st.lists(size, min_size=1, max_size=4).filter(lambda v: len(v) != dims))))}
+    args: dict[str, Any] = {
+        "output_size": draw(
+            weighted(
+                (4, size),
+                (4, st.lists(weighted((3, size), (1, st.none())), min_size=dims, max_size=dims)),
+                (1, st.lists(size, min_size=1, max_size=4).filter(lambda v: len(v) != dims)),
+            )
+        )
+    }
     if kind == "max":
         maybe(draw, args, "return_indices", BOOLS)
     cls = getattr(nn, f"Adaptive{kind.capitalize()}Pool{dims}d")
-    return Case(name, args, [shape], lambda: cls(**torch_kwargs(args)),
-                deliberate="rank" if rank != dims + 1 else None)
+    return Case(
+        name,
+        args,
+        [shape],
+        lambda: cls(**torch_kwargs(args)),
+        deliberate="rank" if rank != dims + 1 else None,
+    )
 
 
 # ---- normalization ------------------------------------------------------------------------------
+
 
 @st.composite
 def batchnorm_cases(draw: Draw, dims: int) -> Case:
@@ -453,12 +520,20 @@ def batchnorm_cases(draw: Draw, dims: int) -> Case:
         args["num_features"] = given_c
     cls = getattr(nn, f"BatchNorm{dims}d")
     deliberate = None
-    if given_c not in (None, c) and not args.get("affine", True) and not args.get(
-            "track_running_stats", True):
+    if (
+        given_c not in (None, c)
+        and not args.get("affine", True)
+        and not args.get("track_running_stats", True)
+    ):
         deliberate = "inferred_mismatch"  # no tensor of that size: torch cannot notice
-    return Case(f"batchnorm{dims}d", args, [shape],
-                lambda: cls(**{"num_features": c, **torch_kwargs(args)}), batch=2,
-                deliberate=deliberate)
+    return Case(
+        f"batchnorm{dims}d",
+        args,
+        [shape],
+        lambda: cls(**{"num_features": c, **torch_kwargs(args)}),
+        batch=2,
+        deliberate=deliberate,
+    )
 
 
 @st.composite
@@ -479,11 +554,19 @@ def instancenorm_cases(draw: Draw, dims: int) -> Case:
     deliberate = None
     if rank != dims + 1:
         deliberate = "rank"
-    elif given_c not in (None, c) and not args.get("affine", False) and not args.get(
-            "track_running_stats", False):
+    elif (
+        given_c not in (None, c)
+        and not args.get("affine", False)
+        and not args.get("track_running_stats", False)
+    ):
         deliberate = "inferred_mismatch"  # torch only warns
-    return Case(f"instancenorm{dims}d", args, [shape],
-                lambda: cls(**{"num_features": c, **torch_kwargs(args)}), deliberate=deliberate)
+    return Case(
+        f"instancenorm{dims}d",
+        args,
+        [shape],
+        lambda: cls(**{"num_features": c, **torch_kwargs(args)}),
+        deliberate=deliberate,
+    )
 
 
 @st.composite
@@ -491,8 +574,9 @@ def groupnorm_cases(draw: Draw) -> Case:
     """GroupNorm on inputs [C], [C, L], [C, H, W], ...; num_groups dividing C or not."""
     c = draw(st.integers(1, 8))
     shape = (c, *draw(st.lists(st.integers(1, 5), max_size=3)))
-    groups = draw(st.one_of(st.sampled_from([d for d in range(1, c + 1) if c % d == 0]),
-                            st.integers(1, 8)))
+    groups = draw(
+        st.one_of(st.sampled_from([d for d in range(1, c + 1) if c % d == 0]), st.integers(1, 8))
+    )
     args: dict[str, Any] = {"num_groups": groups}
     maybe(draw, args, "affine", BOOLS)
     maybe(draw, args, "eps", st.sampled_from([0.0, 0.001]))
@@ -503,9 +587,14 @@ def groupnorm_cases(draw: Draw) -> Case:
     if given_c not in (None, c) and not args.get("affine", True):
         deliberate = "inferred_mismatch"  # no weight of that size: torch cannot notice
     # Batch 2: PyTorch's "more than 1 value per channel" check depends on the batch size.
-    return Case("groupnorm", args, [shape],
-                lambda: nn.GroupNorm(**{"num_channels": c, **torch_kwargs(args)}), batch=2,
-                deliberate=deliberate)
+    return Case(
+        "groupnorm",
+        args,
+        [shape],
+        lambda: nn.GroupNorm(**{"num_channels": c, **torch_kwargs(args)}),
+        batch=2,
+        deliberate=deliberate,
+    )
 
 
 @st.composite
@@ -517,15 +606,20 @@ def layernorm_cases(draw: Draw) -> Case:
     if kind == "int":
         args["normalized_shape"] = shape[-1]
     elif kind == "trailing":
-        args["normalized_shape"] = list(shape[-draw(st.integers(1, len(shape))):])
+        args["normalized_shape"] = list(shape[-draw(st.integers(1, len(shape))) :])
     elif kind == "wrong":
-        args["normalized_shape"] = draw(st.lists(st.integers(1, 5), min_size=1,
-                                                 max_size=len(shape)))
+        args["normalized_shape"] = draw(
+            st.lists(st.integers(1, 5), min_size=1, max_size=len(shape))
+        )
     maybe(draw, args, "elementwise_affine", BOOLS)
     maybe(draw, args, "bias", BOOLS)
     maybe(draw, args, "eps", st.sampled_from([0.0, 0.001]))
-    return Case("layernorm", args, [shape], lambda: nn.LayerNorm(
-        **{"normalized_shape": shape[-1], **torch_kwargs(args)}))
+    return Case(
+        "layernorm",
+        args,
+        [shape],
+        lambda: nn.LayerNorm(**{"normalized_shape": shape[-1], **torch_kwargs(args)}),
+    )
 
 
 @st.composite
@@ -535,11 +629,13 @@ def lrn_cases(draw: Draw) -> Case:
     args: dict[str, Any] = {"size": draw(st.integers(0, 6))}
     for name in ("alpha", "beta", "k"):
         maybe(draw, args, name, st.sampled_from([0.0, 0.0001, 0.5, 1.0, 2.0]))
-    return Case("localresponsenorm", args, [shape],
-                lambda: nn.LocalResponseNorm(**torch_kwargs(args)))
+    return Case(
+        "localresponsenorm", args, [shape], lambda: nn.LocalResponseNorm(**torch_kwargs(args))
+    )
 
 
 # ---- linear and embedding -----------------------------------------------------------------------
+
 
 @st.composite
 def linear_cases(draw: Draw) -> Case:
@@ -550,8 +646,12 @@ def linear_cases(draw: Draw) -> Case:
     given = draw_inferred(draw, shape[-1])
     if given is not None:
         args["in_features"] = given
-    return Case("linear", args, [shape], lambda: nn.Linear(
-        **{"in_features": shape[-1], **torch_kwargs(args)}))
+    return Case(
+        "linear",
+        args,
+        [shape],
+        lambda: nn.Linear(**{"in_features": shape[-1], **torch_kwargs(args)}),
+    )
 
 
 @st.composite
@@ -564,11 +664,13 @@ def embedding_cases(draw: Draw) -> Case:
     maybe(draw, args, "max_norm", st.sampled_from([None, 1.0]))
     maybe(draw, args, "scale_grad_by_freq", BOOLS)
     maybe(draw, args, "sparse", BOOLS)
-    return Case("embedding", args, [shape], lambda: nn.Embedding(**torch_kwargs(args)),
-                dtype=torch.long)
+    return Case(
+        "embedding", args, [shape], lambda: nn.Embedding(**torch_kwargs(args)), dtype=torch.long
+    )
 
 
 # ---- shape layers -------------------------------------------------------------------------------
+
 
 def names_batch(dim: int, rank: int) -> bool:
     """Whether a PyTorch dim (counting the batch) in range for the batched tensor is dim 0."""
@@ -585,8 +687,13 @@ def flatten_cases(draw: Draw) -> Case:
     maybe(draw, args, "start_dim", st.integers(-r - 2, r + 1))
     maybe(draw, args, "end_dim", st.integers(-r - 2, r + 1))
     batch = any(names_batch(args[k], r) for k in ("start_dim", "end_dim") if k in args)
-    return Case("flatten", args, [shape], lambda: nn.Flatten(**torch_kwargs(args)),
-                deliberate="batch_dim" if batch else None)
+    return Case(
+        "flatten",
+        args,
+        [shape],
+        lambda: nn.Flatten(**torch_kwargs(args)),
+        deliberate="batch_dim" if batch else None,
+    )
 
 
 def factorizations(n: int, draw: Draw) -> list[int]:
@@ -624,8 +731,13 @@ def unflatten_cases(draw: Draw) -> Case:
     target = shape[dim % (r + 1) - 1] if -r - 1 <= dim <= r and dim % (r + 1) else 6
     sizes = with_wildcard(draw, factorizations(target, draw))
     args = {"dim": dim, "unflattened_size": sizes}
-    return Case("unflatten", args, [shape], lambda: nn.Unflatten(dim, tuple(sizes)),
-                deliberate="batch_dim" if names_batch(dim, r) else None)
+    return Case(
+        "unflatten",
+        args,
+        [shape],
+        lambda: nn.Unflatten(dim, tuple(sizes)),
+        deliberate="batch_dim" if names_batch(dim, r) else None,
+    )
 
 
 @st.composite
@@ -636,8 +748,13 @@ def reshape_cases(draw: Draw) -> Case:
     return Case("reshape", {"shape": sizes}, [shape], lambda: Fn(lambda x: x.reshape(1, *sizes)))
 
 
-PAD_CLASSES = {"zero": "ZeroPad", "constant": "ConstantPad", "reflection": "ReflectionPad",
-               "replication": "ReplicationPad", "circular": "CircularPad"}
+PAD_CLASSES = {
+    "zero": "ZeroPad",
+    "constant": "ConstantPad",
+    "reflection": "ReflectionPad",
+    "replication": "ReplicationPad",
+    "circular": "CircularPad",
+}
 
 
 @st.composite
@@ -646,10 +763,21 @@ def pad_cases(draw: Draw, kind: str, dims: int) -> Case:
     rank = draw_rank(draw, dims + 1)
     shape = (draw(st.integers(1, 3)), *draw(spatial_sizes(dims, rank - 1)))
     one = st.integers(-3, 5)
-    args: dict[str, Any] = {"padding": draw(weighted(
-        (3, one), (6, st.lists(one, min_size=2 * dims, max_size=2 * dims)),
-        (1, st.lists(one, min_size=1, max_size=1)),
-        (1, st.lists(one, min_size=1, max_size=7).filter(lambda v: len(v) not in (1, 2 * dims)))))}
+    args: dict[str, Any] = {
+        "padding": draw(
+            weighted(
+                (3, one),
+                (6, st.lists(one, min_size=2 * dims, max_size=2 * dims)),
+                (1, st.lists(one, min_size=1, max_size=1)),
+                (
+                    1,
+                    st.lists(one, min_size=1, max_size=7).filter(
+                        lambda v: len(v) not in (1, 2 * dims)
+                    ),
+                ),
+            )
+        )
+    }
     if kind == "constant":
         args["value"] = draw(FLOATS)
     cls = getattr(nn, f"{PAD_CLASSES[kind]}{dims}d")
@@ -665,8 +793,14 @@ def pad_cases(draw: Draw, kind: str, dims: int) -> Case:
     elif isinstance(padding, list) and len(padding) == 1:
         lenient = "pad_one"
         kwargs["padding"] = padding[0]
-    return Case(f"{kind}pad{dims}d", args, [shape], lambda: cls(**kwargs),
-                deliberate=deliberate, lenient=lenient)
+    return Case(
+        f"{kind}pad{dims}d",
+        args,
+        [shape],
+        lambda: cls(**kwargs),
+        deliberate=deliberate,
+        lenient=lenient,
+    )
 
 
 UPSAMPLE_MODES = ["nearest", "nearest-exact", "linear", "bilinear", "bicubic", "trilinear", "area"]
@@ -715,8 +849,13 @@ def pixelshuffle_cases(draw: Draw, inverse: bool) -> Case:
         shape = (sizes[0] * k * k if divisible else sizes[0], *sizes[1:])
     arg = "downscale_factor" if inverse else "upscale_factor"
     cls = nn.PixelUnshuffle if inverse else nn.PixelShuffle
-    return Case("pixelunshuffle" if inverse else "pixelshuffle", {arg: r}, [shape],
-                lambda: cls(r), deliberate="rank" if rank != 3 else None)
+    return Case(
+        "pixelunshuffle" if inverse else "pixelshuffle",
+        {arg: r},
+        [shape],
+        lambda: cls(r),
+        deliberate="rank" if rank != 3 else None,
+    )
 
 
 @st.composite
@@ -728,6 +867,7 @@ def channelshuffle_cases(draw: Draw) -> Case:
 
 
 # ---- activations, dropout, identity -------------------------------------------------------------
+
 
 def dims_of(rank: int) -> st.SearchStrategy[int]:
     """A PyTorch dim for a batched tensor of rank+1, one out of range on each side."""
@@ -753,15 +893,21 @@ ELEMENTWISE: dict[str, tuple[type[nn.Module], ArgStrategies, tuple[str, ...]]] =
     "sigmoid": (nn.Sigmoid, {}, ()),
     "logsigmoid": (nn.LogSigmoid, {}, ()),
     "tanh": (nn.Tanh, {}, ()),
-    "hardtanh": (nn.Hardtanh, {"min_val": lambda r: FLOATS, "max_val": lambda r: FLOATS,
-                               **INPLACE}, ()),
+    "hardtanh": (
+        nn.Hardtanh,
+        {"min_val": lambda r: FLOATS, "max_val": lambda r: FLOATS, **INPLACE},
+        (),
+    ),
     "hardswish": (nn.Hardswish, INPLACE, ()),
     "hardsigmoid": (nn.Hardsigmoid, INPLACE, ()),
     "softplus": (nn.Softplus, {"beta": lambda r: FLOATS, "threshold": lambda r: FLOATS}, ()),
     "softsign": (nn.Softsign, {}, ()),
     "tanhshrink": (nn.Tanhshrink, {}, ()),
-    "threshold": (nn.Threshold, {"threshold": lambda r: FLOATS, "value": lambda r: FLOATS,
-                                 **INPLACE}, ("threshold", "value")),
+    "threshold": (
+        nn.Threshold,
+        {"threshold": lambda r: FLOATS, "value": lambda r: FLOATS, **INPLACE},
+        ("threshold", "value"),
+    ),
     "softmax": (nn.Softmax, SOFTMAX, ()),
     "logsoftmax": (nn.LogSoftmax, SOFTMAX, ()),
     "softmin": (nn.Softmin, SOFTMAX, ()),
@@ -813,6 +959,7 @@ def prelu_cases(draw: Draw) -> Case:
 
 # ---- merges -------------------------------------------------------------------------------------
 
+
 def other_shape(draw: Draw, a: Shape) -> Shape:
     """A second merge input: equal, with some dims 1, shorter, longer or unrelated."""
     kind = draw(st.sampled_from(["same", "same", "ones", "ones", "shorter", "longer", "random"]))
@@ -821,7 +968,7 @@ def other_shape(draw: Draw, a: Shape) -> Shape:
     if kind == "ones":
         return tuple(1 if draw(BOOLS) else n for n in a)
     if kind == "shorter":
-        return a[draw(st.integers(1, len(a))) if len(a) > 1 else 0:] or a
+        return a[draw(st.integers(1, len(a))) if len(a) > 1 else 0 :] or a
     if kind == "longer":
         return (*draw(st.lists(st.integers(1, 3), min_size=1, max_size=2)), *a)
     return tuple(draw(st.lists(st.integers(1, 4), min_size=1, max_size=4)))
@@ -836,8 +983,14 @@ def broadcast_cases(draw: Draw, name: str, batch: int = 1) -> Case:
         shapes.append(other_shape(draw, a))
     op = operator.add if name == "add" else operator.mul
     ranks = "merge_rank" if len({len(s) for s in shapes}) > 1 else None
-    return Case(name, {}, shapes, lambda: Fn(lambda *xs: functools.reduce(op, xs)), batch=batch,
-                deliberate=ranks)
+    return Case(
+        name,
+        {},
+        shapes,
+        lambda: Fn(lambda *xs: functools.reduce(op, xs)),
+        batch=batch,
+        deliberate=ranks,
+    )
 
 
 @st.composite
@@ -853,14 +1006,19 @@ def concat_cases(draw: Draw) -> Case:
     def another() -> Shape:
         kind = draw(st.sampled_from(["along", "along", "along", "other"]))
         if kind == "along":
-            return (*a[:i], draw(st.integers(1, 4)), *a[i + 1:])
+            return (*a[:i], draw(st.integers(1, 4)), *a[i + 1 :])
         return other_shape(draw, a)
 
     shapes = [a, another()]
     if draw(st.integers(0, 3)) == 0:
         shapes.append(another())
-    return Case("concat", args, shapes, lambda: Fn(lambda *xs: torch.cat(xs, dim=dim)),
-                deliberate="batch_dim" if names_batch(dim, r) else None)
+    return Case(
+        "concat",
+        args,
+        shapes,
+        lambda: Fn(lambda *xs: torch.cat(xs, dim=dim)),
+        deliberate="batch_dim" if names_batch(dim, r) else None,
+    )
 
 
 # ---- the table: every layer type, its strategy and how many examples ----------------------------
@@ -876,24 +1034,26 @@ for _d in (1, 2, 3):
     CASES[f"instancenorm{_d}d"] = (instancenorm_cases(_d), 60)
     for _kind in PAD_CLASSES:
         CASES[f"{_kind}pad{_d}d"] = (pad_cases(_kind, _d), 100)
-CASES.update({
-    "groupnorm": (groupnorm_cases(), 60),
-    "layernorm": (layernorm_cases(), 60),
-    "localresponsenorm": (lrn_cases(), 40),
-    "linear": (linear_cases(), 60),
-    "embedding": (embedding_cases(), 60),
-    "flatten": (flatten_cases(), 80),
-    "unflatten": (unflatten_cases(), 80),
-    "reshape": (reshape_cases(), 60),
-    "upsample": (upsample_cases(), 200),
-    "pixelshuffle": (pixelshuffle_cases(False), 60),
-    "pixelunshuffle": (pixelshuffle_cases(True), 60),
-    "channelshuffle": (channelshuffle_cases(), 40),
-    "prelu": (prelu_cases(), 40),
-    "add": (broadcast_cases("add"), 80),
-    "multiply": (broadcast_cases("multiply"), 80),
-    "concat": (concat_cases(), 80),
-})
+CASES.update(
+    {
+        "groupnorm": (groupnorm_cases(), 60),
+        "layernorm": (layernorm_cases(), 60),
+        "localresponsenorm": (lrn_cases(), 40),
+        "linear": (linear_cases(), 60),
+        "embedding": (embedding_cases(), 60),
+        "flatten": (flatten_cases(), 80),
+        "unflatten": (unflatten_cases(), 80),
+        "reshape": (reshape_cases(), 60),
+        "upsample": (upsample_cases(), 200),
+        "pixelshuffle": (pixelshuffle_cases(False), 60),
+        "pixelunshuffle": (pixelshuffle_cases(True), 60),
+        "channelshuffle": (channelshuffle_cases(), 40),
+        "prelu": (prelu_cases(), 40),
+        "add": (broadcast_cases("add"), 80),
+        "multiply": (broadcast_cases("multiply"), 80),
+        "concat": (concat_cases(), 80),
+    }
+)
 for _name in ELEMENTWISE:
     CASES[_name] = (elementwise_cases(_name), 40)
 
@@ -902,9 +1062,14 @@ EXCLUDED: dict[str, str] = {}
 
 
 def run_property(strategy: st.SearchStrategy[Case], examples: int) -> None:
-    @settings(max_examples=examples, derandomize=True, deadline=None, database=None,
-              phases=[Phase.generate, Phase.shrink],  # no slow 'explain' phase on failure
-              suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+    @settings(
+        max_examples=examples,
+        derandomize=True,
+        deadline=None,
+        database=None,
+        phases=[Phase.generate, Phase.shrink],  # no slow 'explain' phase on failure
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+    )
     @given(strategy)
     def prop(case: Case) -> None:
         check(case)
@@ -940,107 +1105,236 @@ def test_broadcast_merge_with_a_batch_of_two(layer: str) -> None:
 
 # ---- minimal reproductions of the disagreements the properties found ---------------------------
 
-def one(layer: str, args: dict[str, Any], shape: Shape, build: Callable[[], nn.Module],
-        **kwargs: Any) -> Case:
+
+def one(
+    layer: str, args: dict[str, Any], shape: Shape, build: Callable[[], nn.Module], **kwargs: Any
+) -> Case:
     return Case(layer, args, [shape], build, **kwargs)
 
 
 def merge(layer: str, shapes: list[Shape], op: Callable[[Any, Any], Any], batch: int) -> Case:
-    return Case(layer, {}, shapes, lambda: Fn(lambda *xs: functools.reduce(op, xs)), batch=batch,
-                deliberate="merge_rank" if len({len(s) for s in shapes}) > 1 else None)
+    return Case(
+        layer,
+        {},
+        shapes,
+        lambda: Fn(lambda *xs: functools.reduce(op, xs)),
+        batch=batch,
+        deliberate="merge_rank" if len({len(s) for s in shapes}) > 1 else None,
+    )
 
 
 DISAGREEMENTS = [
     # Pooling with ceil_mode: PyTorch keeps one window even when the (dilated) kernel is larger
     # than the padded input, as long as ⌈(in + 2p − span) / s⌉ + 1 ≥ 1; cnncalc rejects.
-    pytest.param(one("maxpool1d", {"kernel_size": 3, "stride": 2, "ceil_mode": True}, (1, 2),
-                     lambda: nn.MaxPool1d(kernel_size=3, stride=2, ceil_mode=True)),
-                 id="maxpool1d-ceil_mode-kernel-past-input"),
-    pytest.param(one("maxpool2d", {"kernel_size": 2, "dilation": 2, "ceil_mode": True},
-                     (1, 2, 2),
-                     lambda: nn.MaxPool2d(kernel_size=2, dilation=2, ceil_mode=True)),
-                 id="maxpool2d-ceil_mode-dilated-kernel-past-input"),
-    pytest.param(one("avgpool2d", {"kernel_size": 2, "ceil_mode": True}, (1, 1, 1),
-                     lambda: nn.AvgPool2d(kernel_size=2, ceil_mode=True)),
-                 id="avgpool2d-ceil_mode-kernel-past-input"),
+    pytest.param(
+        one(
+            "maxpool1d",
+            {"kernel_size": 3, "stride": 2, "ceil_mode": True},
+            (1, 2),
+            lambda: nn.MaxPool1d(kernel_size=3, stride=2, ceil_mode=True),
+        ),
+        id="maxpool1d-ceil_mode-kernel-past-input",
+    ),
+    pytest.param(
+        one(
+            "maxpool2d",
+            {"kernel_size": 2, "dilation": 2, "ceil_mode": True},
+            (1, 2, 2),
+            lambda: nn.MaxPool2d(kernel_size=2, dilation=2, ceil_mode=True),
+        ),
+        id="maxpool2d-ceil_mode-dilated-kernel-past-input",
+    ),
+    pytest.param(
+        one(
+            "avgpool2d",
+            {"kernel_size": 2, "ceil_mode": True},
+            (1, 1, 1),
+            lambda: nn.AvgPool2d(kernel_size=2, ceil_mode=True),
+        ),
+        id="avgpool2d-ceil_mode-kernel-past-input",
+    ),
     # AvgPool3d (only it) also needs the unpadded input to be at least the kernel.
-    pytest.param(one("avgpool3d", {"kernel_size": 2, "padding": 1}, (1, 1, 1, 1),
-                     lambda: nn.AvgPool3d(kernel_size=2, padding=1)),
-                 id="avgpool3d-input-smaller-than-kernel"),
-    pytest.param(one("avgpool3d", {"kernel_size": 4, "padding": 2}, (1, 3, 3, 3),
-                     lambda: nn.AvgPool3d(kernel_size=4, padding=2)),
-                 id="avgpool3d-input-smaller-than-kernel-2"),
+    pytest.param(
+        one(
+            "avgpool3d",
+            {"kernel_size": 2, "padding": 1},
+            (1, 1, 1, 1),
+            lambda: nn.AvgPool3d(kernel_size=2, padding=1),
+        ),
+        id="avgpool3d-input-smaller-than-kernel",
+    ),
+    pytest.param(
+        one(
+            "avgpool3d",
+            {"kernel_size": 4, "padding": 2},
+            (1, 3, 3, 3),
+            lambda: nn.AvgPool3d(kernel_size=4, padding=2),
+        ),
+        id="avgpool3d-input-smaller-than-kernel-2",
+    ),
     # Adaptive 1-d pooling has no None ("keep") output size in PyTorch.
-    pytest.param(one("adaptiveavgpool1d", {"output_size": [None]}, (2, 5),
-                     lambda: nn.AdaptiveAvgPool1d(output_size=(None,))),
-                 id="adaptiveavgpool1d-null-output-size"),
+    pytest.param(
+        one(
+            "adaptiveavgpool1d",
+            {"output_size": [None]},
+            (2, 5),
+            lambda: nn.AdaptiveAvgPool1d(output_size=(None,)),
+        ),
+        id="adaptiveavgpool1d-null-output-size",
+    ),
     # Batch norm using batch statistics (training, or no running stats) needs eps > 0.
-    pytest.param(one("batchnorm2d", {"eps": 0.0, "track_running_stats": False}, (3, 4, 4),
-                     lambda: nn.BatchNorm2d(3, eps=0.0, track_running_stats=False), batch=2),
-                 id="batchnorm2d-eps-0-batch-statistics"),
+    pytest.param(
+        one(
+            "batchnorm2d",
+            {"eps": 0.0, "track_running_stats": False},
+            (3, 4, 4),
+            lambda: nn.BatchNorm2d(3, eps=0.0, track_running_stats=False),
+            batch=2,
+        ),
+        id="batchnorm2d-eps-0-batch-statistics",
+    ),
     # Instance norm over a single spatial element (with input statistics) is an error.
-    pytest.param(one("instancenorm2d", {}, (3, 1, 1), lambda: nn.InstanceNorm2d(3)),
-                 id="instancenorm2d-one-spatial-element"),
-    pytest.param(one("instancenorm1d", {"affine": True}, (3, 1),
-                     lambda: nn.InstanceNorm1d(3, affine=True)),
-                 id="instancenorm1d-one-spatial-element"),
-    pytest.param(one("celu", {"alpha": 0.0}, (4,), lambda: nn.CELU(alpha=0.0)),
-                 id="celu-alpha-0"),
-    pytest.param(one("hardtanh", {"min_val": 1.0}, (4,), lambda: nn.Hardtanh(min_val=1.0)),
-                 id="hardtanh-max-equals-min"),
-    pytest.param(one("hardtanh", {"min_val": 2.0, "max_val": 1.0}, (4,),
-                     lambda: nn.Hardtanh(min_val=2.0, max_val=1.0)),
-                 id="hardtanh-max-below-min"),
-    pytest.param(one("channelshuffle", {"groups": 2}, (4,), lambda: nn.ChannelShuffle(2)),
-                 id="channelshuffle-1d-input"),
+    pytest.param(
+        one("instancenorm2d", {}, (3, 1, 1), lambda: nn.InstanceNorm2d(3)),
+        id="instancenorm2d-one-spatial-element",
+    ),
+    pytest.param(
+        one("instancenorm1d", {"affine": True}, (3, 1), lambda: nn.InstanceNorm1d(3, affine=True)),
+        id="instancenorm1d-one-spatial-element",
+    ),
+    pytest.param(one("celu", {"alpha": 0.0}, (4,), lambda: nn.CELU(alpha=0.0)), id="celu-alpha-0"),
+    pytest.param(
+        one("hardtanh", {"min_val": 1.0}, (4,), lambda: nn.Hardtanh(min_val=1.0)),
+        id="hardtanh-max-equals-min",
+    ),
+    pytest.param(
+        one(
+            "hardtanh",
+            {"min_val": 2.0, "max_val": 1.0},
+            (4,),
+            lambda: nn.Hardtanh(min_val=2.0, max_val=1.0),
+        ),
+        id="hardtanh-max-below-min",
+    ),
+    pytest.param(
+        one("channelshuffle", {"groups": 2}, (4,), lambda: nn.ChannelShuffle(2)),
+        id="channelshuffle-1d-input",
+    ),
     # Reflection and replication padding may be negative (cropping) in PyTorch.
-    pytest.param(one("reflectionpad1d", {"padding": -1}, (1, 3),
-                     lambda: nn.ReflectionPad1d(-1)), id="reflectionpad1d-negative"),
-    pytest.param(one("reflectionpad2d", {"padding": [2, -1, 0, 0]}, (1, 2, 3),
-                     lambda: nn.ReflectionPad2d((2, -1, 0, 0))), id="reflectionpad2d-negative"),
-    pytest.param(one("replicationpad2d", {"padding": [0, 0, 0, -1]}, (1, 2, 1),
-                     lambda: nn.ReplicationPad2d((0, 0, 0, -1))), id="replicationpad2d-negative"),
+    pytest.param(
+        one("reflectionpad1d", {"padding": -1}, (1, 3), lambda: nn.ReflectionPad1d(-1)),
+        id="reflectionpad1d-negative",
+    ),
+    pytest.param(
+        one(
+            "reflectionpad2d",
+            {"padding": [2, -1, 0, 0]},
+            (1, 2, 3),
+            lambda: nn.ReflectionPad2d((2, -1, 0, 0)),
+        ),
+        id="reflectionpad2d-negative",
+    ),
+    pytest.param(
+        one(
+            "replicationpad2d",
+            {"padding": [0, 0, 0, -1]},
+            (1, 2, 1),
+            lambda: nn.ReplicationPad2d((0, 0, 0, -1)),
+        ),
+        id="replicationpad2d-negative",
+    ),
     # Zero / constant padding crops first: each dimension needs in + negative pads ≥ 0.
-    pytest.param(one("zeropad1d", {"padding": [2, -2]}, (1, 1), lambda: nn.ZeroPad1d((2, -2))),
-                 id="zeropad1d-crop-past-input"),
-    pytest.param(one("constantpad2d", {"padding": [0, 0, 2, -2], "value": 0.0}, (1, 1, 1),
-                     lambda: nn.ConstantPad2d((0, 0, 2, -2), 0.0)),
-                 id="constantpad2d-crop-past-input"),
+    pytest.param(
+        one("zeropad1d", {"padding": [2, -2]}, (1, 1), lambda: nn.ZeroPad1d((2, -2))),
+        id="zeropad1d-crop-past-input",
+    ),
+    pytest.param(
+        one(
+            "constantpad2d",
+            {"padding": [0, 0, 2, -2], "value": 0.0},
+            (1, 1, 1),
+            lambda: nn.ConstantPad2d((0, 0, 2, -2), 0.0),
+        ),
+        id="constantpad2d-crop-past-input",
+    ),
     # padding_mode reflect needs padding < input size; circular at most the input size.
-    pytest.param(one("conv1d", {"out_channels": 1, "kernel_size": 1, "padding": 1,
-                                "padding_mode": "reflect"}, (1, 1),
-                     lambda: nn.Conv1d(1, 1, kernel_size=1, padding=1, padding_mode="reflect")),
-                 id="conv1d-reflect-padding-too-large"),
-    pytest.param(one("conv2d", {"out_channels": 1, "kernel_size": 5, "padding": "same",
-                                "padding_mode": "reflect"}, (1, 2, 2),
-                     lambda: nn.Conv2d(1, 1, kernel_size=5, padding="same",
-                                       padding_mode="reflect")),
-                 id="conv2d-same-reflect-padding-too-large"),
-    pytest.param(one("conv2d", {"out_channels": 1, "kernel_size": 3, "padding": 3,
-                                "padding_mode": "circular"}, (1, 2, 2),
-                     lambda: nn.Conv2d(1, 1, kernel_size=3, padding=3, padding_mode="circular")),
-                 id="conv2d-circular-padding-wraps-twice"),
+    pytest.param(
+        one(
+            "conv1d",
+            {"out_channels": 1, "kernel_size": 1, "padding": 1, "padding_mode": "reflect"},
+            (1, 1),
+            lambda: nn.Conv1d(1, 1, kernel_size=1, padding=1, padding_mode="reflect"),
+        ),
+        id="conv1d-reflect-padding-too-large",
+    ),
+    pytest.param(
+        one(
+            "conv2d",
+            {"out_channels": 1, "kernel_size": 5, "padding": "same", "padding_mode": "reflect"},
+            (1, 2, 2),
+            lambda: nn.Conv2d(1, 1, kernel_size=5, padding="same", padding_mode="reflect"),
+        ),
+        id="conv2d-same-reflect-padding-too-large",
+    ),
+    pytest.param(
+        one(
+            "conv2d",
+            {"out_channels": 1, "kernel_size": 3, "padding": 3, "padding_mode": "circular"},
+            (1, 2, 2),
+            lambda: nn.Conv2d(1, 1, kernel_size=3, padding=3, padding_mode="circular"),
+        ),
+        id="conv2d-circular-padding-wraps-twice",
+    ),
     # Upsample: only [C, L], [C, H, W], [C, D, H, W]; modes tied to ranks; align_corners only
     # for interpolating modes; recompute_scale_factor not with size.
-    pytest.param(one("upsample", {"size": 2}, (1, 2, 2, 2, 2), lambda: nn.Upsample(size=2)),
-                 id="upsample-4-spatial-dims"),
-    pytest.param(one("upsample", {"scale_factor": 2, "mode": "bilinear"}, (1, 4),
-                     lambda: nn.Upsample(scale_factor=2, mode="bilinear")),
-                 id="upsample-bilinear-on-1d"),
-    pytest.param(one("upsample", {"scale_factor": 2, "mode": "linear"}, (1, 4, 4),
-                     lambda: nn.Upsample(scale_factor=2, mode="linear")),
-                 id="upsample-linear-on-2d"),
-    pytest.param(one("upsample", {"scale_factor": 2, "align_corners": False}, (1, 4),
-                     lambda: nn.Upsample(scale_factor=2, align_corners=False)),
-                 id="upsample-nearest-align_corners"),
-    pytest.param(one("upsample", {"size": 3, "recompute_scale_factor": True}, (1, 4),
-                     lambda: nn.Upsample(size=3, recompute_scale_factor=True)),
-                 id="upsample-size-recompute_scale_factor"),
+    pytest.param(
+        one("upsample", {"size": 2}, (1, 2, 2, 2, 2), lambda: nn.Upsample(size=2)),
+        id="upsample-4-spatial-dims",
+    ),
+    pytest.param(
+        one(
+            "upsample",
+            {"scale_factor": 2, "mode": "bilinear"},
+            (1, 4),
+            lambda: nn.Upsample(scale_factor=2, mode="bilinear"),
+        ),
+        id="upsample-bilinear-on-1d",
+    ),
+    pytest.param(
+        one(
+            "upsample",
+            {"scale_factor": 2, "mode": "linear"},
+            (1, 4, 4),
+            lambda: nn.Upsample(scale_factor=2, mode="linear"),
+        ),
+        id="upsample-linear-on-2d",
+    ),
+    pytest.param(
+        one(
+            "upsample",
+            {"scale_factor": 2, "align_corners": False},
+            (1, 4),
+            lambda: nn.Upsample(scale_factor=2, align_corners=False),
+        ),
+        id="upsample-nearest-align_corners",
+    ),
+    pytest.param(
+        one(
+            "upsample",
+            {"size": 3, "recompute_scale_factor": True},
+            (1, 4),
+            lambda: nn.Upsample(size=3, recompute_scale_factor=True),
+        ),
+        id="upsample-size-recompute_scale_factor",
+    ),
     # Merges of inputs of different ranks only broadcast correctly with batch 1.
-    pytest.param(merge("add", [(3, 4), (4,)], operator.add, batch=2),
-                 id="add-different-ranks-batch-2"),
-    pytest.param(merge("multiply", [(1, 4), (4,)], operator.mul, batch=2),
-                 id="multiply-different-ranks-batch-2"),
+    pytest.param(
+        merge("add", [(3, 4), (4,)], operator.add, batch=2), id="add-different-ranks-batch-2"
+    ),
+    pytest.param(
+        merge("multiply", [(1, 4), (4,)], operator.mul, batch=2),
+        id="multiply-different-ranks-batch-2",
+    ),
 ]
 
 

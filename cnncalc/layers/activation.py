@@ -34,8 +34,16 @@ from cnncalc.layers.registry import register
 class Elementwise(LayerType):
     """A layer that keeps its input's shape and has no parameters."""
 
-    def __init__(self, name: str, family: str, doc: str, *args: Arg,
-                 rank: tuple[int, str] | None = None, flops: int = 1, view: bool = False) -> None:
+    def __init__(
+        self,
+        name: str,
+        family: str,
+        doc: str,
+        *args: Arg,
+        rank: tuple[int, str] | None = None,
+        flops: int = 1,
+        view: bool = False,
+    ) -> None:
         self.name = name
         self.family = family
         self.doc = doc
@@ -48,8 +56,10 @@ class Elementwise(LayerType):
     def infer(self, a: Mapping[str, Any], inputs: Sequence[Shape]) -> Result:
         (shape,) = inputs
         if self.rank is not None and len(shape) != self.rank[0]:
-            raise fail(f"expects a {self.rank[0]}-d input {self.rank[1]} (without the batch),"
-                       f" got {tensor(shape)}")
+            raise fail(
+                f"expects a {self.rank[0]}-d input {self.rank[1]} (without the batch),"
+                f" got {tensor(shape)}"
+            )
         if "dim" in a and a["dim"] is not None:
             resolve_dim(a["dim"], len(shape), "dim")
         return Result(shape)
@@ -82,8 +92,10 @@ class PReLU(LayerType):
         n = a["num_parameters"]
         if n != 1 and (not shape or shape[0] != n):
             channels = shape[0] if shape else "no"
-            raise fail(f"num_parameters {n} must be 1 or the number of channels ({channels})",
-                       "num_parameters")
+            raise fail(
+                f"num_parameters {n} must be 1 or the number of channels ({channels})",
+                "num_parameters",
+            )
         return Result(shape, {"weight": n})
 
     def receptive(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Rule:
@@ -94,8 +106,9 @@ class PReLU(LayerType):
 
     def explain(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Explanation:
         n = a["num_parameters"]
-        return Explanation(params=str(n), params_note="one slope" + (" per channel" if n > 1
-                                                                     else ""))
+        return Explanation(
+            params=str(n), params_note="one slope" + (" per channel" if n > 1 else "")
+        )
 
 
 class GLU(LayerType):
@@ -110,7 +123,7 @@ class GLU(LayerType):
         i = resolve_dim(a["dim"], len(shape), "dim")
         if shape[i] % 2:
             raise fail(f"dimension {a['dim']} has odd size {shape[i]}; glu halves it", "dim")
-        return Result((*shape[:i], shape[i] // 2, *shape[i + 1:]))
+        return Result((*shape[:i], shape[i] // 2, *shape[i + 1 :]))
 
     def receptive(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Rule:
         """Along a spatial dim, unit o is the product of units o and o + half."""
@@ -122,8 +135,10 @@ class GLU(LayerType):
 
         def taps(o: int) -> tuple[int, int]:
             return o, o + half
-        return tuple(Span(1, 0, half, taps) if d == i else Span.window(1, 1, 0)
-                     for d in range(1, len(shape)))
+
+        return tuple(
+            Span(1, 0, half, taps) if d == i else Span.window(1, 1, 0) for d in range(1, len(shape))
+        )
 
     def cost(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Cost:
         return Cost(0, 2 * numel(out))
@@ -137,14 +152,16 @@ def nonzero() -> Any:
         if value == 0:
             raise LayerError("cannot be 0 (CELU divides by it)")
         return float(value)
+
     return parse
 
 
 class Hardtanh(Elementwise):
     def infer(self, a: Mapping[str, Any], inputs: Sequence[Shape]) -> Result:
         if a["max_val"] <= a["min_val"]:
-            raise fail(f"max_val {a['max_val']} must be greater than min_val {a['min_val']}",
-                       "max_val")
+            raise fail(
+                f"max_val {a['max_val']} must be greater than min_val {a['min_val']}", "max_val"
+            )
         return super().infer(a, inputs)
 
 
@@ -163,45 +180,88 @@ register(
     _act("leakyrelu", "x, or negative_slope·x below 0", _SLOPE, INPLACE),
     PReLU(),
     _act("elu", "exponential linear unit", _ALPHA, INPLACE),
-    _act("celu", "continuously differentiable ELU",
-         Arg("alpha", nonzero(), 1.0, "no effect on counts; not 0", "float"), INPLACE),
+    _act(
+        "celu",
+        "continuously differentiable ELU",
+        Arg("alpha", nonzero(), 1.0, "no effect on counts; not 0", "float"),
+        INPLACE,
+    ),
     _act("selu", "scaled ELU", INPLACE),
-    _act("gelu", "Gaussian error linear unit",
-         Arg("approximate", choice("none", "tanh"), "none", "no effect on counts", "str")),
+    _act(
+        "gelu",
+        "Gaussian error linear unit",
+        Arg("approximate", choice("none", "tanh"), "none", "no effect on counts", "str"),
+    ),
     _act("silu", "x·sigmoid(x) (swish)", INPLACE),
     _act("mish", "x·tanh(softplus(x))", INPLACE),
     _act("sigmoid", "1 / (1 + e^−x)"),
     _act("logsigmoid", "log(sigmoid(x))"),
     _act("tanh", "hyperbolic tangent"),
-    Hardtanh("hardtanh", "activation", "clamp to [min_val, max_val]",
-             Arg("min_val", number(), -1.0, "lower bound", "float"),
-             Arg("max_val", number(), 1.0, "upper bound", "float"), INPLACE),
+    Hardtanh(
+        "hardtanh",
+        "activation",
+        "clamp to [min_val, max_val]",
+        Arg("min_val", number(), -1.0, "lower bound", "float"),
+        Arg("max_val", number(), 1.0, "upper bound", "float"),
+        INPLACE,
+    ),
     _act("hardswish", "x·relu6(x+3)/6", INPLACE),
     _act("hardsigmoid", "relu6(x+3)/6", INPLACE),
-    _act("softplus", "log(1 + e^x)",
-         Arg("beta", number(), 1.0, "no effect on counts", "float"),
-         Arg("threshold", number(), 20.0, "no effect on counts", "float")),
+    _act(
+        "softplus",
+        "log(1 + e^x)",
+        Arg("beta", number(), 1.0, "no effect on counts", "float"),
+        Arg("threshold", number(), 20.0, "no effect on counts", "float"),
+    ),
     _act("softsign", "x / (1 + |x|)"),
     _act("tanhshrink", "x − tanh(x)"),
-    _act("threshold", "x above threshold, else value",
-         Arg("threshold", number(), REQUIRED, "the threshold", "float"),
-         Arg("value", number(), REQUIRED, "the replacement", "float"), INPLACE),
+    _act(
+        "threshold",
+        "x above threshold, else value",
+        Arg("threshold", number(), REQUIRED, "the threshold", "float"),
+        Arg("value", number(), REQUIRED, "the replacement", "float"),
+        INPLACE,
+    ),
     _act("softmax", "softmax over dim", _DIM, flops=3),  # exp, sum, divide
     _act("logsoftmax", "log-softmax over dim", _DIM, flops=3),
     _act("softmin", "softmin over dim", _DIM, flops=3),
     GLU(),
     Elementwise("identity", "shape", "passes its input through unchanged", flops=0, view=True),
     # Dropout is counted as at inference, where it is the identity: no FLOPs.
-    Elementwise("dropout", "dropout", "zeroes elements with probability p in training", _P,
-                INPLACE, flops=0),
-    Elementwise("alphadropout", "dropout", "dropout that keeps SELU's statistics", _P, INPLACE,
-                flops=0),
-    Elementwise("featurealphadropout", "dropout", "alpha dropout of whole channels", _P, INPLACE,
-                flops=0),
-    Elementwise("dropout1d", "dropout", "zeroes whole channels of [C, L]", _P, INPLACE,
-                rank=(2, "[C, L]"), flops=0),
-    Elementwise("dropout2d", "dropout", "zeroes whole channels of [C, H, W]", _P, INPLACE,
-                rank=(3, "[C, H, W]"), flops=0),
-    Elementwise("dropout3d", "dropout", "zeroes whole channels of [C, D, H, W]", _P, INPLACE,
-                rank=(4, "[C, D, H, W]"), flops=0),
+    Elementwise(
+        "dropout", "dropout", "zeroes elements with probability p in training", _P, INPLACE, flops=0
+    ),
+    Elementwise(
+        "alphadropout", "dropout", "dropout that keeps SELU's statistics", _P, INPLACE, flops=0
+    ),
+    Elementwise(
+        "featurealphadropout", "dropout", "alpha dropout of whole channels", _P, INPLACE, flops=0
+    ),
+    Elementwise(
+        "dropout1d",
+        "dropout",
+        "zeroes whole channels of [C, L]",
+        _P,
+        INPLACE,
+        rank=(2, "[C, L]"),
+        flops=0,
+    ),
+    Elementwise(
+        "dropout2d",
+        "dropout",
+        "zeroes whole channels of [C, H, W]",
+        _P,
+        INPLACE,
+        rank=(3, "[C, H, W]"),
+        flops=0,
+    ),
+    Elementwise(
+        "dropout3d",
+        "dropout",
+        "zeroes whole channels of [C, D, H, W]",
+        _P,
+        INPLACE,
+        rank=(4, "[C, D, H, W]"),
+        flops=0,
+    ),
 )

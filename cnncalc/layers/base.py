@@ -41,8 +41,9 @@ class Arg(NamedTuple):
 
 def inferred_size(name: str) -> Arg:
     """in_channels, in_features, num_features: read from the input, checked when written."""
-    return Arg(name, optional(integer(lo=1)), None, "inferred; checked when given", "int",
-               inferred=True)
+    return Arg(
+        name, optional(integer(lo=1)), None, "inferred; checked when given", "int", inferred=True
+    )
 
 
 class Result(NamedTuple):
@@ -80,10 +81,14 @@ class Span(NamedTuple):
     @classmethod
     def window(cls, kernel: int, stride: int, pad_left: int, dilation: int = 1) -> Span:
         """A sliding window: convolution, pooling, padding (kernel 1)."""
-        return cls(stride, pad_left, dilation * (kernel - 1),
-                   lambda o: range(o * stride - pad_left,
-                                   o * stride - pad_left + dilation * (kernel - 1) + 1,
-                                   dilation))
+        return cls(
+            stride,
+            pad_left,
+            dilation * (kernel - 1),
+            lambda o: range(
+                o * stride - pad_left, o * stride - pad_left + dilation * (kernel - 1) + 1, dilation
+            ),
+        )
 
     @classmethod
     def whole(cls, size: int) -> Span:
@@ -97,10 +102,15 @@ class Span(NamedTuple):
         span = dilation * (kernel - 1)
 
         def taps(o: int) -> Iterable[int]:
-            return [(o + padding - j * dilation) // stride for j in range(kernel)
-                    if (o + padding - j * dilation) % stride == 0]
-        return cls(exact_div(1, stride), exact_div(span - padding, stride),
-                   exact_div(span, stride), taps)
+            return [
+                (o + padding - j * dilation) // stride
+                for j in range(kernel)
+                if (o + padding - j * dilation) % stride == 0
+            ]
+
+        return cls(
+            exact_div(1, stride), exact_div(span - padding, stride), exact_div(span, stride), taps
+        )
 
     @classmethod
     def fitted(cls, step: Exact, taps: Callable[[int], Iterable[int]], units: int) -> Span:
@@ -120,16 +130,18 @@ class Span(NamedTuple):
         return cls(step, exact_div(before, 1), exact_div(before + after, 1), taps)
 
     @classmethod
-    def resample(cls, factor: Fraction, taps: Callable[[int], Iterable[int]],
-                 reach: Exact = 0) -> Span:
+    def resample(
+        cls, factor: Fraction, taps: Callable[[int], Iterable[int]], reach: Exact = 0
+    ) -> Span:
         """Upsampling by `factor`: unit o reads near o / factor (±reach more for interpolation).
 
         Nearest neighbour reads ⌊o / factor⌋, which lies in [o/f − (N−1)/N, o/f] for
         factor = N/D in lowest terms.
         """
         slack = exact_div(factor.numerator - 1, factor.numerator)
-        return cls(exact_div(factor.denominator, factor.numerator), slack + reach,
-                   slack + 2 * reach, taps)
+        return cls(
+            exact_div(factor.denominator, factor.numerator), slack + reach, slack + 2 * reach, taps
+        )
 
 
 class Cost(NamedTuple):
@@ -233,8 +245,7 @@ def tensor(shape: Shape) -> str:
 def in_pytorch_order(shape: Shape) -> str:
     """For a message that counts dimensions as PyTorch does: '4×8×8 in PyTorch's
     channels-first order' where the spec writes the shape otherwise, else ''."""
-    return "" if tensor(shape) == fmt(shape) else \
-        f"{fmt(shape)} in PyTorch's channels-first order"
+    return "" if tensor(shape) == fmt(shape) else f"{fmt(shape)} in PyTorch's channels-first order"
 
 
 SPATIAL_AXES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
@@ -291,8 +302,10 @@ def per_dim_lines(formulas: Sequence[str]) -> tuple[str, ...]:
 def expect_rank(shape: Shape, rank: int, layout: str) -> None:
     """Fail unless the (batch-less) input has exactly `rank` dimensions, as [C, H, W] etc."""
     if len(shape) != rank:
-        raise fail(f"expects a {rank}-d input {layout} (without the batch), got {tensor(shape)}"
-                   f" ({len(shape)}-d)")
+        raise fail(
+            f"expects a {rank}-d input {layout} (without the batch), got {tensor(shape)}"
+            f" ({len(shape)}-d)"
+        )
 
 
 def check_given(a: Mapping[str, Any], arg: str, actual: int, noun: str, note: str = "") -> None:
@@ -315,16 +328,21 @@ def along(index: int, shape: Shape) -> Rule:
     other spatial ones."""
     if index == 0:
         return IDENTITY
-    return tuple(Span.whole(n) if d == index else Span.window(1, 1, 0)
-                 for d, n in enumerate(shape[1:], start=1))
+    return tuple(
+        Span.whole(n) if d == index else Span.window(1, 1, 0)
+        for d, n in enumerate(shape[1:], start=1)
+    )
 
 
 def resolve_dim(dim: int, rank: int, arg: str) -> int:
     """PyTorch dim numbering (0 = batch, negatives from the end) → index into a batch-less shape."""
     full = rank + 1
     if not -full <= dim < full:
-        raise fail(f"{arg} {dim} is out of range for a {rank}-d input (with the batch,"
-                   f" dims run from 0 to {rank}, or -{full} to -1)", arg)
+        raise fail(
+            f"{arg} {dim} is out of range for a {rank}-d input (with the batch,"
+            f" dims run from 0 to {rank}, or -{full} to -1)",
+            arg,
+        )
     index = dim % full
     if index == 0:
         raise fail(f"{arg} {dim} is the batch dimension; name a dimension from 1 to {rank}", arg)
@@ -332,6 +350,7 @@ def resolve_dim(dim: int, rank: int, arg: str) -> int:
 
 
 # ---- argument parsers -------------------------------------------------------------------------
+
 
 def _is_int(v: Any) -> bool:
     return isinstance(v, int) and not isinstance(v, bool)
@@ -360,11 +379,13 @@ def integer(lo: int | None = None, hi: int | None = None) -> Parser:
             raise LayerError(f"must be an integer, got {_describe(v)}")
         _in_range(v, lo, hi)
         return int(v)
+
     return parse
 
 
 def per_dim(lo: int = 1) -> Parser:
     """An int for every spatial dimension, or a list with one value per dimension."""
+
     def parse(v: Any, dims: int) -> tuple[int, ...]:
         values = v if isinstance(v, list) else [v] * max(dims, 1)
         if isinstance(v, list) and len(v) != dims:
@@ -375,6 +396,7 @@ def per_dim(lo: int = 1) -> Parser:
             if x < lo:
                 raise LayerError(f"must be at least {lo}, got {x}")
         return tuple(int(x) for x in values)
+
     return parse
 
 
@@ -390,6 +412,7 @@ def padding() -> Parser:
                 return "same"
             raise LayerError(f"must be an integer, a list, 'same' or 'valid', got {shown(v)}")
         return ints(v, dims)  # type: ignore[no-any-return]
+
     return parse
 
 
@@ -398,6 +421,7 @@ def boolean() -> Parser:
         if not isinstance(v, bool):
             raise LayerError(f"must be true or false, got {_describe(v)}")
         return v
+
     return parse
 
 
@@ -407,6 +431,7 @@ def number(lo: float | None = None, hi: float | None = None) -> Parser:
             raise LayerError(f"must be a number, got {_describe(v)}")
         _in_range(v, lo, hi)
         return float(v)
+
     return parse
 
 
@@ -415,17 +440,20 @@ def choice(*options: str) -> Parser:
         if not isinstance(v, str) or v not in options:
             raise LayerError(f"must be one of {', '.join(options)}; got {_describe(v)}")
         return v
+
     return parse
 
 
 def optional(inner: Parser) -> Parser:
     def parse(v: Any, dims: int) -> Any:
         return None if v is None else inner(v, dims)
+
     return parse
 
 
 def int_list(lo: int = 1, wildcard: bool = False) -> Parser:
     """A non-empty list of sizes (or one int); with `wildcard`, one -1 may stand for the rest."""
+
     def parse(v: Any, dims: int) -> tuple[int, ...]:
         values = v if isinstance(v, list) else [v]
         if not values:
@@ -438,6 +466,7 @@ def int_list(lo: int = 1, wildcard: bool = False) -> Parser:
         if wildcard and values.count(-1) > 1:
             raise LayerError("at most one size may be -1")
         return tuple(int(x) for x in values)
+
     return parse
 
 

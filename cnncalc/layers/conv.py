@@ -43,8 +43,9 @@ def spatial_layout(dims: int) -> str:
     return _LAYOUTS[dims]
 
 
-def _channels(dims: int, a: Mapping[str, Any],
-              inputs: Sequence[Shape]) -> tuple[int, Shape, int, int]:
+def _channels(
+    dims: int, a: Mapping[str, Any], inputs: Sequence[Shape]
+) -> tuple[int, Shape, int, int]:
     """The checks every convolution starts with; in and out channels, spatial size, groups."""
     (shape,) = inputs
     expect_rank(shape, dims + 1, spatial_layout(dims))
@@ -60,24 +61,35 @@ def _channels(dims: int, a: Mapping[str, Any],
 def padded_sizes(a: Mapping[str, Any], spatial: Shape, dims: int) -> list[tuple[int, int]]:
     """(left, right) padding per spatial dimension, resolving 'same' against the input size."""
     if a["padding"] == "same":
-        return [arithmetic.same_padding(n, k, s, d) for n, k, s, d in
-                zip(spatial, a["kernel_size"], a["stride"], a["dilation"], strict=True)]
+        return [
+            arithmetic.same_padding(n, k, s, d)
+            for n, k, s, d in zip(
+                spatial, a["kernel_size"], a["stride"], a["dilation"], strict=True
+            )
+        ]
     return [(p, p) for p in a["padding"]]
 
 
-def check_window(spatial: Shape, kernel: Sequence[int], dilation: Sequence[int],
-                 pads: Sequence[tuple[int, int]]) -> None:
+def check_window(
+    spatial: Shape, kernel: Sequence[int], dilation: Sequence[int], pads: Sequence[tuple[int, int]]
+) -> None:
     """Fail when a (dilated) window does not fit into the padded input, naming the numbers."""
     for n, k, d, (left, right) in zip(spatial, kernel, dilation, pads, strict=True):
         span = arithmetic.effective_kernel(k, d)
         if span > n + left + right:
-            what = (f"kernel_size {k}" if d == 1 else
-                    f"dilated kernel {span} (kernel_size {k}, dilation {d})")
+            what = (
+                f"kernel_size {k}"
+                if d == 1
+                else f"dilated kernel {span} (kernel_size {k}, dilation {d})"
+            )
             if left == right == 0:
                 raise fail(f"{what} is larger than the input {n} (no padding)", "kernel_size")
             pad = f"{left}+{right}" if left != right else f"2×{left}"
-            raise fail(f"{what} is larger than the padded input {n + left + right}"
-                       f" (input {n} + {pad} padding)", "kernel_size")
+            raise fail(
+                f"{what} is larger than the padded input {n + left + right}"
+                f" (input {n} + {pad} padding)",
+                "kernel_size",
+            )
 
 
 _DILATION = Arg("dilation", per_dim(), 1, "spacing between kernel taps", "int | list")
@@ -92,8 +104,9 @@ def per_group(channels: int, groups: int) -> str:
     return str(channels) if groups == 1 else f"({channels}/{groups})"
 
 
-def window_formula(n: int, k: int, s: int, d: int, left: int, right: int, out: int,
-                   ceil: bool = False) -> str:
+def window_formula(
+    n: int, k: int, s: int, d: int, left: int, right: int, out: int, ceil: bool = False
+) -> str:
     """⌊(128 + 2·3 − 1·(7−1) − 1) / 2⌋ + 1 = 64, with PyTorch's ceil-mode correction."""
     lo, hi = ("⌈", "⌉") if ceil else ("⌊", "⌋")
     text = f"{lo}({n} + {pad_text(left, right)} − {d}·({k}−1) − 1) / {s}{hi} + 1"
@@ -117,14 +130,25 @@ class Conv(LayerType):
             Arg("out_channels", integer(lo=1), REQUIRED, "number of filters", "int"),
             Arg("kernel_size", per_dim(), REQUIRED, "window size", "int | list"),
             Arg("stride", per_dim(), 1, "step of the window", "int | list"),
-            Arg("padding", padding(), 0, "zeros added on both sides, or same | valid",
-                "int | list | same | valid"),
+            Arg(
+                "padding",
+                padding(),
+                0,
+                "zeros added on both sides, or same | valid",
+                "int | list | same | valid",
+            ),
             _DILATION,
-            Arg("groups", integer(lo=1), 1, "blocked connections (in_channels for depthwise)",
-                "int"),
+            Arg(
+                "groups", integer(lo=1), 1, "blocked connections (in_channels for depthwise)", "int"
+            ),
             BIAS,
-            Arg("padding_mode", choice("zeros", "reflect", "replicate", "circular"), "zeros",
-                "padding values; no effect on counts", "str"),
+            Arg(
+                "padding_mode",
+                choice("zeros", "reflect", "replicate", "circular"),
+                "zeros",
+                "padding values; no effect on counts",
+                "str",
+            ),
             _IN_CHANNELS,
         )
 
@@ -134,30 +158,51 @@ class Conv(LayerType):
         mode = a["padding_mode"]
         for n, (left, right) in zip(spatial, pads, strict=True):
             # reflect mirrors at most n − 1 values; circular wraps around once at most.
-            if (mode == "reflect" and max(left, right) >= n) or \
-                    (mode == "circular" and max(left, right) > n):
+            if (mode == "reflect" and max(left, right) >= n) or (
+                mode == "circular" and max(left, right) > n
+            ):
                 limit = "smaller than" if mode == "reflect" else "at most"
-                raise fail(f"padding {max(left, right)} with padding_mode '{mode}' must be"
-                           f" {limit} the input size {n}", "padding")
+                raise fail(
+                    f"padding {max(left, right)} with padding_mode '{mode}' must be"
+                    f" {limit} the input size {n}",
+                    "padding",
+                )
         check_window(spatial, a["kernel_size"], a["dilation"], pads)
-        out = tuple(arithmetic.conv_out(n, k, s, left, right, d)
-                    for n, k, s, d, (left, right) in zip(spatial, a["kernel_size"], a["stride"],
-                                                         a["dilation"], pads, strict=True))
+        out = tuple(
+            arithmetic.conv_out(n, k, s, left, right, d)
+            for n, k, s, d, (left, right) in zip(
+                spatial, a["kernel_size"], a["stride"], a["dilation"], pads, strict=True
+            )
+        )
         weight = c_out * (c_in // groups) * math.prod(a["kernel_size"])
         return Result((c_out, *out), {"weight": weight, "bias": c_out if a["bias"] else 0})
 
     def receptive(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Rule:
         pads = padded_sizes(a, inputs[0][1:], self.dims)
-        return tuple(Span.window(k, s, left, d) for k, s, d, (left, _) in
-                     zip(a["kernel_size"], a["stride"], a["dilation"], pads, strict=True))
+        return tuple(
+            Span.window(k, s, left, d)
+            for k, s, d, (left, _) in zip(
+                a["kernel_size"], a["stride"], a["dilation"], pads, strict=True
+            )
+        )
 
     def explain(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Explanation:
         c_in, spatial = inputs[0][0], inputs[0][1:]
         pads = padded_sizes(a, spatial, self.dims)
-        shape = per_dim_lines([
-            window_formula(n, k, s, d, left, right, o) for n, k, s, d, (left, right), o in
-            zip(spatial, a["kernel_size"], a["stride"], a["dilation"], pads, out[1:],
-                strict=True)])
+        shape = per_dim_lines(
+            [
+                window_formula(n, k, s, d, left, right, o)
+                for n, k, s, d, (left, right), o in zip(
+                    spatial,
+                    a["kernel_size"],
+                    a["stride"],
+                    a["dilation"],
+                    pads,
+                    out[1:],
+                    strict=True,
+                )
+            ]
+        )
         taps = filter_taps(per_group(c_in, a["groups"]), a["kernel_size"])
         params = f"({taps} + 1)·{out[0]}" if a["bias"] else f"{taps}·{out[0]}"
         return Explanation(shape, params, macs=f"{tensor_product(out)} · {taps}")
@@ -180,10 +225,10 @@ class ConvTranspose(LayerType):
             Arg("out_channels", integer(lo=1), REQUIRED, "number of output channels", "int"),
             Arg("kernel_size", per_dim(), REQUIRED, "window size", "int | list"),
             Arg("stride", per_dim(), 1, "upsampling step", "int | list"),
-            Arg("padding", per_dim(lo=0), 0, "removed from both sides of the output",
-                "int | list"),
-            Arg("output_padding", per_dim(lo=0), 0, "added to one side of the output",
-                "int | list"),
+            Arg("padding", per_dim(lo=0), 0, "removed from both sides of the output", "int | list"),
+            Arg(
+                "output_padding", per_dim(lo=0), 0, "added to one side of the output", "int | list"
+            ),
             _DILATION,
             Arg("groups", integer(lo=1), 1, "blocked connections", "int"),
             BIAS,
@@ -194,30 +239,56 @@ class ConvTranspose(LayerType):
     def infer(self, a: Mapping[str, Any], inputs: Sequence[Shape]) -> Result:
         c_in, spatial, c_out, groups = _channels(self.dims, a, inputs)
         out = []
-        for n, k, s, p, op, d in zip(spatial, a["kernel_size"], a["stride"], a["padding"],
-                                     a["output_padding"], a["dilation"], strict=True):
+        for n, k, s, p, op, d in zip(
+            spatial,
+            a["kernel_size"],
+            a["stride"],
+            a["padding"],
+            a["output_padding"],
+            a["dilation"],
+            strict=True,
+        ):
             if op >= s and op >= d:
-                raise fail(f"output_padding {op} must be smaller than stride {s} or"
-                           f" dilation {d}", "output_padding")
+                raise fail(
+                    f"output_padding {op} must be smaller than stride {s} or dilation {d}",
+                    "output_padding",
+                )
             size = arithmetic.conv_transpose_out(n, k, s, p, d, op)
             if size < 1:
-                raise fail(f"output size {size} is not positive: padding {p} removes more than"
-                           f" the {size + 2 * p} the input {fmt(spatial)} expands to", "padding")
+                raise fail(
+                    f"output size {size} is not positive: padding {p} removes more than"
+                    f" the {size + 2 * p} the input {fmt(spatial)} expands to",
+                    "padding",
+                )
             out.append(size)
         weight = c_in * (c_out // groups) * math.prod(a["kernel_size"])
         return Result((c_out, *out), {"weight": weight, "bias": c_out if a["bias"] else 0})
 
     def receptive(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Rule:
-        return tuple(Span.transposed(k, s, p, d) for k, s, p, d in
-                     zip(a["kernel_size"], a["stride"], a["padding"], a["dilation"], strict=True))
+        return tuple(
+            Span.transposed(k, s, p, d)
+            for k, s, p, d in zip(
+                a["kernel_size"], a["stride"], a["padding"], a["dilation"], strict=True
+            )
+        )
 
     def explain(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Explanation:
         c_in, spatial = inputs[0][0], inputs[0][1:]
-        shape = per_dim_lines([
-            f"({n}−1)·{s} − 2·{p} + {d}·({k}−1) + {op} + 1 = {o}"
-            for n, k, s, p, op, d, o in zip(spatial, a["kernel_size"], a["stride"],
-                                            a["padding"], a["output_padding"], a["dilation"],
-                                            out[1:], strict=True)])
+        shape = per_dim_lines(
+            [
+                f"({n}−1)·{s} − 2·{p} + {d}·({k}−1) + {op} + 1 = {o}"
+                for n, k, s, p, op, d, o in zip(
+                    spatial,
+                    a["kernel_size"],
+                    a["stride"],
+                    a["padding"],
+                    a["output_padding"],
+                    a["dilation"],
+                    out[1:],
+                    strict=True,
+                )
+            ]
+        )
         taps = filter_taps(per_group(out[0], a["groups"]), a["kernel_size"])
         params = f"{c_in}·{taps}" + (f" + {out[0]}" if a["bias"] else "")
         return Explanation(shape, params, macs=f"{tensor_product(inputs[0])} · {taps}")

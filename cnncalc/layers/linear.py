@@ -50,10 +50,16 @@ class Linear(LayerType):
             raise fail("expects an input with at least one dimension")
         n_in, n_out = shape[-1], a["out_features"]
         order = in_pytorch_order(shape)
-        check_given(a, "in_features", n_in, "feature",
-                    f" (its last dimension{f'; {order}' if order else ''})")
-        return Result((*shape[:-1], n_out),
-                      {"weight": n_in * n_out, "bias": n_out if a["bias"] else 0})
+        check_given(
+            a,
+            "in_features",
+            n_in,
+            "feature",
+            f" (its last dimension{f'; {order}' if order else ''})",
+        )
+        return Result(
+            (*shape[:-1], n_out), {"weight": n_in * n_out, "bias": n_out if a["bias"] else 0}
+        )
 
     def receptive(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Rule:
         """On a vector, global; on [C, H, W], it mixes W only: each unit sees its own row."""
@@ -62,8 +68,11 @@ class Linear(LayerType):
     def explain(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Explanation:
         n_in, n_out = inputs[0][-1], out[-1]
         params = f"({n_in} + 1)·{n_out}" if a["bias"] else f"{n_in}·{n_out}"
-        return Explanation((f"features: {n_in} → {n_out} (on the last dimension)",), params,
-                           macs=f"{tensor_product(out)} · {n_in}")
+        return Explanation(
+            (f"features: {n_in} → {n_out} (on the last dimension)",),
+            params,
+            macs=f"{tensor_product(out)} · {n_in}",
+        )
 
     def cost(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Cost:
         macs = numel(out) * inputs[0][-1]
@@ -94,8 +103,10 @@ class Embedding(LayerType):
         return Result((*shape, d), {"weight": n * d})
 
     def explain(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Explanation:
-        return Explanation((f"each index → a vector of {a['embedding_dim']}",),
-                           f"{a['num_embeddings']}·{a['embedding_dim']}")
+        return Explanation(
+            (f"each index → a vector of {a['embedding_dim']}",),
+            f"{a['num_embeddings']}·{a['embedding_dim']}",
+        )
 
 
 register(Linear(), Embedding())

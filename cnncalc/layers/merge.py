@@ -34,8 +34,10 @@ def broadcast(shapes: Sequence[Shape], op: str) -> Shape:
     which holds only for a batch of one; cnncalc asks for equal ranks.
     """
     if len({len(s) for s in shapes}) > 1:
-        raise fail(f"{op} needs inputs with the same number of dimensions (a size-1 dimension"
-                   f" may broadcast), got {', '.join(tensor(s) for s in shapes)}")
+        raise fail(
+            f"{op} needs inputs with the same number of dimensions (a size-1 dimension"
+            f" may broadcast), got {', '.join(tensor(s) for s in shapes)}"
+        )
     rank = len(shapes[0])
     out, differ = [], []
     for i in range(rank):
@@ -47,8 +49,10 @@ def broadcast(shapes: Sequence[Shape], op: str) -> Shape:
         listed = ", ".join(tensor(s) for s in shapes)
         which = differ[0] if len(differ) == 1 else f"{', '.join(differ[:-1])} and {differ[-1]}"
         plural = len(differ) > 1 or differ[0] in ("channels", "features")
-        raise fail(f"{op} needs inputs of the same shape (a size-1 dimension may broadcast),"
-                   f" got {listed}: {which} {'differ' if plural else 'differs'}")
+        raise fail(
+            f"{op} needs inputs of the same shape (a size-1 dimension may broadcast),"
+            f" got {listed}: {which} {'differ' if plural else 'differs'}"
+        )
     return tuple(out)
 
 
@@ -84,16 +88,20 @@ class Concat(LayerType):
     def infer(self, a: Mapping[str, Any], inputs: Sequence[Shape]) -> Result:
         first = inputs[0]
         if any(len(s) != len(first) for s in inputs):
-            raise fail("concat needs inputs with the same number of dimensions, got "
-                       + ", ".join(tensor(s) for s in inputs))
+            raise fail(
+                "concat needs inputs with the same number of dimensions, got "
+                + ", ".join(tensor(s) for s in inputs)
+            )
         i = resolve_dim(a["dim"], len(first), "dim")
         for s in inputs[1:]:
-            if s[:i] + s[i + 1:] != first[:i] + first[i + 1:]:
+            if s[:i] + s[i + 1 :] != first[:i] + first[i + 1 :]:
                 pytorch = ", ".join(fmt(s) for s in inputs)  # where dim counts
-                raise fail(f"concat along dim {a['dim']} needs every other dimension to match,"
-                           f" got {', '.join(tensor(s) for s in inputs)}"
-                           f"{f' ({pytorch} in PyTorch order)' if in_pytorch_order(first) else ''}")
-        return Result((*first[:i], sum(s[i] for s in inputs), *first[i + 1:]))
+                raise fail(
+                    f"concat along dim {a['dim']} needs every other dimension to match,"
+                    f" got {', '.join(tensor(s) for s in inputs)}"
+                    f"{f' ({pytorch} in PyTorch order)' if in_pytorch_order(first) else ''}"
+                )
+        return Result((*first[:i], sum(s[i] for s in inputs), *first[i + 1 :]))
 
     def receptive(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Rule:
         return MERGE if resolve_dim(a["dim"], len(inputs[0]), "dim") == 0 else GLOBAL

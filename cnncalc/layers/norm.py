@@ -42,8 +42,9 @@ _IN_RANKS = {1: ((2,), "[C, L]"), 2: ((3,), "[C, H, W]"), 3: ((4,), "[C, D, H, W
 def _check_rank(shape: Shape, ranks: tuple[tuple[int, ...], str]) -> None:
     allowed, layout = ranks
     if len(shape) not in allowed:
-        raise fail(f"expects an input {layout} (without the batch), got {tensor(shape)}"
-                   f" ({len(shape)}-d)")
+        raise fail(
+            f"expects an input {layout} (without the batch), got {tensor(shape)} ({len(shape)}-d)"
+        )
 
 
 def _stat_buffers(channels: int, tracked: bool) -> dict[str, int]:
@@ -61,8 +62,10 @@ class _Pointwise(LayerType):
     (running ones at inference; per-sample ones for instance, group and layer norm) are not
     counted as part of the field, as in Araujo et al. (2019)."""
 
-    flops_rule = ("5 per element: mean 1, variance 2, normalize 2; + 1 for a scale, + 1 for a"
-                  " shift; 2 when running statistics are tracked and so used at inference")
+    flops_rule = (
+        "5 per element: mean 1, variance 2, normalize 2; + 1 for a scale, + 1 for a"
+        " shift; 2 when running statistics are tracked and so used at inference"
+    )
 
     def receptive(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Rule:
         return IDENTITY
@@ -71,10 +74,12 @@ class _Pointwise(LayerType):
         c = out[0] if out else 0
         affine = a.get("affine", a.get("elementwise_affine", False))
         tracked = a.get("track_running_stats", False)
-        return Explanation(params=f"2·{c}" if affine else None,
-                           buffers=f"2·{c}" if tracked else None,
-                           params_note="γ and β: a scale and a shift per channel",
-                           buffers_note="running mean and variance per channel")
+        return Explanation(
+            params=f"2·{c}" if affine else None,
+            buffers=f"2·{c}" if tracked else None,
+            params_note="γ and β: a scale and a shift per channel",
+            buffers_note="running mean and variance per channel",
+        )
 
     def flops_applied(self, a: Mapping[str, Any]) -> str:
         per_element = _per_element(a)
@@ -102,21 +107,30 @@ def _per_element(a: Mapping[str, Any]) -> int | None:
 class BatchNorm(_Pointwise):
     family = "norm"
     # Training divides by the batch variance + eps: PyTorch refuses eps 0 there.
-    positive_eps = Arg("eps", number(lo=1e-300), 1e-5, "added to the variance; must be > 0",
-                       "float")
+    positive_eps = Arg(
+        "eps", number(lo=1e-300), 1e-5, "added to the variance; must be > 0", "float"
+    )
     # At inference the running statistics fold into one scale and one shift per channel.
-    flops_rule = ("2 per element: running statistics and affine fold into one scale and"
-                  " shift; without running statistics, 5 + 2 with affine, as instance norm")
+    flops_rule = (
+        "2 per element: running statistics and affine fold into one scale and"
+        " shift; without running statistics, 5 + 2 with affine, as instance norm"
+    )
 
     def __init__(self, dims: int) -> None:
         self.dims = dims
         self.name = f"batchnorm{dims}d"
         self.doc = f"batch normalization over the channels of {_BN_RANKS[dims][1]}"
         self.args = (
-            self.positive_eps, MOMENTUM,
+            self.positive_eps,
+            MOMENTUM,
             Arg("affine", boolean(), True, "learn a scale γ and shift β per channel", "bool"),
-            Arg("track_running_stats", boolean(), True,
-                "keep running mean and variance (buffers)", "bool"),
+            Arg(
+                "track_running_stats",
+                boolean(),
+                True,
+                "keep running mean and variance (buffers)",
+                "bool",
+            ),
             inferred_size("num_features"),
         )
 
@@ -136,7 +150,8 @@ class InstanceNorm(_Pointwise):
         self.name = f"instancenorm{dims}d"
         self.doc = f"instance normalization of {_IN_RANKS[dims][1]}"
         self.args = (
-            EPS, MOMENTUM,
+            EPS,
+            MOMENTUM,
             Arg("affine", boolean(), False, "learn a scale and shift per channel", "bool"),
             Arg("track_running_stats", boolean(), False, "keep running statistics", "bool"),
             inferred_size("num_features"),
@@ -148,8 +163,10 @@ class InstanceNorm(_Pointwise):
         c = shape[0]
         check_given(a, "num_features", c, "channel")
         if math.prod(shape[1:]) == 1:
-            raise fail(f"normalizes each channel over its {fmt(shape[1:])} spatial elements;"
-                       " PyTorch needs more than 1")
+            raise fail(
+                f"normalizes each channel over its {fmt(shape[1:])} spatial elements;"
+                " PyTorch needs more than 1"
+            )
         return Result(shape, _affine(c, a["affine"]), _stat_buffers(c, a["track_running_stats"]))
 
 
@@ -171,8 +188,11 @@ class GroupNorm(_Pointwise):
         c = shape[0]
         check_given(a, "num_channels", c, "channel")
         if c % a["num_groups"]:
-            raise fail(f"{several(c, 'channel')} {'is' if c == 1 else 'are'} not divisible by"
-                       f" num_groups {a['num_groups']}", "num_groups")
+            raise fail(
+                f"{several(c, 'channel')} {'is' if c == 1 else 'are'} not divisible by"
+                f" num_groups {a['num_groups']}",
+                "num_groups",
+            )
         return Result(shape, _affine(c, a["affine"]))
 
 
@@ -181,11 +201,15 @@ class LayerNorm(_Pointwise):
     family = "norm"
     doc = "layer normalization over the trailing dimensions"
     args = (
-        Arg("normalized_shape", optional(int_list()), None,
-            "trailing dimensions normalized over (default: the last one); checked", "int | list"),
+        Arg(
+            "normalized_shape",
+            optional(int_list()),
+            None,
+            "trailing dimensions normalized over (default: the last one); checked",
+            "int | list",
+        ),
         EPS,
-        Arg("elementwise_affine", boolean(), True, "learn a scale (and shift) per element",
-            "bool"),
+        Arg("elementwise_affine", boolean(), True, "learn a scale (and shift) per element", "bool"),
         Arg("bias", boolean(), True, "learn the shift too", "bool"),
     )
 
@@ -194,11 +218,13 @@ class LayerNorm(_Pointwise):
         if not shape:
             raise fail("expects an input with at least one dimension")
         norm = a["normalized_shape"] or shape[-1:]
-        if len(norm) > len(shape) or tuple(shape[len(shape) - len(norm):]) != tuple(norm):
+        if len(norm) > len(shape) or tuple(shape[len(shape) - len(norm) :]) != tuple(norm):
             order = in_pytorch_order(shape)
-            raise fail(f"normalized_shape {fmt(norm)} does not match the trailing dimensions"
-                       f" of the input {tensor(shape)}{f' ({order})' if order else ''}",
-                       "normalized_shape")
+            raise fail(
+                f"normalized_shape {fmt(norm)} does not match the trailing dimensions"
+                f" of the input {tensor(shape)}{f' ({order})' if order else ''}",
+                "normalized_shape",
+            )
         n = math.prod(norm)
         params = {}
         if a["elementwise_affine"]:
@@ -244,5 +270,7 @@ class LocalResponseNorm(_Pointwise):
 register(
     *(BatchNorm(d) for d in (1, 2, 3)),
     *(InstanceNorm(d) for d in (1, 2, 3)),
-    GroupNorm(), LayerNorm(), LocalResponseNorm(),
+    GroupNorm(),
+    LayerNorm(),
+    LocalResponseNorm(),
 )

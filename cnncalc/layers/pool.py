@@ -43,15 +43,28 @@ class Pool(LayerType):
         self.dims = dims
         self.kind = kind
         self.name = f"{kind}pool{dims}d"
-        self.flops_rule = ("kernel elements − 1 comparisons per output element" if kind == "max"
-                           else "kernel elements per output element: adds and a divide")
+        self.flops_rule = (
+            "kernel elements − 1 comparisons per output element"
+            if kind == "max"
+            else "kernel elements per output element: adds and a divide"
+        )
         self.doc = f"{dims}-d {kind} pooling over {spatial_layout(dims)}"
         args = [
             Arg("kernel_size", per_dim(), REQUIRED, "window size", "int | list"),
-            Arg("stride", optional(per_dim()), None, "step of the window (default: kernel_size)",
-                "int | list"),
-            Arg("padding", padding(), 0, "implicit padding on both sides, or same | valid",
-                "int | list | same | valid"),
+            Arg(
+                "stride",
+                optional(per_dim()),
+                None,
+                "step of the window (default: kernel_size)",
+                "int | list",
+            ),
+            Arg(
+                "padding",
+                padding(),
+                0,
+                "implicit padding on both sides, or same | valid",
+                "int | list | same | valid",
+            ),
         ]
         if kind == "max":
             args += [
@@ -62,8 +75,15 @@ class Pool(LayerType):
         if kind == "avg":
             args.append(Arg("count_include_pad", boolean(), True, "no effect on shapes", "bool"))
             if dims > 1:
-                args.append(Arg("divisor_override", optional(integer(lo=1)), None,
-                                "no effect on shapes", "int"))
+                args.append(
+                    Arg(
+                        "divisor_override",
+                        optional(integer(lo=1)),
+                        None,
+                        "no effect on shapes",
+                        "int",
+                    )
+                )
         self.args = tuple(args)
 
     def infer(self, a: Mapping[str, Any], inputs: Sequence[Shape]) -> Result:
@@ -75,33 +95,52 @@ class Pool(LayerType):
         dilation = a.get("dilation") or (1,) * self.dims
         if a["padding"] == "same":
             if a["ceil_mode"]:
-                raise fail("ceil_mode cannot be combined with padding 'same' (the output is"
-                           " already ⌈input/stride⌉)", "ceil_mode")
-            pads = [arithmetic.same_padding(n, k, s, d)
-                    for n, k, s, d in zip(spatial, kernel, stride, dilation, strict=True)]
+                raise fail(
+                    "ceil_mode cannot be combined with padding 'same' (the output is"
+                    " already ⌈input/stride⌉)",
+                    "ceil_mode",
+                )
+            pads = [
+                arithmetic.same_padding(n, k, s, d)
+                for n, k, s, d in zip(spatial, kernel, stride, dilation, strict=True)
+            ]
             check_window(spatial, kernel, dilation, pads)
-            out = [arithmetic.conv_out(n, k, s, left, right, d) for n, k, s, d, (left, right)
-                   in zip(spatial, kernel, stride, dilation, pads, strict=True)]
+            out = [
+                arithmetic.conv_out(n, k, s, left, right, d)
+                for n, k, s, d, (left, right) in zip(
+                    spatial, kernel, stride, dilation, pads, strict=True
+                )
+            ]
             return Result((shape[0], *out))
         for k, p in zip(kernel, a["padding"], strict=True):
             if p > k // 2:
-                raise fail(f"padding {p} is more than half the kernel_size {k}"
-                           " (PyTorch allows at most kernel_size // 2)", "padding")
+                raise fail(
+                    f"padding {p} is more than half the kernel_size {k}"
+                    " (PyTorch allows at most kernel_size // 2)",
+                    "padding",
+                )
         if self.kind == "avg" and self.dims == 3:
             # PyTorch's AvgPool3d (and only it) also wants the input itself to hold a window.
             for n, k in zip(spatial, kernel, strict=True):
                 if n < k:
-                    raise fail(f"kernel_size {k} is larger than the input {n} (AvgPool3d does"
-                               " not count padding here)", "kernel_size")
+                    raise fail(
+                        f"kernel_size {k} is larger than the input {n} (AvgPool3d does"
+                        " not count padding here)",
+                        "kernel_size",
+                    )
         if not a["ceil_mode"]:
             check_window(spatial, kernel, dilation, [(p, p) for p in a["padding"]])
-        out = [arithmetic.pool_out(n, k, s, p, d, a["ceil_mode"]) for n, k, s, p, d
-               in zip(spatial, kernel, stride, a["padding"], dilation, strict=True)]
+        out = [
+            arithmetic.pool_out(n, k, s, p, d, a["ceil_mode"])
+            for n, k, s, p, d in zip(spatial, kernel, stride, a["padding"], dilation, strict=True)
+        ]
         for n, o in zip(spatial, out, strict=True):
             # With ceil_mode one window may hang past the input: PyTorch only needs an output.
             if o < 1:
-                raise fail(f"the window does not fit: the output size would be {o} for the"
-                           f" input {n}", "kernel_size")
+                raise fail(
+                    f"the window does not fit: the output size would be {o} for the input {n}",
+                    "kernel_size",
+                )
         return Result((shape[0], *out))
 
     def receptive(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Rule:
@@ -110,12 +149,16 @@ class Pool(LayerType):
         stride = a["stride"] or kernel
         dilation = a.get("dilation") or (1,) * self.dims
         if a["padding"] == "same":
-            lefts = [arithmetic.same_padding(n, k, s, d)[0]
-                     for n, k, s, d in zip(spatial, kernel, stride, dilation, strict=True)]
+            lefts = [
+                arithmetic.same_padding(n, k, s, d)[0]
+                for n, k, s, d in zip(spatial, kernel, stride, dilation, strict=True)
+            ]
         else:
             lefts = list(a["padding"])
-        return tuple(Span.window(k, s, p, d)
-                     for k, s, p, d in zip(kernel, stride, lefts, dilation, strict=True))
+        return tuple(
+            Span.window(k, s, p, d)
+            for k, s, p, d in zip(kernel, stride, lefts, dilation, strict=True)
+        )
 
     def explain(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Explanation:
         spatial = inputs[0][1:]
@@ -123,14 +166,22 @@ class Pool(LayerType):
         stride = a["stride"] or kernel
         dilation = a.get("dilation") or (1,) * self.dims
         if a["padding"] == "same":
-            pads = [arithmetic.same_padding(n, k, s, d)
-                    for n, k, s, d in zip(spatial, kernel, stride, dilation, strict=True)]
+            pads = [
+                arithmetic.same_padding(n, k, s, d)
+                for n, k, s, d in zip(spatial, kernel, stride, dilation, strict=True)
+            ]
         else:
             pads = [(p, p) for p in a["padding"]]
-        return Explanation(per_dim_lines([
-            window_formula(n, k, s, d, left, right, o, a["ceil_mode"])
-            for n, k, s, d, (left, right), o in zip(spatial, kernel, stride, dilation, pads,
-                                                    out[1:], strict=True)]))
+        return Explanation(
+            per_dim_lines(
+                [
+                    window_formula(n, k, s, d, left, right, o, a["ceil_mode"])
+                    for n, k, s, d, (left, right), o in zip(
+                        spatial, kernel, stride, dilation, pads, out[1:], strict=True
+                    )
+                ]
+            )
+        )
 
     def cost(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Cost:
         window = math.prod(a["kernel_size"])  # a full window per output, padding included
@@ -144,11 +195,21 @@ class AdaptivePool(LayerType):
         self.dims = dims
         self.kind = kind
         self.name = f"adaptive{kind}pool{dims}d"
-        self.flops_rule = ("window elements − 1 comparisons per output element" if kind == "max"
-                           else "window elements per output element: adds and a divide")
+        self.flops_rule = (
+            "window elements − 1 comparisons per output element"
+            if kind == "max"
+            else "window elements per output element: adds and a divide"
+        )
         self.doc = f"{dims}-d adaptive {kind} pooling to a fixed output size"
-        args = [Arg("output_size", per_dim_or_none(), REQUIRED,
-                    "output size; null in a list keeps that input size", "int | list")]
+        args = [
+            Arg(
+                "output_size",
+                per_dim_or_none(),
+                REQUIRED,
+                "output size; null in a list keeps that input size",
+                "int | list",
+            )
+        ]
         if kind == "max":
             args.append(Arg("return_indices", boolean(), False, "no effect on shapes", "bool"))
         self.args = tuple(args)
@@ -163,9 +224,14 @@ class AdaptivePool(LayerType):
         return adaptive_rule(inputs[0][1:], out[1:])
 
     def explain(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Explanation:
-        return Explanation(per_dim_lines([
-            f"{n} (kept)" if o is None else f"{o} (output_size)"
-            for n, o in zip(inputs[0][1:], a["output_size"], strict=True)]))
+        return Explanation(
+            per_dim_lines(
+                [
+                    f"{n} (kept)" if o is None else f"{o} (output_size)"
+                    for n, o in zip(inputs[0][1:], a["output_size"], strict=True)
+                ]
+            )
+        )
 
     def cost(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Cost:
         reads = out[0] * adaptive_reads(inputs[0][1:], out[1:])
@@ -191,6 +257,7 @@ def adaptive_span(n: int, o: int) -> Span | None:
 
     def taps(i: int) -> range:
         return range(i * n // o, -(-(i + 1) * n // o))
+
     return Span.fitted(arithmetic.exact_div(n, o), taps, o)
 
 
@@ -213,6 +280,7 @@ def per_dim_or_none() -> Any:
                 raise LayerError("cannot be null for 1-d pooling (PyTorch needs a size)")
             return tuple(None if x is None else ints(x, 1)[0] for x in v)
         return ints(v, dims)  # type: ignore[no-any-return]
+
     return parse
 
 

@@ -59,9 +59,10 @@ class Flatten(LayerType):
         start = resolve_dim(a["start_dim"], len(shape), "start_dim")
         end = resolve_dim(a["end_dim"], len(shape), "end_dim")
         if start > end:
-            raise fail(f"start_dim {a['start_dim']} comes after end_dim {a['end_dim']}",
-                       "start_dim")
-        return Result((*shape[:start], math.prod(shape[start:end + 1]), *shape[end + 1:]))
+            raise fail(
+                f"start_dim {a['start_dim']} comes after end_dim {a['end_dim']}", "start_dim"
+            )
+        return Result((*shape[:start], math.prod(shape[start : end + 1]), *shape[end + 1 :]))
 
     def explain(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Explanation:
         (shape,) = inputs
@@ -69,7 +70,7 @@ class Flatten(LayerType):
             return Explanation()
         start = resolve_dim(a["start_dim"], len(shape), "start_dim")
         end = resolve_dim(a["end_dim"], len(shape), "end_dim")
-        return Explanation((f"{product(shape[start:end + 1])} = {out[start]}",))
+        return Explanation((f"{product(shape[start : end + 1])} = {out[start]}",))
 
 
 def _fill_wildcard(sizes: Sequence[int], total: int, arg: str) -> tuple[int, ...]:
@@ -80,8 +81,9 @@ def _fill_wildcard(sizes: Sequence[int], total: int, arg: str) -> tuple[int, ...
             raise fail(f"{arg} {list(sizes)} cannot hold {several(total, 'element')}", arg)
         return tuple(total // known if s == -1 else s for s in sizes)
     if known != total:
-        raise fail(f"{arg} {list(sizes)} holds {several(known, 'element')}, the input has"
-                   f" {total}", arg)
+        raise fail(
+            f"{arg} {list(sizes)} holds {several(known, 'element')}, the input has {total}", arg
+        )
     return tuple(sizes)
 
 
@@ -99,7 +101,7 @@ class Unflatten(LayerType):
         (shape,) = inputs
         i = resolve_dim(a["dim"], len(shape), "dim")
         sizes = _fill_wildcard(a["unflattened_size"], shape[i], "unflattened_size")
-        return Result((*shape[:i], *sizes, *shape[i + 1:]))
+        return Result((*shape[:i], *sizes, *shape[i + 1 :]))
 
 
 class Reshape(LayerType):
@@ -124,10 +126,19 @@ class Pad(LayerType):
         self.dims = dims
         self.name = f"{kind}pad{dims}d"
         order = ["left, right", "top, bottom", "front, back"][:dims]
-        self.doc = (f"{kind} padding of {spatial_layout(dims)}; padding is an int or"
-                    f" [{', '.join(order)}] (last dimension first, as PyTorch)")
-        args = [Arg("padding", _pad_parser(), REQUIRED, "sizes; negative crops (zero/constant)",
-                    "int | list")]
+        self.doc = (
+            f"{kind} padding of {spatial_layout(dims)}; padding is an int or"
+            f" [{', '.join(order)}] (last dimension first, as PyTorch)"
+        )
+        args = [
+            Arg(
+                "padding",
+                _pad_parser(),
+                REQUIRED,
+                "sizes; negative crops (zero/constant)",
+                "int | list",
+            )
+        ]
         if kind == "constant":
             args.append(Arg("value", number(), REQUIRED, "the fill value", "float"))
         self.args = tuple(args)
@@ -149,20 +160,26 @@ class Pad(LayerType):
             # remove more than the input; reflection mirrors at most n − 1 values; circular
             # wraps once (and cnncalc does not accept it negative).
             if self.kind in ("zero", "constant") and n + min(left, 0) + min(right, 0) < 0:
-                raise fail(f"padding {left}, {right} crops more than the input size {n}",
-                           "padding")
+                raise fail(f"padding {left}, {right} crops more than the input size {n}", "padding")
             if self.kind == "reflection" and max(left, right) >= n:
-                raise fail(f"reflection padding {max(left, right)} must be smaller than the"
-                           f" input size {n}", "padding")
+                raise fail(
+                    f"reflection padding {max(left, right)} must be smaller than the"
+                    f" input size {n}",
+                    "padding",
+                )
             if self.kind == "circular" and min(left, right) < 0:
                 raise fail("circular padding cannot be negative", "padding")
             if self.kind == "circular" and max(left, right) > n:
-                raise fail(f"circular padding {max(left, right)} must not exceed the input"
-                           f" size {n}", "padding")
+                raise fail(
+                    f"circular padding {max(left, right)} must not exceed the input size {n}",
+                    "padding",
+                )
             out[i] = shape[i] + left + right
             if out[i] < 1:
-                raise fail(f"padding {left}, {right} crops a size-{shape[i]} dimension to"
-                           f" {out[i]}", "padding")
+                raise fail(
+                    f"padding {left}, {right} crops a size-{shape[i]} dimension to {out[i]}",
+                    "padding",
+                )
         return Result(tuple(out))
 
     def explain(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Explanation:
@@ -189,6 +206,7 @@ def _pad_parser() -> Any:
             if isinstance(x, bool) or not isinstance(x, int):
                 raise fail(f"must be an integer or a list of {2 * dims}, got {shown(x)}")
         return tuple(values)
+
     return parse
 
 
@@ -196,21 +214,43 @@ class Upsample(LayerType):
     name = "upsample"
     family = "shape"
     doc = "resize the spatial dimensions by size or scale_factor"
-    flops_rule = ("nearest 0; linear modes 2 per neighbour read, 2^d of them, per output"
-                  " element, bicubic 2·4^d; area as adaptive average pooling")
+    flops_rule = (
+        "nearest 0; linear modes 2 per neighbour read, 2^d of them, per output"
+        " element, bicubic 2·4^d; area as adaptive average pooling"
+    )
     args = (
-        Arg("size", optional(int_list()), None, "output size (one value, or one per dim)",
-            "int | list"),
-        Arg("scale_factor", optional(anything()), None, "multiplier (one, or one per dim)",
-            "float | list"),
-        Arg("mode", choice("nearest", "nearest-exact", "linear", "bilinear", "bicubic",
-                           "trilinear", "area"), "nearest",
+        Arg(
+            "size",
+            optional(int_list()),
+            None,
+            "output size (one value, or one per dim)",
+            "int | list",
+        ),
+        Arg(
+            "scale_factor",
+            optional(anything()),
+            None,
+            "multiplier (one, or one per dim)",
+            "float | list",
+        ),
+        Arg(
+            "mode",
+            choice(
+                "nearest", "nearest-exact", "linear", "bilinear", "bicubic", "trilinear", "area"
+            ),
+            "nearest",
             "nearest, nearest-exact, linear (1-d), bilinear or bicubic (2-d), trilinear (3-d),"
-            " area; sets FLOPs and the receptive field", "str"),
-        Arg("align_corners", optional(anything()), None,
-            "interpolating modes only; moves the receptive field", "bool"),
-        Arg("recompute_scale_factor", optional(anything()), None, "no effect on counts",
-            "bool"),
+            " area; sets FLOPs and the receptive field",
+            "str",
+        ),
+        Arg(
+            "align_corners",
+            optional(anything()),
+            None,
+            "interpolating modes only; moves the receptive field",
+            "bool",
+        ),
+        Arg("recompute_scale_factor", optional(anything()), None, "no effect on counts", "bool"),
     )
 
     def infer(self, a: Mapping[str, Any], inputs: Sequence[Shape]) -> Result:
@@ -222,25 +262,31 @@ class Upsample(LayerType):
         if needs is not None and len(shape) != needs[0]:
             raise fail(f"mode '{mode}' needs an input {needs[1]}, got {tensor(shape)}", "mode")
         if a["align_corners"] is not None and mode in ("nearest", "nearest-exact", "area"):
-            raise fail(f"align_corners only applies to the interpolating modes, not '{mode}'",
-                       "align_corners")
+            raise fail(
+                f"align_corners only applies to the interpolating modes, not '{mode}'",
+                "align_corners",
+            )
         spatial = shape[1:]
         size, scale = a["size"], a["scale_factor"]
         if (size is None) == (scale is None):
-            raise fail("give exactly one of size and scale_factor",
-                       "size" if size is not None else None)
+            raise fail(
+                "give exactly one of size and scale_factor", "size" if size is not None else None
+            )
         if size is not None and a["recompute_scale_factor"]:
-            raise fail("recompute_scale_factor goes with scale_factor, not size",
-                       "recompute_scale_factor")
+            raise fail(
+                "recompute_scale_factor goes with scale_factor, not size", "recompute_scale_factor"
+            )
         if size is not None:
             return Result((shape[0], *_per_dim(size, len(spatial), "size")))
-        factors = _per_dim(scale if isinstance(scale, list) else [scale], len(spatial),
-                           "scale_factor")
+        factors = _per_dim(
+            scale if isinstance(scale, list) else [scale], len(spatial), "scale_factor"
+        )
         out = []
         for n, f in zip(spatial, factors, strict=True):
             if isinstance(f, bool) or not isinstance(f, (int, float)) or not 0 < f < 1e6:
-                raise fail(f"scale_factor must be a positive number, got {shown(f)}",
-                           "scale_factor")
+                raise fail(
+                    f"scale_factor must be a positive number, got {shown(f)}", "scale_factor"
+                )
             # PyTorch computes ⌊in · scale⌋ in double precision; so do we, to agree exactly.
             size_out = math.floor(n * float(f))
             if size_out < 1:
@@ -253,8 +299,11 @@ class Upsample(LayerType):
             return Explanation(per_dim_lines([f"{o} (size)" for o in out[1:]]))
         scales = a["scale_factor"]
         scales = scales if isinstance(scales, list) else [scales] * (len(out) - 1)
-        return Explanation(per_dim_lines([f"⌊{n}·{f}⌋ = {o}" for n, f, o in
-                                          zip(inputs[0][1:], scales, out[1:], strict=True)]))
+        return Explanation(
+            per_dim_lines(
+                [f"⌊{n}·{f}⌋ = {o}" for n, f, o in zip(inputs[0][1:], scales, out[1:], strict=True)]
+            )
+        )
 
     def flops_applied(self, a: Mapping[str, Any]) -> str:
         mode = a["mode"]
@@ -277,8 +326,9 @@ class Upsample(LayerType):
         spatial = inputs[0][1:]
         scales = a["scale_factor"]
         if scales is not None:
-            scales = _per_dim(scales if isinstance(scales, list) else [scales], len(spatial),
-                              "scale_factor")
+            scales = _per_dim(
+                scales if isinstance(scales, list) else [scales], len(spatial), "scale_factor"
+            )
         spans: list[Span] = []
         for i, (n, m) in enumerate(zip(spatial, out[1:], strict=True)):
             scale = None if scales is None else float(scales[i])
@@ -295,19 +345,31 @@ class Upsample(LayerType):
                 taps = _nearest_taps(n, m, scale, mode)
             else:
                 corners = bool(a["align_corners"])
-                factor = (Fraction(m - 1, n - 1) if corners and n > 1 and m > 1 else
-                          Fraction(str(scale)) if scale else Fraction(m, n))
+                factor = (
+                    Fraction(m - 1, n - 1)
+                    if corners and n > 1 and m > 1
+                    else Fraction(str(scale))
+                    if scale
+                    else Fraction(m, n)
+                )
                 reach = Fraction(5, 2) if mode == "bicubic" else Fraction(3, 2)
                 taps = _linear_taps(n, m, scale, corners, mode == "bicubic")
             # The window that fits every unit's taps; past FITTED_UNITS, a bound of the same
             # step (interpolation reads within `reach` of o / factor).
-            spans.append(Span.fitted(exact_div(factor.denominator, factor.numerator), taps, m)
-                         if m <= FITTED_UNITS else Span.resample(factor, taps, reach))
+            spans.append(
+                Span.fitted(exact_div(factor.denominator, factor.numerator), taps, m)
+                if m <= FITTED_UNITS
+                else Span.resample(factor, taps, reach)
+            )
         return tuple(spans)
 
 
-_MODE_RANK = {"linear": (2, "[C, L]"), "bilinear": (3, "[C, H, W]"),
-              "bicubic": (3, "[C, H, W]"), "trilinear": (4, "[C, D, H, W]")}
+_MODE_RANK = {
+    "linear": (2, "[C, L]"),
+    "bilinear": (3, "[C, H, W]"),
+    "bicubic": (3, "[C, H, W]"),
+    "trilinear": (4, "[C, D, H, W]"),
+}
 
 
 def _neighbour_reads(mode: str, dims: int) -> int:
@@ -324,8 +386,7 @@ def _source_scale(n: int, m: int, scale: float | None) -> float:
     return _f32(1.0 / scale) if scale else _f32(n / m)
 
 
-def _nearest_taps(n: int, m: int, scale: float | None,
-                  mode: str) -> Callable[[int], Iterable[int]]:
+def _nearest_taps(n: int, m: int, scale: float | None, mode: str) -> Callable[[int], Iterable[int]]:
     """The input unit each output unit copies, computed the way PyTorch computes it."""
     s = _source_scale(n, m, scale)
 
@@ -337,11 +398,13 @@ def _nearest_taps(n: int, m: int, scale: float | None,
         if m == 2 * n:
             return [o >> 1]
         return [min(math.floor(_f32(o * s)), n - 1)]
+
     return taps
 
 
-def _linear_taps(n: int, m: int, scale: float | None, corners: bool,
-                 cubic: bool) -> Callable[[int], Iterable[int]]:
+def _linear_taps(
+    n: int, m: int, scale: float | None, corners: bool, cubic: bool
+) -> Callable[[int], Iterable[int]]:
     """The input units an interpolating upsample reads for each output unit (a superset for
     bicubic, whose outer taps can carry zero weight)."""
     s = _f32((n - 1) / (m - 1) if m > 1 else 0.0) if corners else _source_scale(n, m, scale)
@@ -349,13 +412,15 @@ def _linear_taps(n: int, m: int, scale: float | None, corners: bool,
     def taps(o: int) -> Iterable[int]:
         # In float32, rounded once (PyTorch's kernels fuse the multiply and the subtraction):
         # at ×3, unit 1 reads 1.5·fl32(1/3) − 0.5 = 1.5e-8, a second pixel with a tiny weight.
-        src = _f32(o * s) if corners else max(_f32((o + 0.5) * s - 0.5),
-                                                -math.inf if cubic else 0.0)
+        src = (
+            _f32(o * s) if corners else max(_f32((o + 0.5) * s - 0.5), -math.inf if cubic else 0.0)
+        )
         i0 = math.floor(src)
         if cubic:
             return sorted({min(max(i, 0), n - 1) for i in range(i0 - 1, i0 + 3)})
         i1 = min(i0 + 1, n - 1)
         return [i0] if i1 == i0 or src == i0 else [i0, i1]
+
     return taps
 
 
@@ -374,8 +439,11 @@ class PixelShuffle(LayerType):
         self.inverse = inverse
         self.arg_name = "downscale_factor" if inverse else "upscale_factor"
         self.name = "pixelunshuffle" if inverse else "pixelshuffle"
-        self.doc = ("[C, H·r, W·r] → [C·r², H, W]" if inverse else
-                    "[C·r², H, W] → [C, H·r, W·r] (sub-pixel convolution)")
+        self.doc = (
+            "[C, H·r, W·r] → [C·r², H, W]"
+            if inverse
+            else "[C·r², H, W] → [C, H·r, W·r] (sub-pixel convolution)"
+        )
         self.args = (Arg(self.arg_name, integer(lo=1), REQUIRED, "the factor r", "int"),)
 
     def infer(self, a: Mapping[str, Any], inputs: Sequence[Shape]) -> Result:
@@ -385,23 +453,33 @@ class PixelShuffle(LayerType):
         c, h, w = shape
         if not self.inverse:
             if c % (r * r):
-                raise fail(f"channels {c} are not divisible by upscale_factor² = {r * r}",
-                           self.arg_name)
+                raise fail(
+                    f"channels {c} are not divisible by upscale_factor² = {r * r}", self.arg_name
+                )
             return Result((c // (r * r), h * r, w * r))
         if h % r or w % r:
-            raise fail(f"height {h} and width {w} must be divisible by downscale_factor {r}",
-                       self.arg_name)
+            raise fail(
+                f"height {h} and width {w} must be divisible by downscale_factor {r}", self.arg_name
+            )
         return Result((c * r * r, h // r, w // r))
 
     def explain(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Explanation:
         (c, h, w), r = inputs[0], a[self.arg_name]
         if self.inverse:
-            return Explanation((f"C_out = {c}·{r}² = {out[0]}",
-                                *per_dim_lines([f"{n} / {r} = {o}" for n, o in
-                                                zip((h, w), out[1:], strict=True)])))
-        return Explanation((f"C_out = {c} / {r}² = {out[0]}",
-                            *per_dim_lines([f"{n}·{r} = {o}" for n, o in
-                                            zip((h, w), out[1:], strict=True)])))
+            return Explanation(
+                (
+                    f"C_out = {c}·{r}² = {out[0]}",
+                    *per_dim_lines(
+                        [f"{n} / {r} = {o}" for n, o in zip((h, w), out[1:], strict=True)]
+                    ),
+                )
+            )
+        return Explanation(
+            (
+                f"C_out = {c} / {r}² = {out[0]}",
+                *per_dim_lines([f"{n}·{r} = {o}" for n, o in zip((h, w), out[1:], strict=True)]),
+            )
+        )
 
     def receptive(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Rule:
         from fractions import Fraction
@@ -423,8 +501,9 @@ class ChannelShuffle(LayerType):
         if len(shape) < 2:
             raise fail(f"expects an input [C, ...] with at least 2 dimensions, got {tensor(shape)}")
         if shape[0] % a["groups"]:
-            raise fail(f"channels of {tensor(shape)} are not divisible by groups {a['groups']}",
-                       "groups")
+            raise fail(
+                f"channels of {tensor(shape)} are not divisible by groups {a['groups']}", "groups"
+            )
         return Result(shape)
 
     def receptive(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Rule:
@@ -432,8 +511,16 @@ class ChannelShuffle(LayerType):
 
 
 register(
-    Flatten(), Unflatten(), Reshape(),
-    *(Pad(kind, d) for kind in ("zero", "constant", "reflection", "replication", "circular")
-      for d in (1, 2, 3)),
-    Upsample(), PixelShuffle(False), PixelShuffle(True), ChannelShuffle(),
+    Flatten(),
+    Unflatten(),
+    Reshape(),
+    *(
+        Pad(kind, d)
+        for kind in ("zero", "constant", "reflection", "replication", "circular")
+        for d in (1, 2, 3)
+    ),
+    Upsample(),
+    PixelShuffle(False),
+    PixelShuffle(True),
+    ChannelShuffle(),
 )

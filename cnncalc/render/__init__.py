@@ -26,8 +26,9 @@ class Columns(NamedTuple):
 DEFAULT_COLUMNS = Columns()
 
 
-def render(summary: Summary, fmt: Format, *, color: bool = False,
-           columns: Columns = DEFAULT_COLUMNS) -> str:
+def render(
+    summary: Summary, fmt: Format, *, color: bool = False, columns: Columns = DEFAULT_COLUMNS
+) -> str:
     """The summary as text (colour as ANSI codes if asked). JSON has every figure."""
     columns = columns._replace(rf=columns.rf and summary.spatial)
     if fmt is Format.JSON:

@@ -28,8 +28,10 @@ def _problems(result: SpecResult) -> list[tuple[str, Pos | None]]:
 def _warnings(result: SpecResult) -> list[tuple[str, Notice]]:
     """(message, notice) for each warning about a valid spec: an unused layer, fields that
     do not line up at a merge."""
-    return [(one_line((f"layer '{n.layer}': " if n.layer else "") + n.message), n)
-            for n in result.notices]
+    return [
+        (one_line((f"layer '{n.layer}': " if n.layer else "") + n.message), n)
+        for n in result.notices
+    ]
 
 
 def tally(results: list[SpecResult]) -> str:
@@ -42,42 +44,56 @@ def text(results: list[SpecResult], *, color: bool) -> str:
     def style(s: str, how: str) -> str:
         return paint(s, how) if color else s
 
-    marks = {"passed": style("✓", "green"), "failed": style("✗", "red"),
-             "invalid": style("!", "red")}
+    marks = {
+        "passed": style("✓", "green"),
+        "failed": style("✗", "red"),
+        "invalid": style("!", "red"),
+    }
     lines = []
     for r in results:
         if r.status == "passed":
-            detail = (f"{r.checked} expectation{'s' if r.checked != 1 else ''} met"
-                      if r.checked else "valid, no expectations")
+            detail = (
+                f"{r.checked} expectation{'s' if r.checked != 1 else ''} met"
+                if r.checked
+                else "valid, no expectations"
+            )
         elif r.status == "failed":
             detail = f"{len(r.failures)} of {r.checked} expectations failed"
         else:
             detail = "invalid spec"
         lines.append(f"{marks[r.status]} {style(r.path, 'bold')}  {detail}")
         lines += [f"    {_where(r, pos)}: {msg}" for msg, pos in _problems(r)]
-        lines += [f"    {_where(r, n.pos)}: {style('warning:', 'yellow')} {msg}"
-                  for msg, n in _warnings(r)]
+        lines += [
+            f"    {_where(r, n.pos)}: {style('warning:', 'yellow')} {msg}"
+            for msg, n in _warnings(r)
+        ]
     lines.append(tally(results))
     return "\n".join(lines) + "\n"
 
 
 def as_json(results: list[SpecResult]) -> str:
     def problem(message: str, pos: Pos | None) -> dict[str, Any]:
-        where = {"line": None if pos is None else pos.line,  # None: a command-line budget
-                 "column": None if pos is None else pos.column}
+        where = {
+            "line": None if pos is None else pos.line,  # None: a command-line budget
+            "column": None if pos is None else pos.column,
+        }
         return {"message": message, **where}
 
     data = {
-        "specs": [{
-            "path": r.path,
-            "name": r.name,
-            "status": r.status,
-            "expectations": r.checked,
-            "problems": [problem(m, p) for m, p in _problems(r)],
-            "warnings": [problem(m, n.pos) for m, n in _warnings(r)],
-        } for r in results],
-        "summary": {s: sum(r.status == s for r in results)
-                    for s in ("passed", "failed", "invalid")},
+        "specs": [
+            {
+                "path": r.path,
+                "name": r.name,
+                "status": r.status,
+                "expectations": r.checked,
+                "problems": [problem(m, p) for m, p in _problems(r)],
+                "warnings": [problem(m, n.pos) for m, n in _warnings(r)],
+            }
+            for r in results
+        ],
+        "summary": {
+            s: sum(r.status == s for r in results) for s in ("passed", "failed", "invalid")
+        },
     }
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
@@ -102,8 +118,12 @@ def github(results: list[SpecResult]) -> str:
             props.append(f"title={_escape_property('cnncalc: ' + kind)}")
             lines.append(f"::error {','.join(props)}::{_escape_data(message)}")
         for message, notice in _warnings(r):
-            props = [f"file={_escape_property(r.path)}", f"line={notice.pos.line}",
-                     f"col={notice.pos.column}", f"title={_escape_property('cnncalc: warning')}"]
+            props = [
+                f"file={_escape_property(r.path)}",
+                f"line={notice.pos.line}",
+                f"col={notice.pos.column}",
+                f"title={_escape_property('cnncalc: warning')}",
+            ]
             lines.append(f"::warning {','.join(props)}::{_escape_data(message)}")
     lines.append(tally(results))
     return "\n".join(lines) + "\n"
@@ -123,7 +143,8 @@ def junit(results: list[SpecResult]) -> str:
         problems = _problems(r)
         if r.notices:
             ET.SubElement(case, "system-err").text = "\n".join(
-                f"{_where(r, n.pos)}: warning: {m}" for m, n in _warnings(r))
+                f"{_where(r, n.pos)}: warning: {m}" for m, n in _warnings(r)
+            )
         if not problems:
             continue
         body = "\n".join(f"{_where(r, p)}: {m}" for m, p in problems)
@@ -132,4 +153,3 @@ def junit(results: list[SpecResult]) -> str:
         element.text = body
     ET.indent(suites)
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(suites, "unicode") + "\n"
-

@@ -28,9 +28,16 @@ def _cells(d: Diff, c: LayerChange) -> list[str]:
     old_p = "" if c.old is None else count(c.old.result.param_count)
     new_p = "" if c.new is None else count(c.new.result.param_count)
     kind = " → ".join(dict.fromkeys(x.type for x in (c.old, c.new) if x is not None))
-    return [c.status, c.name, kind,
-            "" if old_shape is None else shape(old_shape),
-            "" if new_shape is None else shape(new_shape), old_p, new_p, _what(c)]
+    return [
+        c.status,
+        c.name,
+        kind,
+        "" if old_shape is None else shape(old_shape),
+        "" if new_shape is None else shape(new_shape),
+        old_p,
+        new_p,
+        _what(c),
+    ]
 
 
 def _what(c: LayerChange) -> str:
@@ -63,12 +70,19 @@ def _figure_cells(f: Figure) -> list[str]:
 
 
 def _headline(d: Diff) -> str:
-    ends = "".join(f"; {which} {shape(old)} → {shape(new)}" for which, old, new in (
-        ("input", d.old.input_shape, d.new.input_shape),
-        ("output", d.old.output_shape, d.new.output_shape)) if old != new)
+    ends = "".join(
+        f"; {which} {shape(old)} → {shape(new)}"
+        for which, old, new in (
+            ("input", d.old.input_shape, d.new.input_shape),
+            ("output", d.old.output_shape, d.new.output_shape),
+        )
+        if old != new
+    )
     n = len(d.changes)
-    return (f"{d.old_label} → {d.new_label}: {n} layer{' differs' if n == 1 else 's differ'},"
-            f" {d.unchanged} unchanged{ends}")
+    return (
+        f"{d.old_label} → {d.new_label}: {n} layer{' differs' if n == 1 else 's differ'},"
+        f" {d.unchanged} unchanged{ends}"
+    )
 
 
 _STATUS_STYLE = {"added": "green", "removed": "red", "changed": "yellow"}
@@ -91,8 +105,10 @@ def table(d: Diff, *, color: bool) -> str:
 def markdown(d: Diff) -> str:
     lines = [f"**{_headline(d)}**", ""]
     if d.changes:
-        lines += ["| " + " | ".join(h or "Change" for h in HEAD) + " |",
-                  "|---|---|---|---|---|---:|---:|---|"]
+        lines += [
+            "| " + " | ".join(h or "Change" for h in HEAD) + " |",
+            "|---|---|---|---|---|---:|---:|---|",
+        ]
         for c in d.changes:
             cells = _cells(d, c)
             cells[1] = f"`{cells[1]}`"
@@ -103,13 +119,15 @@ def markdown(d: Diff) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _change_json(c: LayerChange, old: dict[str, Any] | None,
-                 new: dict[str, Any] | None) -> dict[str, Any]:
+def _change_json(
+    c: LayerChange, old: dict[str, Any] | None, new: dict[str, Any] | None
+) -> dict[str, Any]:
     """One change; what changed besides shape and parameters only where something did."""
     out: dict[str, Any] = {"status": c.status, "old": old, "new": new}
     if c.arguments:
-        out["arguments"] = {name: {"old": _plain(a), "new": _plain(b)}
-                            for name, a, b in c.arguments}
+        out["arguments"] = {
+            name: {"old": _plain(a), "new": _plain(b)} for name, a, b in c.arguments
+        }
     if c.inputs:
         out["inputs"] = {"old": list(c.inputs[0]), "new": list(c.inputs[1])}
     if c.trainable:
@@ -126,9 +144,12 @@ def as_json(d: Diff) -> str:
         layer = c.old if which == "old" else c.new
         if layer is None:
             return None
-        return {"name": layer.name, "type": layer.type,
-                "output_shape": list(d.shape(c, which) or ()),
-                "params": layer.result.param_count}
+        return {
+            "name": layer.name,
+            "type": layer.type,
+            "output_shape": list(d.shape(c, which) or ()),
+            "params": layer.result.param_count,
+        }
 
     data = {
         "old": d.old_label,
@@ -137,8 +158,14 @@ def as_json(d: Diff) -> str:
         "output_shape": {"old": list(d.old.output_shape), "new": list(d.new.output_shape)},
         "changes": [_change_json(c, side(c, "old"), side(c, "new")) for c in d.changes],
         "unchanged_layers": d.unchanged,
-        "totals": {f.name: {"old": f.old, "new": f.new, "change": f.change,
-                            "percent": None if f.percent is None else round(f.percent, 4)}
-                   for f in d.figures},
+        "totals": {
+            f.name: {
+                "old": f.old,
+                "new": f.new,
+                "change": f.change,
+                "percent": None if f.percent is None else round(f.percent, 4),
+            }
+            for f in d.figures
+        },
     }
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"

@@ -40,9 +40,15 @@ def _pad(text: str, size: int, right: bool) -> str:
     return fill + text if right else text + fill
 
 
-def table(title: str | None, columns: Sequence[Column], rows: Sequence[Sequence[str]], *,
-          dim_rows: Sequence[bool] = (), footer: Sequence[tuple[str, str]] = (),
-          color: bool = False) -> str:
+def table(
+    title: str | None,
+    columns: Sequence[Column],
+    rows: Sequence[Sequence[str]],
+    *,
+    dim_rows: Sequence[bool] = (),
+    footer: Sequence[tuple[str, str]] = (),
+    color: bool = False,
+) -> str:
     """Title, header, a rule, the rows, then `label  value` footer lines."""
     header = [c.header for c in columns]
     widths = [[width(cell) for cell in row] for row in (header, *rows)]
@@ -50,16 +56,19 @@ def table(title: str | None, columns: Sequence[Column], rows: Sequence[Sequence[
     right = [c.right for c in columns]
 
     def cells(row: Sequence[str], row_widths: Sequence[int]) -> list[str]:
-        return [" " * (s - w) + cell if r else cell + " " * (s - w)
-                for cell, w, s, r in zip(row, row_widths, sizes, right, strict=True)]
+        return [
+            " " * (s - w) + cell if r else cell + " " * (s - w)
+            for cell, w, s, r in zip(row, row_widths, sizes, right, strict=True)
+        ]
 
     rule = RULE * (sum(sizes) + len(GAP) * (len(sizes) - 1))
     label_size = max((width(label) for label, _ in footer), default=0)
     footer_lines = [(_pad(label, label_size, False), "  " + value) for label, value in footer]
     if not color:
         out = [title] if title else []
-        out += [GAP.join(cells(row, w)).rstrip() for row, w in zip((header, *rows), widths,
-                                                                   strict=True)]
+        out += [
+            GAP.join(cells(row, w)).rstrip() for row, w in zip((header, *rows), widths, strict=True)
+        ]
         out.insert(2 if title else 1, rule)
         if footer:
             out += ["", *((label + value).rstrip() for label, value in footer_lines)]
@@ -98,8 +107,9 @@ def _codes(style: str) -> tuple[str, str]:
     """The escape codes around a styled text, worked out once per style."""
     words = style.split()
     colours = [w for w in words if w not in _FLAGS]
-    marked = click.style("\0", fg=colours[0] if colours else None,
-                         **{w: True for w in words if w in _FLAGS})
+    marked = click.style(
+        "\0", fg=colours[0] if colours else None, **{w: True for w in words if w in _FLAGS}
+    )
     start, _, end = marked.partition("\0")
     return start, end
 

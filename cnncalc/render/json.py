@@ -70,8 +70,6 @@ def _row(r: Row) -> dict[str, Any]:
     return row
 
 
-
-
 def exact(x: Exact) -> int | str:
     """An integer as a JSON number; a fraction as the string '1/2', never a rounded float."""
     return x.numerator if x.denominator == 1 else fraction_text(x)
@@ -97,8 +95,10 @@ def dumps(data: dict[str, Any], rows: str) -> str:
     """JSON with the list under `rows` last and one compact object per line: readable, and
     written by json's C encoder (an indented dump of 20,000 layers is many times slower)."""
     items = data.pop(rows)
-    head = _SCALAR_LIST.sub(lambda m: "[" + re.sub(r",\s+", ", ", m.group(1)) + "]",
-                            json.dumps(data, indent=2, ensure_ascii=False))[:-2]
+    head = _SCALAR_LIST.sub(
+        lambda m: "[" + re.sub(r",\s+", ", ", m.group(1)) + "]",
+        json.dumps(data, indent=2, ensure_ascii=False),
+    )[:-2]
     encode = json.JSONEncoder(ensure_ascii=False).encode  # one encoder, not one per row
     lines = ",\n".join("    " + encode(item) for item in items)
     body = f"[\n{lines}\n  ]" if items else "[]"

@@ -9,8 +9,12 @@ from cnncalc.render.text import NUMERIC, cells, headers, title, totals_lines
 
 def render_markdown(summary: Summary, columns: Columns) -> str:
     head = headers(summary, columns)
-    lines = [f"**{title(summary)}**", "", "| " + " | ".join(head) + " |",
-             "|" + "|".join("---:" if h in NUMERIC else "---" for h in head) + "|"]
+    lines = [
+        f"**{title(summary)}**",
+        "",
+        "| " + " | ".join(head) + " |",
+        "|" + "|".join("---:" if h in NUMERIC else "---" for h in head) + "|",
+    ]
     for row in cells(summary, columns):
         row[0] = f"`{row[0]}`"
         lines.append("| " + " | ".join(row) + " |")

@@ -13,9 +13,12 @@ from cnncalc.rfquery import FieldTable, UnitReport, padding_part
 
 
 def table_text(t: FieldTable, *, color: bool) -> str:
-    columns = [Column("Layer", style="bold"), Column("Type", style="cyan"),
-               Column("Output shape", style="green"),
-               *(Column(h, right=True, style="magenta") for h in RF_HEADERS)]
+    columns = [
+        Column("Layer", style="bold"),
+        Column("Type", style="cyan"),
+        Column("Output shape", style="green"),
+        *(Column(h, right=True, style="magenta") for h in RF_HEADERS),
+    ]
     rows = [[r.name, r.type, shape(r.output_shape), *rf_cells(r.field)] for r in t.rows]
     title = f"{t.name or 'network'}: receptive fields on the {shape(t.input_shape)} input"
     return table(title, columns, rows, color=color)
@@ -25,8 +28,15 @@ def table_json(t: FieldTable) -> str:
     data = {
         "name": t.name,
         "input_shape": list(t.input_shape),
-        "layers": [{"name": r.name, "type": r.type, "output_shape": list(r.output_shape),
-                    "receptive_field": field_dict(r.field)} for r in t.rows],
+        "layers": [
+            {
+                "name": r.name,
+                "type": r.type,
+                "output_shape": list(r.output_shape),
+                "receptive_field": field_dict(r.field),
+            }
+            for r in t.rows
+        ],
         "warnings": [str(n) for n in t.notices],
     }
     return dumps(data, "layers")
@@ -51,18 +61,25 @@ def _num(x: Any) -> str:
 def unit_text(r: UnitReport) -> str:
     f = r.layer.field
     where = ", ".join(f"{axis[:-1]} {u}" for axis, u in zip(r.axes, r.unit, strict=True))
-    lines = [f"{r.layer.name} ({r.layer.type}, output {shape(r.layer.output_shape)}),"
-             f" unit at {where}:"]
+    lines = [
+        f"{r.layer.name} ({r.layer.type}, output {shape(r.layer.output_shape)}), unit at {where}:"
+    ]
     if f.is_global and any(iv is None for iv in r.region):  # a zero-padded border unit
         lines.append("  receptive field  global: the layer's other units see the whole input")
     elif f.is_global:
         lines.append("  receptive field  global: every unit sees the whole input")
     else:
-        lines.append(f"  receptive field  size {per_dim(f.size)}, stride {per_dim(f.stride)},"
-                     f" padding {per_dim(f.padding)}")
+        lines.append(
+            f"  receptive field  size {per_dim(f.size)}, stride {per_dim(f.stride)},"
+            f" padding {per_dim(f.padding)}"
+        )
     if r.window is not None:
-        lines.append("  window           " + ", ".join(
-            _axis_range(axis, lo, hi) for axis, (lo, hi) in zip(r.axes, r.window, strict=True)))
+        lines.append(
+            "  window           "
+            + ", ".join(
+                _axis_range(axis, lo, hi) for axis, (lo, hi) in zip(r.axes, r.window, strict=True)
+            )
+        )
         pads = []
         for axis, (lo, hi), n in zip(r.axes, r.window, r.input_spatial, strict=True):
             before, after = padding_part(lo, hi, n)
@@ -74,13 +91,18 @@ def unit_text(r: UnitReport) -> str:
     if any(iv is None for iv in r.region):
         lines.append("  input region     none: this unit sees only padding")
     else:
-        seen = [_axis_range(axis, *iv) for axis, iv in zip(r.axes, r.region, strict=True)
-                if iv is not None]
+        seen = [
+            _axis_range(axis, *iv)
+            for axis, iv in zip(r.axes, r.region, strict=True)
+            if iv is not None
+        ]
         lines.append(f"  input region     {', '.join(seen)} of the {shape(r.input_spatial)} input")
         if r.window is not None and list(r.region) != r.clipped_window():
-            lines.append("  (the region is narrower than the window inside the input: the other"
-                         " pixels reach this unit only through padding or rows a stride"
-                         " skipped)")
+            lines.append(
+                "  (the region is narrower than the window inside the input: the other"
+                " pixels reach this unit only through padding or rows a stride"
+                " skipped)"
+            )
     return "\n".join(lines) + "\n"
 
 
@@ -91,10 +113,7 @@ def unit_json(r: UnitReport) -> str:
         "unit": list(r.unit),
         "input_spatial_shape": list(r.input_spatial),
         "receptive_field": field_dict(r.layer.field),
-        "window": None if r.window is None else
-        [[exact(lo), exact(hi)] for lo, hi in r.window],
+        "window": None if r.window is None else [[exact(lo), exact(hi)] for lo, hi in r.window],
         "region": [None if iv is None else list(iv) for iv in r.region],
     }
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-
-

@@ -32,7 +32,7 @@ def size(nbytes: int) -> str:
         power += 1
     if power == 0:
         return f"{nbytes:,} B"
-    return f"{nbytes / 1024 ** power:,.2f} {units[power]}"
+    return f"{nbytes / 1024**power:,.2f} {units[power]}"
 
 
 def si(n: int) -> str:
@@ -69,17 +69,24 @@ def totals_lines(summary: Summary) -> list[tuple[str, str]]:
     m = summary.memory
     batch = f"batch {m.batch}"
     return [
-        ("Parameters", f"{count(t.params)} ({count(t.trainable_params)} trainable,"
-                       f" {count(t.frozen_params)} frozen)"),
+        (
+            "Parameters",
+            f"{count(t.params)} ({count(t.trainable_params)} trainable,"
+            f" {count(t.frozen_params)} frozen)",
+        ),
         ("Buffers", f"{count(t.buffers)} (running statistics)"),
         ("Non-trainable (Keras)", f"{count(t.non_trainable_params)} (frozen + buffers)"),
         ("MACs", f"{si(t.macs)} ({count(t.macs)}) at {batch}"),
         ("FLOPs", f"{si(t.flops)} ({count(t.flops)})"),
-        ("Training memory", f"{size(m.total_bytes)} at {batch}, {m.dtype.value},"
-                            f" {m.optimizer.value}"),
+        (
+            "Training memory",
+            f"{size(m.total_bytes)} at {batch}, {m.dtype.value}, {m.optimizer.value}",
+        ),
         ("", f"= parameters {size(m.params_bytes)} + buffers {size(m.buffers_bytes)}"),
-        ("", f"+ gradients {size(m.grads_bytes)}"
-             f" + optimizer state {size(m.optimizer_state_bytes)}"),
+        (
+            "",
+            f"+ gradients {size(m.grads_bytes)} + optimizer state {size(m.optimizer_state_bytes)}",
+        ),
         ("", f"+ activations {size(m.activations_bytes)}"),
         ("Inference memory", f"{size(m.inference_bytes)}: parameters and buffers, and at most"),
         ("", f"{size(m.peak_activations_bytes)} of activations alive at once"),
@@ -104,13 +111,26 @@ def rf_cells(field: Field | None, sep: str = "×") -> tuple[str, str, str]:
 
 def headers(summary: Summary, columns: Columns) -> list[str]:
     """The summary table's columns: Inputs only for graphs, the optional ones as asked."""
-    return ["Layer", "Type", *(["Inputs"] if not summary.is_chain else []), "Output shape",
-            "Params", *(["MACs"] if columns.macs else []), *(["FLOPs"] if columns.flops else []),
-            *(RF_HEADERS if columns.rf else ())]
+    return [
+        "Layer",
+        "Type",
+        *(["Inputs"] if not summary.is_chain else []),
+        "Output shape",
+        "Params",
+        *(["MACs"] if columns.macs else []),
+        *(["FLOPs"] if columns.flops else []),
+        *(RF_HEADERS if columns.rf else ()),
+    ]
 
 
-def cells(summary: Summary, columns: Columns, *, sparse_inputs: bool = False,
-          sep: str = "×", exact: bool = False) -> list[list[str]]:
+def cells(
+    summary: Summary,
+    columns: Columns,
+    *,
+    sparse_inputs: bool = False,
+    sep: str = "×",
+    exact: bool = False,
+) -> list[list[str]]:
     """One list of cells per row, matching `headers`.
 
     `sparse_inputs` leaves Inputs empty where a row takes the row above; `exact` writes MACs
@@ -122,8 +142,11 @@ def cells(summary: Summary, columns: Columns, *, sparse_inputs: bool = False,
     for r in summary.rows:
         row = [r.name, r.type]
         if not summary.is_chain:
-            row.append("" if sparse_inputs and r.inputs == (prev,) else
-                       (";" if sep != "×" else ", ").join(r.inputs))
+            row.append(
+                ""
+                if sparse_inputs and r.inputs == (prev,)
+                else (";" if sep != "×" else ", ").join(r.inputs)
+            )
         row += [shape(r.output_shape, sep), str(r.params) if exact else params_cell(r)]
         if columns.macs:
             row.append(number(r.macs))
