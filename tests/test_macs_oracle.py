@@ -147,6 +147,7 @@ def test_every_spec_has_a_reference() -> None:
     assert set(SPEC_STEMS) <= set(REFERENCES), set(SPEC_STEMS) - set(REFERENCES)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("stem", SPEC_STEMS)
 def test_total_macs_match_hooks(stem: str) -> None:
     """cnncalc's total MACs equal the sum over the reference model's conv/linear calls."""

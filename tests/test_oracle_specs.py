@@ -164,6 +164,7 @@ def _require_pair(stem: str) -> None:
 # --------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("stem", ALL_STEMS)
 def test_shapes_agree(stem: str) -> None:
     _require_pair(stem)

@@ -602,6 +602,7 @@ def nets(draw: Draw) -> Net:
     return Net(height, width, tuple(nodes))
 
 
+@pytest.mark.slow
 @settings(
     max_examples=1500,
     derandomize=True,
@@ -744,6 +745,7 @@ HAND_PICKED: dict[str, Net] = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(HAND_PICKED))
 def test_hand_picked_networks_every_unit(name: str) -> None:
     """Every unit of every layer of a few small networks with known pitfalls."""
@@ -930,6 +932,7 @@ def test_every_spec_has_a_reference() -> None:
     assert spec_stems() == sorted(REFERENCES)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("stem", spec_stems())
 def test_reference_model_gradients(stem: str) -> None:
     """The last spatial output of the reference model: its centre and corner units (both

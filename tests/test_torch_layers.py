@@ -1077,6 +1077,7 @@ def run_property(strategy: st.SearchStrategy[Case], examples: int) -> None:
     prop()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("layer", sorted(CASES))
 def test_layer_agrees_with_torch(layer: str) -> None:
     """Random arguments and inputs: same validity, shape, parameters and buffers as PyTorch."""
