@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterable
 from typing import Any, NamedTuple
 
-# Characters that would break a message's one line or hide in it: C0/C1 controls, line and
-# paragraph separators, the byte-order mark.
-_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff]")
-
 
 def one_line(text: str) -> str:
-    """Text with line breaks and control characters escaped (\\n, \\x00), so that a message
-    stays one line whatever names and values a spec holds."""
-    return _UNPRINTABLE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+    """Text with line breaks, control, bidi and other invisible characters escaped (\\n,
+    \\x1b, \\u202e), so that a message stays one line whatever names and values a spec holds,
+    and can act neither on a terminal nor on a CI log (safetext.terminal)."""
+    from cnncalc.safetext import terminal  # on first use: --help and --version skip it
+
+    return terminal(text)
 
 
 def quoted(value: str, limit: int = 40) -> str:
@@ -95,7 +93,7 @@ class Pos(NamedTuple):
     column: int
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}:{self.column}"
+        return f"{one_line(self.path)}:{self.line}:{self.column}"  # a file name is user text
 
 
 UNKNOWN_POS = Pos("<unknown>", 0, 0)
@@ -103,6 +101,9 @@ UNKNOWN_POS = Pos("<unknown>", 0, 0)
 
 class CnncalcError(Exception):
     """Base class of the errors cnncalc explains to its user (exit code 2)."""
+
+    def __str__(self) -> str:  # a message names user text: one safe line
+        return one_line(super().__str__())
 
 
 class SpecError(CnncalcError):

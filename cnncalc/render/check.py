@@ -10,9 +10,11 @@ from cnncalc.check import SpecResult
 from cnncalc.errors import Pos, one_line
 from cnncalc.graph import Notice
 from cnncalc.render.grid import paint
+from cnncalc.safetext import github_data, github_property, json_safe, terminal, xml
 
 
 def _where(result: SpecResult, pos: Pos | None) -> str:
+    """FILE:LINE:COL, or the file alone, as safe terminal text (it may begin a line)."""
     return one_line(f"{pos}" if pos is not None else result.path)
 
 
@@ -61,7 +63,7 @@ def text(results: list[SpecResult], *, color: bool) -> str:
             detail = f"{len(r.failures)} of {r.checked} expectations failed"
         else:
             detail = "invalid spec"
-        lines.append(f"{marks[r.status]} {style(r.path, 'bold')}  {detail}")
+        lines.append(f"{marks[r.status]} {style(terminal(r.path), 'bold')}  {detail}")
         lines += [f"    {_where(r, pos)}: {msg}" for msg, pos in _problems(r)]
         lines += [
             f"    {_where(r, n.pos)}: {style('warning:', 'yellow')} {msg}"
@@ -95,36 +97,29 @@ def as_json(results: list[SpecResult]) -> str:
             s: sum(r.status == s for r in results) for s in ("passed", "failed", "invalid")
         },
     }
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-
-
-def _escape_data(s: str) -> str:
-    return s.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def _escape_property(s: str) -> str:
-    return _escape_data(s).replace(":", "%3A").replace(",", "%2C")
+    return json_safe(json.dumps(data, indent=2, ensure_ascii=False)) + "\n"
 
 
 def github(results: list[SpecResult]) -> str:
-    """GitHub Actions workflow commands: one ::error per problem, at its line."""
+    """GitHub Actions workflow commands: one ::error per problem, at its line. Every line of
+    user text is escaped by safetext, so only these commands begin a line with '::'."""
     lines = []
     for r in results:
         kind = "invalid spec" if r.error else "expectation failed"
         for message, pos in _problems(r):
-            props = [f"file={_escape_property(r.path)}"]
+            props = [f"file={github_property(r.path)}"]
             if pos is not None and pos.line:
                 props += [f"line={pos.line}", f"col={pos.column}"]
-            props.append(f"title={_escape_property('cnncalc: ' + kind)}")
-            lines.append(f"::error {','.join(props)}::{_escape_data(message)}")
+            props.append(f"title={github_property('cnncalc: ' + kind)}")
+            lines.append(f"::error {','.join(props)}::{github_data(message)}")
         for message, notice in _warnings(r):
             props = [
-                f"file={_escape_property(r.path)}",
+                f"file={github_property(r.path)}",
                 f"line={notice.pos.line}",
                 f"col={notice.pos.column}",
-                f"title={_escape_property('cnncalc: warning')}",
+                f"title={github_property('cnncalc: warning')}",
             ]
-            lines.append(f"::warning {','.join(props)}::{_escape_data(message)}")
+            lines.append(f"::warning {','.join(props)}::{github_data(message)}")
     lines.append(tally(results))
     return "\n".join(lines) + "\n"
 
@@ -138,18 +133,18 @@ def junit(results: list[SpecResult]) -> str:
     suites = ET.Element("testsuites", {"name": "cnncalc check", **counts})
     suite = ET.SubElement(suites, "testsuite", {"name": "cnncalc check", "skipped": "0", **counts})
     for r in results:
-        path = one_line(r.path)
+        path = xml(r.path)
         case = ET.SubElement(suite, "testcase", classname="cnncalc.check", name=path, file=path)
         problems = _problems(r)
         if r.notices:
             ET.SubElement(case, "system-err").text = "\n".join(
-                f"{_where(r, n.pos)}: warning: {m}" for m, n in _warnings(r)
+                xml(f"{_where(r, n.pos)}: warning: {m}") for m, n in _warnings(r)
             )
         if not problems:
             continue
-        body = "\n".join(f"{_where(r, p)}: {m}" for m, p in problems)
+        body = "\n".join(xml(f"{_where(r, p)}: {m}") for m, p in problems)
         tag, kind = ("error", "invalid spec") if r.error else ("failure", "expectation")
-        element = ET.SubElement(case, tag, message=problems[0][0], type=kind)
+        element = ET.SubElement(case, tag, message=xml(problems[0][0]), type=kind)
         element.text = body
     ET.indent(suites)
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(suites, "unicode") + "\n"

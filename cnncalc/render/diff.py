@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
+from cnncalc import safetext
 from cnncalc.diff import Diff, Figure, LayerChange
 from cnncalc.errors import shown
 from cnncalc.render.grid import Column, paint
 from cnncalc.render.grid import table as grid_table
 from cnncalc.render.text import count, shape, size
+from cnncalc.safetext import json_safe, markdown_code, terminal
+
+Escape = Callable[[str], str]  # safetext's function for the medium
 
 
 def _signed(n: int) -> str:
@@ -23,20 +28,20 @@ def _percent(f: Figure) -> str:
     return f"{'+' if p > 0 else '−' if p < 0 else '±'}{abs(p):.2f}%"
 
 
-def _cells(d: Diff, c: LayerChange) -> list[str]:
+def _cells(d: Diff, c: LayerChange, escape: Escape) -> list[str]:
     old_shape, new_shape = d.shape(c, "old"), d.shape(c, "new")
     old_p = "" if c.old is None else count(c.old.result.param_count)
     new_p = "" if c.new is None else count(c.new.result.param_count)
     kind = " → ".join(dict.fromkeys(x.type for x in (c.old, c.new) if x is not None))
     return [
         c.status,
-        c.name,
-        kind,
+        escape(c.name),
+        escape(kind),
         "" if old_shape is None else shape(old_shape),
         "" if new_shape is None else shape(new_shape),
         old_p,
         new_p,
-        _what(c),
+        escape(_what(c)),
     ]
 
 
@@ -69,7 +74,8 @@ def _figure_cells(f: Figure) -> list[str]:
     return [f.label, count(f.old), count(f.new), _signed(f.change), _percent(f)]
 
 
-def _headline(d: Diff) -> str:
+def _headline(d: Diff, escape: Escape) -> str:
+    """'OLD → NEW: 1 layer differs, ...', the two labels (paths) made safe by `escape`."""
     ends = "".join(
         f"; {which} {shape(old)} → {shape(new)}"
         for which, old, new in (
@@ -79,21 +85,19 @@ def _headline(d: Diff) -> str:
         if old != new
     )
     n = len(d.changes)
-    return (
-        f"{d.old_label} → {d.new_label}: {n} layer{' differs' if n == 1 else 's differ'},"
-        f" {d.unchanged} unchanged{ends}"
-    )
+    layers = f"{n} layer{' differs' if n == 1 else 's differ'}"
+    return f"{escape(d.old_label)} → {escape(d.new_label)}: {layers}, {d.unchanged} unchanged{ends}"
 
 
 _STATUS_STYLE = {"added": "green", "removed": "red", "changed": "yellow"}
 
 
 def table(d: Diff, *, color: bool) -> str:
-    out = paint(_headline(d), "bold" if color else None) + "\n"
+    out = paint(_headline(d, terminal), "bold" if color else None) + "\n"
     if d.changes:
         columns = [Column(h, right=i in (5, 6)) for i, h in enumerate(HEAD)]
         columns[0] = Column("", style=None)
-        rows = [_cells(d, c) for c in d.changes]
+        rows = [_cells(d, c, terminal) for c in d.changes]
         if color:  # the status word carries the colour
             rows = [[paint(r[0], _STATUS_STYLE[r[0]]), *r[1:]] for r in rows]
         out += grid_table(None, columns, rows, color=color)
@@ -103,15 +107,15 @@ def table(d: Diff, *, color: bool) -> str:
 
 
 def markdown(d: Diff) -> str:
-    lines = [f"**{_headline(d)}**", ""]
+    lines = [f"**{_headline(d, safetext.markdown)}**", ""]
     if d.changes:
         lines += [
             "| " + " | ".join(h or "Change" for h in HEAD) + " |",
             "|---|---|---|---|---|---:|---:|---|",
         ]
         for c in d.changes:
-            cells = _cells(d, c)
-            cells[1] = f"`{cells[1]}`"
+            cells = _cells(d, c, safetext.markdown)
+            cells[1] = markdown_code(c.name)
             lines.append("| " + " | ".join(cells) + " |")
         lines.append("")
     lines += ["| Total | Old | New | Change | % |", "|---|---:|---:|---:|---:|"]
@@ -168,4 +172,4 @@ def as_json(d: Diff) -> str:
             for f in d.figures
         },
     }
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    return json_safe(json.dumps(data, indent=2, ensure_ascii=False)) + "\n"

@@ -9,6 +9,7 @@ from typing import Any
 from cnncalc.analysis import Row, Summary
 from cnncalc.arithmetic import Exact, fraction_text
 from cnncalc.receptive import Field
+from cnncalc.safetext import json_safe
 
 
 def summary_dict(summary: Summary) -> dict[str, Any]:
@@ -93,7 +94,8 @@ _SCALAR_LIST = re.compile(r"\[\n\s+([^\[\]{}\n]+(?:,\n\s+[^\[\]{}\n]+)*)\n\s*\]"
 
 def dumps(data: dict[str, Any], rows: str) -> str:
     """JSON with the list under `rows` last and one compact object per line: readable, and
-    written by json's C encoder (an indented dump of 20,000 layers is many times slower)."""
+    written by json's C encoder (an indented dump of 20,000 layers is many times slower).
+    Nothing raw that a terminal or a CI log would act on (safetext.json_safe)."""
     items = data.pop(rows)
     head = _SCALAR_LIST.sub(
         lambda m: "[" + re.sub(r",\s+", ", ", m.group(1)) + "]",
@@ -102,7 +104,7 @@ def dumps(data: dict[str, Any], rows: str) -> str:
     encode = json.JSONEncoder(ensure_ascii=False).encode  # one encoder, not one per row
     lines = ",\n".join("    " + encode(item) for item in items)
     body = f"[\n{lines}\n  ]" if items else "[]"
-    return f'{head},\n  "{rows}": {body}\n}}\n'
+    return json_safe(f'{head},\n  "{rows}": {body}\n}}\n')
 
 
 def render_json(summary: Summary) -> str:

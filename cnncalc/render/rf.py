@@ -10,6 +10,7 @@ from cnncalc.render.grid import Column, table
 from cnncalc.render.json import dumps, exact, field_dict
 from cnncalc.render.text import RF_HEADERS, per_dim, rf_cells, shape
 from cnncalc.rfquery import FieldTable, UnitReport, padding_part
+from cnncalc.safetext import json_safe, terminal
 
 
 def table_text(t: FieldTable, *, color: bool) -> str:
@@ -19,8 +20,12 @@ def table_text(t: FieldTable, *, color: bool) -> str:
         Column("Output shape", style="green"),
         *(Column(h, right=True, style="magenta") for h in RF_HEADERS),
     ]
-    rows = [[r.name, r.type, shape(r.output_shape), *rf_cells(r.field)] for r in t.rows]
-    title = f"{t.name or 'network'}: receptive fields on the {shape(t.input_shape)} input"
+    rows = [
+        [terminal(r.name), terminal(r.type), shape(r.output_shape), *rf_cells(r.field)]
+        for r in t.rows
+    ]
+    name = terminal(t.name) if t.name else "network"
+    title = f"{name}: receptive fields on the {shape(t.input_shape)} input"
     return table(title, columns, rows, color=color)
 
 
@@ -61,9 +66,8 @@ def _num(x: Any) -> str:
 def unit_text(r: UnitReport) -> str:
     f = r.layer.field
     where = ", ".join(f"{axis[:-1]} {u}" for axis, u in zip(r.axes, r.unit, strict=True))
-    lines = [
-        f"{r.layer.name} ({r.layer.type}, output {shape(r.layer.output_shape)}), unit at {where}:"
-    ]
+    name, kind = terminal(r.layer.name), terminal(r.layer.type)
+    lines = [f"{name} ({kind}, output {shape(r.layer.output_shape)}), unit at {where}:"]
     if f.is_global and any(iv is None for iv in r.region):  # a zero-padded border unit
         lines.append("  receptive field  global: the layer's other units see the whole input")
     elif f.is_global:
@@ -116,4 +120,4 @@ def unit_json(r: UnitReport) -> str:
         "window": None if r.window is None else [[exact(lo), exact(hi)] for lo, hi in r.window],
         "region": [None if iv is None else list(iv) for iv in r.region],
     }
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    return json_safe(json.dumps(data, indent=2, ensure_ascii=False)) + "\n"

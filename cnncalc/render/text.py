@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from cnncalc.analysis import Row, Summary
 from cnncalc.arithmetic import Exact, fraction_text
 from cnncalc.receptive import Field
+from cnncalc.safetext import terminal
 
 if TYPE_CHECKING:
     from cnncalc.render import Columns
@@ -58,8 +59,9 @@ def params_cell(row: Row) -> str:
     return text
 
 
-def title(summary: Summary) -> str:
-    name = summary.name or "network"
+def title(summary: Summary, escape: Callable[[str], str] = terminal) -> str:
+    """'resnet50: 3×224×224 → 1000', the spec's name made safe by `escape` for the medium."""
+    name = escape(summary.name) if summary.name else "network"
     return f"{name}: {shape(summary.input_shape)} → {shape(summary.output_shape)}"
 
 
@@ -130,22 +132,24 @@ def cells(
     sparse_inputs: bool = False,
     sep: str = "×",
     exact: bool = False,
+    escape: Callable[[str], str] = terminal,
 ) -> list[list[str]]:
     """One list of cells per row, matching `headers`.
 
     `sparse_inputs` leaves Inputs empty where a row takes the row above; `exact` writes MACs
-    and FLOPs in full rather than in SI units.
+    and FLOPs in full rather than in SI units; `escape` makes names and types safe for the
+    medium (safetext).
     """
     number = (lambda n: str(n)) if exact else si
     out = []
     prev = "input"
     for r in summary.rows:
-        row = [r.name, r.type]
+        row = [escape(r.name), escape(r.type)]
         if not summary.is_chain:
             row.append(
                 ""
                 if sparse_inputs and r.inputs == (prev,)
-                else (";" if sep != "×" else ", ").join(r.inputs)
+                else (";" if sep != "×" else ", ").join(map(escape, r.inputs))
             )
         row += [shape(r.output_shape, sep), str(r.params) if exact else params_cell(r)]
         if columns.macs:
