@@ -47,7 +47,10 @@ _UNSAFE_PAST_C0 = (
     + "".join(f"{chr(p << 16 | 0xFFFE)}{chr(p << 16 | 0xFFFF)}" for p in range(1, 17))
 )
 _UNSAFE_RANGES = "\x00-\x1f" + _UNSAFE_PAST_C0  # C0 too
-_UNSAFE = re.compile(f"[{_UNSAFE_RANGES}]|#(?=#\\[)")
+_UNSAFE = re.compile(f"[{_UNSAFE_RANGES}]")
+# A simple class is many times faster to scan than the ranges above: find what is not
+# printable ASCII (and ##[) with it, then look closer at what it found.
+_SUSPECT = re.compile(r"[^\x20-\x7e]+|#(?=#\[)")
 _LEADING_COLON = re.compile(r"\s*:")
 
 
@@ -59,14 +62,21 @@ def _escape(m: re.Match[str]) -> str:
     return f"\\x{n:02x}" if n < 0x100 else f"\\u{n:04x}" if n < 0x10000 else f"\\U{n:08x}"
 
 
+def _escape_suspect(m: re.Match[str]) -> str:
+    text = m.group()
+    return "\\x23" if text == "#" else _UNSAFE.sub(_escape, text)  # '#' only before #[
+
+
 def terminal(text: str) -> str:
     """Text that stays on one line and cannot act on a terminal or a CI log: controls, line
     breaks, bidi and other invisible format characters escaped visibly (\\x1b, \\u202e), and
     nothing that would start a GitHub Actions workflow command."""
-    text = _UNSAFE.sub(_escape, text)
-    lead = _LEADING_COLON.match(text)
-    if lead:
-        text = f"{text[: lead.end() - 1]}\\x3a{text[lead.end() :]}"
+    if not (text.isascii() and text.isprintable()) or "##[" in text:
+        text = _SUSPECT.sub(_escape_suspect, text)
+    if text[:1] == ":" or text[:1].isspace():
+        lead = _LEADING_COLON.match(text)
+        if lead:
+            text = f"{text[: lead.end() - 1]}\\x3a{text[lead.end() :]}"
     return text
 
 
@@ -115,11 +125,26 @@ def json_safe(encoded: str) -> str:
     json escapes C0 controls itself, but with ensure_ascii off DEL, C1, line separators and
     bidi controls pass through, and `##[` is a legacy workflow command anywhere in a line.
     Those are written as \\uXXXX escapes: the same strings to a JSON reader."""
-    return _JSON_UNSAFE.sub(_json_escape, encoded)
+    if _plain(encoded):
+        return encoded  # the usual case, found in a few milliseconds for megabytes
+    lines = encoded.split("\n")  # and then usually one line, a name, is not plain
+    return "\n".join(
+        line if _plain(line) else _JSON_SUSPECT.sub(_json_escape_suspect, line) for line in lines
+    )
+
+
+def _plain(text: str) -> bool:
+    return text.isascii() and "\x7f" not in text and "##[" not in text
 
 
 # json.dumps escapes C0 inside strings; outside them C0 is the document's own line breaks.
-_JSON_UNSAFE = re.compile(f"[{_UNSAFE_PAST_C0}]|#(?=#\\[)")
+_JSON_UNSAFE = re.compile(f"[{_UNSAFE_PAST_C0}]")
+_JSON_SUSPECT = re.compile(r"[^\x00-\x7e]+|#(?=#\[)")
+
+
+def _json_escape_suspect(m: re.Match[str]) -> str:
+    text = m.group()
+    return "\\u0023" if text == "#" else _JSON_UNSAFE.sub(_json_escape, text)
 
 
 def _json_escape(m: re.Match[str]) -> str:

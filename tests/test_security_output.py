@@ -18,9 +18,10 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from click.testing import Result
+from click.testing import CliRunner, Result
 
 from cnncalc import safetext
+from cnncalc.cli import main
 from conftest import run, write_spec
 
 HOSTILE = {
@@ -158,6 +159,20 @@ def test_spec_name_elsewhere(tmp_path: Path, hostile: str, args: tuple[str, ...]
     assert_safe(result, args[-1])
     if args[-1] == "json" and args[0] == "check":
         assert json.loads(result.stdout)["specs"][0]["name"] == hostile
+
+
+@pytest.mark.parametrize("hostile", HOSTILE_CASES)
+@pytest.mark.parametrize("command", ["summarize", "rf", "check", "diff"])
+def test_colour_codes_are_only_ours(tmp_path: Path, hostile: str, command: str) -> None:
+    """With colour on, the only escape sequences are the renderer's own colours (SGR)."""
+    spec = write_spec(tmp_path, f"name: {yaml_quoted(hostile)}\n{SPEC}")
+    other = write_spec(tmp_path, SPEC, f"{hostile}.yaml".replace("\x00", "").replace("/", "_"))
+    args = [other, spec] if command == "diff" else [other if command == "check" else spec]
+    result = CliRunner().invoke(main, [command, *args], env={"FORCE_COLOR": "1"})
+    assert result.exit_code == 0, result.output
+    assert "\x1b[1m" in result.stdout  # colour is on
+    result.stdout_bytes = re.sub(rb"\x1b\[[0-9;]*m", b"", result.stdout_bytes)
+    assert_safe(result)
 
 
 # --- file names --------------------------------------------------------------------------
