@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import re
+import stat
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any, NamedTuple
@@ -55,25 +58,65 @@ class Node(NamedTuple):
         return self.value
 
 
-def read_text(path: str) -> str:
-    """Read a spec file (or stdin for '-'), with located errors for every way that can fail."""
-    import sys
+class GitRef(NamedTuple):
+    """A file as it is in a git commit: `git:REV:PATH`, written so on the command line."""
 
-    pos = Pos(STDIN if path == "-" else path, 1, 1)
-    if path.startswith("git:"):
-        return _git_show(path, pos).decode("utf-8", errors="strict")
-    try:
-        if path == "-":
-            data = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
-        else:
-            with open(path, "rb") as f:
-                data = f.read(MAX_FILE_BYTES + 1)
-    except FileNotFoundError:
-        raise SpecError("no such file", pos) from None
-    except IsADirectoryError:
-        raise SpecError("is a directory, not a spec file", pos) from None
-    except OSError as e:
-        raise SpecError(f"cannot read the file: {e.strerror}", pos) from None
+    rev: str
+    path: str
+
+    def __str__(self) -> str:
+        return f"git:{self.rev}:{self.path}"
+
+
+# Where a spec is read from: a file path ('-' for standard input) or a version in git. Only
+# the command line makes a GitRef (`source_of`); a path found by a glob or a directory walk
+# stays a path, whatever its name, so that a file called `git:...` cannot run git.
+Source = str | GitRef
+
+
+def source_of(argument: str) -> Source:
+    """A spec argument as the user wrote it on the command line: git:REV:PATH is a git
+    version, anything else a file path ('-' for standard input)."""
+    if not argument.startswith("git:"):
+        return argument
+    pos = Pos(label(argument), 1, 1)
+    rev, sep, file = argument[4:].partition(":")
+    if not sep or not rev or not file:
+        raise SpecError("write a git version as git:REV:PATH, e.g. git:main:specs/model.yaml", pos)
+    if rev.startswith("-"):
+        raise SpecError(f"the git revision {quoted(rev)} starts with '-'; name a commit", pos)
+    if _UNSAFE_REF.search(argument):
+        raise SpecError("a git version holds no control characters or undecodable bytes", pos)
+    return GitRef(rev, file)
+
+
+_UNSAFE_REF = re.compile("[\x00-\x1f\x7f\udc80-\udcff]")
+
+
+def label(source: Source) -> str:
+    """How messages name a source: <stdin> for '-', git:REV:PATH, or the path with bytes that
+    are not UTF-8 shown as \\xff (a name read from the file system may hold them)."""
+    if source == "-":
+        return STDIN
+    text = str(source)
+    if _UNDECODABLE.search(text):
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return text
+
+
+_UNDECODABLE = re.compile("[\udc80-\udcff]")
+
+
+def read_text(source: Source) -> str:
+    """Read a spec file (or stdin for '-', or a git version), with located errors for every
+    way that can fail. Only regular files are read: never a FIFO, device or directory."""
+    pos = Pos(label(source), 1, 1)
+    if isinstance(source, GitRef):
+        data = _git_show(source, pos)
+    elif source == "-":
+        data = _read_stdin(pos)
+    else:
+        data = _read_file(source, pos)
     if len(data) > MAX_FILE_BYTES:
         raise SpecError(f"file larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB", pos)
     try:
@@ -82,27 +125,90 @@ def read_text(path: str) -> str:
         raise SpecError(f"not UTF-8 text (byte {e.start})", pos) from None
 
 
-def _git_show(path: str, pos: Pos) -> bytes:
-    """git:REV:PATH — a file as it is in a commit, read with `git show REV:PATH`."""
+def _read_stdin(pos: Pos) -> bytes:
+    import sys
+
+    if sys.stdin is None:  # started with standard input closed (<&-)
+        raise SpecError("cannot read standard input: it is closed", pos)
+    try:
+        return sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
+    except OSError as e:
+        raise SpecError(f"cannot read standard input: {e.strerror}", pos) from None
+
+
+def _read_file(path: str, pos: Pos) -> bytes:
+    """A regular file's first MAX_FILE_BYTES + 1 bytes. Opened without blocking and checked
+    before any read, so that a FIFO or a device cannot hang or flood the run."""
+    if _UNDECODABLE.search(path):
+        raise SpecError("the file name is not UTF-8; rename the file", pos)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
+    except FileNotFoundError:
+        raise SpecError("no such file", pos) from None
+    except OSError as e:
+        raise SpecError(f"cannot read the file: {e.strerror}", pos) from None
+    try:
+        kind = stat.S_IFMT(os.fstat(fd).st_mode)
+        if kind == stat.S_IFDIR:
+            raise SpecError("is a directory, not a spec file", pos)
+        if kind != stat.S_IFREG:
+            raise SpecError(f"{not_regular(kind)}; only regular files are read", pos)
+        with os.fdopen(fd, "rb", closefd=False) as f:
+            return f.read(MAX_FILE_BYTES + 1)
+    except OSError as e:
+        raise SpecError(f"cannot read the file: {e.strerror}", pos) from None
+    finally:
+        os.close(fd)
+
+
+def not_regular(kind: int) -> str:
+    """'is a FIFO (named pipe), not a regular file', by the file type bits of st_mode."""
+    names = {
+        stat.S_IFIFO: "a FIFO (named pipe)",
+        stat.S_IFCHR: "a character device",
+        stat.S_IFBLK: "a block device",
+        stat.S_IFSOCK: "a socket",
+        stat.S_IFDIR: "a directory",
+        stat.S_IFLNK: "a symbolic link",
+    }
+    return f"is {names.get(kind, 'a special file')}, not a regular file"
+
+
+def _git_show(ref: GitRef, pos: Pos) -> bytes:
+    """A blob read from git, its size checked before it is read.
+
+    The object is named to `git cat-file --batch-check` on its standard input, never on the
+    command line, so no part of what the user wrote can become a git option; the blob is then
+    read by its hash.
+    """
     import subprocess
 
-    rev, sep, file = path[4:].partition(":")
-    if not sep or not rev or not file:
-        raise SpecError("write a git version as git:REV:PATH, e.g. git:main:specs/model.yaml", pos)
-    try:
-        done = subprocess.run(
-            ["git", "show", f"{rev}:{file}"], capture_output=True, check=False, timeout=60
-        )
-    except (OSError, subprocess.TimeoutExpired) as err:
-        raise SpecError(f"cannot run git: {err}", pos) from None
-    if done.returncode != 0:
-        reason = done.stderr.decode(errors="replace").strip().splitlines()
-        raise SpecError(
-            f"git show {rev}:{file} failed: {reason[-1] if reason else 'no reason'}", pos
-        )
-    if len(done.stdout) > MAX_FILE_BYTES:
+    def git(*args: str, feed: bytes | None = None) -> bytes:
+        try:
+            done = subprocess.run(
+                ["git", *args], input=feed, capture_output=True, check=False, timeout=60
+            )
+        except (OSError, subprocess.TimeoutExpired) as err:
+            raise SpecError(f"cannot run git: {err}", pos) from None
+        if done.returncode != 0:
+            reason = done.stderr.decode(errors="replace").strip().splitlines()
+            raise SpecError(f"git failed: {reason[-1] if reason else 'no reason'}", pos)
+        return done.stdout
+
+    name = f"{ref.rev}:{ref.path}"
+    feed = f"{ref.rev}\n{name}\n".encode()
+    answers = git("cat-file", "--batch-check", feed=feed).decode(errors="replace").splitlines()
+    found = [a.split() for a in answers[:2]] + [[], []]
+    if len(found[0]) != 3:
+        raise SpecError(f"git has no revision {quoted(ref.rev)} here", pos)
+    if len(found[1]) != 3 or not re.fullmatch("[0-9a-f]{40,64}", found[1][0]):
+        raise SpecError(f"no file {quoted(ref.path)} in the git revision {quoted(ref.rev)}", pos)
+    sha, kind, size = found[1]
+    if kind != "blob":
+        raise SpecError(f"{quoted(name)} is a git {kind}, not a file", pos)
+    if not size.isascii() or not size.isdigit() or int(size) > MAX_FILE_BYTES:
         raise SpecError(f"file larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB", pos)
-    return done.stdout
+    return git("cat-file", "blob", sha)
 
 
 def parse(text: str, path: str) -> Node:

@@ -1,0 +1,328 @@
+"""Every way input reaches cnncalc, held to one promise: a hostile argument, file or stream
+is refused with one located line and exit code 2, within bounded CPU time and memory; it
+never runs git with options it wrote, never blocks, never writes a file."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cnncalc.check import collect
+from cnncalc.source import GitRef, source_of
+from tests.bounds import assert_refused, run_bounded
+from tests.conftest import SPECS, run
+
+LENET = (SPECS / "lenet5.yaml").read_text()
+
+
+def git(cwd: Path, *args: str) -> None:
+    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
+
+
+@pytest.fixture
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A git repository with specs/model.yaml committed, the current directory."""
+    git(tmp_path, "init", "-q", "-b", "main")
+    git(tmp_path, "config", "user.email", "t@example.com")
+    git(tmp_path, "config", "user.name", "t")
+    (tmp_path / "specs").mkdir()
+    (tmp_path / "specs" / "model.yaml").write_text(LENET)
+    git(tmp_path, "add", ".")
+    git(tmp_path, "commit", "-q", "-m", "first")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def files_in(root: Path) -> set[str]:
+    return {str(p.relative_to(root)) for p in root.rglob("*") if ".git" not in p.parts}
+
+
+# --- 1. git references ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", ["diff", "check", "summarize", "explain", "rf"])
+@pytest.mark.parametrize(
+    "reference",
+    [
+        "git:--output=PWNED:x",
+        "git:-oPWNED:specs/model.yaml",
+        "git:HEAD:--output=PWNED",
+        "git:main:specs/model.yaml\n--output=PWNED",
+        "git:--output=PWNED:specs/model.yaml",
+    ],
+)
+def test_a_git_reference_never_becomes_a_git_option(
+    repo: Path, command: str, reference: str
+) -> None:
+    before = files_in(repo)
+    args = [command, reference] + (["specs/model.yaml"] if command == "diff" else [])
+    result = run(*args)
+    assert result.exit_code == 2, result.output
+    assert files_in(repo) == before  # git wrote nothing
+    assert not (repo / "PWNED").exists()
+    assert f"{reference.splitlines()[0]}".split(":")[0] + ":" in result.stdout + result.stderr
+
+
+def test_a_revision_starting_with_a_dash_is_refused_by_name(repo: Path) -> None:
+    result = run("diff", "git:--output=PWNED:x", "specs/model.yaml")
+    assert result.stderr == (
+        "git:--output=PWNED:x:1:1: the git revision '--output=PWNED' starts with '-';"
+        " name a commit\n"
+    )
+
+
+def test_a_git_path_that_looks_like_an_option_is_only_a_missing_file(repo: Path) -> None:
+    result = run("summarize", "git:HEAD:--output=PWNED")
+    assert result.stderr == (
+        "git:HEAD:--output=PWNED:1:1: no file '--output=PWNED' in the git revision 'HEAD'\n"
+    )
+    assert not (repo / "PWNED").exists()
+
+
+def test_a_git_tree_is_not_a_file(repo: Path) -> None:
+    result = run("summarize", "git:HEAD:specs")
+    assert result.exit_code == 2
+    assert result.stderr == "git:HEAD:specs:1:1: 'HEAD:specs' is a git tree, not a file\n"
+
+
+def test_a_committed_blob_past_the_limit_is_refused_by_its_size(repo: Path) -> None:
+    """git cat-file -s says how large the blob is; it is never read (1 GiB of memory could
+    not hold the 40 MiB blob four times over, as reading it whole and decoding would)."""
+    big = repo / "specs" / "big.yaml"
+    with open(big, "wb") as f:
+        f.write(b"# " + b"x" * (40 * 1024 * 1024) + b"\n")
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "big")
+    big.unlink()
+    ran = run_bounded(
+        "summarize", "git:HEAD:specs/big.yaml", cwd=repo, memory_bytes=200 * 1024 * 1024
+    )
+    assert_refused(ran, "git:HEAD:specs/big.yaml:1:1: file larger than 10 MiB")
+
+
+def test_git_references_still_work(repo: Path) -> None:
+    result = run("summarize", "git:main:specs/model.yaml", "-f", "json")
+    assert result.exit_code == 0, result.stderr
+    result = run("check", "git:HEAD:specs/model.yaml")
+    assert result.exit_code == 0, result.output
+    assert "git:HEAD:specs/model.yaml" in result.stdout
+
+
+@pytest.mark.parametrize("how", ["directory", "glob", "recursive glob"])
+def test_a_file_named_like_a_git_reference_is_a_file_when_found(repo: Path, how: str) -> None:
+    """Hostile repository content: a committed file `git:--output=PWNED:x.yaml` is read as
+    the file it is when a directory walk or a glob finds it, and git is never run."""
+    specs = repo / "specs"
+    (specs / "git:--output=PWNED:x.yaml").write_text(LENET)
+    (specs / "git:HEAD:specs").mkdir()
+    (specs / "git:HEAD:specs" / "model.yaml").write_text(LENET)
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "hostile names")
+    arg = {"directory": "specs", "glob": "specs/*.yaml", "recursive glob": "specs/**/*.yaml"}[how]
+    found = collect([arg]).sources
+    assert "specs/git:--output=PWNED:x.yaml" in found
+    assert all(isinstance(s, str) for s in found)
+    result = run("check", arg, "-f", "json")
+    assert result.exit_code == 0, result.output
+    assert "specs/git:--output=PWNED:x.yaml" in result.stdout
+    assert not (repo / "PWNED").exists()
+    assert not any(p.name == "PWNED" for p in repo.rglob("*"))
+
+
+def test_a_glob_from_inside_a_directory_named_git_is_still_a_path(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (repo / "git:--output=PWNED:x").mkdir()
+    (repo / "git:--output=PWNED:x" / "a.yaml").write_text(LENET)
+    assert collect(["git:--output=PWNED:x/*.yaml"]).sources == ["git:--output=PWNED:x/a.yaml"]
+    assert run("check", "git:--output=PWNED:x/*.yaml").exit_code == 2  # the user wrote git:
+    assert not (repo / "PWNED").exists()
+
+
+def test_only_the_command_line_makes_git_references() -> None:
+    assert source_of("git:main:a.yaml") == GitRef("main", "a.yaml")
+    assert source_of("specs/git:main:a.yaml") == "specs/git:main:a.yaml"
+    assert source_of("-") == "-"
+
+
+# --- 2. special files -------------------------------------------------------------------
+
+
+@pytest.fixture
+def fifo(tmp_path: Path) -> Path:
+    path = tmp_path / "pipe.yaml"
+    os.mkfifo(path)
+    return path
+
+
+@pytest.mark.parametrize("command", ["summarize", "rf", "explain", "check"])
+def test_a_fifo_is_refused_not_read(fifo: Path, command: str) -> None:
+    ran = run_bounded(command, str(fifo))
+    assert not ran.hung
+    expected = f"{fifo}:1:1: is a FIFO (named pipe), not a regular file"
+    assert expected in (ran.stdout + ran.stderr), ran.describe()
+    assert ran.exit_code == 2, ran.describe()
+
+
+def test_diff_refuses_a_fifo_on_either_side(fifo: Path) -> None:
+    assert_refused(run_bounded("diff", str(SPECS / "lenet5.yaml"), str(fifo)), "FIFO")
+    assert_refused(run_bounded("diff", str(fifo), str(SPECS / "lenet5.yaml")), "FIFO")
+
+
+@pytest.mark.parametrize("device", ["/dev/zero", "/dev/null"])
+def test_a_device_is_refused(device: str) -> None:
+    if not os.path.exists(device):
+        pytest.skip(f"no {device}")
+    result = run("summarize", device)
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"{device}:1:1: is a character device, not a regular file; only regular files are read\n"
+    )
+
+
+def test_check_skips_a_fifo_in_a_directory_with_a_note(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text(LENET)
+    os.mkfifo(tmp_path / "b.yaml")
+    ran = run_bounded("check", str(tmp_path))
+    assert ran.exit_code == 0, ran.describe()
+    assert (
+        f"{tmp_path}/b.yaml: warning: skipped: it is a FIFO (named pipe), not a regular file"
+        in ran.stderr.splitlines()
+    )
+    assert "1 spec: 1 passed" in ran.stdout
+
+
+def test_check_does_not_follow_links_out_of_its_directory(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.yaml"
+    secret.write_text("AKIA_SECRET_KEY: 1\n")
+    tree = tmp_path / "specs"
+    tree.mkdir()
+    (tree / "a.yaml").write_text(LENET)
+    (tree / "leak.yaml").symlink_to(secret)
+    (tree / "outside").symlink_to(tmp_path)
+    (tree / "inside.yaml").symlink_to(tree / "a.yaml")
+    for arg in (str(tree), f"{tree}/*.yaml", f"{tree}/**/*.yaml"):
+        result = run("check", arg)
+        assert "AKIA" not in result.output, arg
+        assert result.exit_code == 0, result.output
+        assert f"{tree}/leak.yaml: warning: skipped: a symbolic link to a file outside" in (
+            result.stderr
+        )
+        assert f"{tree}/inside.yaml" in result.stdout  # a link within the tree is read
+
+
+def test_check_walks_around_symlink_loops(tmp_path: Path) -> None:
+    """Two links back to the top in every directory: following them would visit 2^40 paths."""
+    tree = tmp_path / "specs"
+    (tree / "sub").mkdir(parents=True)
+    (tree / "sub" / "a.yaml").write_text(LENET)
+    for d in (tree, tree / "sub"):
+        (d / "loop1").symlink_to(tree)
+        (d / "loop2").symlink_to(tree)
+    (tree / "self.yaml").symlink_to(tree / "self.yaml")  # a link to itself: ELOOP
+    for arg in (str(tree), f"{tree}/**/*.yaml", f"{tree}/**"):
+        ran = run_bounded("check", arg)
+        assert not ran.hung and ran.exit_code == 0, ran.describe()
+        assert "1 spec: 1 passed" in ran.stdout, ran.describe()
+
+
+def test_globs_keep_their_meaning(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    for name in ("a.yaml", "b.yml", "x/c.yaml", "x/y/d.yaml", ".hidden/e.yaml", "x/.f.yaml"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(LENET)
+    assert collect(["*.yaml"]).sources == ["a.yaml"]
+    assert collect(["*.y*ml"]).sources == ["a.yaml", "b.yml"]
+    assert collect(["**/*.yaml"]).sources == ["a.yaml", "x/c.yaml", "x/y/d.yaml"]
+    assert collect(["x/*/*.yaml"]).sources == ["x/y/d.yaml"]
+    assert collect(["x/**"]).sources == ["x/c.yaml", "x/y/d.yaml"]
+    assert collect([".hidden/*.yaml"]).sources == [".hidden/e.yaml"]
+    assert collect(["x/.*.yaml"]).sources == ["x/.f.yaml"]
+    assert collect([str(tmp_path / "x")]).sources == [
+        str(tmp_path / "x" / "c.yaml"),
+        str(tmp_path / "x" / "y" / "d.yaml"),
+    ]
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="file names as bytes")
+def test_a_file_name_that_is_not_utf8_is_refused_with_its_place(tmp_path: Path) -> None:
+    raw = os.fsencode(str(tmp_path)) + b"/b\xff.yaml"
+    with open(raw, "wb") as f:
+        f.write(LENET.encode())
+    shown = f"{tmp_path}/b\\xff.yaml"
+    env = {"LC_ALL": "C.UTF-8", "LANG": "C.UTF-8"}
+    for args in (
+        ("summarize", os.fsdecode(raw)),
+        ("diff", os.fsdecode(raw), str(SPECS / "lenet5.yaml")),
+        ("check", os.fsdecode(raw)),
+        ("check", str(tmp_path)),
+        ("check", "-f", "json", str(tmp_path)),
+        ("check", "-f", "junit", str(tmp_path)),
+    ):
+        ran = run_bounded(*args, env=env)
+        assert ran.exit_code == 2, ran.describe()
+        out = ran.stdout + ran.stderr
+        assert "the file name is not UTF-8" in out and "Traceback" not in out, ran.describe()
+        if "-f" in args:  # JSON and XML hold it as b\xff too
+            assert "xff.yaml" in out and "\udcff" not in out, ran.describe()
+        else:
+            assert f"{shown}:1:1: the file name is not UTF-8" in out, ran.describe()
+
+
+# --- 3. streams -------------------------------------------------------------------------
+
+
+def _shell(command: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CNNCALC_")}
+    return subprocess.run(
+        ["sh", "-c", command],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,
+        timeout=300,
+        check=False,
+    )
+
+
+PY = f"{sys.executable} -m cnncalc"
+SPEC = str(SPECS / "lenet5.yaml")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("command", "message"),
+    [
+        (f"{PY} summarize - <&-", "<stdin>:1:1: cannot read standard input: it is closed\n"),
+        (
+            f"{PY} summarize {SPEC} >&-",
+            "error: cannot write the output: standard output is closed\n",
+        ),
+        (f"{PY} check {SPEC} >&-", "error: cannot write the output: standard output is closed\n"),
+        (
+            f"{PY} summarize {SPEC} >/dev/full",
+            "error: cannot write the output: No space left on device\n",
+        ),
+        (
+            f"{PY} check {SPEC} -f junit >/dev/full",
+            "error: cannot write the output: No space left on device\n",
+        ),
+        (f"{PY} layers >/dev/full", "error: cannot write the output: No space left on device\n"),
+        (f"{PY} --help >/dev/full", "error: cannot write the output: No space left on device\n"),
+    ],
+)
+def test_closed_and_full_streams_exit_2_with_one_line(command: str, message: str) -> None:
+    if "/dev/full" in command and not os.path.exists("/dev/full"):
+        pytest.skip("no /dev/full")
+    done = _shell(command)
+    assert (done.returncode, done.stderr) == (2, message)
+
+
+@pytest.mark.slow
+def test_a_reader_that_stops_early_still_ends_quietly() -> None:
+    done = _shell(f"{PY} layers | head -c 1 >/dev/null; exit 0")
+    assert "Traceback" not in done.stderr and "error" not in done.stderr
