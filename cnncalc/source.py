@@ -411,27 +411,66 @@ class _Composer:
                 and len(value) < 19
             ):
                 return int(value)  # the common case, without the resolver's regexes
-            tag = self.resolver.resolve(yaml.ScalarNode, value, (True, False))  # type: ignore[no-untyped-call]
+            tag = self._resolve(value)
             if tag == f"{_TAG}str" and len(self.plain) < 10_000:
                 self.plain[value] = value  # a repeated word (relu) is resolved once
+        elif tag in _SCALAR_TAGS and tag != f"{_TAG}str":
+            # An explicit tag (!!int -, !!bool 3): the text must be what the tag names, as
+            # YAML would read it untagged; an integer may be tagged !!float.
+            implied = self._resolve(value)
+            if implied != tag and (tag, implied) != (f"{_TAG}float", f"{_TAG}int"):
+                name = tag.removeprefix(_TAG)
+                raise SpecError(f"{quoted(value)} is not a valid !!{name} value", pos)
         if tag == f"{_TAG}str" or tag in _AS_TEXT_TAGS:
             return value
         if tag not in _SCALAR_TAGS:
             raise _tag_error(tag, pos)
-        if tag == f"{_TAG}int" and len(value) > MAX_NUMBER_CHARS:
-            raise _too_large(value, pos)
+        if tag == f"{_TAG}int" or tag == f"{_TAG}float":
+            if len(value) > MAX_NUMBER_CHARS and tag == f"{_TAG}int":
+                raise _too_large(value, pos)
+            _refuse_surprising(value, tag, pos)
         try:
             result = self.constructor.construct_object(yaml.ScalarNode(tag, value))
-        except (yaml.YAMLError, ValueError) as e:
-            raise SpecError(f"bad value {quoted(value)}: {e}", pos) from None
+        except Exception as e:  # PyYAML's constructors raise what they meet (IndexError...)
+            raise SpecError(f"bad value {quoted(value)}: {one_line(str(e))}", pos) from None
         if type(result) is int and abs(result) > MAX_INT:
             raise _too_large(value, pos)
         return result
+
+    def _resolve(self, value: str) -> str:
+        """The tag YAML gives `value` written plain: int, float, bool, null, str..."""
+        return self.resolver.resolve(yaml.ScalarNode, value, (True, False))  # type: ignore[no-untyped-call,no-any-return]
 
     @staticmethod
     def _check_tag(event: Any, kind: str, pos: Pos) -> None:
         if event.tag not in (None, "!", f"{_TAG}{kind}"):
             raise _tag_error(event.tag, pos)
+
+
+def _refuse_surprising(value: str, tag: str, pos: Pos) -> None:
+    """Refuse the numbers YAML 1.1 reads otherwise than most people write them: a leading
+    zero is octal (064 is 52) and colons are base 60 (1:04 is 64). Decimal with '_'
+    separators (1_000), and the explicit 0x and 0b prefixes, mean what they say."""
+    digits = value.lstrip("+-")
+    if ":" in digits:
+        raise SpecError(
+            f"{quoted(value)} is a base-60 number to YAML 1.1 (1:04 is 64); write the number"
+            f" in decimal, or quote it ('{value}') if it is text",
+            pos,
+        )
+    if (
+        tag == f"{_TAG}int"
+        and len(digits) > 1
+        and digits[0] == "0"
+        and digits[1] not in "xXbB"  # 0x10, 0b11 say their base
+    ):
+        decimal = digits.lstrip("0_") or "0"
+        raise SpecError(
+            f"{quoted(value)} has a leading zero, which makes YAML 1.1 read it as an octal"
+            f" number; write {value[: len(value) - len(digits)]}{decimal}, or quote it"
+            f" ('{value}') if it is text",
+            pos,
+        )
 
 
 def _too_large(value: str, pos: Pos) -> SpecError:

@@ -2,6 +2,8 @@
 is refused with one located line and exit code 2, within bounded CPU time and memory; it
 never runs git with options it wrote, never blocks, never writes a file."""
 
+# ruff: noqa: RUF001 - the Arabic-Indic digits are the point: numbers that only look ASCII
+
 from __future__ import annotations
 
 import os
@@ -12,9 +14,10 @@ from pathlib import Path
 import pytest
 
 from cnncalc.check import collect
-from cnncalc.source import GitRef, source_of
+from cnncalc.errors import SpecError
+from cnncalc.source import GitRef, parse, source_of
 from tests.bounds import assert_refused, run_bounded
-from tests.conftest import SPECS, run
+from tests.conftest import SPECS, run, write_spec
 
 LENET = (SPECS / "lenet5.yaml").read_text()
 
@@ -326,3 +329,200 @@ def test_closed_and_full_streams_exit_2_with_one_line(command: str, message: str
 def test_a_reader_that_stops_early_still_ends_quietly() -> None:
     done = _shell(f"{PY} layers | head -c 1 >/dev/null; exit 0")
     assert "Traceback" not in done.stderr and "error" not in done.stderr
+
+
+# --- 3. explicit YAML tags ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("!!bool 3", "'3' is not a valid !!bool value"),
+        ("!!int '-'", "'-' is not a valid !!int value"),
+        ("!!float ''", "'' is not a valid !!float value"),
+        ("!!int 1.5", "'1.5' is not a valid !!int value"),
+        ("!!null 3", "'3' is not a valid !!null value"),
+        ("!!int '٣'", "'٣' is not a valid !!int value"),
+        ("!!float 'nan'", "'nan' is not a valid !!float value"),
+        ("!!int 064", "'064' has a leading zero"),
+    ],
+)
+def test_an_explicit_tag_with_a_bad_value_is_a_located_error(text: str, message: str) -> None:
+    with pytest.raises(SpecError) as err:
+        parse(f"a: {text}\n", "t.yaml")
+    assert str(err.value).startswith(f"t.yaml:1:4: {message}")
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [("!!int '12'", 12), ("!!float 1", 1.0), ("!!bool yes", True), ("!!str 064", "064")],
+)
+def test_an_explicit_tag_with_a_good_value_is_read(text: str, value: object) -> None:
+    assert parse(f"a: {text}\n", "t.yaml").plain() == {"a": value}
+
+
+def test_a_bad_tag_in_a_spec_exits_2(tmp_path: Path) -> None:
+    spec = write_spec(tmp_path, "input: [1, 8, 8]\nlayers:\n  - conv2d: {out_channels: !!int -}\n")
+    result = run("summarize", spec)
+    assert (result.exit_code, result.stderr) == (
+        2,
+        f"{spec}:3:28: '-' is not a valid !!int value\n",
+    )
+
+
+# --- 4. integers read otherwise than written ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "064",
+            "'064' has a leading zero, which makes YAML 1.1 read it as an octal number;"
+            " write 64, or quote it ('064') if it is text",
+        ),
+        ("-064", "write -64,"),
+        ("00", "write 0,"),
+        ("0_7", "write 7,"),
+        (
+            "1:04",
+            "'1:04' is a base-60 number to YAML 1.1 (1:04 is 64); write the number in"
+            " decimal, or quote it ('1:04') if it is text",
+        ),
+        ("-1:00:00", "base-60"),
+        ("1:30.5", "base-60"),
+    ],
+)
+def test_numbers_yaml_reads_surprisingly_are_refused_with_a_hint(text: str, message: str) -> None:
+    with pytest.raises(SpecError) as err:
+        parse(f"out_channels: {text}\n", "t.yaml")
+    assert str(err.value).startswith("t.yaml:1:15: ")
+    assert message in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("64", 64),
+        ("0", 0),
+        ("-0", 0),
+        ("+8", 8),
+        ("1_000", 1000),
+        ("0x10", 16),
+        ("0b11", 3),
+        ("'064'", "064"),
+        ("'1:04'", "1:04"),
+        ("064.5", 64.5),
+        ("٣٢", "٣٢"),  # not a number: text, which an integer argument then refuses
+    ],
+)
+def test_numbers_that_mean_what_they_say_are_read(text: str, value: object) -> None:
+    assert parse(f"a: {text}\n", "t.yaml").plain() == {"a": value}
+
+
+def test_a_leading_zero_in_a_spec_is_refused_at_its_place(tmp_path: Path) -> None:
+    spec = write_spec(
+        tmp_path, "input: [1, 8, 8]\nlayers:\n  - conv2d: {out_channels: 064, kernel_size: 3}\n"
+    )
+    result = run("summarize", spec)
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"{spec}:3:28: '064' has a leading zero")
+
+
+UNICODE_DIGITS = "٣٢"  # Arabic-Indic 3 and 2: int() and \d read them as 32
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("summarize", SPEC, "--input", "١,٣٢,٣٢"), "is not a list of whole numbers"),
+        (("rf", SPEC, "--layer", "c1", "--unit", "٣,٣"), "is not a list of whole numbers"),
+        (("summarize", SPEC, "--batch", "٣"), "'٣' is not a whole number (digits 0-9)"),
+        (("summarize", SPEC, "--depth", "٣"), "is not a whole number"),
+        (("summarize", SPEC, "--max-layers", "٣٢"), "is not a whole number"),
+        (("explain", SPEC, "--batch", "٣"), "is not a whole number"),
+        (("check", SPEC, "--max-params", "١٦٠"), "'١٦٠' is not a number"),
+        (("rf", "--chain", "conv2d k٣"), "'k٣' is not an argument"),
+        (("rf", "--chain", "conv2d kernel_size=٣"), "kernel_size must be an integer"),
+    ],
+)
+def test_only_ascii_digits_are_numbers_on_the_command_line(
+    args: tuple[str, ...], message: str
+) -> None:
+    result = run(*args)
+    assert result.exit_code == 2, result.output
+    assert message in result.stderr
+
+
+def test_only_ascii_digits_are_numbers_in_expectations(tmp_path: Path) -> None:
+    spec = write_spec(
+        tmp_path,
+        "input: [1, 8, 8]\nlayers:\n  - conv2d: {out_channels: 16, kernel_size: 3}\n"
+        "expect: {params: '١٦٠'}\n",
+    )
+    result = run("check", spec)
+    assert result.exit_code == 2
+    assert f"{spec}:4:18: params: '١٦٠' is not a number" in result.stdout
+
+
+# --- 5. long digit strings: checked before they are converted or matched ------------------
+
+DIGITS = "1" * 5000  # past int()'s 4,300-digit limit
+HOSTILE_HUMAN = "1" * 16000 + "x"  # backtracked for minutes in the old figure pattern
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("summarize", SPEC, "--input", DIGITS), "has a number larger than"),
+        (("summarize", SPEC, "--input", f"1,{DIGITS},3"), "has a number larger than"),
+        (("rf", SPEC, "--layer", "c1", "--unit", f"{DIGITS},1"), "has a number larger than"),
+        (("rf", "--chain", "conv2d k3", "--input", f"1,{DIGITS}"), "has a number larger than"),
+        (("summarize", SPEC, "--batch", DIGITS), "is larger than 9,223,372,036,854,775,807"),
+        (("summarize", SPEC, "--batch", "9223372036854775808"), "is larger than"),
+        (("summarize", SPEC, "--depth", DIGITS), "is larger than"),
+        (("check", SPEC, "--max-layers", DIGITS), "is larger than"),
+        (("explain", SPEC, "--batch", DIGITS), "is larger than"),
+        (("rf", "--chain", f"conv2d k{DIGITS}"), "<chain>:1:8: the number"),
+        (("rf", "--chain", f"conv2d kernel_size=[{DIGITS}]"), "is too large"),
+        (("check", SPEC, "--max-params", HOSTILE_HUMAN), "is longer than 100 characters"),
+        (("check", SPEC, "--max-memory", "1_" * 8000 + "x"), "is longer than 100 characters"),
+        (("check", SPEC, "--max-macs", DIGITS), "is longer than 100 characters"),
+    ],
+    ids=lambda x: x if isinstance(x, str) and len(x) < 40 else None,
+)
+def test_long_numbers_on_the_command_line_are_refused_cheaply(
+    args: tuple[str, ...], message: str
+) -> None:
+    ran = run_bounded(*args)
+    assert_refused(ran, message)
+
+
+def test_a_long_figure_in_a_spec_is_refused_within_the_cpu_bound(tmp_path: Path) -> None:
+    spec = write_spec(
+        tmp_path,
+        "input: [1, 8, 8]\nlayers:\n  - conv2d: {out_channels: 16, kernel_size: 3}\n"
+        f"expect:\n  params: '{HOSTILE_HUMAN}'\n  macs: {{max: '{'1_' * 8000}x'}}\n",
+    )
+    ran = run_bounded("check", spec)
+    assert ran.exit_code == 2, ran.describe()
+    assert f"{spec}:5:11: params: '{'1' * 40}…' is longer than 100 characters" in ran.stdout
+
+
+def test_the_figure_pattern_is_linear() -> None:
+    """Without the length cap too: a failing match costs one pass, not one per split."""
+    import resource
+
+    from cnncalc.expect import _HUMAN
+
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_utime
+    for text in (HOSTILE_HUMAN * 4, "1_" * 32000 + "x", "1" * 32000 + "." + "1" * 32000 + "x"):
+        assert _HUMAN.match(text) is None
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_utime - before < 2.0  # was minutes
+
+
+@pytest.mark.parametrize("text", ["26M", "4.1G", "1.5e9", "25_557_032", "8GiB", "11/2", "1."])
+def test_figures_people_write_still_parse(text: str) -> None:
+    from cnncalc.expect import parse_number
+
+    assert parse_number(text) > 0
