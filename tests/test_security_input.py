@@ -526,3 +526,13 @@ def test_figures_people_write_still_parse(text: str) -> None:
     from cnncalc.expect import parse_number
 
     assert parse_number(text) > 0
+
+
+def test_only_ascii_digits_are_numbers_in_expressions(tmp_path: Path) -> None:
+    spec = write_spec(
+        tmp_path,
+        "input: [1, 8, 8]\nlayers:\n  - conv2d: {out_channels: '${٣}', kernel_size: 3}\n",
+    )
+    result = run("summarize", spec)
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith(f"{spec}:3:28: layer 'conv2d_1': unexpected character '٣'")
