@@ -99,6 +99,8 @@ def label(source: Source) -> str:
     if source == "-":
         return STDIN
     text = str(source)
+    if not text:
+        return "''"  # an empty argument: a message still names it
     if _UNDECODABLE.search(text):
         return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
     return text
@@ -147,6 +149,8 @@ def _read_file(path: str, pos: Pos) -> bytes:
         raise SpecError("no such file", pos) from None
     except OSError as e:
         raise SpecError(f"cannot read the file: {e.strerror}", pos) from None
+    except ValueError:  # a NUL byte in the name: no file has one
+        raise SpecError("no such file (the name holds a NUL character)", pos) from None
     try:
         kind = stat.S_IFMT(os.fstat(fd).st_mode)
         if kind == stat.S_IFDIR:

@@ -536,3 +536,36 @@ def test_only_ascii_digits_are_numbers_in_expressions(tmp_path: Path) -> None:
     result = run("summarize", spec)
     assert result.exit_code == 2, result.output
     assert result.stderr.startswith(f"{spec}:3:28: layer 'conv2d_1': unexpected character '٣'")
+
+
+# --- found by searching for more of the same classes --------------------------------------
+
+
+def test_standard_input_is_read_once_however_often_it_is_named() -> None:
+    result = run("check", "-", "-", "-f", "json", input=LENET)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.count('"path": "<stdin>"') == 1
+    assert run("diff", "-", "-", input=LENET).exit_code == 2
+
+
+def test_an_empty_or_nul_file_name_is_named_in_its_message(tmp_path: Path) -> None:
+    assert run("summarize", "").stderr == "'':1:1: no such file\n"
+    from cnncalc.spec import load
+
+    with pytest.raises(SpecError, match="NUL"):
+        load(f"{tmp_path}/a\0b.yaml")
+
+
+def test_a_directory_given_as_a_spec_is_refused(tmp_path: Path) -> None:
+    result = run("summarize", str(tmp_path))
+    assert (result.exit_code, result.stderr) == (
+        2,
+        f"{tmp_path}:1:1: is a directory, not a spec file\n",
+    )
+
+
+def test_standard_input_past_the_size_limit_is_not_read_whole() -> None:
+    ran = run_bounded(
+        "summarize", "-", stdin=b"#" * (64 * 1024 * 1024), memory_bytes=400 * 1024 * 1024
+    )
+    assert_refused(ran, "<stdin>:1:1: file larger than 10 MiB")
