@@ -18,7 +18,7 @@ from cnncalc.spec import Entry, Layout, Spec, _kind
 PATH = "<chain>"
 SHORT = {"k": "kernel_size", "s": "stride", "p": "padding", "d": "dilation"}
 DEFAULT_SIZE = 224
-_SHORT = re.compile(r"([ksdp])(\d+)\Z")
+_SHORT = re.compile(r"([ksdp])([0-9]+)\Z")  # ASCII digits: int() also reads "٣"
 _DIMS = re.compile(r"([123])d\Z")
 
 

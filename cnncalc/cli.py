@@ -7,12 +7,12 @@ import gc
 import os
 import re
 import sys
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
 from cnncalc import __version__
-from cnncalc.errors import CnncalcError, SpecError, one_line
+from cnncalc.errors import CnncalcError, SpecError, one_line, quoted
 
 # The core is imported inside each command, so that --help, --version and `layers` load only
 # what they use (benchmarks/bench.py times the full summarize path).
@@ -20,6 +20,8 @@ FORMATS = ["table", "json", "markdown", "csv"]
 
 EXIT_INVALID = 2
 EXIT_BUG = 3
+MAX_INT = 2**63 - 1  # as source.MAX_INT: PyTorch's int64 (source is not imported for --help)
+_MAX_DIGITS = len(str(MAX_INT))
 
 
 class _Group(click.Group):
@@ -33,7 +35,12 @@ class _Group(click.Group):
         collecting = gc.isenabled()
         gc.disable()
         try:
-            return super().invoke(ctx)
+            if sys.stdout is None:  # started with standard output closed (>&-)
+                raise CnncalcError("cannot write the output: standard output is closed")
+            try:
+                return super().invoke(ctx)
+            finally:  # a full disk shows on the last write, which the flush makes now
+                sys.stdout.flush()
         except SpecError as err:  # already reads FILE:LINE:COL: ...
             click.echo(str(err), err=True)
             ctx.exit(EXIT_INVALID)
@@ -46,6 +53,10 @@ class _Group(click.Group):
             raise
         except (click.exceptions.Exit, click.exceptions.Abort):
             raise
+        except OSError as err:  # reads are SpecErrors by now: this is the output failing
+            if err.errno == errno.EPIPE or os.environ.get("CNNCALC_DEBUG"):
+                raise  # a reader that stopped early (| head): click exits quietly
+            _cannot_write(err)
         except Exception as err:  # a bug of ours: say so in one line (CNNCALC_DEBUG: in full)
             if os.environ.get("CNNCALC_DEBUG") or getattr(err, "errno", None) == errno.EPIPE:
                 raise  # a reader that stopped early (| head): click exits quietly
@@ -59,6 +70,30 @@ class _Group(click.Group):
         finally:
             if collecting:
                 gc.enable()
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().main(*args, **kwargs)
+        except OSError as err:  # --help or --version writing to a full disk
+            if err.errno == errno.EPIPE:
+                raise
+            _cannot_write(err)
+
+
+def _cannot_write(err: OSError) -> NoReturn:
+    """Standard output failed (a full disk, an I/O error): say so in one line, exit 2.
+
+    Standard output is pointed at /dev/null first, so that what is left in its buffer does
+    not fail a second time when Python flushes it at exit.
+    """
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass
+    click.echo(f"error: cannot write the output: {err.strerror or err}", err=True)
+    sys.exit(EXIT_INVALID)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -76,14 +111,32 @@ def _ints(value: str | None, *, lo: int, example: str) -> tuple[int, ...] | None
     if value is None:
         return None
     text = value.strip(" []()")
-    if not re.fullmatch(r"\d+(?:\s*[,x×]\s*\d+)*", text):
+    if not re.fullmatch(r"[0-9]+(?:\s*[,x×]\s*[0-9]+)*", text):  # ASCII digits only
         raise click.BadParameter(
-            f"{value!r} is not a list of whole numbers; write it like {example}"
+            f"{quoted(value)} is not a list of whole numbers; write it like {example}"
         )
-    numbers = tuple(int(p) for p in re.split(r"\s*[,x×]\s*", text))
+    parts = re.split(r"\s*[,x×]\s*", text)
+    # Checked before int(), which refuses (ValueError) more than 4,300 digits
+    if any(len(p.lstrip("0")) > _MAX_DIGITS or int(p) > MAX_INT for p in parts):
+        raise click.BadParameter(f"{quoted(value)} has a number larger than {MAX_INT:,} (2^63 − 1)")
+    numbers = tuple(int(p) for p in parts)
     if min(numbers) < lo:
         raise click.BadParameter(f"{value!r} has a number below {lo}")
     return numbers
+
+
+class _Whole(click.IntRange):
+    """A whole number written in ASCII digits (int() also reads '٣'), at most MAX_INT, its
+    length checked before it is converted."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str):
+            text = value.strip()
+            if not re.fullmatch("[0-9]+", text):
+                self.fail(f"{quoted(value)} is not a whole number (digits 0-9)", param, ctx)
+            if len(text.lstrip("0")) > _MAX_DIGITS or int(text) > MAX_INT:
+                self.fail(f"{quoted(value)} is larger than {MAX_INT:,} (2^63 − 1)", param, ctx)
+        return super().convert(value, param, ctx)
 
 
 def _parse_shape(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
@@ -132,7 +185,7 @@ def _cost_options(f: Any) -> Any:
     )(f)
     return click.option(
         "--batch",
-        type=click.IntRange(min=1),
+        type=_Whole(min=1),
         default=1,
         show_default=True,
         help="Batch size: scales MACs, FLOPs and activations.",
@@ -142,7 +195,7 @@ def _cost_options(f: Any) -> Any:
 def _max_layers_option(f: Any) -> Any:
     return click.option(
         "--max-layers",
-        type=click.IntRange(min=1),
+        type=_Whole(min=1),
         default=1_000_000,
         show_default=True,
         help="Refuse specs that expand to more layers.",
@@ -182,7 +235,7 @@ def _cost_settings(
 )
 @click.option(
     "--depth",
-    type=click.IntRange(min=1),
+    type=_Whole(min=1),
     default=None,
     help="Show N levels of nesting: 1 is the top level only, each block instance one row.",
 )
@@ -211,9 +264,10 @@ def summarize(
     from cnncalc.analysis import summarize as summarize_graph
     from cnncalc.graph import build
     from cnncalc.render import Columns, Format, render
+    from cnncalc.source import source_of
     from cnncalc.spec import load
 
-    parsed = load(spec)
+    parsed = load(source_of(spec))
     shape = None if input_shape is None else parsed.layout.to_internal(input_shape)
     graph = build(parsed, input_shape=shape, max_layers=max_layers)
     summary = summarize_graph(graph, depth=depth, **_cost_settings(**cost))
@@ -296,10 +350,11 @@ def rf(
         parsed = parse_chain(chain, input_shape)
         shape = None
     else:
+        from cnncalc.source import source_of
         from cnncalc.spec import load
 
         assert spec is not None
-        parsed = load(spec)
+        parsed = load(source_of(spec))
         shape = None if input_shape is None else parsed.layout.to_internal(input_shape)
     graph = build(parsed, input_shape=shape, max_layers=max_layers)
     if spatial_dims(graph) < 1 and chain is None and shape is None:
@@ -386,13 +441,17 @@ def check(
     from cnncalc.check import check_spec, collect, exit_code
     from cnncalc.expect import budget
     from cnncalc.render import check as render_check
+    from cnncalc.source import source_of
 
     limits = {"params": max_params, "macs": max_macs, "flops": max_flops, "memory": max_memory}
     budgets = [budget(figure, limit) for figure, limit in limits.items() if limit is not None]
     settings = _cost_settings(**cost)
+    # Only what the command line says is a git version: never a file a glob or walk finds.
+    collected = collect([source_of(p) if p.startswith("git:") else p for p in paths])
+    for where, why in collected.skipped:
+        click.echo(f"{where}: warning: {why}", err=True)
     results = [
-        check_spec(path, budgets, max_layers=max_layers, **settings)
-        for path in collect(list(paths))
+        check_spec(path, budgets, max_layers=max_layers, **settings) for path in collected.sources
     ]
     if fmt == "json":
         click.echo(render_check.as_json(results), nl=False)
@@ -427,12 +486,17 @@ def diff(old: str, new: str, fmt: str, max_layers: int) -> None:
     from cnncalc.diff import diff as diff_graphs
     from cnncalc.graph import build
     from cnncalc.render import diff as render_diff
+    from cnncalc.source import label, source_of
     from cnncalc.spec import load
 
     if old == new == "-":
         raise click.UsageError("standard input can be read only once: give one side as a file")
+    before, after = source_of(old), source_of(new)
     result = diff_graphs(
-        build(load(old), max_layers=max_layers), build(load(new), max_layers=max_layers), old, new
+        build(load(before), max_layers=max_layers),
+        build(load(after), max_layers=max_layers),
+        old if old == "-" else label(before),  # a name with bytes that are not UTF-8: \\xff
+        new if new == "-" else label(after),
     )
     if fmt == "json":
         click.echo(render_diff.as_json(result), nl=False)
@@ -454,7 +518,7 @@ def diff(old: str, new: str, fmt: str, max_layers: int) -> None:
 )
 @click.option(
     "--batch",
-    type=click.IntRange(min=1),
+    type=_Whole(min=1),
     default=1,
     show_default=True,
     help="Batch size for MACs and FLOPs.",
@@ -472,9 +536,10 @@ def explain(
     """Each layer's formulas with the numbers filled in: shape, parameters, MACs, field."""
     from cnncalc.explain import explain as explain_graph
     from cnncalc.graph import build
+    from cnncalc.source import source_of
     from cnncalc.spec import load
 
-    parsed = load(spec)
+    parsed = load(source_of(spec))
     shape = None if input_shape is None else parsed.layout.to_internal(input_shape)
     graph = build(parsed, input_shape=shape, max_layers=max_layers)
     text, notices = explain_graph(graph, layer=layer, batch=batch, flops=flops)

@@ -34,8 +34,14 @@ _SUFFIX = {
     "Ti": 2**40,
 }
 MAX_EXPONENT = 60  # figures a spec can expect lie between 1e-60 and 1e60
-_RATIO = re.compile(r"\s*(\d{1,60})\s*/\s*(\d{1,60})\s*\Z")
-_HUMAN = re.compile(r"\s*([-+]?[\d_]*\.?[\d_]+(?:[eE][-+]?\d+)?)\s*([kKMGT]i?)?B?\s*\Z")
+MAX_NUMBER_TEXT = 100  # characters: a longer figure is refused before it is matched
+# ASCII digits only ([0-9], not \d, which matches '٣'). Each text has one way to match: digits
+# first then '_' separators, or a point first; so a failing match is linear, not quadratic.
+_RATIO = re.compile(r"\s*([0-9]{1,60})\s*/\s*([0-9]{1,60})\s*\Z")
+_HUMAN = re.compile(
+    r"\s*([-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9][0-9_]*)(?:[eE][-+]?[0-9]{1,9})?)"
+    r"\s*([kKMGT]i?)?B?\s*\Z"
+)
 
 # Figures of the whole network, by the name used in `expect:` and in --max-NAME options.
 # MACs, FLOPs and memory are at the batch size, dtype and optimizer `check` is run with.
@@ -76,12 +82,16 @@ def parse_number(value: object) -> Fraction:
         if not math.isfinite(value):
             raise ValueError(f"{shown(value)} is not a finite number")
         decimal = Decimal(repr(value))
-    elif (q := _RATIO.match(str(value))) is not None:  # 11/2, as receptive fields print
+    elif not isinstance(value, str):
+        raise ValueError(f"{shown(value)} is not a number")
+    elif len(value) > MAX_NUMBER_TEXT:  # before any match or conversion
+        raise ValueError(f"{quoted(value)} is longer than {MAX_NUMBER_TEXT} characters")
+    elif (q := _RATIO.match(value)) is not None:  # 11/2, as receptive fields print
         if int(q[2]) == 0:
             raise ValueError(f"{shown(value)} divides by zero")
         return Fraction(int(q[1]), int(q[2]))
     else:
-        m = _HUMAN.match(str(value))
+        m = _HUMAN.match(value)
         if not m:
             raise ValueError(
                 f"{shown(value)} is not a number (write 26M, 4.1G, 1.5e9 or 25_557_032)"

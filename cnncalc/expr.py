@@ -10,7 +10,7 @@ MAX_EXPR_DEPTH = 64
 MAX_MAGNITUDE = 2**63
 
 _PLACEHOLDER = re.compile(r"\$\{([^{}]*)\}")
-_TOKEN = re.compile(r"\s*(?:(\d+)|([A-Za-z_][A-Za-z0-9_]*)|(//|[-+*%()/]))")
+_TOKEN = re.compile(r"\s*(?:([0-9]+)|([A-Za-z_][A-Za-z0-9_]*)|(//|[-+*%()/]))")
 
 
 class ExprError(Exception):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import re
+import stat
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any, NamedTuple
@@ -55,25 +58,67 @@ class Node(NamedTuple):
         return self.value
 
 
-def read_text(path: str) -> str:
-    """Read a spec file (or stdin for '-'), with located errors for every way that can fail."""
-    import sys
+class GitRef(NamedTuple):
+    """A file as it is in a git commit: `git:REV:PATH`, written so on the command line."""
 
-    pos = Pos(STDIN if path == "-" else path, 1, 1)
-    if path.startswith("git:"):
-        return _git_show(path, pos).decode("utf-8", errors="strict")
-    try:
-        if path == "-":
-            data = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
-        else:
-            with open(path, "rb") as f:
-                data = f.read(MAX_FILE_BYTES + 1)
-    except FileNotFoundError:
-        raise SpecError("no such file", pos) from None
-    except IsADirectoryError:
-        raise SpecError("is a directory, not a spec file", pos) from None
-    except OSError as e:
-        raise SpecError(f"cannot read the file: {e.strerror}", pos) from None
+    rev: str
+    path: str
+
+    def __str__(self) -> str:
+        return f"git:{self.rev}:{self.path}"
+
+
+# Where a spec is read from: a file path ('-' for standard input) or a version in git. Only
+# the command line makes a GitRef (`source_of`); a path found by a glob or a directory walk
+# stays a path, whatever its name, so that a file called `git:...` cannot run git.
+Source = str | GitRef
+
+
+def source_of(argument: str) -> Source:
+    """A spec argument as the user wrote it on the command line: git:REV:PATH is a git
+    version, anything else a file path ('-' for standard input)."""
+    if not argument.startswith("git:"):
+        return argument
+    pos = Pos(label(argument), 1, 1)
+    rev, sep, file = argument[4:].partition(":")
+    if not sep or not rev or not file:
+        raise SpecError("write a git version as git:REV:PATH, e.g. git:main:specs/model.yaml", pos)
+    if rev.startswith("-"):
+        raise SpecError(f"the git revision {quoted(rev)} starts with '-'; name a commit", pos)
+    if _UNSAFE_REF.search(argument):
+        raise SpecError("a git version holds no control characters or undecodable bytes", pos)
+    return GitRef(rev, file)
+
+
+_UNSAFE_REF = re.compile("[\x00-\x1f\x7f\udc80-\udcff]")
+
+
+def label(source: Source) -> str:
+    """How messages name a source: <stdin> for '-', git:REV:PATH, or the path with bytes that
+    are not UTF-8 shown as \\xff (a name read from the file system may hold them)."""
+    if source == "-":
+        return STDIN
+    text = str(source)
+    if not text:
+        return "''"  # an empty argument: a message still names it
+    if _UNDECODABLE.search(text):
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return text
+
+
+_UNDECODABLE = re.compile("[\udc80-\udcff]")
+
+
+def read_text(source: Source) -> str:
+    """Read a spec file (or stdin for '-', or a git version), with located errors for every
+    way that can fail. Only regular files are read: never a FIFO, device or directory."""
+    pos = Pos(label(source), 1, 1)
+    if isinstance(source, GitRef):
+        data = _git_show(source, pos)
+    elif source == "-":
+        data = _read_stdin(pos)
+    else:
+        data = _read_file(source, pos)
     if len(data) > MAX_FILE_BYTES:
         raise SpecError(f"file larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB", pos)
     try:
@@ -82,27 +127,92 @@ def read_text(path: str) -> str:
         raise SpecError(f"not UTF-8 text (byte {e.start})", pos) from None
 
 
-def _git_show(path: str, pos: Pos) -> bytes:
-    """git:REV:PATH — a file as it is in a commit, read with `git show REV:PATH`."""
+def _read_stdin(pos: Pos) -> bytes:
+    import sys
+
+    if sys.stdin is None:  # started with standard input closed (<&-)
+        raise SpecError("cannot read standard input: it is closed", pos)
+    try:
+        return sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
+    except OSError as e:
+        raise SpecError(f"cannot read standard input: {e.strerror}", pos) from None
+
+
+def _read_file(path: str, pos: Pos) -> bytes:
+    """A regular file's first MAX_FILE_BYTES + 1 bytes. Opened without blocking and checked
+    before any read, so that a FIFO or a device cannot hang or flood the run."""
+    if _UNDECODABLE.search(path):
+        raise SpecError("the file name is not UTF-8; rename the file", pos)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
+    except FileNotFoundError:
+        raise SpecError("no such file", pos) from None
+    except OSError as e:
+        raise SpecError(f"cannot read the file: {e.strerror}", pos) from None
+    except ValueError:  # a NUL byte in the name: no file has one
+        raise SpecError("no such file (the name holds a NUL character)", pos) from None
+    try:
+        kind = stat.S_IFMT(os.fstat(fd).st_mode)
+        if kind == stat.S_IFDIR:
+            raise SpecError("is a directory, not a spec file", pos)
+        if kind != stat.S_IFREG:
+            raise SpecError(f"{not_regular(kind)}; only regular files are read", pos)
+        with os.fdopen(fd, "rb", closefd=False) as f:
+            return f.read(MAX_FILE_BYTES + 1)
+    except OSError as e:
+        raise SpecError(f"cannot read the file: {e.strerror}", pos) from None
+    finally:
+        os.close(fd)
+
+
+def not_regular(kind: int) -> str:
+    """'is a FIFO (named pipe), not a regular file', by the file type bits of st_mode."""
+    names = {
+        stat.S_IFIFO: "a FIFO (named pipe)",
+        stat.S_IFCHR: "a character device",
+        stat.S_IFBLK: "a block device",
+        stat.S_IFSOCK: "a socket",
+        stat.S_IFDIR: "a directory",
+        stat.S_IFLNK: "a symbolic link",
+    }
+    return f"is {names.get(kind, 'a special file')}, not a regular file"
+
+
+def _git_show(ref: GitRef, pos: Pos) -> bytes:
+    """A blob read from git, its size checked before it is read.
+
+    The object is named to `git cat-file --batch-check` on its standard input, never on the
+    command line, so no part of what the user wrote can become a git option; the blob is then
+    read by its hash.
+    """
     import subprocess
 
-    rev, sep, file = path[4:].partition(":")
-    if not sep or not rev or not file:
-        raise SpecError("write a git version as git:REV:PATH, e.g. git:main:specs/model.yaml", pos)
-    try:
-        done = subprocess.run(
-            ["git", "show", f"{rev}:{file}"], capture_output=True, check=False, timeout=60
-        )
-    except (OSError, subprocess.TimeoutExpired) as err:
-        raise SpecError(f"cannot run git: {err}", pos) from None
-    if done.returncode != 0:
-        reason = done.stderr.decode(errors="replace").strip().splitlines()
-        raise SpecError(
-            f"git show {rev}:{file} failed: {reason[-1] if reason else 'no reason'}", pos
-        )
-    if len(done.stdout) > MAX_FILE_BYTES:
+    def git(*args: str, feed: bytes | None = None) -> bytes:
+        try:
+            done = subprocess.run(
+                ["git", *args], input=feed, capture_output=True, check=False, timeout=60
+            )
+        except (OSError, subprocess.TimeoutExpired) as err:
+            raise SpecError(f"cannot run git: {err}", pos) from None
+        if done.returncode != 0:
+            reason = done.stderr.decode(errors="replace").strip().splitlines()
+            raise SpecError(f"git failed: {reason[-1] if reason else 'no reason'}", pos)
+        return done.stdout
+
+    name = f"{ref.rev}:{ref.path}"
+    feed = f"{ref.rev}\n{name}\n".encode()
+    answers = git("cat-file", "--batch-check", feed=feed).decode(errors="replace").splitlines()
+    found = [a.split() for a in answers[:2]] + [[], []]
+    if len(found[0]) != 3:
+        raise SpecError(f"git has no revision {quoted(ref.rev)} here", pos)
+    if len(found[1]) != 3 or not re.fullmatch("[0-9a-f]{40,64}", found[1][0]):
+        raise SpecError(f"no file {quoted(ref.path)} in the git revision {quoted(ref.rev)}", pos)
+    sha, kind, size = found[1]
+    if kind != "blob":
+        raise SpecError(f"{quoted(name)} is a git {kind}, not a file", pos)
+    if not size.isascii() or not size.isdigit() or int(size) > MAX_FILE_BYTES:
         raise SpecError(f"file larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB", pos)
-    return done.stdout
+    return git("cat-file", "blob", sha)
 
 
 def parse(text: str, path: str) -> Node:
@@ -305,27 +415,66 @@ class _Composer:
                 and len(value) < 19
             ):
                 return int(value)  # the common case, without the resolver's regexes
-            tag = self.resolver.resolve(yaml.ScalarNode, value, (True, False))  # type: ignore[no-untyped-call]
+            tag = self._resolve(value)
             if tag == f"{_TAG}str" and len(self.plain) < 10_000:
                 self.plain[value] = value  # a repeated word (relu) is resolved once
+        elif tag in _SCALAR_TAGS and tag != f"{_TAG}str":
+            # An explicit tag (!!int -, !!bool 3): the text must be what the tag names, as
+            # YAML would read it untagged; an integer may be tagged !!float.
+            implied = self._resolve(value)
+            if implied != tag and (tag, implied) != (f"{_TAG}float", f"{_TAG}int"):
+                name = tag.removeprefix(_TAG)
+                raise SpecError(f"{quoted(value)} is not a valid !!{name} value", pos)
         if tag == f"{_TAG}str" or tag in _AS_TEXT_TAGS:
             return value
         if tag not in _SCALAR_TAGS:
             raise _tag_error(tag, pos)
-        if tag == f"{_TAG}int" and len(value) > MAX_NUMBER_CHARS:
-            raise _too_large(value, pos)
+        if tag == f"{_TAG}int" or tag == f"{_TAG}float":
+            if len(value) > MAX_NUMBER_CHARS and tag == f"{_TAG}int":
+                raise _too_large(value, pos)
+            _refuse_surprising(value, tag, pos)
         try:
             result = self.constructor.construct_object(yaml.ScalarNode(tag, value))
-        except (yaml.YAMLError, ValueError) as e:
-            raise SpecError(f"bad value {quoted(value)}: {e}", pos) from None
+        except Exception as e:  # PyYAML's constructors raise what they meet (IndexError...)
+            raise SpecError(f"bad value {quoted(value)}: {one_line(str(e))}", pos) from None
         if type(result) is int and abs(result) > MAX_INT:
             raise _too_large(value, pos)
         return result
+
+    def _resolve(self, value: str) -> str:
+        """The tag YAML gives `value` written plain: int, float, bool, null, str..."""
+        return self.resolver.resolve(yaml.ScalarNode, value, (True, False))  # type: ignore[no-untyped-call,no-any-return]
 
     @staticmethod
     def _check_tag(event: Any, kind: str, pos: Pos) -> None:
         if event.tag not in (None, "!", f"{_TAG}{kind}"):
             raise _tag_error(event.tag, pos)
+
+
+def _refuse_surprising(value: str, tag: str, pos: Pos) -> None:
+    """Refuse the numbers YAML 1.1 reads otherwise than most people write them: a leading
+    zero is octal (064 is 52) and colons are base 60 (1:04 is 64). Decimal with '_'
+    separators (1_000), and the explicit 0x and 0b prefixes, mean what they say."""
+    digits = value.lstrip("+-")
+    if ":" in digits:
+        raise SpecError(
+            f"{quoted(value)} is a base-60 number to YAML 1.1 (1:04 is 64); write the number"
+            f" in decimal, or quote it ('{value}') if it is text",
+            pos,
+        )
+    if (
+        tag == f"{_TAG}int"
+        and len(digits) > 1
+        and digits[0] == "0"
+        and digits[1] not in "xXbB"  # 0x10, 0b11 say their base
+    ):
+        decimal = digits.lstrip("0_") or "0"
+        raise SpecError(
+            f"{quoted(value)} has a leading zero, which makes YAML 1.1 read it as an octal"
+            f" number; write {value[: len(value) - len(digits)]}{decimal}, or quote it"
+            f" ('{value}') if it is text",
+            pos,
+        )
 
 
 def _too_large(value: str, pos: Pos) -> SpecError:

@@ -13,7 +13,7 @@ from typing import NamedTuple
 from cnncalc.errors import Pos, SpecError, did_you_mean, shown
 from cnncalc.layers import TYPES
 from cnncalc.layers.base import Shape
-from cnncalc.source import MAX_INT, STDIN, Node, parse, read_text
+from cnncalc.source import MAX_INT, Node, Source, label, parse, read_text
 
 RESERVED = ("name", "from", "repeat", "trainable")
 TOP_LEVEL = ("name", "input", "layers", "blocks", "expect")
@@ -73,9 +73,9 @@ class Spec(NamedTuple):
     layout_written: bool = False  # `layout:` given, so a channels-first image was meant
 
 
-def load(path: str) -> Spec:
-    """Read and check a spec file ('-' for stdin)."""
-    return from_text(read_text(path), STDIN if path == "-" else path)
+def load(source: Source) -> Spec:
+    """Read and check a spec file ('-' for stdin, a GitRef for a version in git)."""
+    return from_text(read_text(source), label(source))
 
 
 def from_text(text: str, path: str) -> Spec:
