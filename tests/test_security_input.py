@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from bounds import assert_refused, run_bounded
 from cnncalc.check import collect
 from cnncalc.errors import SpecError
 from cnncalc.source import GitRef, parse, source_of
-from tests.bounds import assert_refused, run_bounded
-from tests.conftest import SPECS, run, write_spec
+from conftest import SPECS, run, write_spec
 
 LENET = (SPECS / "lenet5.yaml").read_text()
 

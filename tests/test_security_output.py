@@ -248,8 +248,8 @@ def test_file_name_in_error_messages(
 
 
 def test_a_file_name_that_is_not_utf8(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A file name that is not UTF-8 holds lone surrogates once decoded: shown escaped, never
-    written raw (which no encoder accepts)."""
+    """A file name that is not UTF-8 is refused (exit 2), and shown escaped byte by byte, never
+    written raw (its lone surrogates no encoder accepts)."""
     monkeypatch.chdir(tmp_path)
     try:
         fd = os.open(b"bad\xff\x1b.yaml", os.O_WRONLY | os.O_CREAT)
@@ -259,10 +259,10 @@ def test_a_file_name_that_is_not_utf8(tmp_path: Path, monkeypatch: pytest.Monkey
     os.close(fd)
     for fmt in CHECK_FORMATS:
         result = run("check", ".", "-f", fmt)
-        assert result.exit_code == 1, result.output
+        assert result.exit_code == 2, result.output
         assert_safe(result, fmt)
         if fmt == "text":
-            assert "bad\\udcff\\x1b.yaml" in result.stdout
+            assert "bad\\xff\\x1b.yaml:1:1: the file name is not UTF-8" in result.stdout
 
 
 # --- names and values inside a spec that make it invalid ----------------------------------
