@@ -11,7 +11,6 @@ from cnncalc.arithmetic import exact_div
 from cnncalc.errors import shown
 from cnncalc.layers.base import (
     FITTED_UNITS,
-    GLOBAL,
     IDENTITY,
     REQUIRED,
     Arg,
@@ -333,11 +332,8 @@ class Upsample(LayerType):
         for i, (n, m) in enumerate(zip(spatial, out[1:], strict=True)):
             scale = None if scales is None else float(scales[i])
             mode = a["mode"]
-            if mode == "area":  # adaptive average pooling
-                span = adaptive_span(n, m)
-                if span is None:
-                    return GLOBAL
-                spans.append(span)
+            if mode == "area":  # adaptive average pooling, exact in closed form
+                spans.append(adaptive_span(n, m))
                 continue
             if mode in ("nearest", "nearest-exact"):
                 factor = Fraction(str(scale)) if scale else Fraction(m, n)
@@ -487,7 +483,15 @@ class PixelShuffle(LayerType):
         r = a[self.arg_name]
         if self.inverse:
             return (Span.window(r, r, 0),) * 2
-        return (Span.resample(Fraction(r), lambda o: [o // r]),) * 2
+        # Unit o reads o // r: the window [o/r − (r−1)/r, o/r] is the smallest that holds it.
+        return (
+            Span.resample(
+                Fraction(r),
+                lambda o: [o // r],
+                runs=lambda a, b: (range(a // r, b // r + 1),),
+                exact=True,
+            ),
+        ) * 2
 
 
 class ChannelShuffle(LayerType):
