@@ -17,7 +17,16 @@ from cnncalc.arithmetic import Exact, exact_div, fraction_text
 from cnncalc.errors import SpecError
 from cnncalc.graph import Graph, Layer, Notice
 from cnncalc.layers import TYPES
-from cnncalc.layers.base import GLOBAL, IDENTITY, MERGE, Rule, Shape, Span, axis_name
+from cnncalc.layers.base import (
+    FITTED_TOTAL,
+    GLOBAL,
+    IDENTITY,
+    MERGE,
+    Rule,
+    Shape,
+    Span,
+    axis_name,
+)
 from cnncalc.spec import INPUT_REF
 
 Interval = tuple[int, int]
@@ -30,10 +39,14 @@ class Field(NamedTuple):
     stride: tuple[Exact, ...]
     padding: tuple[Exact, ...]
     is_global: bool = False  # every unit sees the whole input
-    # False where the window is only a bound: it holds every unit's input, but a smaller
-    # window may too (interpolating upsampling past FITTED_UNITS units a side). A check
-    # of the field's size must not pass on a bound.
-    exact: bool = True
+    # The dimensions (from 0) where the window is only a bound: it holds every unit's
+    # input, but a smaller window may too (interpolating upsampling past FITTED_UNITS units
+    # a side). A check of the field's size must not pass on a bound.
+    bounded: tuple[int, ...] = ()
+
+    @property
+    def exact(self) -> bool:
+        return not self.bounded
 
     def window(self, unit: Sequence[int]) -> list[tuple[Exact, Exact]]:
         """The first and last input pixel of one unit's field, per dimension (may be outside
@@ -62,6 +75,26 @@ def rule(graph: Graph, layer: Layer) -> Rule:
     return TYPES[layer.type].receptive(layer.args, graph.input_shapes(layer), layer.shape)
 
 
+class _Fitting:
+    """Pays for fitted windows (a look at every unit) out of one budget for the network,
+    FITTED_TOTAL units, so that many large upsampling layers cost no more than a few: past
+    it, a window stays the bound its layer gave (Field.exact is then False)."""
+
+    def __init__(self) -> None:
+        self.left = FITTED_TOTAL
+
+    def refine(self, r: Rule) -> Rule:
+        if not isinstance(r, tuple) or not any(s.fit for s in r):
+            return r
+        spans = []
+        for s in r:
+            if s.fit is not None and s.fit_units <= self.left:
+                self.left -= s.fit_units
+                s = s.fit()
+            spans.append(s)
+        return tuple(spans)
+
+
 def fields(graph: Graph) -> tuple[dict[str, Field], list[Notice]]:
     """The field of every layer (and of 'input'), and warnings about merges."""
     dims = spatial_dims(graph)
@@ -71,10 +104,11 @@ def fields(graph: Graph) -> tuple[dict[str, Field], list[Notice]]:
     result = {INPUT_REF: Field(one, one, (0,) * dims)}
     notices: list[Notice] = []
     rules: dict[tuple[int, tuple[Shape, ...]], Rule] = {}  # one per Graph.alike key
+    fitting = _Fitting()
     for layer in graph.layers:
         inputs = [result[s] for s in layer.inputs]
         key = graph.alike(layer)
-        r = rules.get(key) or rules.setdefault(key, rule(graph, layer))
+        r = rules.get(key) or rules.setdefault(key, fitting.refine(rule(graph, layer)))
         if r == GLOBAL or any(f.is_global for f in inputs) or len(layer.shape) != dims + 1:
             result[layer.name] = GLOBAL_FIELD
         elif r == IDENTITY:
@@ -131,7 +165,7 @@ def _through(f: Field, spans: Sequence[Span]) -> Field:
         size=tuple(r + s.width * j for r, j, s in zip(f.size, f.stride, spans, strict=True)),
         stride=tuple(s.step * j for j, s in zip(f.stride, spans, strict=True)),
         padding=tuple(p + s.offset * j for p, j, s in zip(f.padding, f.stride, spans, strict=True)),
-        exact=f.exact and all(s.exact for s in spans),
+        bounded=tuple(d for d, s in enumerate(spans) if d in f.bounded or not s.exact),
     )
 
 
@@ -205,7 +239,8 @@ def _union(layer: Layer, inputs: Sequence[Field], notices: list[Notice]) -> Fiel
                 layer.name,
             )
         )
-    return Field(tuple(size), tuple(stride), tuple(padding), exact=all(f.exact for f in inputs))
+    bounded = tuple(sorted({d for f in inputs for d in f.bounded}))
+    return Field(tuple(size), tuple(stride), tuple(padding), bounded=bounded)
 
 
 def region(graph: Graph, name: str, unit: Sequence[int]) -> list[Interval | None]:
@@ -225,12 +260,13 @@ def region(graph: Graph, name: str, unit: Sequence[int]) -> list[Interval | None
     target = graph.by_name[name]
     need: dict[str, list[Box]] = {name: [tuple(((u, u),) for u in unit)]}
     budget = _Budget(graph, name, unit)
+    fitting = _Fitting()
     for layer_name in reversed(order[: order.index(name) + 1]):
         if layer_name not in need:
             continue
         layer = graph.by_name[layer_name] if layer_name != name else target
         boxes = need.pop(layer_name)
-        r = rule(graph, layer)
+        r = fitting.refine(rule(graph, layer))
         for src in layer.inputs:
             shape = graph.input_shape if src == INPUT_REF else graph.by_name[src].shape
             reached = [_back(r, box, shape, layer.shape, budget.at(layer)) for box in boxes]

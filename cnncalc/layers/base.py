@@ -65,6 +65,7 @@ class Result(NamedTuple):
 
 
 FITTED_UNITS = 1 << 16  # past this many output units a side, a fitted window is bounded instead
+FITTED_TOTAL = 1 << 19  # and past this many units fitted in one network (8 sides of 65,536)
 
 Taps = Callable[[int], Iterable[int]]
 Runs = Callable[[int, int], Sequence[range] | None]
@@ -89,6 +90,11 @@ class Span(NamedTuple):
     taps: Taps
     runs: Runs | None = None
     exact: bool = True
+    # Where finding the smallest window costs a look at each of `fit_units` units, this span
+    # is a bound and `fit()` gives the smallest; the receptive-field pass decides, within a
+    # budget for the whole network, whether to pay for it.
+    fit: Callable[[], Span] | None = None
+    fit_units: int = 0
 
     @classmethod
     def window(cls, kernel: int, stride: int, pad_left: int, dilation: int = 1) -> Span:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import struct
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import partial
 from typing import Any
 
 from cnncalc.arithmetic import exact_div
@@ -350,13 +351,14 @@ class Upsample(LayerType):
                 )
                 reach = Fraction(5, 2) if mode == "bicubic" else Fraction(3, 2)
                 taps = _linear_taps(n, m, scale, corners, mode == "bicubic")
-            # The window that fits every unit's taps; past FITTED_UNITS, a bound of the same
-            # step (interpolation reads within `reach` of o / factor).
-            spans.append(
-                Span.fitted(exact_div(factor.denominator, factor.numerator), taps, m)
-                if m <= FITTED_UNITS
-                else Span.resample(factor, taps, reach)
-            )
+            # The window that fits every unit's taps, found by looking at each of the m (a
+            # cost the receptive-field pass budgets, see Span.fit); until then, and past
+            # FITTED_UNITS, a bound of the same step (interpolation reads within `reach`).
+            bound = Span.resample(factor, taps, reach)
+            if m <= FITTED_UNITS:
+                step = exact_div(factor.denominator, factor.numerator)
+                bound = bound._replace(fit=partial(Span.fitted, step, taps, m), fit_units=m)
+            spans.append(bound)
         return tuple(spans)
 
 
