@@ -65,7 +65,7 @@ class Result(NamedTuple):
 
 
 FITTED_UNITS = 1 << 16  # past this many output units a side, a fitted window is bounded instead
-FITTED_TOTAL = 1 << 19  # and past this many units fitted in one network (8 sides of 65,536)
+FITTED_TOTAL = 1 << 18  # and past this many units fitted in one network (4 sides of 65,536)
 
 Taps = Callable[[int], Iterable[int]]
 Runs = Callable[[int, int], Sequence[range] | None]
@@ -161,24 +161,31 @@ class Span(NamedTuple):
         )
 
     @classmethod
-    def fitted(cls, step: Exact, taps: Taps, units: int) -> Span:
+    def fitted(cls, step: Exact, taps: Callable[[int], Sequence[int]], units: int) -> Span:
         """The smallest window that moves by `step` and holds every one of the `units` units'
         taps, found by looking at each (at most FITTED_UNITS): for resampling, whose taps keep
         no fixed distance from o·step. Its `runs` joins a stretch of units whose taps are runs
         that follow each other without a gap (noted while looking)."""
         assert units <= FITTED_UNITS
+        # In units of 1/den, so that the loop adds integers: centre o·step = o·num/den.
+        num, den = (step, 1) if isinstance(step, int) else (step.numerator, step.denominator)
         before = after = None
         broken = array("q")  # o: its taps are not one run, or o + 1's do not join on
         last: tuple[int, int] | None = None
         for o in range(units):
-            seen = sorted(set(taps(o)))
+            seen = taps(o)
             if seen:
-                centre = o * step
-                first, end = seen[0], seen[-1]
-                before = centre - first if before is None else max(before, centre - first)
-                after = end - centre if after is None else max(after, end - centre)
+                first, end = min(seen), max(seen)
+                centre = o * num
+                if before is None or after is None:
+                    before, after = centre - first * den, end * den - centre
+                else:
+                    before = max(before, centre - first * den)
+                    after = max(after, end * den - centre)
                 joined = last is not None and last[0] <= first <= last[1] + 1 and last[1] <= end
-                if end - first + 1 != len(seen) or (o and not joined):
+                if (o and not joined) or (
+                    not isinstance(seen, range) and end - first + 1 != len(set(seen))
+                ):
                     broken.append(o)
                 last = (first, end)
             else:
@@ -195,12 +202,12 @@ class Span(NamedTuple):
             return (range(min(taps(a)), max(taps(b)) + 1),)
 
         def last_run(o: int) -> bool:  # o's taps are one run: only its join is broken
-            seen = sorted(set(taps(o)))
-            return bool(seen) and seen[-1] - seen[0] + 1 == len(seen)
+            seen = set(taps(o))
+            return bool(seen) and max(seen) - min(seen) + 1 == len(seen)
 
         if before is None or after is None:
             return cls(step, 0, 0, taps, runs)
-        return cls(step, exact_div(before, 1), exact_div(before + after, 1), taps, runs)
+        return cls(step, exact_div(before, den), exact_div(before + after, den), taps, runs)
 
     @classmethod
     def resample(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import struct
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from typing import Any
 
@@ -384,11 +384,11 @@ def _source_scale(n: int, m: int, scale: float | None) -> float:
     return _f32(1.0 / scale) if scale else _f32(n / m)
 
 
-def _nearest_taps(n: int, m: int, scale: float | None, mode: str) -> Callable[[int], Iterable[int]]:
+def _nearest_taps(n: int, m: int, scale: float | None, mode: str) -> Callable[[int], Sequence[int]]:
     """The input unit each output unit copies, computed the way PyTorch computes it."""
     s = _source_scale(n, m, scale)
 
-    def taps(o: int) -> Iterable[int]:
+    def taps(o: int) -> Sequence[int]:
         if mode == "nearest-exact":
             return [min(math.floor(_f32((o + 0.5) * s)), n - 1)]
         if m == n:
@@ -402,12 +402,12 @@ def _nearest_taps(n: int, m: int, scale: float | None, mode: str) -> Callable[[i
 
 def _linear_taps(
     n: int, m: int, scale: float | None, corners: bool, cubic: bool
-) -> Callable[[int], Iterable[int]]:
+) -> Callable[[int], Sequence[int]]:
     """The input units an interpolating upsample reads for each output unit (a superset for
     bicubic, whose outer taps can carry zero weight)."""
     s = _f32((n - 1) / (m - 1) if m > 1 else 0.0) if corners else _source_scale(n, m, scale)
 
-    def taps(o: int) -> Iterable[int]:
+    def taps(o: int) -> Sequence[int]:
         # In float32, rounded once (PyTorch's kernels fuse the multiply and the subtraction):
         # at ×3, unit 1 reads 1.5·fl32(1/3) − 0.5 = 1.5e-8, a second pixel with a tiny weight.
         src = (
