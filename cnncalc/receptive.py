@@ -253,8 +253,9 @@ def region(graph: Graph, name: str, unit: Sequence[int]) -> list[Interval | None
     dimension reaches nothing at all, whatever it finds in the others. A set is a list of
     runs of consecutive units, and a layer that knows which runs a run reads (`Span.runs`)
     maps it whole, so a run's length costs nothing; other layers' units are visited one by
-    one, at most MAX_TRACED in all, past which the trace stops with an error naming the
-    limit. All None where the unit sees no input pixel (a zero-padding border).
+    one, and the runs a set is split into beyond its first are counted with them: at most
+    MAX_TRACED in all, past which the trace stops with an error naming the limit. All None
+    where the unit sees no input pixel (a zero-padding border).
     """
     order = [layer.name for layer in graph.layers]
     target = graph.by_name[name]
@@ -393,7 +394,9 @@ def _back_1d(wanted: Runs, span: Span, n: int, budget: _Budget) -> Runs:
         budget.spend(b - a + 1)
         for o in range(a, b + 1):
             add(span.taps(o))
-    return _normal(found)
+    runs = _normal(found)
+    budget.spend(len(runs) - 1)  # a set split into runs (GLU doubles them) costs them too
+    return runs
 
 
 def _clip(r: range, n: int) -> range:

@@ -285,3 +285,25 @@ def test_a_field_that_outgrows_2_512_is_refused(tmp_path: Path) -> None:
     for command in ("summarize", "rf"):
         run = run_bounded(command, path)
         assert_refused(run, f"{path}:3:5: layer 'conv1d_9'", "outgrows 2^512")
+
+
+GLU_CHAIN = """\
+    input: [1, 4611686018427387904]
+    layers:
+      - glu: {dim: 2}
+        repeat: 60
+      - adaptiveavgpool1d: {output_size: 1}
+    """
+
+
+def test_glu_halvings_of_2_62_units_through_a_global_pool(tmp_path: Path) -> None:
+    # Every unit pooled: each GLU's runs [a, b] and [a + h, b + h] join into the whole input.
+    out = ok("rf", spec(tmp_path, GLU_CHAIN), "--layer", "adaptiveavgpool1d_1", "--unit", "0")
+    assert "input region     positions 0…4611686018427387903 of the 4611686018427387904" in out
+
+
+def test_glu_runs_that_double_at_every_layer_are_refused(tmp_path: Path) -> None:
+    # Unit 0 of the last GLU reads 2 units, then 4, ...: 2^60 separate units at the input.
+    path = spec(tmp_path, GLU_CHAIN)
+    run = run_bounded("rf", path, "--layer", "glu_60", "--unit", "0")
+    assert_refused(run, f"{path}:3:5: layer 'glu_", "too scattered", f"{MAX_TRACED:,}")
