@@ -260,7 +260,7 @@ def region(graph: Graph, name: str, unit: Sequence[int]) -> list[Interval | None
     order = [layer.name for layer in graph.layers]
     target = graph.by_name[name]
     need: dict[str, list[Box]] = {name: [tuple(((u, u),) for u in unit)]}
-    budget = _Budget(graph, name, unit)
+    budget = _Budget(name, unit)
     fitting = _Fitting()
     for layer_name in reversed(order[: order.index(name) + 1]):
         if layer_name not in need:
@@ -290,7 +290,7 @@ class _Budget:
     """Counts the units a region trace visits one by one; fails, located at the layer, past
     MAX_TRACED."""
 
-    def __init__(self, graph: Graph, name: str, unit: Sequence[int]) -> None:
+    def __init__(self, name: str, unit: Sequence[int]) -> None:
         self.left = MAX_TRACED
         self.unit = ", ".join(map(str, unit))
         self.name = name
