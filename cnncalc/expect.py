@@ -16,7 +16,7 @@ from typing import NamedTuple
 from cnncalc.analysis import Summary
 from cnncalc.errors import Pos, SpecError, did_you_mean, quoted, shown
 from cnncalc.graph import Graph, Layer
-from cnncalc.layers.base import Shape, axis_name
+from cnncalc.layers.base import FITTED_TOTAL, FITTED_UNITS, Shape, axis_name
 from cnncalc.receptive import Field, fields
 from cnncalc.source import Node
 from cnncalc.spec import Spec
@@ -392,7 +392,11 @@ def evaluate(expectations: list[Expectation], graph: Graph, summary: Summary) ->
             for d, size in enumerate(f.size):  # every dimension must meet the bound
                 square = len(set(f.size)) == 1
                 what = e.what if square else f"{e.what} (along {axis_name(d + 1, len(f.size) + 1)})"
-                problem = e.bound.violation(what, size)
+                problem = (
+                    e.bound.violation(what, size)
+                    if d not in f.bounded
+                    else _bounded(e.bound, what, size)
+                )
                 if problem:
                     failures.append(Failure(problem[0], problem[1] if pos else None))
                     break
@@ -402,6 +406,25 @@ def evaluate(expectations: list[Expectation], graph: Graph, summary: Summary) ->
             message, where = problem
             failures.append(Failure(message, where if pos else None))
     return failures
+
+
+def _bounded(bound: Bound, what: str, upper: Fraction | int) -> tuple[str, Pos] | None:
+    """Check a field size known only to be at most `upper` (interpolating upsampling past
+    FITTED_UNITS units a side, or FITTED_TOTAL in the network): it settles a minimum it
+    misses and a maximum it meets, and nothing else, which fails rather than passes."""
+    if bound.min is not None and upper < bound.min:
+        return (
+            f"{what} is at most {human(upper)}, less than the minimum {human(bound.min)}",
+            bound.min_pos or bound.pos,
+        )
+    if bound.exact is None and bound.min is None and bound.max is not None and upper <= bound.max:
+        return None
+    return (
+        f"{what} cannot be checked: interpolating upsampling past {FITTED_UNITS:,} units a"
+        f" side (or past {FITTED_TOTAL:,} units in the network) gives only a bound of the"
+        f" field (at most {human(upper)}), not its size",
+        bound.pos,
+    )
 
 
 def _fmt(shape: Shape) -> str:

@@ -9,13 +9,24 @@ each unit's exact input region.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from bisect import bisect_right
+from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
 from cnncalc.arithmetic import Exact, exact_div, fraction_text
+from cnncalc.errors import SpecError
 from cnncalc.graph import Graph, Layer, Notice
 from cnncalc.layers import TYPES
-from cnncalc.layers.base import GLOBAL, IDENTITY, MERGE, Rule, Shape, Span, axis_name
+from cnncalc.layers.base import (
+    FITTED_TOTAL,
+    GLOBAL,
+    IDENTITY,
+    MERGE,
+    Rule,
+    Shape,
+    Span,
+    axis_name,
+)
 from cnncalc.spec import INPUT_REF
 
 Interval = tuple[int, int]
@@ -28,6 +39,14 @@ class Field(NamedTuple):
     stride: tuple[Exact, ...]
     padding: tuple[Exact, ...]
     is_global: bool = False  # every unit sees the whole input
+    # The dimensions (from 0) where the window is only a bound: it holds every unit's
+    # input, but a smaller window may too (interpolating upsampling past FITTED_UNITS units
+    # a side). A check of the field's size must not pass on a bound.
+    bounded: tuple[int, ...] = ()
+
+    @property
+    def exact(self) -> bool:
+        return not self.bounded
 
     def window(self, unit: Sequence[int]) -> list[tuple[Exact, Exact]]:
         """The first and last input pixel of one unit's field, per dimension (may be outside
@@ -56,6 +75,26 @@ def rule(graph: Graph, layer: Layer) -> Rule:
     return TYPES[layer.type].receptive(layer.args, graph.input_shapes(layer), layer.shape)
 
 
+class _Fitting:
+    """Pays for fitted windows (a look at every unit) out of one budget for the network,
+    FITTED_TOTAL units, so that many large upsampling layers cost no more than a few: past
+    it, a window stays the bound its layer gave (Field.exact is then False)."""
+
+    def __init__(self) -> None:
+        self.left = FITTED_TOTAL
+
+    def refine(self, r: Rule) -> Rule:
+        if not isinstance(r, tuple) or not any(s.fit for s in r):
+            return r
+        spans = []
+        for s in r:
+            if s.fit is not None and s.fit_units <= self.left:
+                self.left -= s.fit_units
+                s = s.fit()
+            spans.append(s)
+        return tuple(spans)
+
+
 def fields(graph: Graph) -> tuple[dict[str, Field], list[Notice]]:
     """The field of every layer (and of 'input'), and warnings about merges."""
     dims = spatial_dims(graph)
@@ -65,10 +104,11 @@ def fields(graph: Graph) -> tuple[dict[str, Field], list[Notice]]:
     result = {INPUT_REF: Field(one, one, (0,) * dims)}
     notices: list[Notice] = []
     rules: dict[tuple[int, tuple[Shape, ...]], Rule] = {}  # one per Graph.alike key
+    fitting = _Fitting()
     for layer in graph.layers:
         inputs = [result[s] for s in layer.inputs]
         key = graph.alike(layer)
-        r = rules.get(key) or rules.setdefault(key, rule(graph, layer))
+        r = rules.get(key) or rules.setdefault(key, fitting.refine(rule(graph, layer)))
         if r == GLOBAL or any(f.is_global for f in inputs) or len(layer.shape) != dims + 1:
             result[layer.name] = GLOBAL_FIELD
         elif r == IDENTITY:
@@ -81,13 +121,37 @@ def fields(graph: Graph) -> tuple[dict[str, Field], list[Notice]]:
             result[layer.name] = GLOBAL_FIELD
         if _still_and_whole(result[layer.name], graph.input_shape[1:]):
             result[layer.name] = GLOBAL_FIELD
+        _check_size(result[layer.name], layer)
     return result, notices
+
+
+MAX_FIELD_BITS = 512  # a field's numbers stay below 2^512 (numerators and denominators)
+
+
+def _check_size(f: Field, layer: Layer) -> None:
+    """Refuse a field whose numbers outgrow MAX_FIELD_BITS: strides of 10^18 multiplied
+    through thousands of layers would take time and memory without bound, and no input is
+    that large."""
+    for what, values in (("size", f.size), ("stride", f.stride), ("padding", f.padding)):
+        for v in values:
+            if isinstance(v, int):
+                big = v.bit_length() > MAX_FIELD_BITS
+            else:
+                big = max(v.numerator.bit_length(), v.denominator.bit_length()) > MAX_FIELD_BITS
+            if big:
+                raise SpecError(
+                    f"its receptive field's {what} outgrows 2^{MAX_FIELD_BITS}, the most"
+                    " cnncalc tracks (strides, paddings or scale factors multiply along the"
+                    " chain of layers)",
+                    layer.pos,
+                    layer.name,
+                )
 
 
 def _still_and_whole(f: Field, sizes: Sequence[int]) -> bool:
     """A window that stands still (stride 0 in every dimension) over the whole input: every
     unit sees everything, as after global pooling."""
-    if f.is_global or any(f.stride):  # the usual case, decided at C speed
+    if f.is_global or not f.exact or any(f.stride):  # the usual case, decided at C speed
         return False
     return all(
         j == 0 and -p <= 0 and r - 1 - p >= n - 1
@@ -101,6 +165,7 @@ def _through(f: Field, spans: Sequence[Span]) -> Field:
         size=tuple(r + s.width * j for r, j, s in zip(f.size, f.stride, spans, strict=True)),
         stride=tuple(s.step * j for j, s in zip(f.stride, spans, strict=True)),
         padding=tuple(p + s.offset * j for p, j, s in zip(f.padding, f.stride, spans, strict=True)),
+        bounded=tuple(d for d, s in enumerate(spans) if d in f.bounded or not s.exact),
     )
 
 
@@ -174,7 +239,8 @@ def _union(layer: Layer, inputs: Sequence[Field], notices: list[Notice]) -> Fiel
                 layer.name,
             )
         )
-    return Field(tuple(size), tuple(stride), tuple(padding))
+    bounded = tuple(sorted({d for f in inputs for d in f.bounded}))
+    return Field(tuple(size), tuple(stride), tuple(padding), bounded=bounded)
 
 
 def region(graph: Graph, name: str, unit: Sequence[int]) -> list[Interval | None]:
@@ -184,60 +250,158 @@ def region(graph: Graph, name: str, unit: Sequence[int]) -> list[Interval | None
     intermediate tensor's extent, so pixels that only padding or dropped rows would reach are
     not counted. Every layer's taps are separable, so a set of units is kept as boxes (one set
     per dimension), one box per path it is reached by: a path that finds no unit in one
-    dimension reaches nothing at all, whatever it finds in the others. All None where the unit
-    sees no input pixel (a zero-padding border).
+    dimension reaches nothing at all, whatever it finds in the others. A set is a list of
+    runs of consecutive units, and a layer that knows which runs a run reads (`Span.runs`)
+    maps it whole, so a run's length costs nothing; other layers' units are visited one by
+    one, and the runs a set is split into beyond its first are counted with them: at most
+    MAX_TRACED in all, past which the trace stops with an error naming the limit. All None
+    where the unit sees no input pixel (a zero-padding border).
     """
     order = [layer.name for layer in graph.layers]
     target = graph.by_name[name]
-    need: dict[str, list[Box]] = {name: [tuple(frozenset((u,)) for u in unit)]}
+    need: dict[str, list[Box]] = {name: [tuple(((u, u),) for u in unit)]}
+    budget = _Budget(name, unit)
+    fitting = _Fitting()
     for layer_name in reversed(order[: order.index(name) + 1]):
         if layer_name not in need:
             continue
         layer = graph.by_name[layer_name] if layer_name != name else target
         boxes = need.pop(layer_name)
-        r = rule(graph, layer)
+        r = fitting.refine(rule(graph, layer))
         for src in layer.inputs:
             shape = graph.input_shape if src == INPUT_REF else graph.by_name[src].shape
-            reached = [_back(r, box, shape, layer.shape) for box in boxes]
+            reached = [_back(r, box, shape, layer.shape, budget.at(layer)) for box in boxes]
             _add_boxes(need.setdefault(src, []), [b for b in reached if all(b)])
     final = need.get(INPUT_REF)
     if not final:
         return [None] * len(unit)
     return [
-        (min(min(b[d]) for b in final), max(max(b[d]) for b in final)) for d in range(len(unit))
+        (min(b[d][0][0] for b in final), max(b[d][-1][1] for b in final)) for d in range(len(unit))
     ]
 
 
-Box = tuple[frozenset[int], ...]
+Runs = tuple[tuple[int, int], ...]  # sorted runs of units, first and last, apart from each other
+Box = tuple[Runs, ...]
 MAX_BOXES = 64  # past this many, boxes are merged: a bound, no longer exact
+MAX_TRACED = 1 << 16  # units visited one by one, in a whole region trace
+
+
+class _Budget:
+    """Counts the units a region trace visits one by one; fails, located at the layer, past
+    MAX_TRACED."""
+
+    def __init__(self, name: str, unit: Sequence[int]) -> None:
+        self.left = MAX_TRACED
+        self.unit = ", ".join(map(str, unit))
+        self.name = name
+        self.layer: Layer | None = None
+
+    def at(self, layer: Layer) -> _Budget:
+        self.layer = layer
+        return self
+
+    def spend(self, units: int) -> None:
+        self.left -= units
+        if self.left < 0:
+            assert self.layer is not None
+            raise SpecError(
+                f"the input region of unit ({self.unit}) of layer '{self.name}' is too"
+                f" scattered to trace exactly: it reaches more than {MAX_TRACED:,} separate"
+                " units through this layer and those after it (cnncalc's limit)",
+                self.layer.pos,
+                self.layer.name,
+            )
+
+
+def _normal(pairs: list[tuple[int, int]]) -> Runs:
+    """Runs sorted, with overlapping and touching ones joined."""
+    pairs.sort()
+    out: list[tuple[int, int]] = []
+    for lo, hi in pairs:
+        if out and lo <= out[-1][1] + 1:
+            if hi > out[-1][1]:
+                out[-1] = (out[-1][0], hi)
+        else:
+            out.append((lo, hi))
+    return tuple(out)
+
+
+def _inside(a: Runs, b: Runs) -> bool:
+    """Every unit of a is a unit of b."""
+    starts = [lo for lo, _ in b]
+    for lo, hi in a:
+        i = bisect_right(starts, lo) - 1
+        if i < 0 or b[i][1] < hi:
+            return False
+    return True
 
 
 def _add_boxes(have: list[Box], new: list[Box]) -> None:
     """Add boxes to a tensor's list, dropping any box inside another (it reaches nothing the
     other does not: every layer's taps are monotone)."""
     for box in new:
-        if any(all(a <= b for a, b in zip(box, other, strict=True)) for other in have):
+        if any(all(_inside(a, b) for a, b in zip(box, other, strict=True)) for other in have):
             continue
-        have[:] = [o for o in have if not all(a <= b for a, b in zip(o, box, strict=True))]
+        have[:] = [o for o in have if not all(_inside(a, b) for a, b in zip(o, box, strict=True))]
         have.append(box)
     if len(have) > MAX_BOXES:
-        have[:] = [tuple(frozenset().union(*dim) for dim in zip(*have, strict=True))]
+        have[:] = [
+            tuple(_normal([r for runs in dim for r in runs]) for dim in zip(*have, strict=True))
+        ]
 
 
-def _back(r: Rule, wanted: Box, shape: tuple[int, ...], out: tuple[int, ...]) -> Box:
+def _back(
+    r: Rule, wanted: Box, shape: tuple[int, ...], out: tuple[int, ...], budget: _Budget
+) -> Box:
     """The units of an input (of `shape`) that the wanted output units depend on."""
     sizes = shape[1:]
     if r == GLOBAL or len(shape) != len(out):
-        return tuple(frozenset(range(n)) for n in sizes)
+        return tuple(((0, n - 1),) for n in sizes)
     if r in (IDENTITY, MERGE):  # a broadcast size-1 input serves every unit with its one unit
         return tuple(
-            frozenset((0,)) if n == 1 and m != 1 else s
+            ((0, 0),) if n == 1 and m != 1 else s
             for s, n, m in zip(wanted, sizes, out[1:], strict=True)
         )
     assert isinstance(r, tuple)
     if len(r) != len(sizes):
-        return tuple(frozenset(range(n)) for n in sizes)
-    return tuple(
-        frozenset(t for o in s for t in span.taps(o) if 0 <= t < n)
-        for s, span, n in zip(wanted, r, sizes, strict=True)
-    )
+        return tuple(((0, n - 1),) for n in sizes)
+    return tuple(_back_1d(s, span, n, budget) for s, span, n in zip(wanted, r, sizes, strict=True))
+
+
+def _back_1d(wanted: Runs, span: Span, n: int, budget: _Budget) -> Runs:
+    """The units of an input dimension of size n that the wanted runs of output units read."""
+    found: list[tuple[int, int]] = []
+
+    def add(taps: Iterable[int]) -> None:
+        if isinstance(taps, range) and taps.step > 0:
+            taps = _clip(taps, n)
+            if taps.step == 1 or len(taps) <= 1:
+                if taps:
+                    found.append((taps[0], taps[-1]))
+                return
+            budget.spend(len(taps))  # a dilated window: its units one by one
+        else:
+            taps = [t for t in taps if 0 <= t < n]  # a short list (at most 4 taps)
+            budget.spend(len(taps))
+        found.extend((t, t) for t in taps)
+
+    for a, b in wanted:
+        joined = None if span.runs is None else span.runs(a, b)
+        if joined is not None:
+            for taps in joined:
+                add(taps)
+            continue
+        budget.spend(b - a + 1)
+        for o in range(a, b + 1):
+            add(span.taps(o))
+    runs = _normal(found)
+    budget.spend(len(runs) - 1)  # a set split into runs (GLU doubles them) costs them too
+    return runs
+
+
+def _clip(r: range, n: int) -> range:
+    """The part of an increasing range inside 0 … n − 1, without visiting it."""
+    if not r:
+        return r
+    first = r.start if r.start >= 0 else r.start + -(-(0 - r.start) // r.step) * r.step
+    return range(first, min(r.stop, n), r.step)

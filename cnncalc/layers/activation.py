@@ -136,8 +136,12 @@ class GLU(LayerType):
         def taps(o: int) -> tuple[int, int]:
             return o, o + half
 
+        def runs(a: int, b: int) -> tuple[range, range]:
+            return range(a, b + 1), range(a + half, b + half + 1)
+
         return tuple(
-            Span(1, 0, half, taps) if d == i else Span.window(1, 1, 0) for d in range(1, len(shape))
+            Span(1, 0, half, taps, runs) if d == i else Span.window(1, 1, 0)
+            for d in range(1, len(shape))
         )
 
     def cost(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Cost:

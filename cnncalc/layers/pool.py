@@ -9,7 +9,6 @@ from typing import Any
 from cnncalc import arithmetic
 from cnncalc.errors import LayerError
 from cnncalc.layers.base import (
-    FITTED_UNITS,
     GLOBAL,
     REQUIRED,
     Arg,
@@ -242,31 +241,39 @@ def adaptive_rule(sizes: Sequence[int], outs: Sequence[int]) -> Rule:
     """Pooling to one unit is global pooling; otherwise a window per dimension."""
     if all(o == 1 for o in outs):
         return GLOBAL
-    spans = [adaptive_span(n, o) for n, o in zip(sizes, outs, strict=True)]
-    return GLOBAL if None in spans else tuple(s for s in spans if s is not None)
+    return tuple(adaptive_span(n, o) for n, o in zip(sizes, outs, strict=True))
 
 
-def adaptive_span(n: int, o: int) -> Span | None:
+def adaptive_span(n: int, o: int) -> Span:
     """PyTorch's adaptive windows: unit i of n → o covers ⌊i·n/o⌋ … ⌈(i+1)·n/o⌉ − 1. When o
     divides n they are plain windows; else they differ in size and place, and the field is
-    the smallest window holding them all (None, the whole input, past FITTED_UNITS)."""
+    the smallest window that moves by n/o and holds them all, in closed form.
+
+    With g = gcd(n, o), i·n mod o runs over every multiple of g below o, so a window starts
+    at most (o − g)/o before i·n/o, and ends at most (o − g)/o + n/o − 1 after it.
+    """
     if n % o == 0:
         return Span.window(n // o, n // o, 0)
-    if o > FITTED_UNITS:
-        return None
+    slack = arithmetic.exact_div(o - math.gcd(n, o), o)
+    step = arithmetic.exact_div(n, o)
 
     def taps(i: int) -> range:
         return range(i * n // o, -(-(i + 1) * n // o))
 
-    return Span.fitted(arithmetic.exact_div(n, o), taps, o)
+    def runs(a: int, b: int) -> tuple[range]:  # neighbouring windows touch or overlap
+        return (range(a * n // o, -(-(b + 1) * n // o)),)
+
+    return Span(step, slack, 2 * slack + step - 1, taps, runs)
 
 
 def adaptive_reads(sizes: Sequence[int], outs: Sequence[int]) -> int:
     """Input elements summed over all of one channel's adaptive windows (PyTorch's windows:
-    unit i of n → o covers ⌊i·n/o⌋ … ⌈(i+1)·n/o⌉ − 1)."""
+    unit i of n → o covers ⌊i·n/o⌋ … ⌈(i+1)·n/o⌉ − 1): per dimension n + o − gcd(n, o),
+    since ⌈(i+1)·n/o⌉ exceeds ⌊(i+1)·n/o⌋ by one except for the gcd(n, o) units where o
+    divides (i+1)·n, and the floors telescope to n."""
     total = 1
     for n, o in zip(sizes, outs, strict=True):
-        total *= sum(-(-(i + 1) * n // o) - i * n // o for i in range(o))
+        total *= n + o - math.gcd(n, o)
     return total
 
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import math
 import struct
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from typing import Any
 
 from cnncalc.arithmetic import exact_div
 from cnncalc.errors import shown
 from cnncalc.layers.base import (
     FITTED_UNITS,
-    GLOBAL,
     IDENTITY,
     REQUIRED,
     Arg,
@@ -333,11 +333,8 @@ class Upsample(LayerType):
         for i, (n, m) in enumerate(zip(spatial, out[1:], strict=True)):
             scale = None if scales is None else float(scales[i])
             mode = a["mode"]
-            if mode == "area":  # adaptive average pooling
-                span = adaptive_span(n, m)
-                if span is None:
-                    return GLOBAL
-                spans.append(span)
+            if mode == "area":  # adaptive average pooling, exact in closed form
+                spans.append(adaptive_span(n, m))
                 continue
             if mode in ("nearest", "nearest-exact"):
                 factor = Fraction(str(scale)) if scale else Fraction(m, n)
@@ -354,13 +351,14 @@ class Upsample(LayerType):
                 )
                 reach = Fraction(5, 2) if mode == "bicubic" else Fraction(3, 2)
                 taps = _linear_taps(n, m, scale, corners, mode == "bicubic")
-            # The window that fits every unit's taps; past FITTED_UNITS, a bound of the same
-            # step (interpolation reads within `reach` of o / factor).
-            spans.append(
-                Span.fitted(exact_div(factor.denominator, factor.numerator), taps, m)
-                if m <= FITTED_UNITS
-                else Span.resample(factor, taps, reach)
-            )
+            # The window that fits every unit's taps, found by looking at each of the m (a
+            # cost the receptive-field pass budgets, see Span.fit); until then, and past
+            # FITTED_UNITS, a bound of the same step (interpolation reads within `reach`).
+            bound = Span.resample(factor, taps, reach)
+            if m <= FITTED_UNITS:
+                step = exact_div(factor.denominator, factor.numerator)
+                bound = bound._replace(fit=partial(Span.fitted, step, taps, m), fit_units=m)
+            spans.append(bound)
         return tuple(spans)
 
 
@@ -386,11 +384,11 @@ def _source_scale(n: int, m: int, scale: float | None) -> float:
     return _f32(1.0 / scale) if scale else _f32(n / m)
 
 
-def _nearest_taps(n: int, m: int, scale: float | None, mode: str) -> Callable[[int], Iterable[int]]:
+def _nearest_taps(n: int, m: int, scale: float | None, mode: str) -> Callable[[int], Sequence[int]]:
     """The input unit each output unit copies, computed the way PyTorch computes it."""
     s = _source_scale(n, m, scale)
 
-    def taps(o: int) -> Iterable[int]:
+    def taps(o: int) -> Sequence[int]:
         if mode == "nearest-exact":
             return [min(math.floor(_f32((o + 0.5) * s)), n - 1)]
         if m == n:
@@ -404,12 +402,12 @@ def _nearest_taps(n: int, m: int, scale: float | None, mode: str) -> Callable[[i
 
 def _linear_taps(
     n: int, m: int, scale: float | None, corners: bool, cubic: bool
-) -> Callable[[int], Iterable[int]]:
+) -> Callable[[int], Sequence[int]]:
     """The input units an interpolating upsample reads for each output unit (a superset for
     bicubic, whose outer taps can carry zero weight)."""
     s = _f32((n - 1) / (m - 1) if m > 1 else 0.0) if corners else _source_scale(n, m, scale)
 
-    def taps(o: int) -> Iterable[int]:
+    def taps(o: int) -> Sequence[int]:
         # In float32, rounded once (PyTorch's kernels fuse the multiply and the subtraction):
         # at ×3, unit 1 reads 1.5·fl32(1/3) − 0.5 = 1.5e-8, a second pixel with a tiny weight.
         src = (
@@ -487,7 +485,15 @@ class PixelShuffle(LayerType):
         r = a[self.arg_name]
         if self.inverse:
             return (Span.window(r, r, 0),) * 2
-        return (Span.resample(Fraction(r), lambda o: [o // r]),) * 2
+        # Unit o reads o // r: the window [o/r − (r−1)/r, o/r] is the smallest that holds it.
+        return (
+            Span.resample(
+                Fraction(r),
+                lambda o: [o // r],
+                runs=lambda a, b: (range(a // r, b // r + 1),),
+                exact=True,
+            ),
+        ) * 2
 
 
 class ChannelShuffle(LayerType):
