@@ -11,8 +11,8 @@ from fractions import Fraction as F
 from pathlib import Path
 
 import pytest
-from bounds import assert_refused, run_bounded
 
+from bounds import assert_refused, run_bounded
 from cnncalc.graph import build
 from cnncalc.layers.base import FITTED_TOTAL, Span
 from cnncalc.layers.pool import adaptive_reads, adaptive_span
