@@ -7,7 +7,8 @@ import textwrap
 
 from cnncalc.errors import UsageError, did_you_mean
 from cnncalc.layers import TYPES
-from cnncalc.layers.base import REQUIRED, Arg, LayerType
+from cnncalc.layers.args import REQUIRED, Arg
+from cnncalc.layers.base import LayerType
 
 FAMILIES = ("conv", "pool", "norm", "linear", "activation", "dropout", "shape", "merge")
 

@@ -9,7 +9,7 @@ from typing import Any, NamedTuple
 from cnncalc.analysis import Summary, summarize
 from cnncalc.graph import Graph, Layer
 from cnncalc.layers import TYPES
-from cnncalc.layers.base import Shape
+from cnncalc.layers.tensors import Shape
 from cnncalc.spec import INPUT_REF, Layout
 
 

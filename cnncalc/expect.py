@@ -16,7 +16,8 @@ from typing import NamedTuple
 from cnncalc.analysis import Summary
 from cnncalc.errors import Pos, SpecError, did_you_mean, quoted, shown
 from cnncalc.graph import Graph, Layer
-from cnncalc.layers.base import FITTED_TOTAL, FITTED_UNITS, Shape, axis_name
+from cnncalc.layers.spans import FITTED_TOTAL, FITTED_UNITS
+from cnncalc.layers.tensors import Shape, axis_name
 from cnncalc.receptive import Field, fields
 from cnncalc.source import Node
 from cnncalc.spec import Spec

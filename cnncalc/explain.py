@@ -12,7 +12,8 @@ from __future__ import annotations
 from cnncalc.arithmetic import fraction_text
 from cnncalc.graph import Graph, Layer, Notice
 from cnncalc.layers import TYPES
-from cnncalc.layers.base import SHOWN_AS, WEIGHTED_FLOPS
+from cnncalc.layers.costs import WEIGHTED_FLOPS
+from cnncalc.layers.tensors import SHOWN_AS
 from cnncalc.receptive import Field, fields
 
 

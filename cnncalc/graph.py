@@ -12,7 +12,10 @@ from typing import Any, NamedTuple
 from cnncalc.errors import LayerError, Pos, SpecError, did_you_mean, one_line, shown
 from cnncalc.expr import ExprError, has_placeholder, substitute
 from cnncalc.layers import TYPES, Result, Shape
-from cnncalc.layers.base import REQUIRED, SHOWN_AS, Cost, LayerType
+from cnncalc.layers.args import REQUIRED
+from cnncalc.layers.base import LayerType
+from cnncalc.layers.costs import Cost
+from cnncalc.layers.tensors import SHOWN_AS
 from cnncalc.source import MAX_INT
 from cnncalc.spec import INPUT_REF, Block, Entry, Layout, Spec
 

@@ -7,7 +7,7 @@ from typing import NamedTuple
 
 from cnncalc.graph import Graph
 from cnncalc.layers import TYPES
-from cnncalc.layers.base import numel
+from cnncalc.layers.tensors import numel
 from cnncalc.spec import INPUT_REF
 
 

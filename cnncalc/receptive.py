@@ -17,16 +17,8 @@ from cnncalc.arithmetic import Exact, exact_div, fraction_text
 from cnncalc.errors import SpecError
 from cnncalc.graph import Graph, Layer, Notice
 from cnncalc.layers import TYPES
-from cnncalc.layers.base import (
-    FITTED_TOTAL,
-    GLOBAL,
-    IDENTITY,
-    MERGE,
-    Rule,
-    Shape,
-    Span,
-    axis_name,
-)
+from cnncalc.layers.spans import FITTED_TOTAL, GLOBAL, IDENTITY, MERGE, Rule, Span
+from cnncalc.layers.tensors import Shape, axis_name
 from cnncalc.spec import INPUT_REF
 
 Interval = tuple[int, int]

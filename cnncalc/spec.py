@@ -12,7 +12,7 @@ from typing import NamedTuple
 
 from cnncalc.errors import Pos, SpecError, did_you_mean, shown
 from cnncalc.layers import TYPES
-from cnncalc.layers.base import Shape
+from cnncalc.layers.tensors import Shape
 from cnncalc.source import MAX_INT, Node, Source, label, parse, read_text
 
 RESERVED = ("name", "from", "repeat", "trainable")

@@ -14,8 +14,8 @@ import pytest
 
 from bounds import assert_refused, run_bounded
 from cnncalc.graph import build
-from cnncalc.layers.base import FITTED_TOTAL, Span
-from cnncalc.layers.pool import adaptive_reads, adaptive_span
+from cnncalc.layers.costs import adaptive_reads
+from cnncalc.layers.spans import FITTED_TOTAL, Span, adaptive_span
 from cnncalc.receptive import MAX_TRACED, fields
 from cnncalc.spec import from_text
 

@@ -6,29 +6,14 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from cnncalc.errors import LayerError
-from cnncalc.layers.base import (
-    IDENTITY,
-    INPLACE,
-    REQUIRED,
-    Arg,
-    Cost,
-    Explanation,
-    LayerType,
-    Result,
-    Rule,
-    Shape,
-    Span,
-    along,
-    choice,
-    fail,
-    integer,
-    number,
-    numel,
-    optional,
-    resolve_dim,
-    tensor,
-)
+from cnncalc.layers.args import INPLACE, REQUIRED, Arg, choice, integer, number, optional
+from cnncalc.layers.base import LayerType, Result
+from cnncalc.layers.checks import fail, resolve_dim
+from cnncalc.layers.costs import Cost
+from cnncalc.layers.formulas import Explanation
 from cnncalc.layers.registry import register
+from cnncalc.layers.spans import IDENTITY, Rule, Span, along
+from cnncalc.layers.tensors import Shape, numel, tensor
 
 
 class Elementwise(LayerType):

@@ -7,40 +7,24 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from cnncalc import arithmetic
-from cnncalc.layers.base import (
+from cnncalc.layers.args import (
     BIAS,
     REQUIRED,
-    WEIGHTED_FLOPS,
     Arg,
-    Cost,
-    Explanation,
-    LayerType,
-    Result,
-    Rule,
-    Shape,
-    Span,
-    check_given,
     choice,
-    expect_rank,
-    fail,
-    filter_taps,
-    fmt,
     inferred_size,
     integer,
-    numel,
     padding,
     per_dim,
-    per_dim_lines,
-    tensor_product,
-    weighted_cost,
 )
+from cnncalc.layers.base import LayerType, Result
+from cnncalc.layers.checks import check_given, expect_rank, fail
+from cnncalc.layers.costs import WEIGHTED_FLOPS, Cost, weighted_cost
+from cnncalc.layers.formulas import Explanation, filter_taps, per_dim_lines, tensor_product
 from cnncalc.layers.registry import register
-
-_LAYOUTS = {1: "[C, L]", 2: "[C, H, W]", 3: "[C, D, H, W]"}
-
-
-def spatial_layout(dims: int) -> str:
-    return _LAYOUTS[dims]
+from cnncalc.layers.spans import Rule, Span
+from cnncalc.layers.tensors import Shape, fmt, numel, spatial_layout
+from cnncalc.layers.window import Pads, check_window, window_formula, window_out, window_pads
 
 
 def _channels(
@@ -58,64 +42,18 @@ def _channels(
     return c_in, shape[1:], c_out, groups
 
 
-def padded_sizes(a: Mapping[str, Any], spatial: Shape, dims: int) -> list[tuple[int, int]]:
+def _pads(a: Mapping[str, Any], spatial: Shape) -> Pads:
     """(left, right) padding per spatial dimension, resolving 'same' against the input size."""
-    if a["padding"] == "same":
-        return [
-            arithmetic.same_padding(n, k, s, d)
-            for n, k, s, d in zip(
-                spatial, a["kernel_size"], a["stride"], a["dilation"], strict=True
-            )
-        ]
-    return [(p, p) for p in a["padding"]]
-
-
-def check_window(
-    spatial: Shape, kernel: Sequence[int], dilation: Sequence[int], pads: Sequence[tuple[int, int]]
-) -> None:
-    """Fail when a (dilated) window does not fit into the padded input, naming the numbers."""
-    for n, k, d, (left, right) in zip(spatial, kernel, dilation, pads, strict=True):
-        span = arithmetic.effective_kernel(k, d)
-        if span > n + left + right:
-            what = (
-                f"kernel_size {k}"
-                if d == 1
-                else f"dilated kernel {span} (kernel_size {k}, dilation {d})"
-            )
-            if left == right == 0:
-                raise fail(f"{what} is larger than the input {n} (no padding)", "kernel_size")
-            pad = f"{left}+{right}" if left != right else f"2×{left}"
-            raise fail(
-                f"{what} is larger than the padded input {n + left + right}"
-                f" (input {n} + {pad} padding)",
-                "kernel_size",
-            )
+    return window_pads(a["padding"], spatial, a["kernel_size"], a["stride"], a["dilation"])
 
 
 _DILATION = Arg("dilation", per_dim(), 1, "spacing between kernel taps", "int | list")
 _IN_CHANNELS = inferred_size("in_channels")
 
 
-def pad_text(left: int, right: int) -> str:
-    return f"2·{left}" if left == right else f"{left} + {right}"
-
-
 def per_group(channels: int, groups: int) -> str:
+    """Channels one filter sees: 96, or (96/2) with groups."""
     return str(channels) if groups == 1 else f"({channels}/{groups})"
-
-
-def window_formula(
-    n: int, k: int, s: int, d: int, left: int, right: int, out: int, ceil: bool = False
-) -> str:
-    """⌊(128 + 2·3 − 1·(7−1) − 1) / 2⌋ + 1 = 64, with PyTorch's ceil-mode correction."""
-    lo, hi = ("⌈", "⌉") if ceil else ("⌊", "⌋")
-    text = f"{lo}({n} + {pad_text(left, right)} − {d}·({k}−1) − 1) / {s}{hi} + 1"
-    raw = -(-(n + left + right - d * (k - 1) - 1) // s) + 1 if ceil else out
-    # 'same' pads unevenly: say which side has which, since 0 + 1 reads like a typo.
-    uneven = f"     (padding {left} before, {right} after)" if left != right else ""
-    if raw != out:  # the last window would start in the right padding: PyTorch drops it
-        return f"{text} − 1 = {out}{uneven}     (the last window would start in the padding)"
-    return f"{text} = {out}{uneven}"
 
 
 class Conv(LayerType):
@@ -154,7 +92,7 @@ class Conv(LayerType):
 
     def infer(self, a: Mapping[str, Any], inputs: Sequence[Shape]) -> Result:
         c_in, spatial, c_out, groups = _channels(self.dims, a, inputs)
-        pads = padded_sizes(a, spatial, self.dims)
+        pads = _pads(a, spatial)
         mode = a["padding_mode"]
         for n, (left, right) in zip(spatial, pads, strict=True):
             # reflect mirrors at most n − 1 values; circular wraps around once at most.
@@ -168,17 +106,12 @@ class Conv(LayerType):
                     "padding",
                 )
         check_window(spatial, a["kernel_size"], a["dilation"], pads)
-        out = tuple(
-            arithmetic.conv_out(n, k, s, left, right, d)
-            for n, k, s, d, (left, right) in zip(
-                spatial, a["kernel_size"], a["stride"], a["dilation"], pads, strict=True
-            )
-        )
+        out = window_out(spatial, a["kernel_size"], a["stride"], a["dilation"], pads)
         weight = c_out * (c_in // groups) * math.prod(a["kernel_size"])
         return Result((c_out, *out), {"weight": weight, "bias": c_out if a["bias"] else 0})
 
     def receptive(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Rule:
-        pads = padded_sizes(a, inputs[0][1:], self.dims)
+        pads = _pads(a, inputs[0][1:])
         return tuple(
             Span.window(k, s, left, d)
             for k, s, d, (left, _) in zip(
@@ -188,7 +121,7 @@ class Conv(LayerType):
 
     def explain(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Explanation:
         c_in, spatial = inputs[0][0], inputs[0][1:]
-        pads = padded_sizes(a, spatial, self.dims)
+        pads = _pads(a, spatial)
         shape = per_dim_lines(
             [
                 window_formula(n, k, s, d, left, right, o)

@@ -5,32 +5,23 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from cnncalc.layers.base import (
+from cnncalc.layers.args import (
     BIAS,
-    GLOBAL,
     REQUIRED,
-    WEIGHTED_FLOPS,
     Arg,
-    Cost,
-    Explanation,
-    LayerType,
-    Result,
-    Rule,
-    Shape,
-    along,
     anything,
     boolean,
-    check_given,
-    fail,
-    in_pytorch_order,
     inferred_size,
     integer,
-    numel,
     optional,
-    tensor_product,
-    weighted_cost,
 )
+from cnncalc.layers.base import LayerType, Result
+from cnncalc.layers.checks import check_given, fail
+from cnncalc.layers.costs import WEIGHTED_FLOPS, Cost, weighted_cost
+from cnncalc.layers.formulas import Explanation, tensor_product
 from cnncalc.layers.registry import register
+from cnncalc.layers.spans import GLOBAL, Rule, along
+from cnncalc.layers.tensors import Shape, in_pytorch_order, numel
 
 
 class Linear(LayerType):

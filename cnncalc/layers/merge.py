@@ -5,26 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from cnncalc.layers.base import (
-    GLOBAL,
-    MERGE,
-    Arg,
-    Cost,
-    Explanation,
-    LayerType,
-    Result,
-    Rule,
-    Shape,
-    axis_name,
-    fail,
-    fmt,
-    in_pytorch_order,
-    integer,
-    numel,
-    resolve_dim,
-    tensor,
-)
+from cnncalc.layers.args import Arg, integer
+from cnncalc.layers.base import LayerType, Result
+from cnncalc.layers.checks import fail, resolve_dim
+from cnncalc.layers.costs import Cost
+from cnncalc.layers.formulas import Explanation
 from cnncalc.layers.registry import register
+from cnncalc.layers.spans import GLOBAL, MERGE, Rule
+from cnncalc.layers.tensors import Shape, axis_name, fmt, in_pytorch_order, numel, tensor
 
 
 def broadcast(shapes: Sequence[Shape], op: str) -> Shape:

@@ -6,33 +6,25 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from cnncalc.layers.base import (
+from cnncalc.layers.args import (
     EPS,
-    IDENTITY,
     MOMENTUM,
     REQUIRED,
     Arg,
-    Cost,
-    Explanation,
-    LayerType,
-    Result,
-    Rule,
-    Shape,
     boolean,
-    check_given,
-    fail,
-    fmt,
-    in_pytorch_order,
     inferred_size,
     int_list,
     integer,
     number,
-    numel,
     optional,
-    several,
-    tensor,
 )
+from cnncalc.layers.base import LayerType, Result
+from cnncalc.layers.checks import check_given, fail, several
+from cnncalc.layers.costs import Cost
+from cnncalc.layers.formulas import Explanation
 from cnncalc.layers.registry import register
+from cnncalc.layers.spans import IDENTITY, Rule
+from cnncalc.layers.tensors import Shape, fmt, in_pytorch_order, numel, tensor
 
 # BatchNorm1d takes [C] or [C, L]; the others exactly [C, *spatial].
 _BN_RANKS = {1: ((1, 2), "[C] or [C, L]"), 2: ((3,), "[C, H, W]"), 3: ((4,), "[C, D, H, W]")}

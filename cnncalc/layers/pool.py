@@ -8,29 +8,15 @@ from typing import Any
 
 from cnncalc import arithmetic
 from cnncalc.errors import LayerError
-from cnncalc.layers.base import (
-    GLOBAL,
-    REQUIRED,
-    Arg,
-    Cost,
-    Explanation,
-    LayerType,
-    Result,
-    Rule,
-    Shape,
-    Span,
-    boolean,
-    expect_rank,
-    fail,
-    integer,
-    numel,
-    optional,
-    padding,
-    per_dim,
-    per_dim_lines,
-)
-from cnncalc.layers.conv import check_window, spatial_layout, window_formula
+from cnncalc.layers.args import REQUIRED, Arg, boolean, integer, optional, padding, per_dim
+from cnncalc.layers.base import LayerType, Result
+from cnncalc.layers.checks import expect_rank, fail
+from cnncalc.layers.costs import Cost, adaptive_reads
+from cnncalc.layers.formulas import Explanation, per_dim_lines
 from cnncalc.layers.registry import register
+from cnncalc.layers.spans import GLOBAL, Rule, Span, adaptive_span
+from cnncalc.layers.tensors import Shape, numel, spatial_layout
+from cnncalc.layers.window import Pads, check_window, window_formula, window_out, window_pads
 
 
 class Pool(LayerType):
@@ -85,13 +71,25 @@ class Pool(LayerType):
                 )
         self.args = tuple(args)
 
+    def _window(
+        self, a: Mapping[str, Any], spatial: Shape
+    ) -> tuple[Sequence[int], Sequence[int], Sequence[int], Pads]:
+        """Kernel, stride (the kernel unless given), dilation (1 unless given) and padding."""
+        kernel = a["kernel_size"]
+        stride = a["stride"] or kernel
+        dilation = a.get("dilation") or (1,) * self.dims
+        return (
+            kernel,
+            stride,
+            dilation,
+            window_pads(a["padding"], spatial, kernel, stride, dilation),
+        )
+
     def infer(self, a: Mapping[str, Any], inputs: Sequence[Shape]) -> Result:
         (shape,) = inputs
         expect_rank(shape, self.dims + 1, spatial_layout(self.dims))
         spatial = shape[1:]
-        kernel = a["kernel_size"]
-        stride = a["stride"] or kernel
-        dilation = a.get("dilation") or (1,) * self.dims
+        kernel, stride, dilation, pads = self._window(a, spatial)
         if a["padding"] == "same":
             if a["ceil_mode"]:
                 raise fail(
@@ -99,18 +97,8 @@ class Pool(LayerType):
                     " already ⌈input/stride⌉)",
                     "ceil_mode",
                 )
-            pads = [
-                arithmetic.same_padding(n, k, s, d)
-                for n, k, s, d in zip(spatial, kernel, stride, dilation, strict=True)
-            ]
             check_window(spatial, kernel, dilation, pads)
-            out = [
-                arithmetic.conv_out(n, k, s, left, right, d)
-                for n, k, s, d, (left, right) in zip(
-                    spatial, kernel, stride, dilation, pads, strict=True
-                )
-            ]
-            return Result((shape[0], *out))
+            return Result((shape[0], *window_out(spatial, kernel, stride, dilation, pads)))
         for k, p in zip(kernel, a["padding"], strict=True):
             if p > k // 2:
                 raise fail(
@@ -128,7 +116,7 @@ class Pool(LayerType):
                         "kernel_size",
                     )
         if not a["ceil_mode"]:
-            check_window(spatial, kernel, dilation, [(p, p) for p in a["padding"]])
+            check_window(spatial, kernel, dilation, pads)
         out = [
             arithmetic.pool_out(n, k, s, p, d, a["ceil_mode"])
             for n, k, s, p, d in zip(spatial, kernel, stride, a["padding"], dilation, strict=True)
@@ -143,34 +131,15 @@ class Pool(LayerType):
         return Result((shape[0], *out))
 
     def receptive(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Rule:
-        spatial = inputs[0][1:]
-        kernel = a["kernel_size"]
-        stride = a["stride"] or kernel
-        dilation = a.get("dilation") or (1,) * self.dims
-        if a["padding"] == "same":
-            lefts = [
-                arithmetic.same_padding(n, k, s, d)[0]
-                for n, k, s, d in zip(spatial, kernel, stride, dilation, strict=True)
-            ]
-        else:
-            lefts = list(a["padding"])
+        kernel, stride, dilation, pads = self._window(a, inputs[0][1:])
         return tuple(
-            Span.window(k, s, p, d)
-            for k, s, p, d in zip(kernel, stride, lefts, dilation, strict=True)
+            Span.window(k, s, left, d)
+            for k, s, (left, _), d in zip(kernel, stride, pads, dilation, strict=True)
         )
 
     def explain(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Explanation:
         spatial = inputs[0][1:]
-        kernel = a["kernel_size"]
-        stride = a["stride"] or kernel
-        dilation = a.get("dilation") or (1,) * self.dims
-        if a["padding"] == "same":
-            pads = [
-                arithmetic.same_padding(n, k, s, d)
-                for n, k, s, d in zip(spatial, kernel, stride, dilation, strict=True)
-            ]
-        else:
-            pads = [(p, p) for p in a["padding"]]
+        kernel, stride, dilation, pads = self._window(a, spatial)
         return Explanation(
             per_dim_lines(
                 [
@@ -242,39 +211,6 @@ def adaptive_rule(sizes: Sequence[int], outs: Sequence[int]) -> Rule:
     if all(o == 1 for o in outs):
         return GLOBAL
     return tuple(adaptive_span(n, o) for n, o in zip(sizes, outs, strict=True))
-
-
-def adaptive_span(n: int, o: int) -> Span:
-    """PyTorch's adaptive windows: unit i of n → o covers ⌊i·n/o⌋ … ⌈(i+1)·n/o⌉ − 1. When o
-    divides n they are plain windows; else they differ in size and place, and the field is
-    the smallest window that moves by n/o and holds them all, in closed form.
-
-    With g = gcd(n, o), i·n mod o runs over every multiple of g below o, so a window starts
-    at most (o − g)/o before i·n/o, and ends at most (o − g)/o + n/o − 1 after it.
-    """
-    if n % o == 0:
-        return Span.window(n // o, n // o, 0)
-    slack = arithmetic.exact_div(o - math.gcd(n, o), o)
-    step = arithmetic.exact_div(n, o)
-
-    def taps(i: int) -> range:
-        return range(i * n // o, -(-(i + 1) * n // o))
-
-    def runs(a: int, b: int) -> tuple[range]:  # neighbouring windows touch or overlap
-        return (range(a * n // o, -(-(b + 1) * n // o)),)
-
-    return Span(step, slack, 2 * slack + step - 1, taps, runs)
-
-
-def adaptive_reads(sizes: Sequence[int], outs: Sequence[int]) -> int:
-    """Input elements summed over all of one channel's adaptive windows (PyTorch's windows:
-    unit i of n → o covers ⌊i·n/o⌋ … ⌈(i+1)·n/o⌉ − 1): per dimension n + o − gcd(n, o),
-    since ⌈(i+1)·n/o⌉ exceeds ⌊(i+1)·n/o⌋ by one except for the gcd(n, o) units where o
-    divides (i+1)·n, and the floors telescope to n."""
-    total = 1
-    for n, o in zip(sizes, outs, strict=True):
-        total *= n + o - math.gcd(n, o)
-    return total
 
 
 def per_dim_or_none() -> Any:

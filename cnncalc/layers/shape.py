@@ -10,36 +10,14 @@ from typing import Any
 
 from cnncalc.arithmetic import exact_div
 from cnncalc.errors import shown
-from cnncalc.layers.base import (
-    FITTED_UNITS,
-    IDENTITY,
-    REQUIRED,
-    Arg,
-    Cost,
-    Explanation,
-    LayerType,
-    Result,
-    Rule,
-    Shape,
-    Span,
-    anything,
-    choice,
-    expect_rank,
-    fail,
-    int_list,
-    integer,
-    number,
-    numel,
-    optional,
-    per_dim_lines,
-    product,
-    resolve_dim,
-    several,
-    tensor,
-)
-from cnncalc.layers.conv import spatial_layout
-from cnncalc.layers.pool import adaptive_reads, adaptive_span
+from cnncalc.layers.args import REQUIRED, Arg, anything, choice, int_list, integer, number, optional
+from cnncalc.layers.base import LayerType, Result
+from cnncalc.layers.checks import expect_rank, fail, resolve_dim, several
+from cnncalc.layers.costs import Cost, adaptive_reads
+from cnncalc.layers.formulas import Explanation, per_dim_lines, product
 from cnncalc.layers.registry import register
+from cnncalc.layers.spans import FITTED_UNITS, IDENTITY, Rule, Span, adaptive_span
+from cnncalc.layers.tensors import Shape, numel, spatial_layout, tensor
 
 
 class Flatten(LayerType):

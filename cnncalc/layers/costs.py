@@ -1,0 +1,36 @@
+"""What a layer costs to run: MACs and FLOPs per sample, and the rules they follow."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import NamedTuple
+
+from cnncalc.layers.tensors import Shape, numel
+
+
+class Cost(NamedTuple):
+    """Work for one sample: multiply-accumulates of weights, and floating-point operations."""
+
+    macs: int = 0
+    flops: int = 0
+
+
+# Convolutions and linear layers: a multiply and an add per MAC, and a bias add per output.
+WEIGHTED_FLOPS = "2·MACs, + 1 per output element with bias"
+
+
+def weighted_cost(macs: int, out: Shape, bias: bool) -> Cost:
+    """The cost of a layer of weights, by WEIGHTED_FLOPS."""
+    return Cost(macs, 2 * macs + (numel(out) if bias else 0))
+
+
+def adaptive_reads(sizes: Sequence[int], outs: Sequence[int]) -> int:
+    """Input elements summed over all of one channel's adaptive windows (PyTorch's windows:
+    unit i of n → o covers ⌊i·n/o⌋ … ⌈(i+1)·n/o⌉ − 1): per dimension n + o − gcd(n, o),
+    since ⌈(i+1)·n/o⌉ exceeds ⌊(i+1)·n/o⌋ by one except for the gcd(n, o) units where o
+    divides (i+1)·n, and the floors telescope to n."""
+    total = 1
+    for n, o in zip(sizes, outs, strict=True):
+        total *= n + o - math.gcd(n, o)
+    return total
