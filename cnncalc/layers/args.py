@@ -38,10 +38,12 @@ def inferred_size(name: str) -> Arg:
 
 
 def _is_int(v: Any) -> bool:
+    """An int and not a bool (Python counts true as an int; a spec does not)."""
     return isinstance(v, int) and not isinstance(v, bool)
 
 
 def _describe(v: Any) -> str:
+    """A wrong value as a message names it: 'the boolean true', 'a list', 'empty'."""
     if isinstance(v, bool):
         return f"the boolean {str(v).lower()}"
     if isinstance(v, (list, dict)):
@@ -52,6 +54,7 @@ def _describe(v: Any) -> str:
 
 
 def _in_range(v: float, lo: float | None, hi: float | None) -> None:
+    """Fail unless lo ≤ v ≤ hi (either bound may be absent)."""
     if lo is not None and v < lo:
         raise LayerError(f"must be at least {lo}, got {v}")
     if hi is not None and v > hi:
@@ -59,6 +62,8 @@ def _in_range(v: float, lo: float | None, hi: float | None) -> None:
 
 
 def integer(lo: int | None = None, hi: int | None = None) -> Parser:
+    """One integer, within bounds if given."""
+
     def parse(v: Any, dims: int) -> int:
         if not _is_int(v):
             raise LayerError(f"must be an integer, got {_describe(v)}")
@@ -102,6 +107,8 @@ def padding() -> Parser:
 
 
 def boolean() -> Parser:
+    """true or false, nothing that merely converts to them."""
+
     def parse(v: Any, dims: int) -> bool:
         if not isinstance(v, bool):
             raise LayerError(f"must be true or false, got {_describe(v)}")
@@ -111,6 +118,8 @@ def boolean() -> Parser:
 
 
 def number(lo: float | None = None, hi: float | None = None) -> Parser:
+    """A finite int or float, within bounds if given, as a float."""
+
     def parse(v: Any, dims: int) -> float:
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
             raise LayerError(f"must be a number, got {_describe(v)}")
@@ -121,6 +130,8 @@ def number(lo: float | None = None, hi: float | None = None) -> Parser:
 
 
 def choice(*options: str) -> Parser:
+    """One of the given words, spelt exactly."""
+
     def parse(v: Any, dims: int) -> str:
         if not isinstance(v, str) or v not in options:
             raise LayerError(f"must be one of {', '.join(options)}; got {_describe(v)}")
@@ -130,6 +141,8 @@ def choice(*options: str) -> Parser:
 
 
 def optional(inner: Parser) -> Parser:
+    """null, or what `inner` accepts."""
+
     def parse(v: Any, dims: int) -> Any:
         return None if v is None else inner(v, dims)
 

@@ -24,10 +24,12 @@ class Result(NamedTuple):
 
     @property
     def param_count(self) -> int:
+        """All parameters, summed over the tensors."""
         return sum(self.params.values())
 
     @property
     def buffer_count(self) -> int:
+        """All buffer elements (running statistics, ...), summed over the tensors."""
         return sum(self.buffers.values())
 
 
@@ -69,6 +71,7 @@ class LayerType:
         return self.view or bool(a.get("inplace"))
 
     def arg(self, name: str) -> Arg | None:
+        """The argument of this name, or None where the type has none."""
         for a in self.args:
             if a.name == name:
                 return a
