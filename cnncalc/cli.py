@@ -438,7 +438,7 @@ def check(
 
     PATHS are spec files, directories (every *.yaml and *.yml below) or globs.
     """
-    from cnncalc.check import check_spec, collect, exit_code
+    from cnncalc.checking import check_spec, collect, exit_code
     from cnncalc.expect import budget
     from cnncalc.render import check as render_check
     from cnncalc.source import source_of

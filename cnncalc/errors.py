@@ -100,7 +100,21 @@ UNKNOWN_POS = Pos("<unknown>", 0, 0)
 
 
 class CnncalcError(Exception):
-    """Base class of the errors cnncalc explains to its user (exit code 2)."""
+    """Base class of the errors cnncalc explains to its user (exit code 2).
+
+    The Python API raises only these. `file`, `line` and `column` say where the problem
+    stands (None when it is not in a spec, as for an option), `layer` the layer concerned,
+    and `message` the rule broken, without the position.
+    """
+
+    file: str | None = None
+    line: int | None = None
+    column: int | None = None
+    layer: str | None = None
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(message)
+        self.message = message
 
     def __str__(self) -> str:  # a message names user text: one safe line
         return one_line(super().__str__())
@@ -110,10 +124,12 @@ class SpecError(CnncalcError):
     """A spec that cannot be read or computed, located at a file, line and column."""
 
     def __init__(self, message: str, pos: Pos, layer: str | None = None) -> None:
-        self.message = message
         self.pos = pos
         self.layer = layer
+        self.file, self.line, self.column = pos.path, pos.line, pos.column
+        self.message = message
         super().__init__(str(self))
+        self.message = message  # the base keeps the whole line; this is the rule alone
 
     def __str__(self) -> str:
         where = f"layer '{self.layer}': " if self.layer else ""
@@ -127,9 +143,8 @@ class LayerError(CnncalcError):
     """
 
     def __init__(self, message: str, arg: str | None = None) -> None:
-        self.message = message
-        self.arg = arg
         super().__init__(message)
+        self.arg = arg
 
 
 class UsageError(CnncalcError):

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from bounds import assert_refused, run_bounded
-from cnncalc.check import collect
+from cnncalc.checking import collect
 from cnncalc.errors import SpecError
 from cnncalc.source import GitRef, parse, source_of
 from conftest import SPECS, run, write_spec

@@ -6,7 +6,7 @@ import json
 import xml.etree.ElementTree as ET
 from typing import Any
 
-from cnncalc.check import SpecResult
+from cnncalc.checking import SpecResult
 from cnncalc.errors import Pos, one_line
 from cnncalc.graph import Notice
 from cnncalc.render.grid import paint

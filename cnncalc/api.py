@@ -1,0 +1,209 @@
+"""The Python API: a spec's figures as records, for notebooks and programs.
+
+The command line is one client of these functions; they never print and never exit. Each
+takes a *source*: a path (`str` or `os.PathLike`), YAML text (a `str` holding a line break), or
+a mapping parsed already (as `yaml.safe_load` gives). Every problem with a spec or an argument
+raises `cnncalc.Error`, which carries `file`, `line`, `column`, `layer` and `message`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Union
+
+from cnncalc import analysis
+from cnncalc.errors import UsageError
+from cnncalc.graph import DEFAULT_MAX_LAYERS, Graph, build
+from cnncalc.memory import Dtype, Optimizer
+from cnncalc.spec import Spec, from_text, load
+
+if TYPE_CHECKING:
+    from cnncalc.checking import SpecResult
+    from cnncalc.rfquery import FieldTable, UnitReport
+
+Source = Union[str, "os.PathLike[str]", Mapping[str, Any]]
+MAPPING = "<mapping>"  # how messages name a spec given as a mapping
+STRING = "<string>"  # and one given as YAML text
+
+
+class Summary(analysis.Summary):
+    """Every layer's figures and the totals: `s.totals.params`, `s.layers[0].output_shape`.
+
+    `to_dict()` is the document `cnncalc summarize --format json` prints; in a notebook the
+    summary shows itself as a Markdown table, and `str()` gives the terminal table.
+    """
+
+    __slots__ = ()
+
+    @property
+    def layers(self) -> tuple[analysis.Row, ...]:
+        """The rows of the table: one per layer, or per block instance collapsed by `depth`."""
+        return self.rows
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON document as Python data (integers exact, fractions as '1/2')."""
+        from cnncalc.render.json import summary_dict
+
+        return summary_dict(self)
+
+    def to_json(self) -> str:
+        """The JSON document, as `cnncalc summarize --format json` prints it."""
+        from cnncalc.render import Format, render
+
+        return render(self, Format.JSON)
+
+    def _repr_markdown_(self) -> str:
+        from cnncalc.render import Format, render
+
+        return render(self, Format.MARKDOWN)
+
+    def __str__(self) -> str:
+        from cnncalc.render import Format, render
+
+        return render(self, Format.TABLE)
+
+
+def load_spec(source: Source) -> Spec:
+    """Read and check a spec from a path, YAML text or a parsed mapping."""
+    if isinstance(source, Mapping):
+        import yaml
+
+        try:
+            text = yaml.safe_dump(_plain(source), sort_keys=False, allow_unicode=True)
+        except yaml.YAMLError as err:
+            raise UsageError(f"the mapping is not plain data: {err}") from None
+        return from_text(text, MAPPING)
+    if isinstance(source, os.PathLike):
+        return load(os.fspath(source))
+    if isinstance(source, str):
+        return from_text(source, STRING) if "\n" in source else load(source)
+    raise UsageError(f"a source is a path, YAML text or a mapping, not {type(source).__name__}")
+
+
+def _plain(value: Any) -> Any:
+    """Tuples as lists, so that a mapping written in Python dumps as plain YAML."""
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def graph_of(
+    source: Source, *, input: Sequence[int] | None = None, max_layers: int = DEFAULT_MAX_LAYERS
+) -> Graph:
+    """The layer graph of a spec; `input` (in the spec's layout) overrides its input shape."""
+    spec = source if isinstance(source, Spec) else load_spec(source)
+    shape = None if input is None else spec.layout.to_internal(_shape(input))
+    return build(spec, input_shape=shape, max_layers=max_layers)
+
+
+def _shape(dims: Sequence[int]) -> tuple[int, ...]:
+    if isinstance(dims, (str, bytes)) or not dims:
+        raise UsageError("input must be a non-empty sequence of sizes, like (3, 224, 224)")
+    if not all(type(d) is int and d >= 1 for d in dims):
+        raise UsageError(f"input sizes must be whole numbers of at least 1, got {list(dims)}")
+    return tuple(dims)
+
+
+def _choice(kind: type[Dtype] | type[Optimizer], value: object, what: str) -> Any:
+    try:
+        return kind(value)
+    except ValueError:
+        names = ", ".join(k.value for k in kind)
+        raise UsageError(f"{what} {value!r} is not one of {names}") from None
+
+
+def summarize(
+    source: Source,
+    *,
+    input: Sequence[int] | None = None,
+    batch: int = 1,
+    dtype: str | Dtype = "float32",
+    optimizer: str | Optimizer = "adam",
+    state_dtype: str | Dtype | None = None,
+    depth: int | None = None,
+    max_layers: int = DEFAULT_MAX_LAYERS,
+) -> Summary:
+    """Shapes, parameters, MACs, FLOPs, receptive fields and memory of a spec.
+
+    `batch` scales MACs, FLOPs and activation memory; `dtype`, `optimizer` and `state_dtype`
+    set the bytes of the memory figures; `depth` collapses block instances below that level.
+    """
+    if type(batch) is not int or batch < 1:
+        raise UsageError(f"batch must be a whole number of at least 1, got {batch!r}")
+    if depth is not None and (type(depth) is not int or depth < 1):
+        raise UsageError(f"depth must be a whole number of at least 1, got {depth!r}")
+    graph = graph_of(source, input=input, max_layers=max_layers)
+    summary = analysis.summarize(
+        graph,
+        depth=depth,
+        batch=batch,
+        dtype=_choice(Dtype, dtype, "dtype"),
+        optimizer=_choice(Optimizer, optimizer, "optimizer"),
+        state_dtype=None if state_dtype is None else _choice(Dtype, state_dtype, "state_dtype"),
+    )
+    return Summary(*summary)
+
+
+def rf(
+    source: Source,
+    *,
+    input: Sequence[int] | None = None,
+    layer: str | None = None,
+    unit: Sequence[int] | None = None,
+    max_layers: int = DEFAULT_MAX_LAYERS,
+) -> FieldTable | UnitReport:
+    """Receptive fields of every spatial layer (or of `layer`); with `unit`, the input region
+    that one unit of `layer` sees, as `cnncalc rf --layer NAME --unit I,J` gives it."""
+    from cnncalc.rfquery import field_table, unit_report
+
+    graph = graph_of(source, input=input, max_layers=max_layers)
+    if unit is None:
+        return field_table(graph, layer)
+    if layer is None:
+        raise UsageError("a unit needs the layer it belongs to: rf(..., layer=NAME, unit=...)")
+    if isinstance(unit, (str, bytes)) or not all(type(u) is int and u >= 0 for u in unit):
+        raise UsageError(f"unit must be whole numbers counted from 0, got {unit!r}")
+    return unit_report(graph, layer, tuple(unit))
+
+
+def check(
+    *sources: str | os.PathLike[str],
+    max_params: int | str | None = None,
+    max_macs: int | str | None = None,
+    max_flops: int | str | None = None,
+    max_memory: int | str | None = None,
+    batch: int = 1,
+    dtype: str | Dtype = "float32",
+    optimizer: str | Optimizer = "adam",
+    state_dtype: str | Dtype | None = None,
+    max_layers: int = DEFAULT_MAX_LAYERS,
+) -> list[SpecResult]:
+    """Each spec held to its `expect:` section and to the budgets given (`26M`, `8GiB`, an int).
+
+    Paths may be files, directories (every *.yaml and *.yml below) or globs. An invalid spec is
+    a result with `.error`, not an exception; `.status` is 'passed', 'failed' or 'invalid'.
+    """
+    from cnncalc.checking import check_spec, collect
+    from cnncalc.expect import budget, parse_number
+
+    limits = {"params": max_params, "macs": max_macs, "flops": max_flops, "memory": max_memory}
+    budgets = []
+    for figure, limit in limits.items():
+        if limit is not None:
+            try:
+                budgets.append(budget(figure, parse_number(limit)))
+            except ValueError as err:
+                raise UsageError(f"max_{figure}: {err}") from None
+    settings = {
+        "batch": batch,
+        "dtype": _choice(Dtype, dtype, "dtype"),
+        "optimizer": _choice(Optimizer, optimizer, "optimizer"),
+        "state_dtype": None if state_dtype is None else _choice(Dtype, state_dtype, "state_dtype"),
+    }
+    collected = collect([os.fspath(s) for s in sources])
+    return [
+        check_spec(path, budgets, max_layers=max_layers, **settings) for path in collected.sources
+    ]
