@@ -139,7 +139,7 @@ def _max_layers_option(f: Any) -> Any:
     return click.option(
         "--max-layers",
         type=click.IntRange(min=1),
-        default=1_000_000,
+        default=100_000,  # cnncalc.graph.DEFAULT_MAX_LAYERS
         show_default=True,
         help="Refuse specs that expand to more layers.",
     )(f)

@@ -185,7 +185,7 @@ def test_max_layers(tmp_path: Path) -> None:
     path = write_spec(tmp_path, "input: [4]\nlayers:\n  - relu:\n    repeat: 50\n")
     result = run("summarize", path, "--max-layers", "10")
     assert result.exit_code == 2
-    assert "repeat 50 is more than the limit of 10 layers" in result.stderr
+    assert "expands to more than 10 layers and block instances" in result.stderr
     assert run("summarize", path, "--max-layers", "50").exit_code == 0
 
 
