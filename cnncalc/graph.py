@@ -20,6 +20,7 @@ DEFAULT_MAX_LAYERS = 100_000  # a chain this long: 3 to 5 CPU s, at most 300 MB 
 MAX_BLOCK_DEPTH = 64
 MAX_NAME_CHARS = 500  # a layer's full name, its block instances' names included
 MAX_VALUE_ITEMS = 1_000_000  # a block argument's values, written out (YAML's own limit)
+MAX_VARYING_ITEMS = 1_000  # a value written with ${...} in it, worked out for each instance
 CYCLE_SHOWN = 8  # layers of a cycle a message names
 _NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]*\Z")
 _NETWORK_INPUT = "\0input"  # cannot collide with a user's name
@@ -135,8 +136,9 @@ class _Raw(NamedTuple):
 
 
 class _Budget:
-    """What one expansion may cost. Every layer, every block instance (empty ones too) and
-    every entry with `repeat: 0` is one unit, and a spec may expand to at most `limit` units.
+    """What one expansion may cost. Every layer, every block instance (empty ones too),
+    every entry with `repeat: 0` and every input in a `from` past a layer's first is one
+    unit, and a spec may expand to at most `limit` units.
 
     The count charges `counted` before anything is built, in closed form; the expansion
     charges `spent` as it goes, a backstop for anything the count could not foresee.
@@ -152,15 +154,15 @@ class _Budget:
         if self.counted > self.limit:
             raise self.error(pos, layer)
 
-    def spend(self, pos: Pos, layer: str | None) -> None:
-        self.spent += 1
+    def spend(self, pos: Pos, layer: str | None, units: int = 1) -> None:
+        self.spent += units
         if self.spent > self.limit:
             raise self.error(pos, layer)
 
     def error(self, pos: Pos, layer: str | None = None) -> BudgetError:
         return BudgetError(
             f"the spec expands to more than {self.limit:,} layers and block instances"
-            " (raise the limit with --max-layers N)",
+            " (inputs past a layer's first count too; raise the limit with --max-layers N)",
             pos,
             layer,
         )
@@ -223,7 +225,7 @@ class _Builder:
         self.defaults: dict[tuple[str, str], Any] = {}  # (type, arg) → its parsed default
         self.args_memo: dict[Hashable, Mapping[str, Any]] = {}  # see _layer_args
         self.values = _Values()
-        self.constants: dict[int, tuple[Node, Any]] = {}  # see _evaluate
+        self.constants: dict[int, tuple[Node, Any, int]] = {}  # see _constant
 
     # ---- expansion ----------------------------------------------------------------------------
 
@@ -567,7 +569,7 @@ class _Builder:
     ) -> None:
         if qname in self.raw or qname in self.aliases:
             raise SpecError(f"the name '{qname}' is used twice", e.pos, qname)
-        self.budget.spend(e.pos, qname)
+        self.budget.spend(e.pos, qname, len(refs))
         if len(refs) < t.min_inputs:
             raise SpecError(
                 f"{t.name} needs at least {t.min_inputs} inputs; list them with from: [a, b]",
@@ -641,13 +643,29 @@ class _Builder:
         """A located value with its `${expr}` placeholders evaluated; a value without any is
         made plain once and shared by every instance."""
         constant = self._constant(node)
-        return _evaluate(node, env, layer) if constant is _VARIES else constant
+        if constant is not _VARIES:
+            return constant
+        size = self.constants[id(node)][2]
+        if size > MAX_VARYING_ITEMS:
+            raise SpecError(
+                f"a value with ${{...}} in it holds at most {MAX_VARYING_ITEMS:,} items"
+                f" (it is worked out for every instance); this one holds {size:,}",
+                node.pos,
+                layer,
+            )
+        return _evaluate(node, env, layer)
 
     def _constant(self, node: Node) -> Any:
-        """The plain value of a node with no placeholder in it, worked out once; else _VARIES."""
+        """The plain value of a node with no placeholder in it, worked out once; else _VARIES
+        (and the node's size is kept beside it)."""
         hit = self.constants.get(id(node))
         if hit is None:
-            hit = self.constants[id(node)] = (node, _VARIES if _varies(node) else node.plain())
+            varies = _varies(node)
+            hit = self.constants[id(node)] = (
+                node,
+                _VARIES if varies else node.plain(),
+                _size(node) if varies else 0,
+            )
         return hit[1]
 
     # ---- resolution ---------------------------------------------------------------------------
@@ -837,6 +855,19 @@ def _varies(node: Node) -> bool:
         elif isinstance(value, dict):
             stack.extend(value.values())
     return False
+
+
+def _size(node: Node) -> int:
+    """How many values a node holds, itself included."""
+    count, stack = 0, [node]
+    while stack:
+        value = stack.pop().value
+        count += 1
+        if isinstance(value, list):
+            stack.extend(value)
+        elif isinstance(value, dict):
+            stack.extend(value.values())
+    return count
 
 
 def _evaluate(node: Any, env: Mapping[str, Any], layer: str | None) -> Any:

@@ -278,5 +278,49 @@ def test_one_error_type_for_the_budget() -> None:
         assert isinstance(info.value, SpecError)
         assert info.value.message == (
             "the spec expands to more than 10 layers and block instances"
-            " (raise the limit with --max-layers N)"
+            " (inputs past a layer's first count too; raise the limit with --max-layers N)"
         )
+
+
+def test_inputs_count_in_the_budget(tmp_path: Path) -> None:
+    """A layer reading 900 inputs, repeated through blocks 1,000 times, would hold 900,000
+    edges of the graph from a spec of a few lines: each input counts in the budget."""
+    names = ", ".join(["r"] * 900)
+    lines = [
+        "input: [4]",
+        "blocks:",
+        "  b:",
+        "    layers:",
+        "      - relu: {}",
+        "        name: r",
+        "      - add: {}",
+        f"        from: [{names}]",
+        "layers:",
+        "  - b: {}",
+        "    repeat: 1000",
+    ]
+    run = run_bounded("summarize", _write(tmp_path, lines))
+    assert_refused(run, BUDGET, "inputs past a layer's first count too")
+
+
+def test_big_value_with_placeholder_is_refused(tmp_path: Path) -> None:
+    """A value with ${...} in it is worked out for every instance, so its size is bounded."""
+    names = ", ".join(["r"] * 5000)
+    lines = [
+        "input: [4]",
+        "blocks:",
+        "  b:",
+        "    args: {x: r}",
+        "    layers:",
+        "      - relu: {}",
+        "        name: r",
+        "      - add: {}",
+        f'        from: [{names}, "${{x}}"]',
+        "layers:",
+        "  - b: {}",
+        "    repeat: 20",
+    ]
+    path = _write(tmp_path, lines)
+    run = run_bounded("summarize", path)
+    assert_refused(run, "holds at most 1,000 items", "this one holds 5,002")
+    assert run.stderr.startswith(f"{path}:9:15:"), run.describe()
