@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import heapq
-import math
 import re
 from collections.abc import Hashable, Mapping, Sequence
 from types import MappingProxyType
@@ -13,8 +12,17 @@ from cnncalc.errors import BudgetError, LayerError, Pos, SpecError, did_you_mean
 from cnncalc.expr import ExprError, has_placeholder, substitute
 from cnncalc.layers import TYPES, Result, Shape
 from cnncalc.layers.base import REQUIRED, SHOWN_AS, Cost, LayerType
-from cnncalc.source import MAX_INT, Node
-from cnncalc.spec import INPUT_REF, Block, Entry, Layout, Spec
+from cnncalc.source import Node
+from cnncalc.spec import (
+    INPUT_REF,
+    MAX_RANK,
+    Block,
+    Entry,
+    Layout,
+    Spec,
+    elements,
+    too_many,
+)
 
 DEFAULT_MAX_LAYERS = 100_000  # a chain this long: 3 to 5 CPU s, at most 300 MB (issue 10)
 MAX_BLOCK_DEPTH = 64
@@ -231,6 +239,12 @@ class _Builder:
 
     def run(self, input_shape: Shape) -> Graph:
         spec = self.spec
+        if len(input_shape) > MAX_RANK:  # from --input: the spec's own is checked on reading
+            raise SpecError(
+                f"the input shape has {len(input_shape):,} dimensions; cnncalc takes at"
+                f" most {MAX_RANK}",
+                spec.input_pos,
+            )
         start = _Ref(_NETWORK_INPUT, spec.input_pos, INPUT_REF)
         self._count(spec.entries, {}, (), {})
         out = self._scope(spec.entries, {}, "", start, (), True, ())
@@ -763,13 +777,15 @@ class _Builder:
             except LayerError as err:
                 pos = raw.arg_pos.get(err.arg or "", raw.pos)
                 raise SpecError(err.message, pos, name) from None
-            if math.prod(result.shape) > MAX_INT:
+            if len(result.shape) > MAX_RANK:
                 raise SpecError(
-                    f"the output has {math.prod(result.shape):,} elements, more"
-                    f" than a PyTorch tensor can hold ({MAX_INT:,})",
+                    f"the output has {len(result.shape):,} dimensions; cnncalc takes at"
+                    f" most {MAX_RANK}",
                     raw.pos,
                     name,
                 )
+            if elements(result.shape) is None:
+                raise SpecError(f"the output has {too_many(result.shape)}", raw.pos, name)
             shapes[name] = result.shape
             srcs = tuple(INPUT_REF if s == _NETWORK_INPUT else s for s in inputs[name])
             layers.append(

@@ -324,3 +324,46 @@ def test_big_value_with_placeholder_is_refused(tmp_path: Path) -> None:
     run = run_bounded("summarize", path)
     assert_refused(run, "holds at most 1,000 items", "this one holds 5,002")
     assert run.stderr.startswith(f"{path}:9:15:"), run.describe()
+
+
+@pytest.mark.parametrize("rank", [65, 20_000])
+def test_input_rank_is_bounded(tmp_path: Path, rank: int) -> None:
+    """`add` on inputs of 20,000 size-1 dimensions did per-dimension work per dimension
+    (minutes); every tensor has at most MAX_RANK dimensions."""
+    dims = ", ".join(["1"] * rank)
+    lines = [
+        f"input: [{dims}]",
+        "layers:",
+        "  - relu: {}",
+        "    name: a",
+        "  - relu: {}",
+        "    from: input",
+        "  - add: {}",
+        "    from: [a, relu_1]",
+    ]
+    path = _write(tmp_path, lines)
+    run = run_bounded("summarize", path)
+    assert_refused(run, f"the input shape has {rank:,} dimensions; cnncalc takes at most 64")
+    assert run.stderr.startswith(f"{path}:1:8:"), run.describe()
+
+
+def test_command_line_input_rank_is_bounded(tmp_path: Path) -> None:
+    path = _write(tmp_path, ["input: [3, 8, 8]", "layers: [relu]"])
+    run = run_bounded("summarize", path, "--input", ",".join(["1"] * 5000))
+    assert_refused(run, "the input shape has 5,000 dimensions; cnncalc takes at most 64")
+
+
+def test_sixty_four_dimensions_are_answered(tmp_path: Path) -> None:
+    dims = ", ".join(["1"] * 62 + ["2", "3"])
+    path = _write(tmp_path, [f"input: [{dims}]", "layers:", "  - relu: {}", "  - flatten: {}"])
+    run = run_bounded("summarize", "-f", "json", path)
+    assert run.exit_code == 0, run.describe()
+
+
+def test_elements_past_int64_with_thousands_of_digits(tmp_path: Path) -> None:
+    """A shape whose element count has 1,200 digits: refused, and the count not written out."""
+    dims = ", ".join(["9223372036854775807"] * 64)
+    path = _write(tmp_path, [f"input: [{dims}]", "layers: [relu]"])
+    run = run_bounded("summarize", path)
+    assert_refused(run, "more elements than a PyTorch tensor can hold (9,223,372,036,854,775,807)")
+    assert len(run.stderr) < 300, run.describe()
