@@ -367,3 +367,15 @@ def test_elements_past_int64_with_thousands_of_digits(tmp_path: Path) -> None:
     run = run_bounded("summarize", path)
     assert_refused(run, "more elements than a PyTorch tensor can hold (9,223,372,036,854,775,807)")
     assert len(run.stderr) < 300, run.describe()
+
+
+def test_layer_with_many_inputs(tmp_path: Path) -> None:
+    """`add` over 45,000 distinct layers: each row's inputs gathered in linear time."""
+    n = 45_000
+    lines = ["input: [4]", "layers:"]
+    for i in range(n):
+        lines += ["  - relu: {}", f"    name: r{i}", "    from: input"]
+    lines += ["  - add: {}", "    from: [" + ", ".join(f"r{i}" for i in range(n)) + "]"]
+    run = run_bounded("summarize", "-f", "json", _write(tmp_path, lines))
+    assert run.exit_code == 0, run.describe()
+    assert '"r44999"]' in run.stdout.replace(" ", "").replace("\n", ""), run.describe()
