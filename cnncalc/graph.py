@@ -30,6 +30,7 @@ MAX_NAME_CHARS = 500  # a layer's full name, its block instances' names included
 MAX_VALUE_ITEMS = 1_000_000  # a block argument's values, written out (YAML's own limit)
 MAX_VARYING_ITEMS = 1_000  # a value written with ${...} in it, worked out for each instance
 CYCLE_SHOWN = 8  # layers of a cycle a message names
+MAX_SUGGESTION_CANDIDATES = 1_000  # names a "did you mean" compares a misspelt one with
 _NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]*\Z")
 _NETWORK_INPUT = "\0input"  # cannot collide with a user's name
 
@@ -702,7 +703,7 @@ class _Builder:
             self.resolved.update(dict.fromkeys(path, target))
             return target
         prefix = target[: len(target) - len(ref.text)]
-        hint = did_you_mean(ref.text, self.scope_names.get(prefix, []))
+        hint = did_you_mean(ref.text, _likeliest(ref.text, self.scope_names.get(prefix, [])))
         raise SpecError(
             f"'from' names '{ref.text}', which is not a layer here{hint}", ref.pos, ref.owner
         )
@@ -857,6 +858,14 @@ def _qualified(prefix: str, local: str, pos: Pos) -> str:
             pos,
         )
     return prefix + local
+
+
+def _likeliest(word: str, names: list[str]) -> list[str]:
+    """At most MAX_SUGGESTION_CANDIDATES names, those of lengths nearest the word's: comparing
+    a word with every name of a large scope would cost far more than the error is worth."""
+    if len(names) <= MAX_SUGGESTION_CANDIDATES:
+        return names
+    return heapq.nsmallest(MAX_SUGGESTION_CANDIDATES, names, key=lambda n: abs(len(n) - len(word)))
 
 
 def _varies(node: Node) -> bool:

@@ -379,3 +379,22 @@ def test_layer_with_many_inputs(tmp_path: Path) -> None:
     run = run_bounded("summarize", "-f", "json", _write(tmp_path, lines))
     assert run.exit_code == 0, run.describe()
     assert '"r44999"]' in run.stdout.replace(" ", "").replace("\n", ""), run.describe()
+
+
+def test_did_you_mean_in_a_large_scope(tmp_path: Path) -> None:
+    """A misspelt `from` among 90,000 names of 400 characters: the suggestion compares it
+    with a bounded number of them, not with every one."""
+    long = "a" * 400
+    lines = [
+        "input: [4]",
+        "layers:",
+        "  - relu: {}",
+        f"    name: {long}",
+        "    repeat: 90000",
+        "  - relu: {}",
+        f"    from: {long}.x",
+    ]
+    path = _write(tmp_path, lines)
+    run = run_bounded("summarize", path)
+    assert_refused(run, "which is not a layer here; did you mean")
+    assert run.stderr.startswith(f"{path}:7:11:"), run.describe()
