@@ -250,11 +250,11 @@ def test_cycle_through_many_layers(tmp_path: Path) -> None:
 
 def test_alias_chain_read_many_times(tmp_path: Path) -> None:
     """20,000 `repeat: 0` aliases, each naming the one before, and 20,000 layers reading the
-    last: each alias is followed once, not once per reader."""
+    last: each alias is followed once, not once per reader (57 CPU s before)."""
     n = 20_000
-    lines = ["input: [4]", "layers:", "  - relu: {}", "    name: r"]
-    for i in range(n):
-        lines += ["  - relu: {}", f"    name: z{i}", "    repeat: 0"]
+    lines = ["input: [4]", "layers:", "  - relu: {}", "    name: z0"]
+    for i in range(1, n):
+        lines += ["  - relu: {}", f"    name: z{i}", f"    from: z{i - 1}", "    repeat: 0"]
     for i in range(n):
         lines += ["  - relu: {}", f"    name: q{i}", f"    from: z{n - 1}"]
     lines += ["  - add: {}", "    from: [" + ", ".join(f"q{i}" for i in range(n)) + "]"]
