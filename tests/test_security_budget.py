@@ -322,7 +322,7 @@ def test_big_value_with_placeholder_is_refused(tmp_path: Path) -> None:
     ]
     path = _write(tmp_path, lines)
     run = run_bounded("summarize", path)
-    assert_refused(run, "holds at most 1,000 items", "this one holds 5,002")
+    assert_refused(run, "holds at most 100 items", "this one holds 5,002")
     assert run.stderr.startswith(f"{path}:9:15:"), run.describe()
 
 
