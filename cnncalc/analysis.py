@@ -141,13 +141,11 @@ def _rows(
     for key, group in order:
         inside = members[key]
         names = {layer.name for layer in inside}
-        inputs: list[str] = []
+        inputs: dict[str, None] = {}  # in first-seen order, each once
         for layer in inside:
             for src in layer.inputs:
                 if src not in names:
-                    label = shown.get(src, src)
-                    if label not in inputs:
-                        inputs.append(label)
+                    inputs[shown.get(src, src)] = None
         if group is None:
             (layer,) = inside
             rows.append(

@@ -136,6 +136,10 @@ class SpecError(CnncalcError):
         return one_line(f"{self.pos}: {where}{self.message}")
 
 
+class BudgetError(SpecError):
+    """A spec that expands past the work it may cost (--max-layers): refused before the work."""
+
+
 class LayerError(CnncalcError):
     """A layer's arguments or input shapes break a rule; located later by the graph builder.
 

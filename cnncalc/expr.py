@@ -8,6 +8,7 @@ from collections.abc import Mapping
 MAX_EXPR_CHARS = 1000
 MAX_EXPR_DEPTH = 64
 MAX_MAGNITUDE = 2**63
+MAX_TEXT_CHARS = 10_000  # a string with placeholders, once they are replaced
 
 _PLACEHOLDER = re.compile(r"\$\{([^{}]*)\}")
 _TOKEN = re.compile(r"\s*(?:([0-9]+)|([A-Za-z_][A-Za-z0-9_]*)|(//|[-+*%()/]))")
@@ -33,7 +34,24 @@ def substitute(text: str, env: Mapping[str, object]) -> object:
         return evaluate(whole.group(1), env)
     if text.count("${") != len(_PLACEHOLDER.findall(text)):
         raise ExprError(f"unterminated or nested placeholder in {text!r}")
-    return _PLACEHOLDER.sub(lambda m: _as_text(evaluate(m.group(1), env)), text)
+    parts, size, end = [], 0, 0
+    for m in _PLACEHOLDER.finditer(text):
+        for part in (text[end : m.start()], _as_text(evaluate(m.group(1), env))):
+            size += len(part)
+            if size > MAX_TEXT_CHARS:
+                raise _too_long()
+            parts.append(part)
+        end = m.end()
+    size += len(text) - end
+    if size > MAX_TEXT_CHARS:
+        raise _too_long()
+    return "".join(parts) + text[end:]
+
+
+def _too_long() -> ExprError:
+    return ExprError(
+        f"the text is longer than {MAX_TEXT_CHARS:,} characters once its placeholders are replaced"
+    )
 
 
 def _as_text(value: object) -> str:

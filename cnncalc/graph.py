@@ -3,24 +3,37 @@
 from __future__ import annotations
 
 import heapq
-import math
 import re
 from collections.abc import Hashable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
-from cnncalc.errors import LayerError, Pos, SpecError, did_you_mean, one_line, shown
+from cnncalc.errors import BudgetError, LayerError, Pos, SpecError, did_you_mean, one_line, shown
 from cnncalc.expr import ExprError, has_placeholder, substitute
 from cnncalc.layers import TYPES, Result, Shape
 from cnncalc.layers.args import REQUIRED
 from cnncalc.layers.base import LayerType
 from cnncalc.layers.costs import Cost
 from cnncalc.layers.tensors import SHOWN_AS
-from cnncalc.source import MAX_INT
-from cnncalc.spec import INPUT_REF, Block, Entry, Layout, Spec
+from cnncalc.source import Node
+from cnncalc.spec import (
+    INPUT_REF,
+    MAX_RANK,
+    Block,
+    Entry,
+    Layout,
+    Spec,
+    elements,
+    too_many,
+)
 
-DEFAULT_MAX_LAYERS = 1_000_000
+DEFAULT_MAX_LAYERS = 100_000  # a chain this long: 3 to 5 CPU s, at most 300 MB (issue 10)
 MAX_BLOCK_DEPTH = 64
+MAX_NAME_CHARS = 500  # a layer's full name, its block instances' names included
+MAX_VALUE_ITEMS = 1_000_000  # a block argument's values, written out (YAML's own limit)
+MAX_VARYING_ITEMS = 100  # a value written with ${...} in it, worked out for each instance
+CYCLE_SHOWN = 8  # layers of a cycle a message names
+MAX_SUGGESTION_CANDIDATES = 1_000  # names a "did you mean" compares a misspelt one with
 _NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]*\Z")
 _NETWORK_INPUT = "\0input"  # cannot collide with a user's name
 
@@ -134,22 +147,108 @@ class _Raw(NamedTuple):
     auto_named: bool
 
 
+class _Budget:
+    """What one expansion may cost. Every layer, every block instance (empty ones too),
+    every entry with `repeat: 0` and every input in a `from` past a layer's first is one
+    unit, and a spec may expand to at most `limit` units.
+
+    The count charges `counted` before anything is built, in closed form; the expansion
+    charges `spent` as it goes, a backstop for anything the count could not foresee.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.counted = 0
+        self.spent = 0
+
+    def count(self, units: int, pos: Pos, layer: str | None = None) -> None:
+        self.counted += units
+        if self.counted > self.limit:
+            raise self.error(pos, layer)
+
+    def spend(self, pos: Pos, layer: str | None, units: int = 1) -> None:
+        self.spent += units
+        if self.spent > self.limit:
+            raise self.error(pos, layer)
+
+    def error(self, pos: Pos, layer: str | None = None) -> BudgetError:
+        return BudgetError(
+            f"the spec expands to more than {self.limit:,} layers and block instances"
+            " (inputs past a layer's first count too; raise the limit with --max-layers N)",
+            pos,
+            layer,
+        )
+
+
+class _Values:
+    """Plain YAML values, hash-consed: each distinct value gets a small number, found by
+    identity for a list or mapping already seen, so that memo keys stay small however large
+    a value grows, and a value's size (its items written out) is known without walking it."""
+
+    def __init__(self) -> None:
+        self.numbers: dict[Hashable, int] = {}
+        self.sizes: list[int] = []
+        self.seen: dict[int, tuple[Any, int]] = {}  # id → (the list or dict, kept alive; number)
+
+    def key(self, value: Any) -> int:
+        """The value's number: equal values, equal numbers (true, 1 and 1.0 told apart)."""
+        if not isinstance(value, (list, dict)):
+            return self._number((type(value), value), 1)
+        seen = self.seen
+        stack: list[tuple[Any, bool]] = [(value, False)]
+        while stack:
+            v, children_done = stack.pop()
+            if id(v) in seen:
+                continue
+            items = list(v.values()) if isinstance(v, dict) else v
+            if not children_done:
+                stack.append((v, True))
+                stack.extend((c, False) for c in items if isinstance(c, (list, dict)))
+                continue
+            parts = tuple(
+                seen[id(c)][1] if isinstance(c, (list, dict)) else self.key(c) for c in items
+            )
+            size = 1 + sum(self.sizes[p] for p in parts)
+            shape = ("{", tuple(v), parts) if isinstance(v, dict) else ("[", parts)
+            seen[id(v)] = (v, self._number(shape, size))
+        return seen[id(value)][1]
+
+    def size(self, value: Any) -> int:
+        """How many values `value` holds written out, itself included."""
+        return self.sizes[self.key(value)]
+
+    def _number(self, shape: Hashable, size: int) -> int:
+        number = self.numbers.get(shape)
+        if number is None:
+            number = self.numbers[shape] = len(self.sizes)
+            self.sizes.append(size)
+        return number
+
+
 class _Builder:
     def __init__(self, spec: Spec, max_layers: int) -> None:
         self.spec = spec
-        self.max_layers = max_layers
+        self.budget = _Budget(max_layers)
         self.raw: dict[str, _Raw] = {}
         self.aliases: dict[str, _Ref] = {}
+        self.resolved: dict[str, str] = {}  # alias → the layer it stands for, see _resolve
         self.scope_names: dict[str, list[str]] = {}  # prefix → names, for "did you mean"
-        self.counted = 0  # layers counted so far by _count, copies included
         self.fixed: dict[str, bool] = {}  # block → its layer count ignores its arguments
         self.defaults: dict[tuple[str, str], Any] = {}  # (type, arg) → its parsed default
         self.args_memo: dict[Hashable, Mapping[str, Any]] = {}  # see _layer_args
+        self.values = _Values()
+        self.constants: dict[int, tuple[Node, Any, int]] = {}  # see _constant
 
     # ---- expansion ----------------------------------------------------------------------------
 
     def run(self, input_shape: Shape) -> Graph:
         spec = self.spec
+        if len(input_shape) > MAX_RANK:  # from --input: the spec's own is checked on reading
+            raise SpecError(
+                f"the input shape has {len(input_shape):,} dimensions; cnncalc takes at"
+                f" most {MAX_RANK}",
+                spec.input_pos,
+            )
         start = _Ref(_NETWORK_INPUT, spec.input_pos, INPUT_REF)
         self._count(spec.entries, {}, (), {})
         out = self._scope(spec.entries, {}, "", start, (), True, ())
@@ -179,50 +278,56 @@ class _Builder:
         entries: Sequence[Entry],
         env: Mapping[str, Any],
         stack: tuple[str, ...],
-        memo: dict[tuple[str, str], int],
+        memo: dict[Hashable, int],
         copies: int = 1,
     ) -> int:
-        """How many layers entries expand to, without building them: a spec that would pass
-        --max-layers fails at once, not after building a million layers. Other problems are
-        left for the expansion, which reports them with the layer's full name.
+        """How many units of the budget (layers, block instances, `repeat: 0` entries) entries
+        expand to, without building them: a spec past --max-layers fails at once, not after
+        building a million layers. Other problems are left for the expansion, which reports
+        them with the layer's full name.
 
         `copies` is how many times the caller's repeats make these entries appear; every
-        layer counted adds that many to a running total, which fails past the limit as soon
-        as it gets there, however the blocks nest.
+        unit counted is charged that many times, so the count fails as soon as it gets past
+        the limit, however the blocks nest. A block instance is counted once per distinct
+        arguments, in closed form after that: nesting cannot make the count itself explode.
         """
         total = 0
         for e in entries:
             try:
                 repeat = 1 if e.repeat is None else self._int(e.repeat, env, "repeat", e.kind)
-                per, counted = 1, False
+                per, inner_charged = 1, False
                 block = self.spec.blocks.get(e.kind)
-                if block is not None and repeat and block.name not in stack:
+                if (
+                    block is not None
+                    and repeat
+                    and block.name not in stack
+                    and len(stack) < MAX_BLOCK_DEPTH
+                ):
                     # A block whose count its arguments cannot change is counted once.
                     fixed = self._count_is_fixed(block.name, set())
                     args = None if fixed else self._block_args(block, e, e.kind, env)
-                    key = (block.name, "" if args is None else repr(sorted(args.items())))
+                    key = (block.name, None if args is None else self._args_key(args))
                     if key not in memo:
                         if args is None:
                             args = self._block_args(block, e, e.kind, env)
-                        memo[key] = self._count(
-                            block.entries, args, (*stack, block.name), memo, copies * repeat
+                        inner = (*stack, block.name)
+                        memo[key] = 1 + self._count(
+                            block.entries, args, inner, memo, copies * repeat
                         )
-                        counted = True
+                        inner_charged = True
                     per = memo[key]
-            except SpecError as err:
-                if "--max-layers" in err.message:
-                    raise
+            except BudgetError:
+                raise
+            except SpecError:
                 continue
-            total += repeat * per
-            if not counted:
-                self.counted += copies * repeat * per
-            if self.counted > self.max_layers:
-                raise SpecError(
-                    f"the spec expands to more than {self.max_layers:,} layers"
-                    " (raise the limit with --max-layers)",
-                    e.pos,
-                )
+            units = repeat * per if repeat else 1  # a `repeat: 0` entry is visited too
+            total += units
+            self.budget.count(copies * (repeat if inner_charged else units), e.pos)
         return total
+
+    def _args_key(self, args: Mapping[str, Any]) -> Hashable:
+        """A small key for a block's arguments: a number per value, never the value itself."""
+        return tuple((k, self.values.key(v)) for k, v in sorted(args.items()))
 
     def _count_is_fixed(self, name: str, seen: set[str]) -> bool:
         """Whether no `repeat` in block `name`, or in the blocks it uses, has a ${...}."""
@@ -294,7 +399,7 @@ class _Builder:
         label = prefix + first
         repeat = 1 if e.repeat is None else self._int(e.repeat, env, "repeat", label)
         if e.trainable is not None:
-            flag = _evaluate(e.trainable, env, label)
+            flag = self._evaluate(e.trainable, env, label)
             if not isinstance(flag, bool):
                 raise SpecError(
                     f"trainable must be true or false, got {shown(flag)}", e.trainable.pos, label
@@ -302,6 +407,7 @@ class _Builder:
             trainable = trainable and flag
         refs = self._from(e, env, prefix, scope_input, prev, label)
         if repeat == 0:
+            self.budget.spend(e.pos, label)
             if len(refs) != 1:
                 raise SpecError(
                     "an entry with repeat: 0 passes its input through, so it"
@@ -310,12 +416,12 @@ class _Builder:
                     label,
                 )
             if name is not None:
-                self._alias(prefix + name, refs[0], e.pos)
+                self._alias(_qualified(prefix, name, e.pos), refs[0], e.pos)
             return refs[0]
         copy_groups = groups
         if grouped:
             assert name is not None
-            copy_groups = (*groups, Group(prefix + name, "repeat", e.pos))
+            copy_groups = (*groups, Group(_qualified(prefix, name, e.pos), "repeat", e.pos))
         out = refs[0]
         for i in range(repeat):
             if i == 0:
@@ -324,7 +430,7 @@ class _Builder:
                 local = f"{name}.{i}"
             else:
                 local = auto(e.kind)
-            qname = prefix + local
+            qname = _qualified(prefix, local, e.pos)
             inputs = refs if i == 0 else [out]
             if e.kind in self.spec.blocks:
                 out = self._instance(
@@ -352,9 +458,13 @@ class _Builder:
     def _entry_name(self, e: Entry, env: Mapping[str, Any]) -> str | None:
         if e.name is None:
             return None
-        value = _evaluate(e.name, env, e.kind)
+        value = self._evaluate(e.name, env, e.kind)
         if isinstance(value, int) and not isinstance(value, bool):
             value = str(value)
+        if isinstance(value, str) and len(value) > MAX_NAME_CHARS:
+            raise SpecError(
+                f"name {shown(value)} is longer than {MAX_NAME_CHARS:,} characters", e.name.pos
+            )
         if not isinstance(value, str) or not _NAME.match(value):
             raise SpecError(
                 f"name {shown(value)} must be letters, digits, '_' and '-'"
@@ -376,7 +486,7 @@ class _Builder:
     ) -> list[_Ref]:
         if e.from_ is None:
             return [prev]
-        value = _evaluate(e.from_, env, label)
+        value = self._evaluate(e.from_, env, label)
         items = value if isinstance(value, list) else [value]
         if not items:
             raise SpecError("'from' is an empty list", e.from_.pos, label)
@@ -384,6 +494,13 @@ class _Builder:
         for item in items:
             if not isinstance(item, str) or not item:
                 raise SpecError(f"'from' takes layer names, got {shown(item)}", e.from_.pos, label)
+            if len(item) > MAX_NAME_CHARS:
+                raise SpecError(
+                    f"'from' names {shown(item)}, longer than the {MAX_NAME_CHARS:,}"
+                    " characters of any layer's name",
+                    e.from_.pos,
+                    label,
+                )
             if item == INPUT_REF:
                 refs.append(_Ref(scope_input.target, e.from_.pos, INPUT_REF, label))
             else:
@@ -406,6 +523,7 @@ class _Builder:
             raise SpecError(f"block '{block.name}' uses itself ({chain})", e.pos, qname)
         if len(stack) >= MAX_BLOCK_DEPTH:
             raise SpecError(f"blocks nested more than {MAX_BLOCK_DEPTH} deep", e.pos, qname)
+        self.budget.spend(e.pos, qname)
         if len(refs) != 1:
             raise SpecError(
                 f"block '{block.name}' takes one input, 'from' lists {len(refs)}", e.pos, qname
@@ -438,15 +556,22 @@ class _Builder:
                         e.args.key_pos[key],
                         qname,
                     )
-                given[key] = _evaluate(node, env, qname)
+                value = given[key] = self._evaluate(node, env, qname)
+                if self.values.size(value) > MAX_VALUE_ITEMS:
+                    raise SpecError(
+                        f"argument '{key}' holds more than {MAX_VALUE_ITEMS:,} values written"
+                        " out (a value used twice in a list doubles it)",
+                        node.pos,
+                        qname,
+                    )
         values = {}
         for key, default in block.params.items():
             if key in given:
                 values[key] = given[key]
             elif default.value is None:
                 raise SpecError(f"block '{block.name}' needs argument '{key}'", e.pos, qname)
-            else:
-                values[key] = default.plain()
+            else:  # never copied: values are read, not changed
+                values[key] = self._constant(default)
         return values
 
     def _layer(
@@ -462,13 +587,7 @@ class _Builder:
     ) -> None:
         if qname in self.raw or qname in self.aliases:
             raise SpecError(f"the name '{qname}' is used twice", e.pos, qname)
-        if len(self.raw) >= self.max_layers:
-            raise SpecError(
-                f"the spec expands to more than {self.max_layers:,} layers"
-                " (raise the limit with --max-layers)",
-                e.pos,
-                qname,
-            )
+        self.budget.spend(e.pos, qname, len(refs))
         if len(refs) < t.min_inputs:
             raise SpecError(
                 f"{t.name} needs at least {t.min_inputs} inputs; list them with from: [a, b]",
@@ -498,12 +617,12 @@ class _Builder:
                         e.args.key_pos[key],
                         qname,
                     )
-                given[key] = _evaluate(node, env, qname)
+                given[key] = self._evaluate(node, env, qname)
                 arg_pos[key] = node.pos
         # Layers written alike share one read-only arguments mapping, parsed once: a network
         # repeats itself, and later passes memoize their work on it (shapes, fields, costs).
-        memo_key = _frozen((t.name, given))
-        shared = self.args_memo.get(memo_key) if memo_key is not None else None
+        memo_key = (t.name, tuple((k, self.values.key(v)) for k, v in given.items()))
+        shared = self.args_memo.get(memo_key)
         if shared is not None:
             return shared, arg_pos
         args = {}
@@ -520,9 +639,7 @@ class _Builder:
                 if key not in self.defaults:
                     self.defaults[key] = None if a.default is None else a.parse(a.default, t.dims)
                 args[a.name] = self.defaults[key]
-        frozen = MappingProxyType(args)
-        if memo_key is not None:
-            self.args_memo[memo_key] = frozen
+        frozen = self.args_memo[memo_key] = MappingProxyType(args)
         return frozen, arg_pos
 
     def _alias(self, qname: str, ref: _Ref, pos: Pos) -> None:
@@ -531,33 +648,65 @@ class _Builder:
         self.aliases[qname] = ref
 
     def _int(self, node: Any, env: Mapping[str, Any], what: str, layer: str) -> int:
-        value = _evaluate(node, env, layer)
+        value = self._evaluate(node, env, layer)
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise SpecError(
                 f"{what} must be a whole number ≥ 0, got {shown(value)}", node.pos, layer
             )
-        if value > self.max_layers:
+        if value > self.budget.limit:
+            raise self.budget.error(node.pos, layer)
+        return value
+
+    def _evaluate(self, node: Node, env: Mapping[str, Any], layer: str | None) -> Any:
+        """A located value with its `${expr}` placeholders evaluated; a value without any is
+        made plain once and shared by every instance."""
+        constant = self._constant(node)
+        if constant is not _VARIES:
+            return constant
+        size = self.constants[id(node)][2]
+        if size > MAX_VARYING_ITEMS:
             raise SpecError(
-                f"{what} {value:,} is more than the limit of {self.max_layers:,}"
-                " layers (raise it with --max-layers)",
+                f"a value with ${{...}} in it holds at most {MAX_VARYING_ITEMS:,} items"
+                f" (it is worked out for every instance); this one holds {size:,}",
                 node.pos,
                 layer,
             )
-        return value
+        return _evaluate(node, env, layer)
+
+    def _constant(self, node: Node) -> Any:
+        """The plain value of a node with no placeholder in it, worked out once; else _VARIES
+        (and the node's size is kept beside it)."""
+        hit = self.constants.get(id(node))
+        if hit is None:
+            varies = _varies(node)
+            hit = self.constants[id(node)] = (
+                node,
+                _VARIES if varies else node.plain(),
+                _size(node) if varies else 0,
+            )
+        return hit[1]
 
     # ---- resolution ---------------------------------------------------------------------------
 
     def _resolve(self, ref: _Ref) -> str:
-        target, seen = ref.target, set()
+        """The layer a reference stands for, through any aliases; each alias is followed once
+        and remembered, so a long chain of them costs its length once, not per reader."""
+        target = ref.target
+        path: dict[str, None] = {}
         while target in self.aliases:
-            if target in seen:
+            known = self.resolved.get(target)
+            if known is not None:
+                target = known
+                break
+            if target in path:
                 raise SpecError(f"'{ref.text}' refers to itself", ref.pos, ref.owner)
-            seen.add(target)
+            path[target] = None
             target = self.aliases[target].target
         if target in self.raw or target == _NETWORK_INPUT:
+            self.resolved.update(dict.fromkeys(path, target))
             return target
         prefix = target[: len(target) - len(ref.text)]
-        hint = did_you_mean(ref.text, self.scope_names.get(prefix, []))
+        hint = did_you_mean(ref.text, _likeliest(ref.text, self.scope_names.get(prefix, [])))
         raise SpecError(
             f"'from' names '{ref.text}', which is not a layer here{hint}", ref.pos, ref.owner
         )
@@ -586,14 +735,19 @@ class _Builder:
         return order
 
     def _report_cycle(self, stuck: set[str], inputs: dict[str, list[str]]) -> None:
-        start = min(stuck, key=list(self.raw).index)
+        start = next(name for name in self.raw if name in stuck)  # the first written
+        at: dict[str, int] = {start: 0}  # each layer of the path → its place on it
         path, node = [start], start
         while True:
             node = next(s for s in inputs[node] if s in stuck)
-            if node in path:
-                cycle = [*path[path.index(node) :], node]
+            if node in at:
+                cycle = [*path[at[node] :], node]
                 break
+            at[node] = len(path)
             path.append(node)
+        if len(cycle) > CYCLE_SHOWN:
+            left = len(cycle) - CYCLE_SHOWN
+            cycle = [*cycle[: CYCLE_SHOWN // 2], f"… {left:,} more …", *cycle[-CYCLE_SHOWN // 2 :]]
         chain = " ← ".join(cycle)
         raise SpecError(
             f"the layers form a cycle ({chain}: each takes input from the next)",
@@ -627,13 +781,15 @@ class _Builder:
             except LayerError as err:
                 pos = raw.arg_pos.get(err.arg or "", raw.pos)
                 raise SpecError(err.message, pos, name) from None
-            if math.prod(result.shape) > MAX_INT:
+            if len(result.shape) > MAX_RANK:
                 raise SpecError(
-                    f"the output has {math.prod(result.shape):,} elements, more"
-                    f" than a PyTorch tensor can hold ({MAX_INT:,})",
+                    f"the output has {len(result.shape):,} dimensions; cnncalc takes at"
+                    f" most {MAX_RANK}",
                     raw.pos,
                     name,
                 )
+            if elements(result.shape) is None:
+                raise SpecError(f"the output has {too_many(result.shape)}", raw.pos, name)
             shapes[name] = result.shape
             srcs = tuple(INPUT_REF if s == _NETWORK_INPUT else s for s in inputs[name])
             layers.append(
@@ -664,30 +820,6 @@ class _Builder:
         ]
 
 
-def _frozen(value: Any) -> Hashable | None:
-    """A hashable copy of plain YAML data that tells true from 1 and 1 from 1.0 (they parse
-    differently), or None past a few hundred items: not worth a memo."""
-    stack: list[Any] = [value]
-    out: list[Hashable] = []
-    budget = 256
-    while stack:
-        v = stack.pop()
-        budget -= 1
-        if budget < 0:
-            return None
-        if isinstance(v, dict):
-            out.append(("{", len(v)))
-            for k, item in v.items():
-                out.append(k)
-                stack.append(item)
-        elif isinstance(v, (list, tuple)):
-            out.append(("[", len(v)))
-            stack.extend(v)
-        else:
-            out.append((type(v), v))
-    return tuple(out)
-
-
 def _channels_last_look(spec: Spec, shape: Shape) -> list[Notice]:
     """[224, 224, 3] read channels first is 224 channels of 224×3: almost always an H×W×C
     image whose layout was left out. Warn unless the spec says its layout."""
@@ -715,6 +847,55 @@ def _channels_last_look(spec: Spec, shape: Shape) -> list[Notice]:
             spec.input_pos,
         )
     ]
+
+
+_VARIES = object()  # a node's value depends on the block's arguments
+
+
+def _qualified(prefix: str, local: str, pos: Pos) -> str:
+    """A name inside its block instances (`stage1.block2.conv`), within MAX_NAME_CHARS."""
+    if len(prefix) + len(local) > MAX_NAME_CHARS:
+        raise SpecError(
+            f"the full name of layer '{local}' is longer than {MAX_NAME_CHARS:,} characters"
+            f" ({shown(prefix + local)}): blocks nest too deep or their names are too long",
+            pos,
+        )
+    return prefix + local
+
+
+def _likeliest(word: str, names: list[str]) -> list[str]:
+    """At most MAX_SUGGESTION_CANDIDATES names, those of lengths nearest the word's: comparing
+    a word with every name of a large scope would cost far more than the error is worth."""
+    if len(names) <= MAX_SUGGESTION_CANDIDATES:
+        return names
+    return heapq.nsmallest(MAX_SUGGESTION_CANDIDATES, names, key=lambda n: abs(len(n) - len(word)))
+
+
+def _varies(node: Node) -> bool:
+    """Whether a node holds a `${...}` placeholder anywhere."""
+    stack: list[Any] = [node]
+    while stack:
+        value = stack.pop().value
+        if isinstance(value, str) and has_placeholder(value):
+            return True
+        if isinstance(value, list):
+            stack.extend(value)
+        elif isinstance(value, dict):
+            stack.extend(value.values())
+    return False
+
+
+def _size(node: Node) -> int:
+    """How many values a node holds, itself included."""
+    count, stack = 0, [node]
+    while stack:
+        value = stack.pop().value
+        count += 1
+        if isinstance(value, list):
+            stack.extend(value)
+        elif isinstance(value, dict):
+            stack.extend(value.values())
+    return count
 
 
 def _evaluate(node: Any, env: Mapping[str, Any], layer: str | None) -> Any:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import enum
 import math
 import re
+from collections.abc import Sequence
 from typing import NamedTuple
 
 from cnncalc.errors import Pos, SpecError, did_you_mean, shown
@@ -18,6 +19,7 @@ from cnncalc.source import MAX_INT, Node, Source, label, parse, read_text
 RESERVED = ("name", "from", "repeat", "trainable")
 TOP_LEVEL = ("name", "input", "layers", "blocks", "expect")
 INPUT_REF = "input"
+MAX_RANK = 64  # dimensions of any tensor: past it, per-dimension work would be the cost
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
@@ -150,19 +152,44 @@ def parse_shape(node: Node) -> Shape:
     items = node.value if node.is_list else [node]
     if not items:
         raise SpecError("the input shape is empty; write e.g. [3, 224, 224]", node.pos)
+    if len(items) > MAX_RANK:
+        raise SpecError(
+            f"the input shape has {len(items):,} dimensions; cnncalc takes at most {MAX_RANK}",
+            node.pos,
+        )
     dims = []
     for item in items:
         v = item.value
         if isinstance(v, bool) or not isinstance(v, int) or v < 1:
             raise SpecError(f"input sizes must be positive integers, got {shown(item)}", item.pos)
         dims.append(v)
-    if math.prod(dims) > MAX_INT:
-        raise SpecError(
-            f"the input has {math.prod(dims):,} elements, more than a PyTorch"
-            f" tensor can hold ({MAX_INT:,})",
-            node.pos,
-        )
+    if elements(dims) is None:
+        raise SpecError(f"the input has {too_many(dims)}", node.pos)
     return tuple(dims)
+
+
+def elements(shape: Sequence[int]) -> int | None:
+    """How many elements a tensor of this shape holds; None past MAX_INT, found without
+    multiplying on (thousands of large sizes would make a number of thousands of digits)."""
+    if 0 in shape:
+        return 0
+    n = 1
+    for size in shape:
+        n *= size
+        if n > MAX_INT:
+            return None
+    return n
+
+
+def too_many(shape: Sequence[int]) -> str:
+    """'… elements, more than a PyTorch tensor can hold (…)', for a shape past MAX_INT: the
+    exact count where it is short enough to read."""
+    limit = f"a PyTorch tensor can hold ({MAX_INT:,})"
+    if len(shape) <= MAX_RANK and max(shape, default=0) <= MAX_INT:  # at most 1,200 digits
+        count = math.prod(shape)
+        if count < 10**40:
+            return f"{count:,} elements, more than {limit}"
+    return f"more elements than {limit}"
 
 
 def _block_names(node: Node | None) -> set[str]:

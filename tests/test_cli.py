@@ -185,7 +185,7 @@ def test_max_layers(tmp_path: Path) -> None:
     path = write_spec(tmp_path, "input: [4]\nlayers:\n  - relu:\n    repeat: 50\n")
     result = run("summarize", path, "--max-layers", "10")
     assert result.exit_code == 2
-    assert "repeat 50 is more than the limit of 10 layers" in result.stderr
+    assert "expands to more than 10 layers and block instances" in result.stderr
     assert run("summarize", path, "--max-layers", "50").exit_code == 0
 
 
@@ -358,3 +358,12 @@ def test_standard_input_is_named_alike_and_read_once() -> None:
     assert result.exit_code == 2
     assert "standard input can be read only once" in result.stderr
     assert run("diff", "-", str(SPECS / "lenet5.yaml"), input=text).exit_code == 0
+
+
+def test_the_layer_limit_option_defaults_to_the_core_limit() -> None:
+    """The CLI writes the default out (its --help loads no core); it must be the core's."""
+    from cnncalc.cli import summarize
+    from cnncalc.graph import DEFAULT_MAX_LAYERS
+
+    (option,) = (p for p in summarize.params if p.name == "max_layers")
+    assert option.default == DEFAULT_MAX_LAYERS
