@@ -88,3 +88,17 @@ def test_readme_example_spec_is_the_tiny_resnet_spec() -> None:
     spec_text = (ROOT / "specs" / "tiny_resnet.yaml").read_text()
     body = "\n".join(line for line in spec_text.splitlines() if not line.startswith("#"))
     assert example.strip() in body
+
+
+def test_readme_python_examples_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The README's Python API session (```pycon blocks) runs as written, with its output."""
+    import doctest
+
+    monkeypatch.chdir(ROOT)
+    blocks = re.findall(r"```pycon\n(.*?)```", README.read_text(), re.S)
+    assert blocks
+    parser = doctest.DocTestParser()
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
+    for i, block in enumerate(blocks):
+        runner.run(parser.get_doctest(block, {}, f"README.md pycon block {i + 1}", None, 0))
+    assert runner.summarize(verbose=False).failed == 0
