@@ -582,9 +582,19 @@ class _ArraysCommand(click.Command):
 @click.argument("arrays", nargs=-1, metavar="[INPUT [KERNEL]]")
 @click.option("--input", "input_text", metavar="ARRAY", help="The input (instead of INPUT).")
 @click.option("--kernel", "kernel_text", metavar="ARRAY", help="The kernel (instead of KERNEL).")
-@click.option("--stride", default="1", show_default=True, help="One number, or one per axis: 1,2.")
-@click.option("--padding", default="0", show_default=True, help="Zeros on each side, per axis.")
-@click.option("--dilation", default="1", show_default=True, help="Gap between kernel taps.")
+@click.option(
+    "--stride", default="1", show_default=True, metavar="N", help="One, or one per axis: 1,2."
+)
+@click.option(
+    "--padding", default="0", show_default=True, metavar="N", help="Zeros on each side, per axis."
+)
+@click.option(
+    "--dilation",
+    default="1",
+    show_default=True,
+    metavar="N",
+    help="Spacing of kernel taps (1: adjacent).",
+)
 @click.option("--flip", is_flag=True, help="True convolution: flip the kernel first.")
 @click.option(
     "--format",
@@ -608,9 +618,10 @@ def convolve(
     """A worked convolution of small 1-D or 2-D arrays: every output element's sum.
 
     Cross-correlation, as PyTorch's conv1d/conv2d compute it; --flip for true convolution
-    (the kernel flipped). Rows are separated by ';' or written [[1, 2], [3, 4]]; numbers are
-    integers or decimals, computed exactly. Limits: input 64 per axis, kernel 16 per axis,
-    stride, padding and dilation up to 64, 100,000 multiply-adds, 30 characters a number.
+    (the kernel flipped). Numbers are separated by spaces or commas and rows by ';', or
+    written [[1, 2], [3, 4]] (one row of a 2-D array: [[1, 2, 3]]); integers or decimals,
+    computed exactly. An array may start with '-'. Limits: input 64 and kernel 16 values per
+    axis; stride, padding and dilation up to 64; 100,000 multiply-adds; 30 characters a number.
 
     \b
     cnncalc convolve "4 1 -1 3" "-2 1" --padding 1
