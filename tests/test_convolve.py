@@ -446,3 +446,20 @@ def test_matches_pytorch(case: dict[str, object], flip: bool) -> None:
     )[0, 0]
     assert tuple(theirs.shape) == ours.shape
     assert [int(v) for v in theirs.flatten().tolist()] == list(ours.values)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    text=st.text(
+        st.one_of(st.sampled_from("0123456789.-+−[],; \t\n"), st.characters()), max_size=40
+    )
+)
+def test_any_text_is_an_array_or_a_located_error(text: str) -> None:
+    try:
+        array = parse_array(text)
+    except SpecError as err:
+        assert str(err).startswith("<input>:1:")
+        assert "\n" not in str(err) and "\x1b" not in str(err)
+    else:
+        assert 1 <= len(array.shape) <= 2
+        assert len(array.values) == _prod(array.shape)
