@@ -25,8 +25,8 @@ from cnncalc.layers.base import (
     Rule,
     Shape,
     Span,
-    axis_name,
 )
+from cnncalc.notation import axis_name
 from cnncalc.spec import INPUT_REF
 
 Interval = tuple[int, int]

@@ -16,6 +16,8 @@ if TYPE_CHECKING:
     from fractions import Fraction
 
 from cnncalc.errors import LayerError, shown
+from cnncalc.notation import SPATIAL_AXES
+from cnncalc.notation import shape as fmt
 
 Shape = tuple[int, ...]
 EMPTY: Mapping[str, int] = MappingProxyType({})  # a shared default no one can change
@@ -316,11 +318,6 @@ def fail(message: str, arg: str | None = None) -> LayerError:
     return LayerError(message, arg)
 
 
-def fmt(shape: Sequence[int]) -> str:
-    """Sizes as written in messages: 3×224×224."""
-    return "×".join(str(d) for d in shape) if shape else "scalar"
-
-
 # How a message writes a whole tensor's shape: in the spec's layout, which the graph sets
 # while it infers shapes (a channels_last spec's user wrote 28×28×1, not 1×28×28).
 SHOWN_AS: ContextVar[Callable[[Shape], Shape] | None] = ContextVar("shown_as", default=None)
@@ -338,25 +335,8 @@ def in_pytorch_order(shape: Shape) -> str:
     return "" if tensor(shape) == fmt(shape) else f"{fmt(shape)} in PyTorch's channels-first order"
 
 
-SPATIAL_AXES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
-
-
-def axis_name(i: int, rank: int) -> str:
-    """What a message calls dimension i of a batch-less channels-first shape of that rank:
-    'channels', 'H', 'W' ..., or PyTorch's number where no letter is usual."""
-    if rank == 1:
-        return "features"
-    if i == 0:
-        return "channels"
-    letters = SPATIAL_AXES.get(rank - 1)
-    return letters[i - 1] if letters else f"dimension {i + 1}"
-
-
 def numel(shape: Sequence[int]) -> int:
     return math.prod(shape)
-
-
-DIM_NAMES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
 
 
 def product(values: Sequence[int | str]) -> str:
@@ -382,7 +362,7 @@ def filter_taps(channels: str, kernel: Sequence[int]) -> str:
 def per_dim_lines(formulas: Sequence[str]) -> tuple[str, ...]:
     """`H_out = ... = 64     (W the same)` when every dimension's formula reads alike."""
     dims = len(formulas)
-    names = DIM_NAMES.get(dims, tuple(f"d{i + 1}" for i in range(dims)))
+    names = SPATIAL_AXES.get(dims, tuple(f"d{i + 1}" for i in range(dims)))
     if dims > 1 and len(set(formulas)) == 1:
         rest = " and ".join(names[1:])
         return (f"{names[0]}_out = {formulas[0]}     ({rest} the same)",)

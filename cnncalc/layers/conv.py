@@ -24,7 +24,6 @@ from cnncalc.layers.base import (
     expect_rank,
     fail,
     filter_taps,
-    fmt,
     inferred_size,
     integer,
     numel,
@@ -35,6 +34,7 @@ from cnncalc.layers.base import (
     weighted_cost,
 )
 from cnncalc.layers.registry import register
+from cnncalc.notation import shape as fmt
 
 _LAYOUTS = {1: "[C, L]", 2: "[C, H, W]", 3: "[C, D, H, W]"}
 

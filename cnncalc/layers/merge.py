@@ -15,9 +15,7 @@ from cnncalc.layers.base import (
     Result,
     Rule,
     Shape,
-    axis_name,
     fail,
-    fmt,
     in_pytorch_order,
     integer,
     numel,
@@ -25,6 +23,8 @@ from cnncalc.layers.base import (
     tensor,
 )
 from cnncalc.layers.registry import register
+from cnncalc.notation import axis_name
+from cnncalc.notation import shape as fmt
 
 
 def broadcast(shapes: Sequence[Shape], op: str) -> Shape:

@@ -21,7 +21,6 @@ from cnncalc.layers.base import (
     boolean,
     check_given,
     fail,
-    fmt,
     in_pytorch_order,
     inferred_size,
     int_list,
@@ -33,6 +32,7 @@ from cnncalc.layers.base import (
     tensor,
 )
 from cnncalc.layers.registry import register
+from cnncalc.notation import shape as fmt
 
 # BatchNorm1d takes [C] or [C, L]; the others exactly [C, *spatial].
 _BN_RANKS = {1: ((1, 2), "[C] or [C, L]"), 2: ((3,), "[C, H, W]"), 3: ((4,), "[C, D, H, W]")}

@@ -9,9 +9,10 @@ from typing import Any
 from cnncalc import safetext
 from cnncalc.diff import Diff, Figure, LayerChange
 from cnncalc.errors import shown
+from cnncalc.notation import shape, size
 from cnncalc.render.grid import Column, paint
 from cnncalc.render.grid import table as grid_table
-from cnncalc.render.text import count, shape, size
+from cnncalc.render.text import count
 from cnncalc.safetext import json_safe, markdown_code, terminal
 
 Escape = Callable[[str], str]  # safetext's function for the medium

@@ -6,9 +6,10 @@ import json
 from typing import Any
 
 from cnncalc.arithmetic import fraction_text
+from cnncalc.notation import per_dim, shape
 from cnncalc.render.grid import Column, table
 from cnncalc.render.json import dumps, exact, field_dict
-from cnncalc.render.text import RF_HEADERS, per_dim, rf_cells, shape
+from cnncalc.render.text import RF_HEADERS, rf_cells
 from cnncalc.rfquery import FieldTable, UnitReport, padding_part
 from cnncalc.safetext import json_safe, terminal
 
