@@ -298,9 +298,10 @@ def summarize(
 @click.argument("type_name", required=False, metavar="[TYPE]")
 def layers(type_name: str | None) -> None:
     """List every layer type with its arguments and defaults (or one TYPE in detail)."""
-    from cnncalc.catalog import describe, overview
+    from cnncalc.catalog import type_info
+    from cnncalc.render.catalog import describe, overview
 
-    click.echo(overview() if type_name is None else describe(type_name), nl=False)
+    click.echo(overview() if type_name is None else describe(type_info(type_name)), nl=False)
 
 
 @main.command()

@@ -352,3 +352,22 @@ def test_standard_input_is_named_alike_and_read_once() -> None:
     assert result.exit_code == 2
     assert "standard input can be read only once" in result.stderr
     assert run("diff", "-", str(SPECS / "lenet5.yaml"), input=text).exit_code == 0
+
+
+def test_layers_does_not_load_the_core() -> None:
+    """`cnncalc layers` reads the layer descriptors and the catalog's renderer, nothing of
+    the spec, graph or analysis stages."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from click.testing import CliRunner; from cnncalc.cli import main;"
+        " CliRunner().invoke(main, ['layers']); CliRunner().invoke(main, ['layers', 'conv2d']);"
+        " print(' '.join(sorted(m for m in sys.modules if m.startswith('cnncalc'))))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert "cnncalc.render.catalog" in out
+    for core in ("cnncalc.source", "cnncalc.spec", "cnncalc.graph", "cnncalc.analysis"):
+        assert core not in out

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-from cnncalc.analysis import Summary
 from cnncalc.enums import Format as Format
+
+if TYPE_CHECKING:  # only for annotations: `cnncalc layers` imports render.catalog, not the core
+    from cnncalc.analysis import Summary
 
 
 class Columns(NamedTuple):
