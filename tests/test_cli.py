@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -36,6 +37,28 @@ def test_golden_output(
     if update_golden:
         golden.write_text(result.stdout)
     assert result.stdout == golden.read_text()
+
+
+@pytest.mark.parametrize(
+    ("spec", "options"),
+    [("tiny_resnet", ["--format", "table"]), ("resnet50", ["--format", "table", "--depth", "2"])],
+)
+def test_golden_output_in_colour(
+    spec: str, options: list[str], update_golden: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """FORCE_COLOR: the same table with ANSI styles, which stripped leave the plain golden."""
+    monkeypatch.delenv("COLUMNS", raising=False)
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    result = run("summarize", str(SPECS / f"{spec}.yaml"), *options)
+    assert result.exit_code == 0, result.output
+    name = f"{spec}-{'-'.join(options[1::2])}"
+    golden = GOLDEN / f"{name}-color.out"
+    if update_golden:
+        golden.write_text(result.stdout)
+    assert result.stdout == golden.read_text()
+    assert "\x1b[" in result.stdout
+    assert re.sub(r"\x1b\[[0-9;]*m", "", result.stdout) == (GOLDEN / f"{name}.out").read_text()
 
 
 def test_json_is_the_documented_contract() -> None:
