@@ -75,26 +75,24 @@ def explain_layer(
     params = layer.result.param_count
     buffers = layer.result.buffer_count
     cost = graph.cost(layer)
-    return LayerExplanation(
-        name=layer.name,
-        type=layer.type,
-        input_shapes=tuple(display(s) for s in inputs),
-        output_shape=display(layer.shape),
-        shape_formulas=tuple(ex.shape),
-        shape_unchanged=not ex.shape and all(s == layer.shape for s in inputs),
-        params=Worked(
+    return LayerExplanation(  # positional: keywords cost a tenth of a big spec's time
+        layer.name,
+        layer.type,
+        tuple([display(s) for s in inputs]),
+        display(layer.shape),
+        tuple(ex.shape),
+        not ex.shape and all(s == layer.shape for s in inputs),
+        Worked(
             params,
             ex.params if ex.params and params else None,
             ex.params_note if ex.params_note and params else None,
         ),
-        buffers=Worked(buffers, ex.buffers or None, ex.buffers_note or None) if buffers else None,
-        macs=Worked(batch * cost.macs, ex.macs if cost.macs and ex.macs else None),
-        flops=(
-            _flops(t.flops_applied(layer.args), batch * cost.macs, batch * cost.flops)
-            if flops
-            else None
-        ),
-        field=rf.get(layer.name),
+        Worked(buffers, ex.buffers or None, ex.buffers_note or None) if buffers else None,
+        Worked(batch * cost.macs, ex.macs if cost.macs and ex.macs else None),
+        _flops(t.flops_applied(layer.args), batch * cost.macs, batch * cost.flops)
+        if flops
+        else None,
+        rf.get(layer.name),
     )
 
 

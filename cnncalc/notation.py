@@ -21,14 +21,16 @@ UNIT_AXES = {1: ("positions",), 2: ("rows", "columns"), 3: ("slices", "rows", "c
 
 def shape(dims: Sequence[int], sep: str = TIMES) -> str:
     """Sizes as written everywhere: 3×224×224 (or 3,224,224 with `sep`), 'scalar' for none."""
-    return sep.join(str(d) for d in dims) if dims else "scalar"
+    return sep.join(map(str, dims)) if dims else "scalar"
 
 
 def per_dim(values: Sequence[Exact], sep: str = TIMES) -> str:
     """One number when every dimension agrees (the usual square case), else 3×5; fractions
     as people write them (7/4)."""
-    texts = [fraction_text(v) for v in values]
-    return texts[0] if len(set(texts)) == 1 else sep.join(texts)
+    first = values[0]
+    if values.count(first) == len(values):  # equal values, equal texts: fractions are reduced
+        return fraction_text(first)
+    return sep.join(map(fraction_text, values))
 
 
 def axis_name(i: int, rank: int) -> str:

@@ -34,7 +34,7 @@ def text(explanation: Explanation) -> str:
 
 def layer_text(x: LayerExplanation, batch: int) -> str:
     """One layer: its shapes, then a line per figure, as a student writes them."""
-    ins = ", ".join(shape(s) for s in x.input_shapes)
+    ins = ", ".join(map(shape, x.input_shapes))
     lines = [f"{x.name}  {x.type}  {ins} → {shape(x.output_shape)}"]
     lines += [f"  {line}" for line in x.shape_formulas]
     if x.shape_unchanged:
