@@ -1,90 +1,60 @@
-"""Text for `cnncalc layers`: every layer type, its family and its arguments with defaults."""
+"""What `cnncalc layers` lists: every layer type, its family and its arguments with defaults.
+
+Records only; cnncalc/render/catalog.py writes them to the terminal's width.
+"""
 
 from __future__ import annotations
 
-import shutil
-import textwrap
+from typing import Any, NamedTuple
 
 from cnncalc.errors import UsageError, did_you_mean
 from cnncalc.layers import TYPES
-from cnncalc.layers.args import REQUIRED, Arg
+from cnncalc.layers.args import REQUIRED
 from cnncalc.layers.base import LayerType
 
 FAMILIES = ("conv", "pool", "norm", "linear", "activation", "dropout", "shape", "merge")
 
 
-def _default(a: Arg) -> str:
-    if a.default is REQUIRED:
-        return "required"
-    if a.default is None:
-        return "null"
-    if isinstance(a.default, bool):
-        return str(a.default).lower()
-    return str(a.default)
+class ArgInfo(NamedTuple):
+    """One argument of a layer type: its name, how it is written, its default, what it is."""
+
+    name: str
+    kind: str
+    required: bool
+    default: Any  # None for null; meaningless when required
+    help: str
 
 
-def _signature(t: LayerType) -> str:
-    parts = [a.name if a.default is REQUIRED else f"{a.name}={_default(a)}" for a in t.args]
-    inputs = "" if t.max_inputs == 1 else "  (takes 2+ inputs via from: [a, b, ...])"
-    return f"{t.name}({', '.join(parts)}){inputs}"
+class TypeInfo(NamedTuple):
+    """One layer type as the catalog shows it."""
+
+    name: str
+    family: str
+    doc: str
+    flops_rule: str
+    min_inputs: int
+    max_inputs: int | None  # None: any number; 1: a single input
+    args: tuple[ArgInfo, ...]
 
 
-def _columns() -> int:
-    """The terminal's width (COLUMNS, or 100 when not a terminal), at least 60."""
-    return max(60, shutil.get_terminal_size((100, 24)).columns)
+def _info(t: LayerType) -> TypeInfo:
+    args = tuple(ArgInfo(a.name, a.kind, a.default is REQUIRED, a.default, a.help) for a in t.args)
+    return TypeInfo(t.name, t.family, t.doc, t.flops_rule, t.min_inputs, t.max_inputs, args)
 
 
-def overview() -> str:
-    """All layer types, grouped by family, one line each."""
-    lines = []
-    columns = _columns()
+def families() -> tuple[tuple[str, tuple[TypeInfo, ...]], ...]:
+    """Every family that has layer types, in FAMILIES order, its types sorted by name."""
+    grouped = []
     for family in FAMILIES:
         members = sorted((t for t in TYPES.values() if t.family == family), key=lambda t: t.name)
-        if not members:
-            continue
-        lines.append(f"{family}:")
-        for t in members:
-            lines += textwrap.wrap(
-                _signature(t),
-                columns,
-                initial_indent="  ",
-                subsequent_indent=" " * (len(t.name) + 3),
-                break_on_hyphens=False,
-            )
-        lines.append("")
-    lines.append("`cnncalc layers TYPE` explains one type's arguments.")
-    return "\n".join(lines) + "\n"
+        if members:
+            grouped.append((family, tuple(_info(t) for t in members)))
+    return tuple(grouped)
 
 
-def describe(name: str) -> str:
-    """One layer type in detail."""
+def type_info(name: str) -> TypeInfo:
+    """One layer type by name (any case); a UsageError with a suggestion if there is none."""
     t = TYPES.get(name.lower())
     if t is None:
         raise UsageError(f"unknown layer type '{name}'{did_you_mean(name.lower(), TYPES)}")
-    columns = _columns()
-    lines = [
-        *textwrap.wrap(f"{t.name}: {t.doc}", columns, subsequent_indent="  "),
-        *textwrap.wrap(f"FLOPs: {t.flops_rule}", columns, subsequent_indent="  "),
-        "",
-    ]
-    if t.max_inputs != 1:
-        lines += [f"Takes {t.min_inputs} or more inputs: from: [a, b, ...]", ""]
-    if not t.args:
-        lines.append("No arguments.")
-    name_w = max((len(a.name) for a in t.args), default=0)
-    kind_w = max((len(a.kind) for a in t.args), default=0)
-    default_w = max((len(_default(a)) for a in t.args), default=0)
-    indent = 2 + name_w + 2 + kind_w + 2 + default_w + 2
-    narrow = columns - indent < 30  # then each help text goes under its argument
-    for a in t.args:
-        head = f"  {a.name:<{name_w}}  {a.kind:<{kind_w}}  {_default(a):<{default_w}}"
-        if narrow:
-            lines.append(head.rstrip())
-            lines += textwrap.wrap(
-                a.help, columns, initial_indent=" " * 6, subsequent_indent=" " * 6
-            )
-            continue
-        help_lines = textwrap.wrap(a.help, columns - indent) or [""]
-        lines.append(f"{head}  {help_lines[0]}")
-        lines += [" " * indent + rest for rest in help_lines[1:]]
-    return "\n".join(lines) + "\n"
+    return _info(t)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import errno
 import gc
 import os
@@ -12,11 +13,19 @@ from typing import Any, NoReturn
 import click
 
 from cnncalc import __version__
+from cnncalc.enums import (
+    CheckFormat,
+    DiffFormat,
+    Dtype,
+    ExplainFormat,
+    Format,
+    Optimizer,
+    RfFormat,
+)
 from cnncalc.errors import CnncalcError, SpecError, one_line, quoted
 
 # The core is imported inside each command, so that --help, --version and `layers` load only
-# what they use (benchmarks/bench.py times the full summarize path).
-FORMATS = ["table", "json", "markdown", "csv"]
+# what they use (benchmarks/bench.py times the full summarize path); the enums are a leaf.
 
 EXIT_INVALID = 2
 EXIT_BUG = 3
@@ -157,28 +166,42 @@ def _color() -> bool:
     return bool(os.environ.get("FORCE_COLOR")) or sys.stdout.isatty()
 
 
-_DTYPES = ["float32", "float16", "bfloat16", "float64", "int8"]
-_OPTIMIZERS = ["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw"]
+class _Choice(click.Choice):  # type: ignore[type-arg]  # generic in click 8.4 only
+    """One of an enum's values on the command line, that enum's member in the command: the
+    one place a word becomes the vocabulary.
+
+    click 8.2+ takes an Enum itself, but offers the members' names (TABLE); the values are
+    what users type and what --help shows.
+    """
+
+    def __init__(self, vocabulary: type[enum.Enum]) -> None:
+        super().__init__([member.value for member in vocabulary])
+        self.vocabulary = vocabulary
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, self.vocabulary):
+            return value
+        return self.vocabulary(super().convert(value, param, ctx))
 
 
 def _cost_options(f: Any) -> Any:
     """--batch, --dtype, --optimizer and --state-dtype, shared by the commands that use them."""
     f = click.option(
         "--state-dtype",
-        type=click.Choice(_DTYPES),
+        type=_Choice(Dtype),
         default=None,
         help="Optimizer state dtype (default: --dtype).",
     )(f)
     f = click.option(
         "--optimizer",
-        type=click.Choice(_OPTIMIZERS),
+        type=_Choice(Optimizer),
         default="adam",
         show_default=True,
         help="For training memory: its state per parameter.",
     )(f)
     f = click.option(
         "--dtype",
-        type=click.Choice(_DTYPES),
+        type=_Choice(Dtype),
         default="float32",
         show_default=True,
         help="Bytes per value for memory.",
@@ -203,16 +226,9 @@ def _max_layers_option(f: Any) -> Any:
 
 
 def _cost_settings(
-    batch: int, dtype: str, optimizer: str, state_dtype: str | None
+    batch: int, dtype: Dtype, optimizer: Optimizer, state_dtype: Dtype | None
 ) -> dict[str, Any]:
-    from cnncalc.memory import Dtype, Optimizer
-
-    return {
-        "batch": batch,
-        "dtype": Dtype(dtype),
-        "optimizer": Optimizer(optimizer),
-        "state_dtype": None if state_dtype is None else Dtype(state_dtype),
-    }
+    return {"batch": batch, "dtype": dtype, "optimizer": optimizer, "state_dtype": state_dtype}
 
 
 @main.command()
@@ -221,7 +237,7 @@ def _cost_settings(
     "--format",
     "-f",
     "fmt",
-    type=click.Choice(FORMATS),
+    type=_Choice(Format),
     default="table",
     show_default=True,
     help="Output format.",
@@ -251,7 +267,7 @@ def _cost_settings(
 @_cost_options
 def summarize(
     spec: str,
-    fmt: str,
+    fmt: Format,
     input_shape: tuple[int, ...] | None,
     depth: int | None,
     max_layers: int,
@@ -263,7 +279,7 @@ def summarize(
     """Every layer's output shape, parameters, MACs and receptive field, and the totals."""
     from cnncalc.analysis import summarize as summarize_graph
     from cnncalc.graph import build
-    from cnncalc.render import Columns, Format, render
+    from cnncalc.render import Columns, render
     from cnncalc.source import source_of
     from cnncalc.spec import load
 
@@ -275,16 +291,17 @@ def summarize(
         click.echo(str(notice), err=True)
     columns = Columns(rf=rf, macs=macs, flops=flops)
     color = _color()
-    click.echo(render(summary, Format(fmt), color=color, columns=columns), nl=False, color=color)
+    click.echo(render(summary, fmt, color=color, columns=columns), nl=False, color=color)
 
 
 @main.command()
 @click.argument("type_name", required=False, metavar="[TYPE]")
 def layers(type_name: str | None) -> None:
     """List every layer type with its arguments and defaults (or one TYPE in detail)."""
-    from cnncalc.catalog import describe, overview
+    from cnncalc.catalog import type_info
+    from cnncalc.render.catalog import describe, overview
 
-    click.echo(overview() if type_name is None else describe(type_name), nl=False)
+    click.echo(overview() if type_name is None else describe(type_info(type_name)), nl=False)
 
 
 @main.command()
@@ -313,7 +330,7 @@ def layers(type_name: str | None) -> None:
     "--format",
     "-f",
     "fmt",
-    type=click.Choice(["table", "json"]),
+    type=_Choice(RfFormat),
     default="table",
     show_default=True,
     help="Output format.",
@@ -325,7 +342,7 @@ def rf(
     layer: str | None,
     unit: tuple[int, ...] | None,
     input_shape: tuple[int, ...] | None,
-    fmt: str,
+    fmt: RfFormat,
     max_layers: int,
 ) -> None:
     """Receptive fields: size, effective stride and padding of every spatial layer.
@@ -368,16 +385,12 @@ def rf(
     if unit is not None:
         assert layer is not None
         report = unit_report(graph, layer, unit)
-        text = render_rf.unit_json(report) if fmt == "json" else render_rf.unit_text(report)
+        text = render_rf.UNIT_RENDERERS[fmt](report, _color())
     else:
         table = field_table(graph, layer)
         for notice in table.notices:
             click.echo(str(notice), err=True)
-        text = (
-            render_rf.table_json(table)
-            if fmt == "json"
-            else render_rf.table_text(table, color=_color())
-        )
+        text = render_rf.TABLE_RENDERERS[fmt](table, _color())
     click.echo(text, nl=False, color=_color())
 
 
@@ -398,7 +411,7 @@ def _parse_number(ctx: click.Context, param: click.Parameter, value: str | None)
     "--format",
     "-f",
     "fmt",
-    type=click.Choice(["text", "json", "github", "junit"]),
+    type=_Choice(CheckFormat),
     default="text",
     show_default=True,
     help="text for people; github for workflow annotations; junit for CI reports.",
@@ -426,7 +439,7 @@ def _parse_number(ctx: click.Context, param: click.Parameter, value: str | None)
 @_max_layers_option
 def check(
     paths: tuple[str, ...],
-    fmt: str,
+    fmt: CheckFormat,
     max_params: Any,
     max_macs: Any,
     max_flops: Any,
@@ -453,14 +466,8 @@ def check(
     results = [
         check_spec(path, budgets, max_layers=max_layers, **settings) for path in collected.sources
     ]
-    if fmt == "json":
-        click.echo(render_check.as_json(results), nl=False)
-    elif fmt == "github":
-        click.echo(render_check.github(results), nl=False)
-    elif fmt == "junit":
-        click.echo(render_check.junit(results), nl=False)
-    else:
-        click.echo(render_check.text(results, color=_color()), nl=False, color=_color())
+    color = _color()
+    click.echo(render_check.RENDERERS[fmt](results, color), nl=False, color=color)
     sys.exit(exit_code(results))
 
 
@@ -471,13 +478,13 @@ def check(
     "--format",
     "-f",
     "fmt",
-    type=click.Choice(["table", "json", "markdown"]),
+    type=_Choice(DiffFormat),
     default="table",
     show_default=True,
     help="markdown is ready to paste as a pull-request comment.",
 )
 @_max_layers_option
-def diff(old: str, new: str, fmt: str, max_layers: int) -> None:
+def diff(old: str, new: str, fmt: DiffFormat, max_layers: int) -> None:
     """What changes between two versions of a spec: layers and totals.
 
     OLD and NEW are paths, or git:REV:PATH to read a version from git, e.g.
@@ -498,12 +505,8 @@ def diff(old: str, new: str, fmt: str, max_layers: int) -> None:
         old if old == "-" else label(before),  # a name with bytes that are not UTF-8: \\xff
         new if new == "-" else label(after),
     )
-    if fmt == "json":
-        click.echo(render_diff.as_json(result), nl=False)
-    elif fmt == "markdown":
-        click.echo(render_diff.markdown(result), nl=False)
-    else:
-        click.echo(render_diff.table(result, color=_color()), nl=False, color=_color())
+    color = _color()
+    click.echo(render_diff.RENDERERS[fmt](result, color), nl=False, color=color)
 
 
 @main.command()
@@ -524,6 +527,15 @@ def diff(old: str, new: str, fmt: str, max_layers: int) -> None:
     help="Batch size for MACs and FLOPs.",
 )
 @click.option("--flops", is_flag=True, help="Add each layer's FLOPs and the rule behind them.")
+@click.option(
+    "--format",
+    "-f",
+    "fmt",
+    type=_Choice(ExplainFormat),
+    default="text",
+    show_default=True,
+    help="json: every layer's figures and formulas (FLOPs always) as a document.",
+)
 @_max_layers_option
 def explain(
     spec: str,
@@ -531,21 +543,24 @@ def explain(
     input_shape: tuple[int, ...] | None,
     batch: int,
     flops: bool,
+    fmt: ExplainFormat,
     max_layers: int,
 ) -> None:
     """Each layer's formulas with the numbers filled in: shape, parameters, MACs, field."""
     from cnncalc.explain import explain as explain_graph
     from cnncalc.graph import build
+    from cnncalc.render.explain import RENDERERS
     from cnncalc.source import source_of
     from cnncalc.spec import load
 
     parsed = load(source_of(spec))
     shape = None if input_shape is None else parsed.layout.to_internal(input_shape)
     graph = build(parsed, input_shape=shape, max_layers=max_layers)
-    text, notices = explain_graph(graph, layer=layer, batch=batch, flops=flops)
-    for notice in notices:
+    flops = flops or fmt is ExplainFormat.JSON  # a document has every figure
+    explanation = explain_graph(graph, layer=layer, batch=batch, flops=flops)
+    for notice in explanation.notices:
         click.echo(str(notice), err=True)
-    click.echo(text, nl=False)
+    click.echo(RENDERERS[fmt](explanation), nl=False)
 
 
 class _ArraysCommand(click.Command):

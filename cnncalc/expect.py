@@ -17,7 +17,8 @@ from cnncalc.analysis import Summary
 from cnncalc.errors import Pos, SpecError, did_you_mean, quoted, shown
 from cnncalc.graph import Graph, Layer
 from cnncalc.layers.spans import FITTED_TOTAL, FITTED_UNITS
-from cnncalc.layers.tensors import Shape, axis_name
+from cnncalc.layers.tensors import Shape
+from cnncalc.notation import axis_name, size
 from cnncalc.receptive import Field, fields
 from cnncalc.source import Node
 from cnncalc.spec import Spec
@@ -122,8 +123,6 @@ def human(x: Fraction | int, in_bytes: bool = False) -> str:
     text = f"{x.numerator:,}" if x.denominator == 1 else f"{float(x):,.6g}"
     if not in_bytes:
         return text
-    from cnncalc.render.text import size
-
     whole = size(math.floor(x))
     return f"{text} B" if whole.endswith(" B") else f"{text} B ({whole})"
 

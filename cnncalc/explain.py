@@ -1,4 +1,6 @@
-"""`cnncalc explain`: each layer's formulas with the numbers substituted, as in an exam answer.
+"""`cnncalc explain`: each layer's formulas with the numbers substituted, as records.
+
+cnncalc/render/explain.py writes them as an exam answer:
 
 conv1  conv2d  96×128×128 → 128×64×64
   H_out = ⌊(128 + 2·3 − 1·(7−1) − 1) / 2⌋ + 1 = 64     (W the same)
@@ -9,82 +11,104 @@ conv1  conv2d  96×128×128 → 128×64×64
 
 from __future__ import annotations
 
-from cnncalc.arithmetic import fraction_text
+from typing import NamedTuple
+
 from cnncalc.graph import Graph, Layer, Notice
 from cnncalc.layers import TYPES
 from cnncalc.layers.costs import WEIGHTED_FLOPS
 from cnncalc.layers.tensors import SHOWN_AS
 from cnncalc.receptive import Field, fields
 
-
-def _shape(dims: tuple[int, ...]) -> str:
-    return "×".join(map(str, dims)) if dims else "scalar"
+Shape = tuple[int, ...]
 
 
-def _per_dim(values: tuple[object, ...]) -> str:
-    texts = [fraction_text(v) for v in values]  # type: ignore[arg-type]
-    return texts[0] if len(set(texts)) == 1 else "×".join(texts)
+class Worked(NamedTuple):
+    """A figure and the product it comes from (None where there is none worth writing)."""
+
+    value: int
+    formula: str | None = None  # "(96·7·7 + 1)·128", for one sample
+    note: str | None = None  # what the figure counts, where the formula does not say
 
 
-def _rf(field: Field) -> str:
-    if field.is_global:
-        return "global (every unit sees the whole input)"
-    return (
-        f"{_per_dim(field.size)}, stride {_per_dim(field.stride)},"
-        f" padding {_per_dim(field.padding)}"
-    )
+class FlopsWork(NamedTuple):
+    """A layer's FLOPs and the rule behind them: 2 per MAC plus the bias for weighted layers
+    (`bias` set), a rule in words for the rest (`rule`), or neither where FLOPs are 0."""
+
+    value: int
+    macs: int
+    bias: int | None = None
+    rule: str | None = None
+
+
+class LayerExplanation(NamedTuple):
+    """One layer's worked formulas; shapes in the spec's layout, figures at the batch size."""
+
+    name: str
+    type: str
+    input_shapes: tuple[Shape, ...]
+    output_shape: Shape
+    shape_formulas: tuple[str, ...]  # lines such as "H_out = ... = 64"
+    shape_unchanged: bool  # no formula because every input has the output's shape
+    params: Worked
+    buffers: Worked | None  # None for a layer without buffers
+    macs: Worked
+    flops: FlopsWork | None  # None unless asked for
+    field: Field | None  # None for a layer outside any receptive field
+
+
+class Explanation(NamedTuple):
+    """What `explain` found: the layers chosen, at a batch size, and the warnings."""
+
+    name: str | None
+    batch: int
+    layers: tuple[LayerExplanation, ...]
+    notices: tuple[Notice, ...]
 
 
 def explain_layer(
     graph: Graph, layer: Layer, rf: dict[str, Field], *, batch: int = 1, flops: bool = False
-) -> str:
-    """The worked formulas for one layer."""
+) -> LayerExplanation:
+    """The worked formulas for one layer (formulas in the layout SHOWN_AS says)."""
     t = TYPES[layer.type]
     inputs = graph.input_shapes(layer)
     display = graph.layout.display
     ex = t.explain(layer.args, inputs, layer.shape)
-    ins = ", ".join(_shape(display(s)) for s in inputs)
-    lines = [f"{layer.name}  {layer.type}  {ins} → {_shape(display(layer.shape))}"]
-    if ex.shape:
-        lines += [f"  {line}" for line in ex.shape]
-    elif all(s == layer.shape for s in inputs):
-        lines.append("  shape unchanged")
     params = layer.result.param_count
-    formula = f"{ex.params} = " if ex.params and params else ""
-    note = f"     ({ex.params_note})" if ex.params_note and params else ""
-    lines.append(f"  params = {formula}{params:,}{note}")
-    if layer.result.buffer_count:
-        formula = f"{ex.buffers} = " if ex.buffers else ""
-        note = f"     ({ex.buffers_note})" if ex.buffers_note else ""
-        lines.append(f"  buffers = {formula}{layer.result.buffer_count:,}{note}")
+    buffers = layer.result.buffer_count
     cost = graph.cost(layer)
-    times = f"{batch} · " if batch != 1 else ""
-    if cost.macs and ex.macs:
-        lines.append(f"  MACs   = {times}{ex.macs} = {batch * cost.macs:,}")
-    else:
-        lines.append(f"  MACs   = {batch * cost.macs:,}")
-    if flops:
-        worked = _flops(t.flops_applied(layer.args), batch * cost.macs, batch * cost.flops)
-        lines.append(f"  FLOPs  = {worked}")
-    if layer.name in rf:
-        lines.append(f"  RF     = {_rf(rf[layer.name])}")
-    return "\n".join(lines) + "\n"
+    return LayerExplanation(  # positional: keywords cost a tenth of a big spec's time
+        layer.name,
+        layer.type,
+        tuple([display(s) for s in inputs]),
+        display(layer.shape),
+        tuple(ex.shape),
+        not ex.shape and all(s == layer.shape for s in inputs),
+        Worked(
+            params,
+            ex.params if ex.params and params else None,
+            ex.params_note if ex.params_note and params else None,
+        ),
+        Worked(buffers, ex.buffers or None, ex.buffers_note or None) if buffers else None,
+        Worked(batch * cost.macs, ex.macs if cost.macs and ex.macs else None),
+        _flops(t.flops_applied(layer.args), batch * cost.macs, batch * cost.flops)
+        if flops
+        else None,
+        rf.get(layer.name),
+    )
 
 
-def _flops(rule: str, macs: int, flops: int) -> str:
-    """'2·1,296 + 144 (bias) = 2,736' for the weighted layers, '288     (2 per element: ...)'
-    for the rest, '0' where there is nothing to say."""
+def _flops(rule: str, macs: int, flops: int) -> FlopsWork:
+    """2·MACs + bias for the weighted layers, the rule in words for the rest, nothing for 0."""
     if rule == WEIGHTED_FLOPS:
-        bias = flops - 2 * macs
-        return f"2·{macs:,}{f' + {bias:,} (bias)' if bias else ''} = {flops:,}"
+        return FlopsWork(flops, macs, bias=flops - 2 * macs)
     if rule == "0":
-        return f"{flops:,}"
-    return f"{flops:,}     ({rule.removeprefix('0: ')})"  # embedding's '0: a lookup
+        return FlopsWork(flops, macs)
+    return FlopsWork(flops, macs, rule=rule.removeprefix("0: "))  # embedding's '0: a lookup'
 
 
 def explain(
     graph: Graph, *, layer: str | None = None, batch: int = 1, flops: bool = False
-) -> tuple[str, tuple[Notice, ...]]:
+) -> Explanation:
     """Every layer's formulas (or one layer's, or one block instance's layers), and the
     warnings summarize would give."""
     from cnncalc.rfquery import find_layer
@@ -98,7 +122,7 @@ def explain(
         chosen = [find_layer(graph, layer)]
     shown_as = SHOWN_AS.set(graph.layout.display)  # formulas in the spec's layout
     try:
-        text = "\n".join(explain_layer(graph, x, rf, batch=batch, flops=flops) for x in chosen)
+        layers = tuple(explain_layer(graph, x, rf, batch=batch, flops=flops) for x in chosen)
     finally:
         SHOWN_AS.reset(shown_as)
-    return text, (*graph.notices, *rf_notices)
+    return Explanation(graph.name, batch, layers, (*graph.notices, *rf_notices))

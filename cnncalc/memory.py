@@ -2,53 +2,15 @@
 
 from __future__ import annotations
 
-import enum
 from typing import NamedTuple
 
+from cnncalc.enums import STATE_TENSORS as STATE_TENSORS
+from cnncalc.enums import Dtype as Dtype
+from cnncalc.enums import Optimizer as Optimizer
 from cnncalc.graph import Graph
 from cnncalc.layers import TYPES
 from cnncalc.layers.tensors import numel
 from cnncalc.spec import INPUT_REF
-
-
-class Dtype(str, enum.Enum):
-    FLOAT32 = "float32"
-    FLOAT16 = "float16"
-    BFLOAT16 = "bfloat16"
-    FLOAT64 = "float64"
-    INT8 = "int8"
-
-    @property
-    def bytes(self) -> int:
-        return {"float32": 4, "float16": 2, "bfloat16": 2, "float64": 8, "int8": 1}[self.value]
-
-
-class Optimizer(str, enum.Enum):
-    SGD = "sgd"
-    MOMENTUM = "momentum"
-    NESTEROV = "nesterov"
-    ADAGRAD = "adagrad"
-    RMSPROP = "rmsprop"
-    ADAM = "adam"
-    ADAMW = "adamw"
-
-    @property
-    def states(self) -> int:
-        """Tensors of state kept per trainable parameter tensor."""
-        return STATE_TENSORS[self][0]
-
-
-# Optimizer → (state tensors per parameter, what they are). PyTorch's defaults: RMSprop without
-# momentum or centering, Adam/AdamW without amsgrad.
-STATE_TENSORS: dict[Optimizer, tuple[int, str]] = {
-    Optimizer.SGD: (0, "none"),
-    Optimizer.MOMENTUM: (1, "the velocity"),
-    Optimizer.NESTEROV: (1, "the velocity"),
-    Optimizer.ADAGRAD: (1, "the sum of squared gradients"),
-    Optimizer.RMSPROP: (1, "the moving average of squared gradients"),
-    Optimizer.ADAM: (2, "the first and second moment estimates m and v"),
-    Optimizer.ADAMW: (2, "the first and second moment estimates m and v"),
-}
 
 
 class Memory(NamedTuple):

@@ -9,9 +9,8 @@ from typing import NamedTuple
 from cnncalc.arithmetic import Exact
 from cnncalc.errors import UsageError, did_you_mean
 from cnncalc.graph import Graph, Layer, Notice
+from cnncalc.notation import UNIT_AXES, shape, unit_axes
 from cnncalc.receptive import Field, fields, region, spatial_dims
-
-AXES = {1: ("positions",), 2: ("rows", "columns"), 3: ("slices", "rows", "columns")}
 
 
 class FieldRow(NamedTuple):
@@ -41,7 +40,7 @@ class UnitReport(NamedTuple):
 
     @property
     def axes(self) -> tuple[str, ...]:
-        return AXES.get(len(self.unit), tuple(f"dim {i + 1}" for i in range(len(self.unit))))
+        return unit_axes(len(self.unit))
 
 
 class FieldTable(NamedTuple):
@@ -80,10 +79,10 @@ def unit_report(graph: Graph, layer: str, unit: Sequence[int]) -> UnitReport:
     spatial = target.shape[1:]
     if len(unit) != dims:
         raise UsageError(
-            f"--unit needs {dims} indices ({', '.join(AXES.get(dims, ()))}) for"
+            f"--unit needs {dims} indices ({', '.join(UNIT_AXES.get(dims, ()))}) for"
             f" layer '{target.name}', got {len(unit)}"
         )
-    for u, n, axis in zip(unit, spatial, AXES.get(dims, ("",) * dims), strict=True):
+    for u, n, axis in zip(unit, spatial, UNIT_AXES.get(dims, ("",) * dims), strict=True):
         if not 0 <= u < n:
             raise UsageError(
                 f"--unit {u} is outside layer '{target.name}', which has {n}"
@@ -110,7 +109,7 @@ def _fields(graph: Graph) -> tuple[dict[str, Field], list[Notice]]:
     rf, notices = fields(graph)
     if not rf:
         raise UsageError(
-            f"the input {'×'.join(map(str, graph.input_shape))} has no spatial"
+            f"the input {shape(graph.input_shape)} has no spatial"
             " dimensions, so there are no receptive fields"
         )
     return rf, notices

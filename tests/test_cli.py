@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -36,6 +37,28 @@ def test_golden_output(
     if update_golden:
         golden.write_text(result.stdout)
     assert result.stdout == golden.read_text()
+
+
+@pytest.mark.parametrize(
+    ("spec", "options"),
+    [("tiny_resnet", ["--format", "table"]), ("resnet50", ["--format", "table", "--depth", "2"])],
+)
+def test_golden_output_in_colour(
+    spec: str, options: list[str], update_golden: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """FORCE_COLOR: the same table with ANSI styles, which stripped leave the plain golden."""
+    monkeypatch.delenv("COLUMNS", raising=False)
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    result = run("summarize", str(SPECS / f"{spec}.yaml"), *options)
+    assert result.exit_code == 0, result.output
+    name = f"{spec}-{'-'.join(options[1::2])}"
+    golden = GOLDEN / f"{name}-color.out"
+    if update_golden:
+        golden.write_text(result.stdout)
+    assert result.stdout == golden.read_text()
+    assert "\x1b[" in result.stdout
+    assert re.sub(r"\x1b\[[0-9;]*m", "", result.stdout) == (GOLDEN / f"{name}.out").read_text()
 
 
 def test_json_is_the_documented_contract() -> None:
@@ -279,13 +302,6 @@ def test_check_reads_stdin() -> None:
     assert "<stdin>:2:10: layer 'conv2d_1': conv2d needs argument 'out_channels'" in result.stdout
 
 
-def test_formats_offered_are_the_renderers() -> None:
-    from cnncalc.cli import FORMATS
-    from cnncalc.render import Format
-
-    assert [f.value for f in Format] == FORMATS
-
-
 def test_help_and_version_do_not_load_the_core() -> None:
     import subprocess
     import sys
@@ -298,7 +314,8 @@ def test_help_and_version_do_not_load_the_core() -> None:
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
-    assert out.strip() == "['cnncalc', 'cnncalc.cli', 'cnncalc.errors']"
+    # the enums are a leaf: the vocabulary the options offer, not the core
+    assert out.strip() == "['cnncalc', 'cnncalc.cli', 'cnncalc.enums', 'cnncalc.errors']"
 
 
 def test_a_bug_is_one_line_and_exit_3_not_a_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -367,3 +384,22 @@ def test_the_layer_limit_option_defaults_to_the_core_limit() -> None:
 
     (option,) = (p for p in summarize.params if p.name == "max_layers")
     assert option.default == DEFAULT_MAX_LAYERS
+
+
+def test_layers_does_not_load_the_core() -> None:
+    """`cnncalc layers` reads the layer descriptors and the catalog's renderer, nothing of
+    the spec, graph or analysis stages."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from click.testing import CliRunner; from cnncalc.cli import main;"
+        " CliRunner().invoke(main, ['layers']); CliRunner().invoke(main, ['layers', 'conv2d']);"
+        " print(' '.join(sorted(m for m in sys.modules if m.startswith('cnncalc'))))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert "cnncalc.render.catalog" in out
+    for core in ("cnncalc.source", "cnncalc.spec", "cnncalc.graph", "cnncalc.analysis"):
+        assert core not in out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -154,3 +155,52 @@ def test_pixel_shuffle_shows_its_shape_formulas(tmp_path: Path) -> None:
     out = run("explain", path).stdout
     assert "  C_out = 16 / 2² = 4\n  H_out = 8·2 = 16\n  W_out = 6·2 = 12\n" in out
     assert "  C_out = 4·2² = 16\n  H_out = 16 / 2 = 8\n  W_out = 12 / 2 = 6\n" in out
+
+
+@pytest.mark.parametrize(
+    ("spec", "options"),
+    [
+        ("tiny_resnet", []),
+        ("inception", ["--batch", "3"]),
+        ("dcgan_generator", ["--batch", "2"]),
+        ("lenet5", []),
+    ],
+)
+def test_json_figures_are_summarize_json_figures(spec: str, options: list[str]) -> None:
+    """explain --format json and summarize --format json agree layer by layer."""
+    path = str(SPECS / f"{spec}.yaml")
+    explained = run("explain", path, "--format", "json", *options)
+    summarized = run("summarize", path, "--format", "json", *options)
+    assert explained.exit_code == summarized.exit_code == 0, explained.output
+    doc, summary = json.loads(explained.stdout), json.loads(summarized.stdout)
+    rows = {r["name"]: r for r in summary["layers"]}
+    assert [x["name"] for x in doc["layers"]] == list(rows)
+    assert doc["warnings"] == summary["warnings"]
+    for x in doc["layers"]:
+        row = rows[x["name"]]
+        assert x["type"] == row["type"]
+        assert x["output_shape"] == row["output_shape"]
+        assert x["params"]["value"] == row["params"]
+        assert (x["buffers"] or {"value": 0})["value"] == row["buffers"]
+        assert x["macs"]["value"] == row["macs"]
+        assert x["flops"]["value"] == row["flops"]
+        assert x["receptive_field"] == row["receptive_field"]
+
+
+def test_json_of_the_worked_example() -> None:
+    result = run("explain", str(SPECS / "exercise_stride.yaml"), "-f", "json")
+    assert result.exit_code == 0
+    (layer,) = json.loads(result.stdout)["layers"]
+    assert layer == {
+        "name": "conv1",
+        "type": "conv2d",
+        "input_shapes": [[96, 128, 128]],
+        "output_shape": [128, 64, 64],
+        "shape_formulas": ["H_out = ⌊(128 + 2·3 − 1·(7−1) − 1) / 2⌋ + 1 = 64     (W the same)"],
+        "shape_unchanged": False,
+        "params": {"value": 602_240, "formula": "(96·7·7 + 1)·128", "note": None},
+        "buffers": None,
+        "macs": {"value": 2_466_250_752, "formula": "128·64·64 · 96·7·7"},
+        "flops": {"value": 2 * 2_466_250_752 + 128 * 64 * 64, "bias": 128 * 64 * 64, "rule": None},
+        "receptive_field": {"size": [7, 7], "stride": [2, 2], "padding": [3, 3]},
+    }

@@ -4,6 +4,7 @@ test_receptive_oracle.py)."""
 from __future__ import annotations
 
 import json
+import re
 import textwrap
 from fractions import Fraction as F
 from pathlib import Path
@@ -398,6 +399,22 @@ def test_golden_rf(spec: str, options: list[str], update_golden: bool) -> None:
     if update_golden:
         golden.write_text(result.stdout)
     assert result.stdout == golden.read_text()
+
+
+def test_golden_rf_in_colour(update_golden: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """FORCE_COLOR: the rf table with ANSI styles, which stripped leave the plain golden."""
+    from conftest import GOLDEN
+
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    result = run("rf", str(SPECS / "vgg16.yaml"))
+    assert result.exit_code == 0, result.output
+    golden = GOLDEN / "rf-vgg16-color.out"
+    if update_golden:
+        golden.write_text(result.stdout)
+    assert result.stdout == golden.read_text()
+    assert "\x1b[" in result.stdout
+    assert re.sub(r"\x1b\[[0-9;]*m", "", result.stdout) == (GOLDEN / "rf-vgg16.out").read_text()
 
 
 def test_rf_of_a_named_layer_past_flatten_is_global_as_in_summarize() -> None:

@@ -6,17 +6,17 @@ import math
 from collections.abc import Callable, Sequence
 from contextvars import ContextVar
 
+from cnncalc.notation import SPATIAL_AXES, axis_name
+from cnncalc.notation import shape as fmt
+
+__all__ = ["SPATIAL_AXES", "Shape", "axis_name", "fmt", "numel", "spatial_layout", "tensor"]
+
 Shape = tuple[int, ...]
 
 
 def numel(shape: Sequence[int]) -> int:
     """How many elements a tensor of this shape holds."""
     return math.prod(shape)
-
-
-def fmt(shape: Sequence[int]) -> str:
-    """Sizes as written in messages: 3×224×224."""
-    return "×".join(str(d) for d in shape) if shape else "scalar"
 
 
 # How a message writes a whole tensor's shape: in the spec's layout, which the graph sets
@@ -34,20 +34,6 @@ def in_pytorch_order(shape: Shape) -> str:
     """For a message that counts dimensions as PyTorch does: '4×8×8 in PyTorch's
     channels-first order' where the spec writes the shape otherwise, else ''."""
     return "" if tensor(shape) == fmt(shape) else f"{fmt(shape)} in PyTorch's channels-first order"
-
-
-SPATIAL_AXES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
-
-
-def axis_name(i: int, rank: int) -> str:
-    """What a message calls dimension i of a batch-less channels-first shape of that rank:
-    'channels', 'H', 'W' ..., or PyTorch's number where no letter is usual."""
-    if rank == 1:
-        return "features"
-    if i == 0:
-        return "channels"
-    letters = SPATIAL_AXES.get(rank - 1)
-    return letters[i - 1] if letters else f"dimension {i + 1}"
 
 
 _LAYOUTS = {1: "[C, L]", 2: "[C, H, W]", 3: "[C, D, H, W]"}

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import enum
-from typing import NamedTuple
+from collections.abc import Callable
+from typing import TYPE_CHECKING, NamedTuple
 
-from cnncalc.analysis import Summary
+from cnncalc.enums import Format as Format
 
-
-class Format(str, enum.Enum):
-    TABLE = "table"
-    JSON = "json"
-    MARKDOWN = "markdown"
-    CSV = "csv"
+if TYPE_CHECKING:  # only for annotations: `cnncalc layers` imports render.catalog, not the core
+    from cnncalc.analysis import Summary
 
 
 class Columns(NamedTuple):
@@ -26,23 +22,42 @@ class Columns(NamedTuple):
 DEFAULT_COLUMNS = Columns()
 
 
+# Each renderer imports its module on first use: machine formats never load the table's.
+def _table(summary: Summary, columns: Columns, color: bool) -> str:
+    from cnncalc.render.table import render_table
+
+    return render_table(summary, columns, color=color)
+
+
+def _json(summary: Summary, columns: Columns, color: bool) -> str:
+    from cnncalc.render.json import render_json
+
+    return render_json(summary)
+
+
+def _markdown(summary: Summary, columns: Columns, color: bool) -> str:
+    from cnncalc.render.markdown import render_markdown
+
+    return render_markdown(summary, columns)
+
+
+def _csv(summary: Summary, columns: Columns, color: bool) -> str:
+    from cnncalc.render.csv import render_csv
+
+    return render_csv(summary, columns)
+
+
+RENDERERS: dict[Format, Callable[[Summary, Columns, bool], str]] = {
+    Format.TABLE: _table,
+    Format.JSON: _json,
+    Format.MARKDOWN: _markdown,
+    Format.CSV: _csv,
+}
+
+
 def render(
     summary: Summary, fmt: Format, *, color: bool = False, columns: Columns = DEFAULT_COLUMNS
 ) -> str:
     """The summary as text (colour as ANSI codes if asked). JSON has every figure."""
     columns = columns._replace(rf=columns.rf and summary.spatial)
-    if fmt is Format.JSON:
-        from cnncalc.render.json import render_json
-
-        return render_json(summary)
-    if fmt is Format.MARKDOWN:
-        from cnncalc.render.markdown import render_markdown
-
-        return render_markdown(summary, columns)
-    if fmt is Format.CSV:
-        from cnncalc.render.csv import render_csv
-
-        return render_csv(summary, columns)
-    from cnncalc.render.table import render_table
-
-    return render_table(summary, columns, color=color)
+    return RENDERERS[fmt](summary, columns, color)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from typing import Any
 
 from cnncalc.checking import SpecResult
+from cnncalc.enums import CheckFormat
 from cnncalc.errors import Pos, one_line
 from cnncalc.graph import Notice
 from cnncalc.render.grid import paint
@@ -148,3 +150,15 @@ def junit(results: list[SpecResult]) -> str:
         element.text = body
     ET.indent(suites)
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(suites, "unicode") + "\n"
+
+
+def _text(results: list[SpecResult], color: bool) -> str:
+    return text(results, color=color)
+
+
+RENDERERS: dict[CheckFormat, Callable[[list[SpecResult], bool], str]] = {
+    CheckFormat.TEXT: _text,
+    CheckFormat.JSON: lambda results, color: as_json(results),
+    CheckFormat.GITHUB: lambda results, color: github(results),
+    CheckFormat.JUNIT: lambda results, color: junit(results),
+}

@@ -8,10 +8,12 @@ from typing import Any
 
 from cnncalc import safetext
 from cnncalc.diff import Diff, Figure, LayerChange
+from cnncalc.enums import DiffFormat
 from cnncalc.errors import shown
+from cnncalc.notation import shape, size
 from cnncalc.render.grid import Column, paint
 from cnncalc.render.grid import table as grid_table
-from cnncalc.render.text import count, shape, size
+from cnncalc.render.text import count
 from cnncalc.safetext import json_safe, markdown_code, terminal
 
 Escape = Callable[[str], str]  # safetext's function for the medium
@@ -173,3 +175,14 @@ def as_json(d: Diff) -> str:
         },
     }
     return json_safe(json.dumps(data, indent=2, ensure_ascii=False)) + "\n"
+
+
+def _table(d: Diff, color: bool) -> str:
+    return table(d, color=color)
+
+
+RENDERERS: dict[DiffFormat, Callable[[Diff, bool], str]] = {
+    DiffFormat.TABLE: _table,
+    DiffFormat.JSON: lambda d, color: as_json(d),
+    DiffFormat.MARKDOWN: lambda d, color: markdown(d),
+}

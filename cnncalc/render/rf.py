@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from cnncalc.arithmetic import fraction_text
+from cnncalc.enums import RfFormat
+from cnncalc.notation import per_dim, shape
 from cnncalc.render.grid import Column, table
 from cnncalc.render.json import dumps, exact, field_dict
-from cnncalc.render.text import RF_HEADERS, per_dim, rf_cells, shape
+from cnncalc.render.text import RF_HEADERS, rf_cells
 from cnncalc.rfquery import FieldTable, UnitReport, padding_part
 from cnncalc.safetext import json_safe, terminal
 
@@ -121,3 +124,17 @@ def unit_json(r: UnitReport) -> str:
         "region": [None if iv is None else list(iv) for iv in r.region],
     }
     return json_safe(json.dumps(data, indent=2, ensure_ascii=False)) + "\n"
+
+
+def _table_text(t: FieldTable, color: bool) -> str:
+    return table_text(t, color=color)
+
+
+TABLE_RENDERERS: dict[RfFormat, Callable[[FieldTable, bool], str]] = {
+    RfFormat.TABLE: _table_text,
+    RfFormat.JSON: lambda t, color: table_json(t),
+}
+UNIT_RENDERERS: dict[RfFormat, Callable[[UnitReport, bool], str]] = {
+    RfFormat.TABLE: lambda r, color: unit_text(r),
+    RfFormat.JSON: lambda r, color: unit_json(r),
+}

@@ -1,12 +1,12 @@
-"""Small formatting helpers shared by the text formats."""
+"""Small formatting helpers shared by the text formats (shapes and sizes: cnncalc.notation)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from cnncalc.analysis import Row, Summary
-from cnncalc.arithmetic import Exact, fraction_text
+from cnncalc.notation import TIMES, per_dim, shape, size
 from cnncalc.receptive import Field
 from cnncalc.safetext import terminal
 
@@ -17,23 +17,8 @@ RF_HEADERS = ("RF", "RF stride", "RF padding")
 NUMERIC = {"Params", "MACs", "FLOPs", *RF_HEADERS}
 
 
-def shape(dims: Sequence[int], sep: str = "×") -> str:
-    return sep.join(str(d) for d in dims) if dims else "scalar"
-
-
 def count(n: int) -> str:
     return f"{n:,}"
-
-
-def size(nbytes: int) -> str:
-    """Bytes in binary units: 97.49 MiB. Integer-safe: no float conversion of the count."""
-    units = ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB")
-    power = 0
-    while power < len(units) - 1 and nbytes >= 1024 ** (power + 1):
-        power += 1
-    if power == 0:
-        return f"{nbytes:,} B"
-    return f"{nbytes / 1024**power:,.2f} {units[power]}"
 
 
 def si(n: int) -> str:
@@ -96,13 +81,7 @@ def totals_lines(summary: Summary) -> list[tuple[str, str]]:
     ]
 
 
-def per_dim(values: Sequence[Exact], sep: str = "×") -> str:
-    """One number when every dimension agrees (the usual square case), else 3×5."""
-    texts = [fraction_text(v) for v in values]
-    return texts[0] if len(set(texts)) == 1 else sep.join(texts)
-
-
-def rf_cells(field: Field | None, sep: str = "×") -> tuple[str, str, str]:
+def rf_cells(field: Field | None, sep: str = TIMES) -> tuple[str, str, str]:
     """Size, stride and padding of a receptive field as table cells."""
     if field is None:
         return ("", "", "")
@@ -130,7 +109,7 @@ def cells(
     columns: Columns,
     *,
     sparse_inputs: bool = False,
-    sep: str = "×",
+    sep: str = TIMES,
     exact: bool = False,
     escape: Callable[[str], str] = terminal,
 ) -> list[list[str]]:
@@ -149,7 +128,7 @@ def cells(
             row.append(
                 ""
                 if sparse_inputs and r.inputs == (prev,)
-                else (";" if sep != "×" else ", ").join(map(escape, r.inputs))
+                else (";" if sep != TIMES else ", ").join(map(escape, r.inputs))
             )
         row += [shape(r.output_shape, sep), str(r.params) if exact else params_cell(r)]
         if columns.macs:

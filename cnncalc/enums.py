@@ -1,0 +1,89 @@
+"""The shared vocabularies: output formats per command, dtypes, optimizers.
+
+A leaf, as torchinfo's enums.py: the CLI offers these as choices without loading the core
+(`cnncalc --help` imports only cli, enums and errors), and the core and renderers use them.
+"""
+
+from __future__ import annotations
+
+import enum
+
+
+class Format(str, enum.Enum):
+    """`summarize --format`."""
+
+    TABLE = "table"
+    JSON = "json"
+    MARKDOWN = "markdown"
+    CSV = "csv"
+
+
+class RfFormat(str, enum.Enum):
+    """`rf --format`."""
+
+    TABLE = "table"
+    JSON = "json"
+
+
+class CheckFormat(str, enum.Enum):
+    """`check --format`: text for people, github for workflow annotations, junit for CI."""
+
+    TEXT = "text"
+    JSON = "json"
+    GITHUB = "github"
+    JUNIT = "junit"
+
+
+class DiffFormat(str, enum.Enum):
+    """`diff --format`."""
+
+    TABLE = "table"
+    JSON = "json"
+    MARKDOWN = "markdown"
+
+
+class ExplainFormat(str, enum.Enum):
+    """`explain --format`."""
+
+    TEXT = "text"
+    JSON = "json"
+
+
+class Dtype(str, enum.Enum):
+    FLOAT32 = "float32"
+    FLOAT16 = "float16"
+    BFLOAT16 = "bfloat16"
+    FLOAT64 = "float64"
+    INT8 = "int8"
+
+    @property
+    def bytes(self) -> int:
+        return {"float32": 4, "float16": 2, "bfloat16": 2, "float64": 8, "int8": 1}[self.value]
+
+
+class Optimizer(str, enum.Enum):
+    SGD = "sgd"
+    MOMENTUM = "momentum"
+    NESTEROV = "nesterov"
+    ADAGRAD = "adagrad"
+    RMSPROP = "rmsprop"
+    ADAM = "adam"
+    ADAMW = "adamw"
+
+    @property
+    def states(self) -> int:
+        """Tensors of state kept per trainable parameter tensor."""
+        return STATE_TENSORS[self][0]
+
+
+# Optimizer → (state tensors per parameter, what they are). PyTorch's defaults: RMSprop without
+# momentum or centering, Adam/AdamW without amsgrad.
+STATE_TENSORS: dict[Optimizer, tuple[int, str]] = {
+    Optimizer.SGD: (0, "none"),
+    Optimizer.MOMENTUM: (1, "the velocity"),
+    Optimizer.NESTEROV: (1, "the velocity"),
+    Optimizer.ADAGRAD: (1, "the sum of squared gradients"),
+    Optimizer.RMSPROP: (1, "the moving average of squared gradients"),
+    Optimizer.ADAM: (2, "the first and second moment estimates m and v"),
+    Optimizer.ADAMW: (2, "the first and second moment estimates m and v"),
+}
