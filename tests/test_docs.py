@@ -50,8 +50,8 @@ def test_readme_reads_in_five_minutes() -> None:
     text = README.read_text()
     words = len(_FENCE.sub("", text).split())  # prose, not the transcripts
     lines = len(text.splitlines())
-    assert words <= 600, f"README.md has {words} words of prose; move reference to docs/"
-    assert lines <= 200, f"README.md is {lines} lines; move reference material to docs/"
+    assert words <= 700, f"README.md has {words} words of prose; move reference to docs/"
+    assert lines <= 250, f"README.md is {lines} lines; move reference material to docs/"
 
 
 @pytest.mark.parametrize("page", PAGES, ids=_name)
