@@ -20,6 +20,7 @@ from cnncalc.spec import Spec, from_text, load
 
 if TYPE_CHECKING:
     from cnncalc.checking import SpecResult
+    from cnncalc.explaining import Explanation
     from cnncalc.rfquery import FieldTable, UnitReport
 
 Source = Union[str, "os.PathLike[str]", Mapping[str, Any]]
@@ -207,3 +208,21 @@ def check(
     return [
         check_spec(path, budgets, max_layers=max_layers, **settings) for path in collected.sources
     ]
+
+
+def explain(
+    source: Source,
+    *,
+    layer: str | None = None,
+    input: Sequence[int] | None = None,
+    batch: int = 1,
+    max_layers: int = DEFAULT_MAX_LAYERS,
+) -> Explanation:
+    """The worked formulas behind every figure of every layer (or of `layer`, a layer or a
+    block instance): shapes, parameters, MACs, FLOPs and receptive fields, at `batch`."""
+    from cnncalc.explaining import explain as explain_graph
+
+    if type(batch) is not int or batch < 1:
+        raise UsageError(f"batch must be a whole number of at least 1, got {batch!r}")
+    graph = graph_of(source, input=input, max_layers=max_layers)
+    return explain_graph(graph, layer=layer, batch=batch, flops=True)

@@ -547,7 +547,7 @@ def explain(
     max_layers: int,
 ) -> None:
     """Each layer's formulas with the numbers filled in: shape, parameters, MACs, field."""
-    from cnncalc.explain import explain as explain_graph
+    from cnncalc.explaining import explain as explain_graph
     from cnncalc.graph import build
     from cnncalc.render.explain import RENDERERS
     from cnncalc.source import source_of

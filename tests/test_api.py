@@ -163,3 +163,22 @@ def test_import_loads_nothing_until_used() -> None:
 def test_the_package_is_typed() -> None:
     assert (Path(cnncalc.__file__).parent / "py.typed").is_file()
     assert set(cnncalc.__all__) <= set(dir(cnncalc.api)) | {"Error"}
+
+
+def test_explain_returns_the_worked_formulas() -> None:
+    """(5·5·3 + 1)·10 = 760 parameters; 28·28·10 outputs of 5·5·3 multiplications each."""
+    explanation = cnncalc.explain(CONV)
+    (conv,) = explanation.layers
+    assert conv.params == (760, "(3·5·5 + 1)·10", None)
+    assert conv.macs.value == 28 * 28 * 10 * 5 * 5 * 3
+    assert conv.macs.formula == "10·28·28 · 3·5·5"
+    assert conv.output_shape == (10, 28, 28)
+
+
+@pytest.mark.parametrize("path", SPEC_FILES[:4], ids=lambda p: p.stem)
+def test_explain_is_the_cli_json(path: Path) -> None:
+    from cnncalc.render.explain import as_json
+
+    printed = run("explain", str(path), "-f", "json")
+    assert printed.exit_code == 0, printed.stderr
+    assert json.loads(as_json(cnncalc.explain(str(path)))) == json.loads(printed.stdout)

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from typing import Any
 
 from cnncalc.enums import ExplainFormat
-from cnncalc.explain import Explanation, FlopsWork, LayerExplanation, Worked
+from cnncalc.explaining import Explanation, FlopsWork, LayerExplanation, Worked
 from cnncalc.notation import per_dim, shape
 from cnncalc.receptive import Field
 from cnncalc.render.json import dumps, field_dict
