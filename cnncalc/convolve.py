@@ -318,6 +318,19 @@ def convolve(
     a kernel larger than the padded input, or more than MAX_WORK multiply-adds.
     """
     ndim = len(input.shape)
+    _check_arrays(input, kernel)
+    s = _per_axis(stride, ndim, "stride", 1)
+    p = _per_axis(padding, ndim, "padding", 0)
+    d = _per_axis(dilation, ndim, "dilation", 1)
+    out_shape = _output_shape(input.shape, kernel.shape, s, p, d)
+    applied = kernel.flipped() if mode is Mode.CONVOLUTION else kernel
+    elements = _slide(input, applied, out_shape, s, p, d)
+    return Convolution(mode, input, kernel, applied, s, p, d, out_shape, elements)
+
+
+def _check_arrays(input: Array, kernel: Array) -> None:
+    """Both arrays 1-D or 2-D alike, and within the size limits."""
+    ndim = len(input.shape)
     if ndim not in AXES:
         raise UsageError(f"the input is {ndim}-D; only 1-D and 2-D arrays are supported")
     if len(kernel.shape) != ndim:
@@ -331,11 +344,20 @@ def convolve(
     ):
         if max(side) > limit:
             raise UsageError(f"the {what} is {_dims(side)}; at most {limit} along each axis")
-    s = _per_axis(stride, ndim, "stride", 1)
-    p = _per_axis(padding, ndim, "padding", 0)
-    d = _per_axis(dilation, ndim, "dilation", 1)
+
+
+def _output_shape(
+    shape: tuple[int, ...],
+    kernel: tuple[int, ...],
+    s: tuple[int, ...],
+    p: tuple[int, ...],
+    d: tuple[int, ...],
+) -> tuple[int, ...]:
+    """The output's size on each axis; refused when the kernel does not fit or the work is
+    past MAX_WORK."""
+    ndim = len(shape)
     out_shape = []
-    for axis, n, k, si, pi, di in zip(AXES[ndim], input.shape, kernel.shape, s, p, d, strict=True):
+    for axis, n, k, si, pi, di in zip(AXES[ndim], shape, kernel, s, p, d, strict=True):
         extent = effective_kernel(k, di)
         if extent > n + 2 * pi:
             prefix = f"{axis}: " if ndim > 1 else ""
@@ -346,19 +368,29 @@ def convolve(
                 f" {n + 2 * pi} ({padded})"
             )
         out_shape.append(conv_out(n, k, si, pi, pi, di))
-    work = math.prod(out_shape) * math.prod(kernel.shape)
+    work = math.prod(out_shape) * math.prod(kernel)
     if work > MAX_WORK:
         raise UsageError(
             f"this takes {work:,} multiply-adds ({_dims(tuple(out_shape))} outputs × "
-            f"{_dims(kernel.shape)} kernel); at most {MAX_WORK:,}"
+            f"{_dims(kernel)} kernel); at most {MAX_WORK:,}"
         )
-    applied = kernel.flipped() if mode is Mode.CONVOLUTION else kernel
-    offsets = list(product(*(range(k) for k in kernel.shape)))
-    weights = applied.values
+    return tuple(out_shape)
+
+
+def _slide(
+    input: Array,
+    applied: Array,
+    out_shape: tuple[int, ...],
+    s: tuple[int, ...],
+    p: tuple[int, ...],
+    d: tuple[int, ...],
+) -> tuple[Element, ...]:
+    """Every output element's terms (padding zeros included) and their sum."""
+    offsets = list(product(*(range(k) for k in applied.shape)))
     elements = []
     for index in product(*(range(o) for o in out_shape)):
         terms = []
-        for offset, weight in zip(offsets, weights, strict=True):
+        for offset, weight in zip(offsets, applied.values, strict=True):
             at = tuple(
                 o * si - pi + k * di
                 for o, k, si, pi, di in zip(index, offset, s, p, d, strict=True)
@@ -369,7 +401,7 @@ def convolve(
         if isinstance(total, Fraction) and total.denominator == 1:
             total = total.numerator
         elements.append(Element(index, tuple(terms), total))
-    return Convolution(mode, input, kernel, applied, s, p, d, tuple(out_shape), tuple(elements))
+    return tuple(elements)
 
 
 def _per_axis(value: Sequence[int] | int, ndim: int, name: str, lo: int) -> tuple[int, ...]:
