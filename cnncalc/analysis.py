@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from cnncalc.graph import Graph, Group, Layer, Notice
+from cnncalc.expand import Group
+from cnncalc.graph import Graph, Layer, Notice
 from cnncalc.layers import Shape
 from cnncalc.memory import Dtype, Memory, Optimizer, memory
 from cnncalc.receptive import Field, fields
@@ -84,7 +85,7 @@ def summarize(
     trainable = sum(layer.result.param_count for layer in layers if layer.trainable)
     params = sum(layer.result.param_count for layer in layers)
     buffers = sum(layer.result.buffer_count for layer in layers)
-    costs = graph.costs()
+    costs = {layer.name: layer.cost for layer in layers}
     totals = Totals(
         params=params,
         trainable_params=trainable,

@@ -13,7 +13,6 @@ from cnncalc.arithmetic import fraction_text
 from cnncalc.graph import Graph, Layer, Notice
 from cnncalc.layers import TYPES
 from cnncalc.layers.costs import WEIGHTED_FLOPS
-from cnncalc.layers.tensors import SHOWN_AS
 from cnncalc.receptive import Field, fields
 
 
@@ -42,7 +41,7 @@ def explain_layer(
     t = TYPES[layer.type]
     inputs = graph.input_shapes(layer)
     display = graph.layout.display
-    ex = t.explain(layer.args, inputs, layer.shape)
+    ex = t.explain(layer.args, inputs, layer.shape, display)
     ins = ", ".join(_shape(display(s)) for s in inputs)
     lines = [f"{layer.name}  {layer.type}  {ins} → {_shape(display(layer.shape))}"]
     if ex.shape:
@@ -57,7 +56,7 @@ def explain_layer(
         formula = f"{ex.buffers} = " if ex.buffers else ""
         note = f"     ({ex.buffers_note})" if ex.buffers_note else ""
         lines.append(f"  buffers = {formula}{layer.result.buffer_count:,}{note}")
-    cost = graph.cost(layer)
+    cost = layer.cost
     times = f"{batch} · " if batch != 1 else ""
     if cost.macs and ex.macs:
         lines.append(f"  MACs   = {times}{ex.macs} = {batch * cost.macs:,}")
@@ -96,9 +95,5 @@ def explain(
         chosen = [x for x in graph.layers if any(g.name == layer for g in x.groups)]
     else:
         chosen = [find_layer(graph, layer)]
-    shown_as = SHOWN_AS.set(graph.layout.display)  # formulas in the spec's layout
-    try:
-        text = "\n".join(explain_layer(graph, x, rf, batch=batch, flops=flops) for x in chosen)
-    finally:
-        SHOWN_AS.reset(shown_as)
+    text = "\n".join(explain_layer(graph, x, rf, batch=batch, flops=flops) for x in chosen)
     return text, (*graph.notices, *rf_notices)
