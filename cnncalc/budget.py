@@ -30,16 +30,19 @@ class Budget:
         self.spent = 0
 
     def count(self, units: int, pos: Pos, layer: str | None = None) -> None:
+        """Charge units the count foresees; past the limit, a BudgetError."""
         self.counted += units
         if self.counted > self.limit:
             raise self.error(pos, layer)
 
     def spend(self, pos: Pos, layer: str | None, units: int = 1) -> None:
+        """Charge units the expansion spends; past the limit, a BudgetError."""
         self.spent += units
         if self.spent > self.limit:
             raise self.error(pos, layer)
 
     def error(self, pos: Pos, layer: str | None = None) -> BudgetError:
+        """The one error for a spec past its budget."""
         return BudgetError(
             f"the spec expands to more than {self.limit:,} layers and block instances"
             " (inputs past a layer's first count too; raise the limit with --max-layers N)",
@@ -64,6 +67,8 @@ def count(spec: Spec, budget: Budget, values: Values) -> None:
 
 
 class _Counter:
+    """The closed-form count of one spec, with what it learns of its blocks."""
+
     def __init__(self, spec: Spec, budget: Budget, values: Values) -> None:
         self.spec = spec
         self.budget = budget

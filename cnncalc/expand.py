@@ -103,6 +103,7 @@ class _Names:
         self.counters: dict[str, int] = {}
 
     def auto(self, kind: str) -> str:
+        """The next `<kind>_<n>` no entry of the list has taken."""
         n = self.counters.get(kind, 0)
         while True:
             n += 1
@@ -114,6 +115,8 @@ class _Names:
 
 
 class _Expander:
+    """One spec's expansion: the instances and aliases made so far, and what it memoizes."""
+
     def __init__(self, spec: Spec, max_layers: int) -> None:
         self.spec = spec
         self.budget = Budget(max_layers)
@@ -125,6 +128,7 @@ class _Expander:
         self.values = Values()
 
     def run(self) -> Expansion:
+        """Count the budget, then expand the top-level entries."""
         spec = self.spec
         start = Ref(NETWORK_INPUT, spec.input_pos, INPUT_REF)
         count(spec, self.budget, self.values)
@@ -346,11 +350,13 @@ class _Expander:
         return shared
 
     def _alias(self, qname: str, ref: Ref, pos: Pos) -> None:
+        """Record a name that stands for another layer's output (a block instance, ...)."""
         if qname in self.instances or qname in self.aliases:
             raise SpecError(f"the name '{qname}' is used twice", pos, qname)
         self.aliases[qname] = ref
 
     def _repeat(self, node: Node, env: Mapping[str, Any], label: str) -> int:
+        """An entry's `repeat`, evaluated and checked against the budget."""
         return self.budget.repeat(self.values, node, env, "repeat", label)
 
 

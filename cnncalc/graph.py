@@ -170,6 +170,7 @@ def _toposort(instances: Mapping[str, Instance], inputs: dict[str, list[str]]) -
 def _report_cycle(
     instances: Mapping[str, Instance], stuck: set[str], inputs: dict[str, list[str]]
 ) -> None:
+    """Raise the error naming one cycle among the layers `stuck` in the sort."""
     start = next(name for name in instances if name in stuck)  # the first written
     at: dict[str, int] = {start: 0}  # each layer of the path → its place on it
     path, node = [start], start
@@ -192,6 +193,8 @@ def _report_cycle(
 
 
 class _Facts(NamedTuple):
+    """What every layer of one facts key shares."""
+
     result: Result
     cost: Cost
     rule: Rule
@@ -256,6 +259,7 @@ def _facts(x: Instance, ins: Sequence[Shape], layout: Layout) -> _Facts:
 
 
 def _unused(layers: list[Layer], output: str) -> list[Notice]:
+    """A warning for every layer whose output nothing reads."""
     used = {s for layer in layers for s in layer.inputs}
     return [
         Notice(
