@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from cnncalc.graph import Graph, Group, Layer, Notice
+from cnncalc.expand import Group
+from cnncalc.graph import Graph, Layer, Notice
 from cnncalc.layers import Shape
 from cnncalc.memory import Dtype, Memory, Optimizer, memory
 from cnncalc.receptive import Field, fields
@@ -84,7 +85,7 @@ def summarize(
     trainable = sum(layer.result.param_count for layer in layers if layer.trainable)
     params = sum(layer.result.param_count for layer in layers)
     buffers = sum(layer.result.buffer_count for layer in layers)
-    costs = graph.costs()
+    costs = {layer.name: layer.cost for layer in layers}
     totals = Totals(
         params=params,
         trainable_params=trainable,
@@ -125,7 +126,7 @@ def _container(layer: Layer, depth: int | None) -> Group | None:
 def _rows(
     graph: Graph, depth: int | None, rf: dict[str, Field], cost: dict[str, tuple[int, int]]
 ) -> list[Row]:
-    display = graph.layout.display
+    """One row per layer, or per block instance collapsed at `depth`."""
     shown: dict[str, str] = {}  # layer name → the row that shows it
     members: dict[str, list[Layer]] = {}
     order: list[tuple[str, Group | None]] = []
@@ -147,42 +148,61 @@ def _rows(
                 if src not in names:
                     inputs[shown.get(src, src)] = None
         if group is None:
-            (layer,) = inside
-            rows.append(
-                Row(
-                    name=layer.name,
-                    type=layer.type,
-                    inputs=tuple(inputs),
-                    output_shape=display(layer.shape),
-                    params=layer.result.param_count,
-                    trainable_params=layer.result.param_count if layer.trainable else 0,
-                    buffers=layer.result.buffer_count,
-                    depth=len(layer.groups),
-                    param_tensors=tuple(layer.result.params.items()),
-                    buffer_tensors=tuple(layer.result.buffers.items()),
-                    receptive_field=rf.get(layer.name),
-                    macs=cost[layer.name][0],
-                    flops=cost[layer.name][1],
-                )
-            )
-            continue
-        out = graph.group_outputs.get(group.name, inside[-1].name)
-        out_shape = graph.input_shape if out == INPUT_REF else graph.by_name[out].shape
-        rows.append(
-            Row(
-                name=group.name,
-                type=group.kind,
-                inputs=tuple(inputs),
-                output_shape=display(out_shape),
-                params=sum(x.result.param_count for x in inside),
-                trainable_params=sum(x.result.param_count for x in inside if x.trainable),
-                buffers=sum(x.result.buffer_count for x in inside),
-                depth=(depth or 1) - 1,
-                layers=len(inside),
-                group=True,
-                receptive_field=rf.get(out),
-                macs=sum(cost[x.name][0] for x in inside),
-                flops=sum(cost[x.name][1] for x in inside),
-            )
-        )
+            rows.append(_layer_row(graph, inside[0], tuple(inputs), rf, cost))
+        else:
+            rows.append(_group_row(graph, group, inside, tuple(inputs), depth, rf, cost))
     return rows
+
+
+def _layer_row(
+    graph: Graph,
+    layer: Layer,
+    inputs: tuple[str, ...],
+    rf: dict[str, Field],
+    cost: dict[str, tuple[int, int]],
+) -> Row:
+    """The row of one layer."""
+    return Row(
+        name=layer.name,
+        type=layer.type,
+        inputs=inputs,
+        output_shape=graph.layout.display(layer.shape),
+        params=layer.result.param_count,
+        trainable_params=layer.result.param_count if layer.trainable else 0,
+        buffers=layer.result.buffer_count,
+        depth=len(layer.groups),
+        param_tensors=tuple(layer.result.params.items()),
+        buffer_tensors=tuple(layer.result.buffers.items()),
+        receptive_field=rf.get(layer.name),
+        macs=cost[layer.name][0],
+        flops=cost[layer.name][1],
+    )
+
+
+def _group_row(
+    graph: Graph,
+    group: Group,
+    inside: list[Layer],
+    inputs: tuple[str, ...],
+    depth: int | None,
+    rf: dict[str, Field],
+    cost: dict[str, tuple[int, int]],
+) -> Row:
+    """The row of a block instance or named repeat collapsed by --depth."""
+    out = graph.group_outputs.get(group.name, inside[-1].name)
+    out_shape = graph.input_shape if out == INPUT_REF else graph.by_name[out].shape
+    return Row(
+        name=group.name,
+        type=group.kind,
+        inputs=inputs,
+        output_shape=graph.layout.display(out_shape),
+        params=sum(x.result.param_count for x in inside),
+        trainable_params=sum(x.result.param_count for x in inside if x.trainable),
+        buffers=sum(x.result.buffer_count for x in inside),
+        depth=(depth or 1) - 1,
+        layers=len(inside),
+        group=True,
+        receptive_field=rf.get(out),
+        macs=sum(cost[x.name][0] for x in inside),
+        flops=sum(cost[x.name][1] for x in inside),
+    )

@@ -194,18 +194,19 @@ def _match(old: list[Layer], new: list[Layer]) -> list[tuple[Layer | None, Layer
         elif op == "delete":
             removed += rest_old[i1:i2]
     # Removed layers go where they stood: before the next old layer that has a partner.
-    place = {id(pair_of[b.name]): j for j, b in enumerate(new) if b.name in pair_of}
+    # Old layers by name (unique in a graph), not by object identity.
+    place = {pair_of[b.name].name: j for j, b in enumerate(new) if b.name in pair_of}
     ranked: list[tuple[float, int, Layer | None, Layer | None]] = [
         (j, 0, pair_of.get(b.name), b) for j, b in enumerate(new)
     ]
-    gone = {id(a) for a in removed}
+    gone = {a.name for a in removed}
     next_place = float(len(new))
     for i in reversed(range(len(old))):
         a = old[i]
-        if id(a) in gone:
+        if a.name in gone:
             ranked.append((next_place - 0.5, i, a, None))
-        elif id(a) in place:
-            next_place = place[id(a)]
+        elif a.name in place:
+            next_place = place[a.name]
     ranked.sort(key=lambda r: (r[0], r[1]))
     return [(a, b) for _, _, a, b in ranked]
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple
 
 
@@ -140,15 +140,30 @@ class BudgetError(SpecError):
     """A spec that expands past the work it may cost (--max-layers): refused before the work."""
 
 
+Display = Callable[[tuple[int, ...]], tuple[int, ...]]  # a channels-first shape → as written
+Wording = Callable[[Display], str]  # a message that writes shapes, given how to write them
+
+
 class LayerError(CnncalcError):
     """A layer's arguments or input shapes break a rule; located later by the graph builder.
 
-    `arg` names the argument at fault, so that the message can point at its value.
+    `arg` names the argument at fault, so that the message can point at its value. A message
+    that writes whole tensors' shapes is given as a Wording, and `worded` writes it in the
+    spec's layout, which the graph knows; `message` writes them channels first.
     """
 
-    def __init__(self, message: str, arg: str | None = None) -> None:
-        super().__init__(message)
+    def __init__(self, message: str | Wording, arg: str | None = None) -> None:
+        self.wording = message if callable(message) else None
+        super().__init__(message(_as_is) if callable(message) else message)
         self.arg = arg
+
+    def worded(self, display: Display) -> str:
+        """The message with shapes written as `display` writes them."""
+        return self.message if self.wording is None else self.wording(display)
+
+
+def _as_is(shape: tuple[int, ...]) -> tuple[int, ...]:
+    return shape
 
 
 class UsageError(CnncalcError):

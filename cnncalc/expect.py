@@ -65,8 +65,8 @@ LAYER_FIGURES: dict[str, Callable[[Graph, list[Layer]], int]] = {
     "params": lambda g, ls: sum(x.result.param_count for x in ls),
     "trainable_params": lambda g, ls: sum(x.result.param_count for x in ls if x.trainable),
     "buffers": lambda g, ls: sum(x.result.buffer_count for x in ls),
-    "macs": lambda g, ls: sum(g.cost(x).macs for x in ls),  # per sample
-    "flops": lambda g, ls: sum(g.cost(x).flops for x in ls),
+    "macs": lambda g, ls: sum(x.cost.macs for x in ls),  # per sample
+    "flops": lambda g, ls: sum(x.cost.flops for x in ls),
 }
 
 

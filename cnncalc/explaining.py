@@ -16,7 +16,6 @@ from typing import NamedTuple
 from cnncalc.graph import Graph, Layer, Notice
 from cnncalc.layers import TYPES
 from cnncalc.layers.costs import WEIGHTED_FLOPS
-from cnncalc.layers.tensors import SHOWN_AS
 from cnncalc.receptive import Field, fields
 
 Shape = tuple[int, ...]
@@ -68,14 +67,14 @@ class Explanation(NamedTuple):
 def explain_layer(
     graph: Graph, layer: Layer, rf: dict[str, Field], *, batch: int = 1, flops: bool = False
 ) -> LayerExplanation:
-    """The worked formulas for one layer (formulas in the layout SHOWN_AS says)."""
+    """The worked formulas for one layer, written in its spec's layout."""
     t = TYPES[layer.type]
     inputs = graph.input_shapes(layer)
     display = graph.layout.display
-    ex = t.explain(layer.args, inputs, layer.shape)
+    ex = t.explain(layer.args, inputs, layer.shape, display)
     params = layer.result.param_count
     buffers = layer.result.buffer_count
-    cost = graph.cost(layer)
+    cost = layer.cost
     return LayerExplanation(  # positional: keywords cost a tenth of a big spec's time
         layer.name,
         layer.type,
@@ -120,9 +119,5 @@ def explain(
         chosen = [x for x in graph.layers if any(g.name == layer for g in x.groups)]
     else:
         chosen = [find_layer(graph, layer)]
-    shown_as = SHOWN_AS.set(graph.layout.display)  # formulas in the spec's layout
-    try:
-        layers = tuple(explain_layer(graph, x, rf, batch=batch, flops=flops) for x in chosen)
-    finally:
-        SHOWN_AS.reset(shown_as)
+    layers = tuple(explain_layer(graph, x, rf, batch=batch, flops=flops) for x in chosen)
     return Explanation(graph.name, batch, layers, (*graph.notices, *rf_notices))

@@ -15,10 +15,9 @@ from typing import NamedTuple
 
 from cnncalc.arithmetic import Exact, exact_div, fraction_text
 from cnncalc.errors import SpecError
-from cnncalc.graph import Graph, Layer, Notice
-from cnncalc.layers import TYPES
+from cnncalc.graph import FactsKey, Graph, Layer, Notice
 from cnncalc.layers.spans import FITTED_TOTAL, GLOBAL, IDENTITY, MERGE, Rule, Span
-from cnncalc.layers.tensors import Shape, axis_name
+from cnncalc.layers.tensors import axis_name
 from cnncalc.spec import INPUT_REF
 
 Interval = tuple[int, int]
@@ -63,10 +62,6 @@ def spatial_dims(graph: Graph) -> int:
     return len(graph.input_shape) - 1
 
 
-def rule(graph: Graph, layer: Layer) -> Rule:
-    return TYPES[layer.type].receptive(layer.args, graph.input_shapes(layer), layer.shape)
-
-
 class _Fitting:
     """Pays for fitted windows (a look at every unit) out of one budget for the network,
     FITTED_TOTAL units, so that many large upsampling layers cost no more than a few: past
@@ -95,12 +90,11 @@ def fields(graph: Graph) -> tuple[dict[str, Field], list[Notice]]:
     one = (1,) * dims
     result = {INPUT_REF: Field(one, one, (0,) * dims)}
     notices: list[Notice] = []
-    rules: dict[tuple[int, tuple[Shape, ...]], Rule] = {}  # one per Graph.alike key
+    rules: dict[FactsKey, Rule] = {}  # fitted once per Layer.key
     fitting = _Fitting()
     for layer in graph.layers:
         inputs = [result[s] for s in layer.inputs]
-        key = graph.alike(layer)
-        r = rules.get(key) or rules.setdefault(key, fitting.refine(rule(graph, layer)))
+        r = rules.get(layer.key) or rules.setdefault(layer.key, fitting.refine(layer.rule))
         if r == GLOBAL or any(f.is_global for f in inputs) or len(layer.shape) != dims + 1:
             result[layer.name] = GLOBAL_FIELD
         elif r == IDENTITY:
@@ -259,7 +253,7 @@ def region(graph: Graph, name: str, unit: Sequence[int]) -> list[Interval | None
             continue
         layer = graph.by_name[layer_name] if layer_name != name else target
         boxes = need.pop(layer_name)
-        r = fitting.refine(rule(graph, layer))
+        r = fitting.refine(layer.rule)
         for src in layer.inputs:
             shape = graph.input_shape if src == INPUT_REF else graph.by_name[src].shape
             reached = [_back(r, box, shape, layer.shape, budget.at(layer)) for box in boxes]

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from bounds import assert_refused, run_bounded
+from cnncalc.expand import MAX_NAME_CHARS, MAX_VALUE_ITEMS
 from cnncalc.expr import MAX_TEXT_CHARS
-from cnncalc.graph import DEFAULT_MAX_LAYERS, MAX_NAME_CHARS, MAX_VALUE_ITEMS
+from cnncalc.graph import DEFAULT_MAX_LAYERS
 
 BUDGET = f"expands to more than {DEFAULT_MAX_LAYERS:,} layers and block instances"
 

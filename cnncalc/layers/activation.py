@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from cnncalc.errors import LayerError
+from cnncalc.errors import Display, LayerError
 from cnncalc.layers.args import INPLACE, REQUIRED, Arg, choice, integer, number, optional
 from cnncalc.layers.base import LayerType, Result
 from cnncalc.layers.checks import fail, resolve_dim
@@ -40,10 +40,13 @@ class Elementwise(LayerType):
 
     def infer(self, a: Mapping[str, Any], inputs: Sequence[Shape]) -> Result:
         (shape,) = inputs
-        if self.rank is not None and len(shape) != self.rank[0]:
+        rank = self.rank
+        if rank is not None and len(shape) != rank[0]:
             raise fail(
-                f"expects a {self.rank[0]}-d input {self.rank[1]} (without the batch),"
-                f" got {tensor(shape)}"
+                lambda show: (
+                    f"expects a {rank[0]}-d input {rank[1]} (without the batch),"
+                    f" got {tensor(shape, show)}"
+                )
             )
         if "dim" in a and a["dim"] is not None:
             resolve_dim(a["dim"], len(shape), "dim")
@@ -89,7 +92,9 @@ class PReLU(LayerType):
     def cost(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Cost:
         return Cost(0, numel(out))
 
-    def explain(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Explanation:
+    def explain(
+        self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape, show: Display
+    ) -> Explanation:
         n = a["num_parameters"]
         return Explanation(
             params=str(n), params_note="one slope" + (" per channel" if n > 1 else "")

@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
+from cnncalc.errors import Display
 from cnncalc.layers.args import Arg
 from cnncalc.layers.costs import Cost
 from cnncalc.layers.formulas import Explanation
@@ -58,7 +59,9 @@ class LayerType:
         """MACs and FLOPs for one sample; zero unless a type says (reshapes, dropout, ...)."""
         return Cost()
 
-    def explain(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Explanation:
+    def explain(
+        self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape, show: Display
+    ) -> Explanation:
         """The formulas behind shape, parameters and MACs; unless a type says, none."""
         return Explanation()
 

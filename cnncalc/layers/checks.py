@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from cnncalc.errors import LayerError
+from cnncalc.errors import LayerError, Wording
 from cnncalc.layers.tensors import Shape, tensor
 
 
-def fail(message: str, arg: str | None = None) -> LayerError:
-    """A LayerError to raise; `arg` names the argument whose value is at fault."""
+def fail(message: str | Wording, arg: str | None = None) -> LayerError:
+    """A LayerError to raise; `arg` names the argument whose value is at fault. A message
+    that writes whole tensors' shapes is a Wording: `lambda show: f"... {tensor(s, show)}"`."""
     return LayerError(message, arg)
 
 
@@ -23,18 +24,25 @@ def expect_rank(shape: Shape, rank: int, layout: str) -> None:
     """Fail unless the (batch-less) input has exactly `rank` dimensions, as [C, H, W] etc."""
     if len(shape) != rank:
         raise fail(
-            f"expects a {rank}-d input {layout} (without the batch), got {tensor(shape)}"
-            f" ({len(shape)}-d)"
+            lambda show: (
+                f"expects a {rank}-d input {layout} (without the batch),"
+                f" got {tensor(shape, show)} ({len(shape)}-d)"
+            )
         )
 
 
-def check_given(a: Mapping[str, Any], arg: str, actual: int, noun: str, note: str = "") -> None:
+def check_given(
+    a: Mapping[str, Any], arg: str, actual: int, noun: str, note: str | Wording = ""
+) -> None:
     """When an inferred size (in_channels, ...) was written in the spec, it must match.
     `noun` is singular ("channel"); `note` follows it ("in_features is 3 but the input has
     4 features (its last dimension)")."""
     given = a.get(arg)
     if given is not None and given != actual:
-        raise fail(f"{arg} is {given} but the input has {several(actual, noun)}{note}", arg)
+        said = f"{arg} is {given} but the input has {several(actual, noun)}"
+        if callable(note):
+            raise fail(lambda show: f"{said}{note(show)}", arg)
+        raise fail(f"{said}{note}", arg)
 
 
 def resolve_dim(dim: int, rank: int, arg: str) -> int:

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from cnncalc import arithmetic
+from cnncalc.errors import Display
 from cnncalc.layers.args import (
     BIAS,
     REQUIRED,
@@ -119,7 +120,9 @@ class Conv(LayerType):
             )
         )
 
-    def explain(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Explanation:
+    def explain(
+        self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape, show: Display
+    ) -> Explanation:
         c_in, spatial = inputs[0][0], inputs[0][1:]
         pads = _pads(a, spatial)
         shape = per_dim_lines(
@@ -136,9 +139,9 @@ class Conv(LayerType):
                 )
             ]
         )
-        taps = filter_taps(per_group(c_in, a["groups"]), a["kernel_size"])
+        taps = filter_taps(per_group(c_in, a["groups"]), a["kernel_size"], show)
         params = f"({taps} + 1)·{out[0]}" if a["bias"] else f"{taps}·{out[0]}"
-        return Explanation(shape, params, macs=f"{tensor_product(out)} · {taps}")
+        return Explanation(shape, params, macs=f"{tensor_product(out, show)} · {taps}")
 
     def cost(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Cost:
         # Every output element is a dot product over in_channels/groups × kernel taps.
@@ -205,7 +208,9 @@ class ConvTranspose(LayerType):
             )
         )
 
-    def explain(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Explanation:
+    def explain(
+        self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape, show: Display
+    ) -> Explanation:
         c_in, spatial = inputs[0][0], inputs[0][1:]
         shape = per_dim_lines(
             [
@@ -222,9 +227,9 @@ class ConvTranspose(LayerType):
                 )
             ]
         )
-        taps = filter_taps(per_group(out[0], a["groups"]), a["kernel_size"])
+        taps = filter_taps(per_group(out[0], a["groups"]), a["kernel_size"], show)
         params = f"{c_in}·{taps}" + (f" + {out[0]}" if a["bias"] else "")
-        return Explanation(shape, params, macs=f"{tensor_product(inputs[0])} · {taps}")
+        return Explanation(shape, params, macs=f"{tensor_product(inputs[0], show)} · {taps}")
 
     def cost(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Cost:
         # Every *input* element is scattered through out_channels/groups × kernel taps; counting

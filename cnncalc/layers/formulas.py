@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from cnncalc.layers.tensors import SHOWN_AS, SPATIAL_AXES, Shape
+from cnncalc.errors import Display
+from cnncalc.layers.tensors import SPATIAL_AXES, Shape
 
 
 class Explanation(NamedTuple):
@@ -24,18 +25,16 @@ def product(values: Sequence[int | str]) -> str:
     return "·".join(str(v) for v in values)
 
 
-def tensor_product(shape: Shape) -> str:
-    """A whole tensor's element count as a product, in its spec's layout: 128·64·64, or
-    64·64·128 where the spec writes channels last."""
-    show = SHOWN_AS.get()
-    return product(shape if show is None else show(shape))
+def tensor_product(shape: Shape, show: Display) -> str:
+    """A whole tensor's element count as a product, in its spec's layout (`show`): 128·64·64,
+    or 64·64·128 where the spec writes channels last."""
+    return product(show(shape))
 
 
-def filter_taps(channels: str, kernel: Sequence[int]) -> str:
+def filter_taps(channels: str, kernel: Sequence[int], show: Display) -> str:
     """One filter's weights: in·k·k as PyTorch stores them, or k·k·in (a 5×5×3 filter) where
-    the spec writes channels last, as Keras and most course material count."""
-    show = SHOWN_AS.get()
-    last = show is not None and show((1, 2)) != (1, 2)
+    the spec writes channels last (`show`), as Keras and most course material count."""
+    last = show((1, 2)) != (1, 2)
     return f"{product(kernel)}·{channels}" if last else f"{channels}·{product(kernel)}"
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from cnncalc.errors import Display
 from cnncalc.layers.args import (
     BIAS,
     REQUIRED,
@@ -24,6 +25,13 @@ from cnncalc.layers.spans import GLOBAL, Rule, along
 from cnncalc.layers.tensors import Shape, in_pytorch_order, numel
 
 
+def _last_dimension(shape: Shape, show: Display) -> str:
+    """' (its last dimension)', and how PyTorch counts the shape where `show` writes it
+    otherwise."""
+    order = in_pytorch_order(shape, show)
+    return f" (its last dimension{f'; {order}' if order else ''})"
+
+
 class Linear(LayerType):
     name = "linear"
     family = "linear"
@@ -40,14 +48,7 @@ class Linear(LayerType):
         if not shape:
             raise fail("expects an input with at least one dimension")
         n_in, n_out = shape[-1], a["out_features"]
-        order = in_pytorch_order(shape)
-        check_given(
-            a,
-            "in_features",
-            n_in,
-            "feature",
-            f" (its last dimension{f'; {order}' if order else ''})",
-        )
+        check_given(a, "in_features", n_in, "feature", lambda show: _last_dimension(shape, show))
         return Result(
             (*shape[:-1], n_out), {"weight": n_in * n_out, "bias": n_out if a["bias"] else 0}
         )
@@ -56,13 +57,15 @@ class Linear(LayerType):
         """On a vector, global; on [C, H, W], it mixes W only: each unit sees its own row."""
         return GLOBAL if len(inputs[0]) < 2 else along(len(inputs[0]) - 1, inputs[0])
 
-    def explain(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Explanation:
+    def explain(
+        self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape, show: Display
+    ) -> Explanation:
         n_in, n_out = inputs[0][-1], out[-1]
         params = f"({n_in} + 1)·{n_out}" if a["bias"] else f"{n_in}·{n_out}"
         return Explanation(
             (f"features: {n_in} → {n_out} (on the last dimension)",),
             params,
-            macs=f"{tensor_product(out)} · {n_in}",
+            macs=f"{tensor_product(out, show)} · {n_in}",
         )
 
     def cost(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Cost:
@@ -93,7 +96,9 @@ class Embedding(LayerType):
             raise fail(f"padding_idx {idx} is outside the vocabulary of {n}", "padding_idx")
         return Result((*shape, d), {"weight": n * d})
 
-    def explain(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Explanation:
+    def explain(
+        self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape, show: Display
+    ) -> Explanation:
         return Explanation(
             (f"each index → a vector of {a['embedding_dim']}",),
             f"{a['num_embeddings']}·{a['embedding_dim']}",

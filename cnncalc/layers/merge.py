@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from cnncalc.errors import Display
 from cnncalc.layers.args import Arg, integer
 from cnncalc.layers.base import LayerType, Result
 from cnncalc.layers.checks import fail, resolve_dim
@@ -15,6 +16,11 @@ from cnncalc.layers.spans import GLOBAL, MERGE, Rule
 from cnncalc.layers.tensors import Shape, axis_name, fmt, in_pytorch_order, numel, tensor
 
 
+def _listed(shapes: Sequence[Shape], show: Display) -> str:
+    """Input shapes as the spec writes them (`show`): '16×8×8, 16×4×4'."""
+    return ", ".join(tensor(s, show) for s in shapes)
+
+
 def broadcast(shapes: Sequence[Shape], op: str) -> Shape:
     """Broadcasting of size-1 dimensions between inputs of the same rank.
 
@@ -23,8 +29,10 @@ def broadcast(shapes: Sequence[Shape], op: str) -> Shape:
     """
     if len({len(s) for s in shapes}) > 1:
         raise fail(
-            f"{op} needs inputs with the same number of dimensions (a size-1 dimension"
-            f" may broadcast), got {', '.join(tensor(s) for s in shapes)}"
+            lambda show: (
+                f"{op} needs inputs with the same number of dimensions (a size-1"
+                f" dimension may broadcast), got {_listed(shapes, show)}"
+            )
         )
     rank = len(shapes[0])
     out, differ = [], []
@@ -34,14 +42,26 @@ def broadcast(shapes: Sequence[Shape], op: str) -> Shape:
             differ.append(axis_name(i, rank))
         out.append(sizes.pop() if len(sizes) == 1 else 1)
     if differ:
-        listed = ", ".join(tensor(s) for s in shapes)
         which = differ[0] if len(differ) == 1 else f"{', '.join(differ[:-1])} and {differ[-1]}"
-        plural = len(differ) > 1 or differ[0] in ("channels", "features")
+        verb = "differ" if len(differ) > 1 or differ[0] in ("channels", "features") else "differs"
         raise fail(
-            f"{op} needs inputs of the same shape (a size-1 dimension may broadcast),"
-            f" got {listed}: {which} {'differ' if plural else 'differs'}"
+            lambda show: (
+                f"{op} needs inputs of the same shape (a size-1 dimension may"
+                f" broadcast), got {_listed(shapes, show)}: {which} {verb}"
+            )
         )
     return tuple(out)
+
+
+def _mismatch(dim: int, inputs: Sequence[Shape], show: Display) -> str:
+    """Why inputs cannot be concatenated along `dim`, and how PyTorch writes them where the
+    spec (`show`) writes them otherwise: dim counts in PyTorch's order."""
+    pytorch = ", ".join(fmt(s) for s in inputs)
+    order = f" ({pytorch} in PyTorch order)" if in_pytorch_order(inputs[0], show) else ""
+    return (
+        f"concat along dim {dim} needs every other dimension to match,"
+        f" got {_listed(inputs, show)}{order}"
+    )
 
 
 class Elementwise(LayerType):
@@ -77,24 +97,23 @@ class Concat(LayerType):
         first = inputs[0]
         if any(len(s) != len(first) for s in inputs):
             raise fail(
-                "concat needs inputs with the same number of dimensions, got "
-                + ", ".join(tensor(s) for s in inputs)
+                lambda show: (
+                    "concat needs inputs with the same number of dimensions, got "
+                    + _listed(inputs, show)
+                )
             )
         i = resolve_dim(a["dim"], len(first), "dim")
         for s in inputs[1:]:
             if s[:i] + s[i + 1 :] != first[:i] + first[i + 1 :]:
-                pytorch = ", ".join(fmt(s) for s in inputs)  # where dim counts
-                raise fail(
-                    f"concat along dim {a['dim']} needs every other dimension to match,"
-                    f" got {', '.join(tensor(s) for s in inputs)}"
-                    f"{f' ({pytorch} in PyTorch order)' if in_pytorch_order(first) else ''}"
-                )
+                raise fail(lambda show: _mismatch(a["dim"], inputs, show))
         return Result((*first[:i], sum(s[i] for s in inputs), *first[i + 1 :]))
 
     def receptive(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Rule:
         return MERGE if resolve_dim(a["dim"], len(inputs[0]), "dim") == 0 else GLOBAL
 
-    def explain(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Explanation:
+    def explain(
+        self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape, show: Display
+    ) -> Explanation:
         i = resolve_dim(a["dim"], len(inputs[0]), "dim")
         what = "channels" if i == 0 else f"dimension {a['dim']}"
         parts = " + ".join(str(s[i]) for s in inputs)

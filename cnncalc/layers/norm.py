@@ -6,6 +6,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from cnncalc.errors import Display
 from cnncalc.layers.args import (
     EPS,
     MOMENTUM,
@@ -35,8 +36,17 @@ def _check_rank(shape: Shape, ranks: tuple[tuple[int, ...], str]) -> None:
     allowed, layout = ranks
     if len(shape) not in allowed:
         raise fail(
-            f"expects an input {layout} (without the batch), got {tensor(shape)} ({len(shape)}-d)"
+            lambda show: (
+                f"expects an input {layout} (without the batch),"
+                f" got {tensor(shape, show)} ({len(shape)}-d)"
+            )
         )
+
+
+def _order(shape: Shape, show: Display) -> str:
+    """' (4×8×8 in PyTorch's channels-first order)' where `show` writes the shape otherwise."""
+    order = in_pytorch_order(shape, show)
+    return f" ({order})" if order else ""
 
 
 def _stat_buffers(channels: int, tracked: bool) -> dict[str, int]:
@@ -62,7 +72,9 @@ class _Pointwise(LayerType):
     def receptive(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Rule:
         return IDENTITY
 
-    def explain(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Explanation:
+    def explain(
+        self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape, show: Display
+    ) -> Explanation:
         c = out[0] if out else 0
         affine = a.get("affine", a.get("elementwise_affine", False))
         tracked = a.get("track_running_stats", False)
@@ -211,10 +223,11 @@ class LayerNorm(_Pointwise):
             raise fail("expects an input with at least one dimension")
         norm = a["normalized_shape"] or shape[-1:]
         if len(norm) > len(shape) or tuple(shape[len(shape) - len(norm) :]) != tuple(norm):
-            order = in_pytorch_order(shape)
             raise fail(
-                f"normalized_shape {fmt(norm)} does not match the trailing dimensions"
-                f" of the input {tensor(shape)}{f' ({order})' if order else ''}",
+                lambda show: (
+                    f"normalized_shape {fmt(norm)} does not match the trailing"
+                    f" dimensions of the input {tensor(shape, show)}{_order(shape, show)}"
+                ),
                 "normalized_shape",
             )
         n = math.prod(norm)
@@ -223,7 +236,9 @@ class LayerNorm(_Pointwise):
             params = {"weight": n, "bias": n if a["bias"] else 0}
         return Result(shape, params)
 
-    def explain(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Explanation:
+    def explain(
+        self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape, show: Display
+    ) -> Explanation:
         norm = a["normalized_shape"] or out[-1:]
         n = "·".join(map(str, norm))
         if not a["elementwise_affine"]:
@@ -249,7 +264,11 @@ class LocalResponseNorm(_Pointwise):
     def infer(self, a: Mapping[str, Any], inputs: Sequence[Shape]) -> Result:
         (shape,) = inputs
         if len(shape) < 2:
-            raise fail(f"expects an input [C, ...] with at least 2 dims, got {tensor(shape)}")
+            raise fail(
+                lambda show: (
+                    f"expects an input [C, ...] with at least 2 dims, got {tensor(shape, show)}"
+                )
+            )
         return Result(shape)
 
     def flops_applied(self, a: Mapping[str, Any]) -> str:

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from cnncalc import arithmetic
-from cnncalc.errors import LayerError
+from cnncalc.errors import Display, LayerError
 from cnncalc.layers.args import REQUIRED, Arg, boolean, integer, optional, padding, per_dim
 from cnncalc.layers.base import LayerType, Result
 from cnncalc.layers.checks import expect_rank, fail
@@ -137,7 +137,9 @@ class Pool(LayerType):
             for k, s, (left, _), d in zip(kernel, stride, pads, dilation, strict=True)
         )
 
-    def explain(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Explanation:
+    def explain(
+        self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape, show: Display
+    ) -> Explanation:
         spatial = inputs[0][1:]
         kernel, stride, dilation, pads = self._window(a, spatial)
         return Explanation(
@@ -191,7 +193,9 @@ class AdaptivePool(LayerType):
     def receptive(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Rule:
         return adaptive_rule(inputs[0][1:], out[1:])
 
-    def explain(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Explanation:
+    def explain(
+        self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape, show: Display
+    ) -> Explanation:
         return Explanation(
             per_dim_lines(
                 [

@@ -9,7 +9,7 @@ from functools import partial
 from typing import Any
 
 from cnncalc.arithmetic import exact_div
-from cnncalc.errors import shown
+from cnncalc.errors import Display, shown
 from cnncalc.layers.args import REQUIRED, Arg, anything, choice, int_list, integer, number, optional
 from cnncalc.layers.base import LayerType, Result
 from cnncalc.layers.checks import expect_rank, fail, resolve_dim, several
@@ -42,7 +42,9 @@ class Flatten(LayerType):
             )
         return Result((*shape[:start], math.prod(shape[start : end + 1]), *shape[end + 1 :]))
 
-    def explain(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Explanation:
+    def explain(
+        self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape, show: Display
+    ) -> Explanation:
         (shape,) = inputs
         if not shape:
             return Explanation()
@@ -160,7 +162,9 @@ class Pad(LayerType):
                 )
         return Result(tuple(out))
 
-    def explain(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Explanation:
+    def explain(
+        self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape, show: Display
+    ) -> Explanation:
         pads = a["padding"] * (2 * self.dims) if len(a["padding"]) == 1 else a["padding"]
         lines = []
         for i in range(self.dims):  # first spatial dimension first; pads run last-first
@@ -235,10 +239,17 @@ class Upsample(LayerType):
         (shape,) = inputs
         mode = a["mode"]
         if not 2 <= len(shape) <= 4:
-            raise fail(f"expects an input [C, L], [C, H, W] or [C, D, H, W], got {tensor(shape)}")
+            raise fail(
+                lambda show: (
+                    f"expects an input [C, L], [C, H, W] or [C, D, H, W], got {tensor(shape, show)}"
+                )
+            )
         needs = _MODE_RANK.get(mode)
         if needs is not None and len(shape) != needs[0]:
-            raise fail(f"mode '{mode}' needs an input {needs[1]}, got {tensor(shape)}", "mode")
+            raise fail(
+                lambda show: f"mode '{mode}' needs an input {needs[1]}, got {tensor(shape, show)}",
+                "mode",
+            )
         if a["align_corners"] is not None and mode in ("nearest", "nearest-exact", "area"):
             raise fail(
                 f"align_corners only applies to the interpolating modes, not '{mode}'",
@@ -272,7 +283,9 @@ class Upsample(LayerType):
             out.append(size_out)
         return Result((shape[0], *out))
 
-    def explain(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Explanation:
+    def explain(
+        self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape, show: Display
+    ) -> Explanation:
         if a["size"] is not None:
             return Explanation(per_dim_lines([f"{o} (size)" for o in out[1:]]))
         scales = a["scale_factor"]
@@ -439,7 +452,9 @@ class PixelShuffle(LayerType):
             )
         return Result((c * r * r, h // r, w // r))
 
-    def explain(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Explanation:
+    def explain(
+        self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape, show: Display
+    ) -> Explanation:
         (c, h, w), r = inputs[0], a[self.arg_name]
         if self.inverse:
             return Explanation(
@@ -483,10 +498,18 @@ class ChannelShuffle(LayerType):
     def infer(self, a: Mapping[str, Any], inputs: Sequence[Shape]) -> Result:
         (shape,) = inputs
         if len(shape) < 2:
-            raise fail(f"expects an input [C, ...] with at least 2 dimensions, got {tensor(shape)}")
+            raise fail(
+                lambda show: (
+                    "expects an input [C, ...] with at least 2 dimensions,"
+                    f" got {tensor(shape, show)}"
+                )
+            )
         if shape[0] % a["groups"]:
             raise fail(
-                f"channels of {tensor(shape)} are not divisible by groups {a['groups']}", "groups"
+                lambda show: (
+                    f"channels of {tensor(shape, show)} are not divisible by groups {a['groups']}"
+                ),
+                "groups",
             )
         return Result(shape)
 

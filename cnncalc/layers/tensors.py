@@ -1,11 +1,12 @@
-"""Batch-less shapes: their type, element count, axis names, and how messages write them."""
+"""Batch-less shapes: their type, element count, axis names, and how messages write them
+(in the spec's layout, which the caller passes as a Display)."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
-from contextvars import ContextVar
+from collections.abc import Sequence
 
+from cnncalc.errors import Display
 from cnncalc.notation import SPATIAL_AXES, axis_name
 from cnncalc.notation import shape as fmt
 
@@ -19,21 +20,22 @@ def numel(shape: Sequence[int]) -> int:
     return math.prod(shape)
 
 
-# How a message writes a whole tensor's shape: in the spec's layout, which the graph sets
-# while it infers shapes (a channels_last spec's user wrote 28×28×1, not 1×28×28).
-SHOWN_AS: ContextVar[Callable[[Shape], Shape] | None] = ContextVar("shown_as", default=None)
+def as_is(shape: Shape) -> Shape:
+    """Shapes written channels first, as PyTorch and cnncalc inside hold them."""
+    return shape
 
 
-def tensor(shape: Shape) -> str:
-    """A whole tensor's shape (channels first inside) as its spec writes it: 28×28×1."""
-    show = SHOWN_AS.get()
-    return fmt(shape if show is None else show(shape))
+def tensor(shape: Shape, show: Display) -> str:
+    """A whole tensor's shape (channels first inside) as its spec writes it, which `show`
+    does (its layout's display): 28×28×1 for a channels-last spec."""
+    return fmt(show(shape))
 
 
-def in_pytorch_order(shape: Shape) -> str:
+def in_pytorch_order(shape: Shape, show: Display) -> str:
     """For a message that counts dimensions as PyTorch does: '4×8×8 in PyTorch's
     channels-first order' where the spec writes the shape otherwise, else ''."""
-    return "" if tensor(shape) == fmt(shape) else f"{fmt(shape)} in PyTorch's channels-first order"
+    same = tensor(shape, show) == fmt(shape)
+    return "" if same else f"{fmt(shape)} in PyTorch's channels-first order"
 
 
 _LAYOUTS = {1: "[C, L]", 2: "[C, H, W]", 3: "[C, D, H, W]"}

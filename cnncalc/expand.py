@@ -1,0 +1,371 @@
+"""Spec → flat layer instances: blocks and `repeat` expanded, `${expr}` substituted, names
+qualified, arguments parsed, and every `from` recorded as a reference the graph resolves."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Hashable, Mapping, Sequence
+from types import MappingProxyType
+from typing import Any, NamedTuple
+
+from cnncalc.budget import MAX_BLOCK_DEPTH, Budget, count
+from cnncalc.errors import LayerError, Pos, SpecError, did_you_mean, shown
+from cnncalc.layers import TYPES
+from cnncalc.layers.args import REQUIRED
+from cnncalc.layers.base import LayerType
+from cnncalc.source import Node
+from cnncalc.spec import INPUT_REF, Block, Entry, Spec
+from cnncalc.values import MAX_VALUE_ITEMS, MAX_VARYING_ITEMS, Values
+
+__all__ = [
+    "DEFAULT_MAX_LAYERS",
+    "MAX_BLOCK_DEPTH",
+    "MAX_NAME_CHARS",
+    "MAX_VALUE_ITEMS",
+    "MAX_VARYING_ITEMS",
+    "NETWORK_INPUT",
+    "Expansion",
+    "Group",
+    "Instance",
+    "Ref",
+    "Scope",
+    "expand",
+]
+
+DEFAULT_MAX_LAYERS = 100_000  # a chain this long: 3 to 5 CPU s, at most 300 MB (issue 10)
+MAX_NAME_CHARS = 500  # a layer's full name, its block instances' names included
+NETWORK_INPUT = "\0input"  # what `from: input` means at the top; cannot collide with a name
+_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]*\Z")
+
+
+class Group(NamedTuple):
+    """A container of layers: a block instance (kind = block name) or a named repeat."""
+
+    name: str
+    kind: str
+    pos: Pos = Pos("", 0, 0)
+
+
+class Ref(NamedTuple):
+    """A reference to a layer or alias by qualified name, with where it was written."""
+
+    target: str
+    pos: Pos
+    text: str
+    owner: str | None = None  # the layer whose 'from' this is, for messages
+
+
+class Instance(NamedTuple):
+    """One layer of the expanded spec, its inputs still references."""
+
+    name: str
+    type: LayerType
+    refs: list[Ref]
+    args: Mapping[str, Any]  # parsed, read-only
+    args_key: int  # equal for layers of one type whose arguments were written alike
+    arg_pos: dict[str, Pos]
+    trainable: bool
+    groups: tuple[Group, ...]  # enclosing containers, outermost first
+    pos: Pos
+    auto_named: bool
+
+
+class Expansion(NamedTuple):
+    """What a spec expands to, ready for the graph to resolve."""
+
+    instances: dict[str, Instance]  # in the order written
+    aliases: dict[str, Ref]  # block instances, named repeats, `repeat: 0` entries → output
+    output: Ref  # the last top-level entry's output
+    scope_names: dict[str, list[str]]  # prefix → the local names there, for "did you mean"
+
+
+class Scope(NamedTuple):
+    """Where a list of entries is expanded: what they inherit from around them."""
+
+    prefix: str  # "stage1.block2." inside block instances, "" at the top
+    env: Mapping[str, Any]  # the block's arguments, for ${...}
+    input: Ref  # what `from: input` stands for here
+    groups: tuple[Group, ...]  # enclosing containers, outermost first
+    trainable: bool
+    blocks: tuple[str, ...]  # the blocks being expanded, outermost first (the depth)
+
+
+def expand(spec: Spec, max_layers: int = DEFAULT_MAX_LAYERS) -> Expansion:
+    """Every layer instance of a spec; raises BudgetError past `max_layers` units of work."""
+    return _Expander(spec, max_layers).run()
+
+
+class _Names:
+    """The local names of one list of entries: those written, and `<type>_<n>` for the rest."""
+
+    def __init__(self, written: Sequence[str | None]) -> None:
+        self.taken = {n for n in written if n is not None}
+        self.counters: dict[str, int] = {}
+
+    def auto(self, kind: str) -> str:
+        """The next `<kind>_<n>` no entry of the list has taken."""
+        n = self.counters.get(kind, 0)
+        while True:
+            n += 1
+            candidate = f"{kind}_{n}"
+            if candidate not in self.taken:
+                self.counters[kind] = n
+                self.taken.add(candidate)
+                return candidate
+
+
+class _Expander:
+    """One spec's expansion: the instances and aliases made so far, and what it memoizes."""
+
+    def __init__(self, spec: Spec, max_layers: int) -> None:
+        self.spec = spec
+        self.budget = Budget(max_layers)
+        self.instances: dict[str, Instance] = {}
+        self.aliases: dict[str, Ref] = {}
+        self.scope_names: dict[str, list[str]] = {}  # prefix → names, for "did you mean"
+        self.defaults: dict[tuple[str, str], Any] = {}  # (type, arg) → its parsed default
+        self.args_memo: dict[Hashable, tuple[Mapping[str, Any], int]] = {}  # see _layer_args
+        self.values = Values()
+
+    def run(self) -> Expansion:
+        """Count the budget, then expand the top-level entries."""
+        spec = self.spec
+        start = Ref(NETWORK_INPUT, spec.input_pos, INPUT_REF)
+        count(spec, self.budget, self.values)
+        out = self._scope(spec.entries, Scope("", {}, start, (), True, ()))
+        return Expansion(self.instances, self.aliases, out, self.scope_names)
+
+    # ---- expansion ----------------------------------------------------------------------------
+
+    def _scope(self, entries: Sequence[Entry], scope: Scope) -> Ref:
+        """Expand one list of entries; returns a reference to its last entry's output."""
+        written = [self._entry_name(e, scope.env) for e in entries]
+        names = _Names(written)
+        prev = scope.input
+        for entry, name in zip(entries, written, strict=True):
+            prev = self._entry(entry, name, names, scope, prev)
+        return prev
+
+    def _entry(self, e: Entry, name: str | None, names: _Names, scope: Scope, prev: Ref) -> Ref:
+        """Expand one entry, all its copies; returns a reference to its output."""
+        grouped = name is not None and e.repeat is not None
+        first = f"{name}.0" if grouped else name or names.auto(e.kind)  # copy 0's name
+        label = scope.prefix + first
+        repeat = 1 if e.repeat is None else self._repeat(e.repeat, scope.env, label)
+        trainable = self._trainable(e, scope, label)
+        refs = self._from(e, scope, prev, label)
+        if repeat == 0:
+            return self._pass_through(e, name, scope, refs, label)
+        groups = scope.groups
+        if name is not None and grouped:
+            groups = (*groups, Group(_qualified(scope.prefix, name, e.pos), "repeat", e.pos))
+        inner = scope._replace(groups=groups, trainable=trainable)
+        out = refs[0]
+        for i in range(repeat):
+            local = first if i == 0 else f"{name}.{i}" if grouped else names.auto(e.kind)
+            out = self._copy(e, local, inner, refs if i == 0 else [out], name is None)
+        if name is not None and grouped:
+            self._alias(scope.prefix + name, out, e.pos)
+            self.scope_names.setdefault(scope.prefix, []).append(name)
+        return out
+
+    def _trainable(self, e: Entry, scope: Scope, label: str) -> bool:
+        """Whether an entry's layers learn: its `trainable`, and its enclosing blocks'."""
+        if e.trainable is None:
+            return scope.trainable
+        flag = self.values.evaluate(e.trainable, scope.env, label)
+        if not isinstance(flag, bool):
+            raise SpecError(
+                f"trainable must be true or false, got {shown(flag)}", e.trainable.pos, label
+            )
+        return scope.trainable and flag
+
+    def _pass_through(
+        self, e: Entry, name: str | None, scope: Scope, refs: list[Ref], label: str
+    ) -> Ref:
+        """An entry with `repeat: 0`: no layer, its name an alias of its input."""
+        self.budget.spend(e.pos, label)
+        if len(refs) != 1:
+            raise SpecError(
+                "an entry with repeat: 0 passes its input through, so it takes exactly one input",
+                e.pos,
+                label,
+            )
+        if name is not None:
+            self._alias(_qualified(scope.prefix, name, e.pos), refs[0], e.pos)
+        return refs[0]
+
+    def _copy(self, e: Entry, local: str, scope: Scope, refs: list[Ref], auto: bool) -> Ref:
+        """One copy of an entry: a layer, or a block instance; returns its output."""
+        qname = _qualified(scope.prefix, local, e.pos)
+        block = self.spec.blocks.get(e.kind)
+        if block is not None:
+            out = self._instance(block, e, qname, scope, refs)
+        else:
+            self._layer(TYPES[e.kind], e, qname, scope, refs, auto)
+            out = Ref(qname, e.pos, qname)
+        self.scope_names.setdefault(scope.prefix, []).append(local)
+        return out
+
+    def _entry_name(self, e: Entry, env: Mapping[str, Any]) -> str | None:
+        """The name an entry gives itself, checked; None when it gives none."""
+        if e.name is None:
+            return None
+        value = self.values.evaluate(e.name, env, e.kind)
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
+        if isinstance(value, str) and len(value) > MAX_NAME_CHARS:
+            raise SpecError(
+                f"name {shown(value)} is longer than {MAX_NAME_CHARS:,} characters", e.name.pos
+            )
+        if not isinstance(value, str) or not _NAME.match(value):
+            raise SpecError(
+                f"name {shown(value)} must be letters, digits, '_' and '-'"
+                " (dots are added for block instances)",
+                e.name.pos,
+            )
+        if value == INPUT_REF:
+            raise SpecError("'input' is reserved for the network's (or block's) input", e.name.pos)
+        return value
+
+    def _from(self, e: Entry, scope: Scope, prev: Ref, label: str) -> list[Ref]:
+        """The references an entry's `from` makes; without one, the entry before."""
+        if e.from_ is None:
+            return [prev]
+        value = self.values.evaluate(e.from_, scope.env, label)
+        items = value if isinstance(value, list) else [value]
+        if not items:
+            raise SpecError("'from' is an empty list", e.from_.pos, label)
+        refs = []
+        for item in items:
+            if not isinstance(item, str) or not item:
+                raise SpecError(f"'from' takes layer names, got {shown(item)}", e.from_.pos, label)
+            if len(item) > MAX_NAME_CHARS:
+                raise SpecError(
+                    f"'from' names {shown(item)}, longer than the {MAX_NAME_CHARS:,}"
+                    " characters of any layer's name",
+                    e.from_.pos,
+                    label,
+                )
+            if item == INPUT_REF:
+                refs.append(Ref(scope.input.target, e.from_.pos, INPUT_REF, label))
+            else:
+                refs.append(Ref(scope.prefix + item, e.from_.pos, item, label))
+        return refs
+
+    def _instance(self, block: Block, e: Entry, qname: str, scope: Scope, refs: list[Ref]) -> Ref:
+        """One instance of a block, its entries expanded inside it; returns its output."""
+        stack = scope.blocks
+        if block.name in stack:
+            chain = " → ".join((*stack[stack.index(block.name) :], block.name))
+            raise SpecError(f"block '{block.name}' uses itself ({chain})", e.pos, qname)
+        if len(stack) >= MAX_BLOCK_DEPTH:
+            raise SpecError(f"blocks nested more than {MAX_BLOCK_DEPTH} deep", e.pos, qname)
+        self.budget.spend(e.pos, qname)
+        if len(refs) != 1:
+            raise SpecError(
+                f"block '{block.name}' takes one input, 'from' lists {len(refs)}", e.pos, qname
+            )
+        inner = Scope(
+            prefix=qname + ".",
+            env=self.values.block_args(block, e, qname, scope.env),
+            input=refs[0],
+            groups=(*scope.groups, Group(qname, block.name, e.pos)),
+            trainable=scope.trainable,
+            blocks=(*stack, block.name),
+        )
+        out = self._scope(block.entries, inner)
+        self._alias(qname, out, e.pos)
+        return out
+
+    def _layer(
+        self, t: LayerType, e: Entry, qname: str, scope: Scope, refs: list[Ref], auto: bool
+    ) -> None:
+        """Record one layer instance, its inputs counted and its arguments parsed."""
+        if qname in self.instances or qname in self.aliases:
+            raise SpecError(f"the name '{qname}' is used twice", e.pos, qname)
+        self.budget.spend(e.pos, qname, len(refs))
+        if len(refs) < t.min_inputs:
+            raise SpecError(
+                f"{t.name} needs at least {t.min_inputs} inputs; list them with from: [a, b]",
+                e.pos,
+                qname,
+            )
+        if t.max_inputs is not None and len(refs) > t.max_inputs:
+            raise SpecError(
+                f"{t.name} takes {t.max_inputs} input, 'from' lists {len(refs)}", e.pos, qname
+            )
+        given, arg_pos = self._given_args(t, e, qname, scope.env)
+        args, key = self._layer_args(t, e, qname, given, arg_pos)
+        self.instances[qname] = Instance(
+            qname, t, refs, args, key, arg_pos, scope.trainable, scope.groups, e.pos, auto
+        )
+
+    def _given_args(
+        self, t: LayerType, e: Entry, qname: str, env: Mapping[str, Any]
+    ) -> tuple[dict[str, Any], dict[str, Pos]]:
+        """The arguments an entry writes, evaluated, and where each was written."""
+        given: dict[str, Any] = {}
+        arg_pos: dict[str, Pos] = {}
+        if e.args is not None:
+            for key, node in e.args.value.items():
+                if t.arg(key) is None:
+                    names = [a.name for a in t.args]
+                    known = ", ".join(names) or "none"
+                    raise SpecError(
+                        f"{t.name} has no argument '{key}'"
+                        f"{did_you_mean(key, names)} (its arguments: {known})",
+                        e.args.key_pos[key],
+                        qname,
+                    )
+                given[key] = self.values.evaluate(node, env, qname)
+                arg_pos[key] = node.pos
+        return given, arg_pos
+
+    def _layer_args(
+        self, t: LayerType, e: Entry, qname: str, given: dict[str, Any], arg_pos: dict[str, Pos]
+    ) -> tuple[Mapping[str, Any], int]:
+        """A layer's parsed arguments, defaults filled in, and their number: layers of one
+        type written alike share one read-only mapping and one number, parsed once (a network
+        repeats itself, and the graph works out each distinct layer's facts once)."""
+        memo_key = (t.name, tuple((k, self.values.key(v)) for k, v in given.items()))
+        shared = self.args_memo.get(memo_key)
+        if shared is not None:
+            return shared
+        args = {}
+        for a in t.args:
+            if a.name in given:
+                try:
+                    args[a.name] = a.parse(given[a.name], t.dims)
+                except LayerError as err:
+                    raise SpecError(f"{a.name} {err.message}", arg_pos[a.name], qname) from None
+            elif a.default is REQUIRED:
+                raise SpecError(f"{t.name} needs argument '{a.name}'", e.pos, qname)
+            else:  # parsed once per type: defaults are immutable values
+                key = (t.name, a.name)
+                if key not in self.defaults:
+                    self.defaults[key] = None if a.default is None else a.parse(a.default, t.dims)
+                args[a.name] = self.defaults[key]
+        shared = self.args_memo[memo_key] = (MappingProxyType(args), len(self.args_memo))
+        return shared
+
+    def _alias(self, qname: str, ref: Ref, pos: Pos) -> None:
+        """Record a name that stands for another layer's output (a block instance, ...)."""
+        if qname in self.instances or qname in self.aliases:
+            raise SpecError(f"the name '{qname}' is used twice", pos, qname)
+        self.aliases[qname] = ref
+
+    def _repeat(self, node: Node, env: Mapping[str, Any], label: str) -> int:
+        """An entry's `repeat`, evaluated and checked against the budget."""
+        return self.budget.repeat(self.values, node, env, "repeat", label)
+
+
+def _qualified(prefix: str, local: str, pos: Pos) -> str:
+    """A name inside its block instances (`stage1.block2.conv`), within MAX_NAME_CHARS."""
+    if len(prefix) + len(local) > MAX_NAME_CHARS:
+        raise SpecError(
+            f"the full name of layer '{local}' is longer than {MAX_NAME_CHARS:,} characters"
+            f" ({shown(prefix + local)}): blocks nest too deep or their names are too long",
+            pos,
+        )
+    return prefix + local
