@@ -16,14 +16,18 @@ from cnncalc import analysis
 from cnncalc.errors import UsageError
 from cnncalc.graph import DEFAULT_MAX_LAYERS, Graph, build
 from cnncalc.memory import Dtype, Optimizer
+from cnncalc.source import GitRef
 from cnncalc.spec import Spec, from_text, load
 
 if TYPE_CHECKING:
     from cnncalc.checking import SpecResult
+    from cnncalc.diff import Diff
     from cnncalc.explaining import Explanation
     from cnncalc.rfquery import FieldTable, UnitReport
 
-Source = Union[str, "os.PathLike[str]", Mapping[str, Any]]
+# A git version (GitRef) is a source only when made on purpose: cnncalc.source.source_of makes
+# one from the command line's `git:REV:PATH`; a plain string is never read as one.
+Source = Union[str, "os.PathLike[str]", Mapping[str, Any], GitRef, Spec]
 MAPPING = "<mapping>"  # how messages name a spec given as a mapping
 STRING = "<string>"  # and one given as YAML text
 
@@ -66,7 +70,11 @@ class Summary(analysis.Summary):
 
 
 def load_spec(source: Source) -> Spec:
-    """Read and check a spec from a path, YAML text or a parsed mapping."""
+    """Read and check a spec from a path, YAML text, a parsed mapping or a git version."""
+    if isinstance(source, Spec):
+        return source
+    if isinstance(source, GitRef):
+        return load(source)
     if isinstance(source, Mapping):
         import yaml
 
@@ -95,7 +103,7 @@ def graph_of(
     source: Source, *, input: Sequence[int] | None = None, max_layers: int = DEFAULT_MAX_LAYERS
 ) -> Graph:
     """The layer graph of a spec; `input` (in the spec's layout) overrides its input shape."""
-    spec = source if isinstance(source, Spec) else load_spec(source)
+    spec = load_spec(source)
     shape = None if input is None else spec.layout.to_internal(_shape(input))
     return build(spec, input_shape=shape, max_layers=max_layers)
 
@@ -226,3 +234,24 @@ def explain(
         raise UsageError(f"batch must be a whole number of at least 1, got {batch!r}")
     graph = graph_of(source, input=input, max_layers=max_layers)
     return explain_graph(graph, layer=layer, batch=batch, flops=True)
+
+
+def diff(
+    old: Source,
+    new: Source,
+    *,
+    old_label: str | None = None,
+    new_label: str | None = None,
+    max_layers: int = DEFAULT_MAX_LAYERS,
+) -> Diff:
+    """What changes between two versions of a spec: layers matched by name, then by type and
+    arguments, and the totals. The labels name the sides (default: how messages name them)."""
+    from cnncalc.diff import diff as diff_graphs
+
+    before, after = load_spec(old), load_spec(new)
+    return diff_graphs(
+        build(before, max_layers=max_layers),
+        build(after, max_layers=max_layers),
+        before.path if old_label is None else old_label,
+        after.path if new_label is None else new_label,
+    )

@@ -182,3 +182,15 @@ def test_explain_is_the_cli_json(path: Path) -> None:
     printed = run("explain", str(path), "-f", "json")
     assert printed.exit_code == 0, printed.stderr
     assert json.loads(as_json(cnncalc.explain(str(path)))) == json.loads(printed.stdout)
+
+
+def test_diff_of_two_sources() -> None:
+    """Widening the conv from 10 to 12 filters: (5·5·3 + 1)·12 = 912 parameters, +152."""
+    from cnncalc.api import diff
+
+    wider = CONV.replace("out_channels: 10", "out_channels: 12")
+    result = diff(CONV, wider, old_label="a", new_label="b")
+    params = next(f for f in result.figures if f.name == "params")
+    assert (params.old, params.new, params.change) == (760, 912, 152)
+    assert (result.old_label, result.new_label) == ("a", "b")
+    assert [c.name for c in result.changes] == ["conv2d_1"]
