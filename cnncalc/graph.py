@@ -26,6 +26,7 @@ from cnncalc.spec import (
     elements,
     too_many,
 )
+from cnncalc.synonyms import argument_hint
 
 DEFAULT_MAX_LAYERS = 100_000  # a chain this long: 3 to 5 CPU s, at most 300 MB (issue 10)
 MAX_BLOCK_DEPTH = 64
@@ -613,7 +614,7 @@ class _Builder:
                     known = ", ".join(names) or "none"
                     raise SpecError(
                         f"{t.name} has no argument '{key}'"
-                        f"{did_you_mean(key, names)} (its arguments: {known})",
+                        f"{argument_hint(key, names)} (its arguments: {known})",
                         e.args.key_pos[key],
                         qname,
                     )
