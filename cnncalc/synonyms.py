@@ -61,7 +61,6 @@ TYPES = _table(
     Synonym("UpSampling2D", ("upsample",)),
     Synonym("UpSampling3D", ("upsample",)),
     Synonym("Concatenate", ("concat",)),
-    Synonym("Multiply", ("multiply",)),
     Synonym(
         "Activation",
         note="is written as the activation itself here: relu, sigmoid, tanh, softmax, ...",

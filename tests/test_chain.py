@@ -438,3 +438,19 @@ def test_keras_words_in_a_spec_file(tmp_path: Path) -> None:
 def test_misspellings_still_get_spelling_suggestions() -> None:
     result = run("summarize", "--chain", "conv2d 8 k3 strid=2", "--input", "3,32,32")
     assert "has no argument 'strid'; did you mean 'stride'?" in result.stderr
+
+
+def test_every_synonym_names_a_cnncalc_word() -> None:
+    """A typo in the table would suggest a word that does not exist."""
+    from cnncalc.layers import TYPES
+    from cnncalc.synonyms import ARGS
+    from cnncalc.synonyms import TYPES as TYPE_SYNONYMS
+
+    arguments = {a.name for t in TYPES.values() for a in t.args}
+    for synonym in TYPE_SYNONYMS.values():
+        assert synonym.targets or synonym.note, synonym
+        assert all(t in TYPES for t in synonym.targets), synonym
+        assert synonym.word.lower() not in TYPES, synonym  # it would never be asked
+    for synonym in ARGS.values():
+        assert synonym.targets or synonym.note, synonym
+        assert all(t in arguments for t in synonym.targets), synonym
