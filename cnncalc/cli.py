@@ -8,6 +8,7 @@ import gc
 import os
 import re
 import sys
+from collections.abc import Callable
 from typing import Any, NoReturn
 
 import click
@@ -231,8 +232,74 @@ def _cost_settings(
     return {"batch": batch, "dtype": dtype, "optimizer": optimizer, "state_dtype": state_dtype}
 
 
+LAYOUTS = ("channels_first", "channels_last")  # spec.Layout's values (no core for --help)
+
+
+def _chain_options(example: str) -> Callable[[Any], Any]:
+    """--chain and --layout, for the commands that read a network inline too."""
+
+    def add(f: Any) -> Any:
+        f = click.option(
+            "--layout",
+            type=click.Choice(LAYOUTS),
+            default=None,
+            help="With --chain: how --input is written (channels_last: 500x500x3).",
+        )(f)
+        return click.option(
+            "--chain",
+            "-c",
+            metavar="LAYERS",
+            help=f'Layers inline instead of a SPEC: "{example}".',
+        )(f)
+
+    return add
+
+
+def _network(
+    spec: str | None,
+    chain: str | None,
+    input_shape: tuple[int, ...] | None,
+    layout: str | None,
+    *,
+    fields_only: bool = False,
+) -> tuple[Any, tuple[int, ...] | None]:
+    """The spec file or --chain a command reads, and its --input channels first (or None).
+
+    A chain for receptive fields alone may leave out out_channels and --input (1,224,224);
+    for figures that depend on channels both are needed.
+    """
+    from cnncalc.spec import Layout
+
+    if (spec is None) == (chain is None):
+        raise click.UsageError("give a SPEC file or --chain, not both or neither")
+    if chain is None:
+        from cnncalc.source import source_of
+        from cnncalc.spec import load
+
+        if layout is not None:
+            raise click.UsageError(
+                "--layout is for --chain; a spec file states its layout in"
+                " input: {shape: [...], layout: channels_last}"
+            )
+        assert spec is not None
+        parsed = load(source_of(spec))
+    else:
+        from cnncalc.chain import parse_chain
+
+        if input_shape is None and not fields_only:
+            raise click.UsageError(
+                "--chain needs --input SHAPE here: shapes and parameters depend on the"
+                " input's channels (e.g. --input 3,224,224)"
+            )
+        written = None if layout is None else Layout(layout)
+        parsed = parse_chain(chain, layout=written, channels=1 if fields_only else None)
+    shape = None if input_shape is None else parsed.layout.to_internal(input_shape)
+    return parsed, shape
+
+
 @main.command()
-@click.argument("spec", type=click.Path(dir_okay=True, allow_dash=True))
+@click.argument("spec", required=False, type=click.Path(dir_okay=True, allow_dash=True))
+@_chain_options("conv2d 64 k7 s2 p3, maxpool2d k3 s2")
 @click.option(
     "--format",
     "-f",
@@ -247,7 +314,7 @@ def _cost_settings(
     "input_shape",
     callback=_parse_shape,
     metavar="SHAPE",
-    help="Override the input shape, in the spec's layout (e.g. 3,512,512).",
+    help="Override the input shape, in the spec's layout (e.g. 3,512,512); --chain's input.",
 )
 @click.option(
     "--depth",
@@ -266,7 +333,9 @@ def _cost_settings(
 @click.option("--flops", is_flag=True, help="A FLOPs column.")
 @_cost_options
 def summarize(
-    spec: str,
+    spec: str | None,
+    chain: str | None,
+    layout: str | None,
     fmt: Format,
     input_shape: tuple[int, ...] | None,
     depth: int | None,
@@ -276,15 +345,17 @@ def summarize(
     flops: bool,
     **cost: Any,
 ) -> None:
-    """Every layer's output shape, parameters, MACs and receptive field, and the totals."""
+    """Every layer's output shape, parameters, MACs and receptive field, and the totals.
+
+    \b
+    cnncalc summarize specs/resnet50.yaml
+    cnncalc summarize --chain "conv2d 128 k7 s2 p3" --input 96,128,128
+    """
     from cnncalc.analysis import summarize as summarize_graph
     from cnncalc.graph import build
     from cnncalc.render import Columns, render
-    from cnncalc.source import source_of
-    from cnncalc.spec import load
 
-    parsed = load(source_of(spec))
-    shape = None if input_shape is None else parsed.layout.to_internal(input_shape)
+    parsed, shape = _network(spec, chain, input_shape, layout)
     graph = build(parsed, input_shape=shape, max_layers=max_layers)
     summary = summarize_graph(graph, depth=depth, **_cost_settings(**cost))
     for notice in summary.notices:
@@ -306,12 +377,7 @@ def layers(type_name: str | None) -> None:
 
 @main.command()
 @click.argument("spec", required=False, type=click.Path(dir_okay=True, allow_dash=True))
-@click.option(
-    "--chain",
-    "-c",
-    metavar="LAYERS",
-    help='Layers inline instead of a SPEC: "conv2d k3, maxpool2d k3 s2".',
-)
+@_chain_options("conv2d k3, maxpool2d k3 s2")
 @click.option("--layer", "-l", metavar="NAME", help="Only this layer (or block instance).")
 @click.option(
     "--unit",
@@ -339,6 +405,7 @@ def layers(type_name: str | None) -> None:
 def rf(
     spec: str | None,
     chain: str | None,
+    layout: str | None,
     layer: str | None,
     unit: tuple[int, ...] | None,
     input_shape: tuple[int, ...] | None,
@@ -357,22 +424,9 @@ def rf(
     from cnncalc.render import rf as render_rf
     from cnncalc.rfquery import field_table, unit_report
 
-    if (spec is None) == (chain is None):
-        raise click.UsageError("give a SPEC file or --chain, not both or neither")
     if unit is not None and layer is None:
         raise click.UsageError("--unit needs --layer NAME")
-    if chain is not None:
-        from cnncalc.chain import parse_chain
-
-        parsed = parse_chain(chain, input_shape)
-        shape = None
-    else:
-        from cnncalc.source import source_of
-        from cnncalc.spec import load
-
-        assert spec is not None
-        parsed = load(source_of(spec))
-        shape = None if input_shape is None else parsed.layout.to_internal(input_shape)
+    parsed, shape = _network(spec, chain, input_shape, layout, fields_only=True)
     graph = build(parsed, input_shape=shape, max_layers=max_layers)
     if spatial_dims(graph) < 1 and chain is None and shape is None:
         from cnncalc.errors import SpecError
@@ -390,8 +444,27 @@ def rf(
         table = field_table(graph, layer)
         for notice in table.notices:
             click.echo(str(notice), err=True)
+        if not table.rows:
+            raise _no_spatial_output(graph, parsed.input_pos)
         text = render_rf.TABLE_RENDERERS[fmt](table, _color())
     click.echo(text, nl=False, color=_color())
+
+
+def _no_spatial_output(graph: Any, input_pos: Any) -> CnncalcError:
+    """Why a network's field table would be empty: where its spatial axes end."""
+    from cnncalc.notation import shape as shown_shape
+    from cnncalc.receptive import spatial_dims
+
+    dims = spatial_dims(graph)
+    for x in graph.layers:
+        if len(x.shape) != dims + 1:
+            return SpecError(
+                f"no layer has a spatial output, so there are no receptive fields: the"
+                f" output of '{x.name}' ({x.type}) is {shown_shape(x.shape)}, with no"
+                " spatial axes",
+                x.pos,
+            )
+    return SpecError("no layer has a spatial output, so there are no receptive fields", input_pos)
 
 
 def _parse_number(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
@@ -510,14 +583,15 @@ def diff(old: str, new: str, fmt: DiffFormat, max_layers: int) -> None:
 
 
 @main.command()
-@click.argument("spec", type=click.Path(dir_okay=True, allow_dash=True))
+@click.argument("spec", required=False, type=click.Path(dir_okay=True, allow_dash=True))
+@_chain_options("conv2d 10 k5")
 @click.option("--layer", "-l", metavar="NAME", help="Only this layer (or block instance).")
 @click.option(
     "--input",
     "input_shape",
     callback=_parse_shape,
     metavar="SHAPE",
-    help="Override the input shape, in the spec's layout.",
+    help="Override the input shape, in the spec's layout; with --chain, the input.",
 )
 @click.option(
     "--batch",
@@ -538,7 +612,9 @@ def diff(old: str, new: str, fmt: DiffFormat, max_layers: int) -> None:
 )
 @_max_layers_option
 def explain(
-    spec: str,
+    spec: str | None,
+    chain: str | None,
+    layout: str | None,
     layer: str | None,
     input_shape: tuple[int, ...] | None,
     batch: int,
@@ -546,15 +622,17 @@ def explain(
     fmt: ExplainFormat,
     max_layers: int,
 ) -> None:
-    """Each layer's formulas with the numbers filled in: shape, parameters, MACs, field."""
+    """Each layer's formulas with the numbers filled in: shape, parameters, MACs, field.
+
+    \b
+    cnncalc explain specs/exercise_conv.yaml
+    cnncalc explain --chain "conv2d 10 k5" --input 3,32,32
+    """
     from cnncalc.explaining import explain as explain_graph
     from cnncalc.graph import build
     from cnncalc.render.explain import RENDERERS
-    from cnncalc.source import source_of
-    from cnncalc.spec import load
 
-    parsed = load(source_of(spec))
-    shape = None if input_shape is None else parsed.layout.to_internal(input_shape)
+    parsed, shape = _network(spec, chain, input_shape, layout)
     graph = build(parsed, input_shape=shape, max_layers=max_layers)
     flops = flops or fmt is ExplainFormat.JSON  # a document has every figure
     explanation = explain_graph(graph, layer=layer, batch=batch, flops=flops)

@@ -9,12 +9,13 @@ from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from cnncalc.budget import MAX_BLOCK_DEPTH, Budget, count
-from cnncalc.errors import LayerError, Pos, SpecError, did_you_mean, shown
+from cnncalc.errors import LayerError, Pos, SpecError, shown
 from cnncalc.layers import TYPES
 from cnncalc.layers.args import REQUIRED
 from cnncalc.layers.base import LayerType
 from cnncalc.source import Node
 from cnncalc.spec import INPUT_REF, Block, Entry, Spec
+from cnncalc.synonyms import argument_hint
 from cnncalc.values import MAX_VALUE_ITEMS, MAX_VARYING_ITEMS, Values
 
 __all__ = [
@@ -314,7 +315,7 @@ class _Expander:
                     known = ", ".join(names) or "none"
                     raise SpecError(
                         f"{t.name} has no argument '{key}'"
-                        f"{did_you_mean(key, names)} (its arguments: {known})",
+                        f"{argument_hint(key, names)} (its arguments: {known})",
                         e.args.key_pos[key],
                         qname,
                     )

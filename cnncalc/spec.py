@@ -15,6 +15,7 @@ from cnncalc.errors import Pos, SpecError, did_you_mean, shown
 from cnncalc.layers import TYPES
 from cnncalc.layers.tensors import Shape
 from cnncalc.source import MAX_INT, Node, Source, label, parse, read_text
+from cnncalc.synonyms import type_hint
 
 RESERVED = ("name", "from", "repeat", "trainable")
 TOP_LEVEL = ("name", "input", "layers", "blocks", "expect")
@@ -308,5 +309,5 @@ def _kind(word: str, pos: Pos, block_names: set[str]) -> str:
         return kind
     if kind.lower() in TYPES:
         return kind.lower()  # Conv2d, as the PyTorch class is spelled
-    hint = did_you_mean(kind.lower(), [*TYPES, *block_names])
+    hint = type_hint(kind, [*TYPES, *block_names])
     raise SpecError(f"unknown layer type '{kind}'{hint} ('cnncalc layers' lists them all)", pos)

@@ -328,7 +328,8 @@ def test_inline_chain_short_names_take_lists_too() -> None:
         ("conv2d k3, ", "<chain>:1:11: empty layer in the chain"),
         (
             "conv2d k3 q7",
-            "<chain>:1:11: 'q7' is not an argument; write k3, s2, p1, d2 or name=value",
+            "<chain>:1:11: 'q7' is not an argument; write k3, s2, p1, d2, name=value, or"
+            " values in order (conv2d 64 k3 is out_channels 64, kernel_size 3)",
         ),
         ("cnv2d k3", "<chain>:1:1: unknown layer type 'cnv2d'; did you mean 'conv2d'?"),
         ("conv2d k300", "layer 'conv2d_1': kernel_size 300 is larger than the input 224"),
