@@ -11,6 +11,7 @@ from cnncalc.layers import Shape
 from cnncalc.memory import Dtype, Memory, Optimizer, memory
 from cnncalc.receptive import Field, fields
 from cnncalc.spec import INPUT_REF
+from cnncalc.weights import biases
 
 
 class Row(NamedTuple):
@@ -31,6 +32,11 @@ class Row(NamedTuple):
     flops: int = 0
     param_tensors: tuple[tuple[str, int], ...] = ()
     buffer_tensors: tuple[tuple[str, int], ...] = ()
+    biases: int = 0  # of `params`, those in bias tensors (cnncalc/weights.py); the rest weights
+
+    @property
+    def weights(self) -> int:
+        return self.params - self.biases
 
 
 class Totals(NamedTuple):
@@ -42,6 +48,11 @@ class Totals(NamedTuple):
     param_bytes: int  # parameters at the summary's dtype
     macs: int  # at the summary's batch size
     flops: int
+    biases: int = 0  # of `params`, those in bias tensors (cnncalc/weights.py); the rest weights
+
+    @property
+    def weights(self) -> int:
+        return self.params - self.biases
 
 
 class Summary(NamedTuple):
@@ -95,6 +106,7 @@ def summarize(
         param_bytes=params * dtype.bytes,
         macs=batch * sum(c.macs for c in costs.values()),
         flops=batch * sum(c.flops for c in costs.values()),
+        biases=sum(biases(layer.result.params) for layer in layers),
     )
     rf, rf_notices = fields(graph)
     rows = tuple(
@@ -176,6 +188,7 @@ def _layer_row(
         receptive_field=rf.get(layer.name),
         macs=cost[layer.name][0],
         flops=cost[layer.name][1],
+        biases=biases(layer.result.params),
     )
 
 
@@ -205,4 +218,5 @@ def _group_row(
         receptive_field=rf.get(out),
         macs=sum(cost[x.name][0] for x in inside),
         flops=sum(cost[x.name][1] for x in inside),
+        biases=sum(biases(x.result.params) for x in inside),
     )

@@ -6,10 +6,11 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
-from cnncalc.analysis import Summary, summarize
+from cnncalc.analysis import Row, Summary, summarize
 from cnncalc.graph import Graph, Layer
 from cnncalc.layers import TYPES
 from cnncalc.layers.tensors import Shape
+from cnncalc.receptive import Field
 from cnncalc.spec import INPUT_REF, Layout
 
 
@@ -20,6 +21,24 @@ class LayerChange(NamedTuple):
     arguments: tuple[tuple[str, Any, Any], ...] = ()  # (name, old, new) of those that differ
     inputs: tuple[tuple[str, ...], tuple[str, ...]] | None = None  # (old, new) when rewired
     trainable: tuple[bool, bool] | None = None  # (old, new) when frozen or unfrozen
+    # What the layer computes on, (old, new) where it moved: its receptive field and its MACs
+    # and FLOPs at batch 1. Fields are per spatial dimension in input order; None outside any.
+    field: tuple[Field | None, Field | None] | None = None
+    macs: tuple[int, int] | None = None
+    flops: tuple[int, int] | None = None
+    renamed: bool = False  # a name given in the spec changed (auto-names renumber: no change)
+
+    @property
+    def upstream(self) -> bool:
+        """Written as before (type, name, arguments, inputs, freezing), so whatever moved
+        (shape, parameters, field, MACs) moved because a layer before it changed."""
+        return (
+            self.status == "changed"
+            and not (self.arguments or self.inputs or self.trainable or self.renamed)
+            and self.old is not None
+            and self.new is not None
+            and self.old.type == self.new.type
+        )
 
     @property
     def name(self) -> str:
@@ -57,6 +76,11 @@ class Diff(NamedTuple):
     old_layout: Layout
     new_layout: Layout
 
+    @property
+    def upstream(self) -> int:
+        """How many changed layers changed only because a layer before them did."""
+        return sum(c.upstream for c in self.changes)
+
     def shape(self, change: LayerChange, side: str) -> Shape | None:
         """A changed layer's output shape on one side, in that side's layout."""
         layer = change.old if side == "old" else change.new
@@ -89,6 +113,9 @@ def diff(old: Graph, new: Graph, old_label: str, new_label: str) -> Diff:
             for x, y in zip(was, now, strict=True)
         )
 
+    s_old, s_new = summarize(old), summarize(new)
+    rows_old = {r.name: r for r in s_old.rows}  # one row per layer: no --depth here
+    rows_new = {r.name: r for r in s_new.rows}
     changes = []
     unchanged = 0
     for a, b in pairs:
@@ -97,33 +124,69 @@ def diff(old: Graph, new: Graph, old_label: str, new_label: str) -> Diff:
         elif b is None:
             changes.append(LayerChange("removed", a, None))
         else:
-            change = LayerChange(
-                "changed",
-                a,
-                b,
-                arguments=tuple(
-                    (k, v, b.args[k])
-                    for k, v in a.args.items()
-                    if a.type == b.type and v != b.args[k] and not _inferred(a, k)
-                ),
-                # Rewired: the new layer reads other layers than the partners of the old one's.
-                inputs=(a.inputs, b.inputs) if rewired(a, b) else None,
-                trainable=(a.trainable, b.trainable) if a.trainable != b.trainable else None,
-            )
-            if (
-                change.arguments
-                or change.inputs
-                or change.trainable
-                or (a.type, old.layout.display(a.shape), a.result.param_count)
-                != (b.type, new.layout.display(b.shape), b.result.param_count)
-                or (a.name != b.name and not (a.auto_named and b.auto_named))
-            ):
-                changes.append(change)
-            else:
+            change = _compare(a, b, rows_old[a.name], rows_new[b.name], rewired(a, b))
+            if change.upstream and _same(old, new, change):
                 unchanged += 1
-    s_old, s_new = summarize(old), summarize(new)
+            else:
+                changes.append(change)
+    return Diff(
+        old_label,
+        new_label,
+        s_old,
+        s_new,
+        tuple(changes),
+        _figures(s_old, s_new),
+        unchanged,
+        old.layout,
+        new.layout,
+    )
+
+
+def _compare(a: Layer, b: Layer, row_a: Row, row_b: Row, rewired: bool) -> LayerChange:
+    """A matched pair as a change: what differs in how it is written and in what it computes."""
+    field_a, field_b = row_a.receptive_field, row_b.receptive_field
+    return LayerChange(
+        "changed",
+        a,
+        b,
+        arguments=tuple(
+            (k, v, b.args[k])
+            for k, v in a.args.items()
+            if a.type == b.type and v != b.args[k] and not _inferred(a, k)
+        ),
+        # Rewired: the new layer reads other layers than the partners of the old one's.
+        inputs=(a.inputs, b.inputs) if rewired else None,
+        trainable=(a.trainable, b.trainable) if a.trainable != b.trainable else None,
+        field=None if _field_key(field_a) == _field_key(field_b) else (field_a, field_b),
+        macs=None if row_a.macs == row_b.macs else (row_a.macs, row_b.macs),
+        flops=None if row_a.flops == row_b.flops else (row_a.flops, row_b.flops),
+        renamed=a.name != b.name and not (a.auto_named and b.auto_named),
+    )
+
+
+def _same(old: Graph, new: Graph, c: LayerChange) -> bool:
+    """Nothing about the layer moved: output shape, parameters, field and compute alike."""
+    assert c.old is not None and c.new is not None
+    return (
+        old.layout.display(c.old.shape) == new.layout.display(c.new.shape)
+        and c.old.result.param_count == c.new.result.param_count
+        and c.field is None
+        and c.macs is None
+        and c.flops is None
+    )
+
+
+def _field_key(field: Field | None) -> tuple[object, ...] | None:
+    """What a reviewer compares of a field: size, stride, padding, or global."""
+    if field is None:
+        return None
+    return (True,) if field.is_global else (field.size, field.stride, field.padding)
+
+
+def _figures(s_old: Summary, s_new: Summary) -> tuple[Figure, ...]:
+    """The totals of the two sides, one Figure each."""
     t_old, t_new, m_old, m_new = s_old.totals, s_new.totals, s_old.memory, s_new.memory
-    figures = (
+    return (
         Figure("params", "Parameters", t_old.params, t_new.params),
         Figure("trainable_params", "Trainable", t_old.trainable_params, t_new.trainable_params),
         Figure(
@@ -147,17 +210,6 @@ def diff(old: Graph, new: Graph, old_label: str, new_label: str) -> Diff:
             True,
         ),
         Figure("layers", "Layers", s_old.layer_count, s_new.layer_count),
-    )
-    return Diff(
-        old_label,
-        new_label,
-        s_old,
-        s_new,
-        tuple(changes),
-        figures,
-        unchanged,
-        old.layout,
-        new.layout,
     )
 
 

@@ -5,6 +5,7 @@ cnncalc/render/explain.py writes them as an exam answer:
 conv1  conv2d  96×128×128 → 128×64×64
   H_out = ⌊(128 + 2·3 − 1·(7−1) − 1) / 2⌋ + 1 = 64     (W the same)
   params = (96·7·7 + 1)·128 = 602,240
+         = 602,112 weights + 128 biases
   MACs   = 128·64·64 · 96·7·7 = 2,466,250,752
   RF     = 7, stride 2, padding 3
 """
@@ -17,6 +18,7 @@ from cnncalc.graph import Graph, Layer, Notice
 from cnncalc.layers import TYPES
 from cnncalc.layers.costs import WEIGHTED_FLOPS
 from cnncalc.receptive import Field, fields
+from cnncalc.weights import biases
 
 Shape = tuple[int, ...]
 
@@ -53,6 +55,12 @@ class LayerExplanation(NamedTuple):
     macs: Worked
     flops: FlopsWork | None  # None unless asked for
     field: Field | None  # None for a layer outside any receptive field
+    biases: int = 0  # of the parameters, those in bias tensors (cnncalc/weights.py)
+
+    @property
+    def weights(self) -> int:
+        """The parameters that are not biases (a batch norm's γ among them)."""
+        return self.params.value - self.biases
 
 
 class Explanation(NamedTuple):
@@ -93,6 +101,7 @@ def explain_layer(
         if flops
         else None,
         rf.get(layer.name),
+        biases(layer.result.params),
     )
 
 

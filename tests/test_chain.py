@@ -46,6 +46,7 @@ def test_explain_chain_seed_question_conv() -> None:
         "conv2d_1  conv2d  3×32×32 → 10×28×28\n"
         "  H_out = ⌊(32 + 2·0 − 1·(5−1) − 1) / 1⌋ + 1 = 28     (W the same)\n"
         "  params = (3·5·5 + 1)·10 = 760\n"
+        "         = 750 weights + 10 biases\n"
         "  MACs   = 10·28·28 · 3·5·5 = 588,000\n"
         "  RF     = 5, stride 1, padding 0\n"
     )
@@ -182,7 +183,7 @@ def test_non_spatial_chain_has_no_fields() -> None:
     assert result.stdout == ""
     assert result.stderr == (
         "<chain>:1:1: no layer has a spatial output, so there are no receptive fields: the"
-        " output of 'flatten_1' (flatten) is 50176, with no spatial axes\n"
+        " output of 'flatten_1' (flatten) is 50,176, with no spatial axes\n"
     )
 
 
@@ -202,7 +203,7 @@ def test_non_spatial_chain_layer_asked_by_name_still_answers() -> None:
     """A layer asked for by name is shown whatever its shape (its field is global)."""
     result = run("rf", "--chain", "conv2d k3, flatten", "--layer", "flatten_1")
     assert result.exit_code == 0
-    assert "flatten_1   flatten   49284" in result.stdout  # 222·222
+    assert "flatten_1   flatten   49,284" in result.stdout  # 222·222
 
 
 TYPE_SUGGESTIONS = [

@@ -19,6 +19,11 @@ def edited(tmp_path: Path, spec: str, *replacements: tuple[str, str]) -> str:
     return write_spec(tmp_path, text, f"{spec}-edited.yaml")
 
 
+def field(size: int, stride: int, padding: int) -> dict[str, list[int]]:
+    """A square receptive field as the JSON writes it."""
+    return {"size": [size] * 2, "stride": [stride] * 2, "padding": [padding] * 2}
+
+
 def diff_json(old: str, new: str) -> dict:  # type: ignore[type-arg]
     result = run("diff", old, new, "-f", "json")
     assert result.exit_code == 0, result.output
@@ -42,9 +47,33 @@ def test_a_changed_layer_shows_old_and_new(tmp_path: Path) -> None:
     assert data["changes"] == [
         {
             "status": "changed",
-            "old": {"name": "fc", "type": "linear", "output_shape": [1000], "params": 2_049_000},
-            "new": {"name": "fc", "type": "linear", "output_shape": [10], "params": 20_490},
+            # linear 2048 → 1000 becomes 2048 → 10: weights 2048·out, a bias per output,
+            # MACs 2048·out, FLOPs 2 per MAC + one bias add per output
+            "old": {
+                "name": "fc",
+                "type": "linear",
+                "output_shape": [1000],
+                "params": 2_049_000,
+                "weights": 2_048_000,
+                "biases": 1000,
+                "macs": 2_048_000,
+                "flops": 2 * 2_048_000 + 1000,
+                "receptive_field": {"global": True},
+            },
+            "new": {
+                "name": "fc",
+                "type": "linear",
+                "output_shape": [10],
+                "params": 20_490,
+                "weights": 20_480,
+                "biases": 10,
+                "macs": 20_480,
+                "flops": 2 * 20_480 + 10,
+                "receptive_field": {"global": True},
+            },
             "arguments": {"out_features": {"old": 1000, "new": 10}},
+            "macs": {"old": 2_048_000, "new": 20_480},
+            "flops": {"old": 4_097_000, "new": 40_970},
         }
     ]
     assert data["totals"]["params"]["change"] == 20_490 - 2_049_000
@@ -132,6 +161,10 @@ def test_changes_that_keep_shapes_and_parameters_are_reported(tmp_path: Path) ->
         "new.yaml",
     )
     data = diff_json(old, new)
+    # c1's dilation 2 makes its 3×3 window span 5 (padding 2); c2 adds 2 to that, and the
+    # add sees the larger of its inputs' fields: 5 → 7 from c2 on
+    c1_field = {"old": field(3, 1, 1), "new": field(5, 1, 2)}
+    field_after = {"receptive_field": {"old": field(5, 1, 2), "new": field(7, 1, 3)}}
     assert [{k: v for k, v in c.items() if k not in ("old", "new")} for c in data["changes"]] == [
         {
             "status": "changed",
@@ -139,16 +172,21 @@ def test_changes_that_keep_shapes_and_parameters_are_reported(tmp_path: Path) ->
                 "padding": {"old": [1, 1], "new": [2, 2]},
                 "dilation": {"old": [1, 1], "new": [2, 2]},
             },
+            "receptive_field": c1_field,
         },
-        {"status": "changed", "trainable": {"old": True, "new": False}},
-        {"status": "changed", "arguments": {"p": {"old": 0.1, "new": 0.5}}},
-        {"status": "changed", "inputs": {"old": ["c2", "c1"], "new": ["dropout_1", "c1"]}},
+        {"status": "changed", "trainable": {"old": True, "new": False}, **field_after},
+        {"status": "changed", "arguments": {"p": {"old": 0.1, "new": 0.5}}, **field_after},
+        {
+            "status": "changed",
+            "inputs": {"old": ["c2", "c1"], "new": ["dropout_1", "c1"]},
+            **field_after,
+        },
     ]
     assert data["unchanged_layers"] == 0
     table = run("diff", old, new).stdout
     for text in (
-        "padding 1 → 2; dilation 1 → 2",
-        "frozen",
+        "padding 1 → 2; dilation 1 → 2; RF 3 → 5, RF padding 1 → 2",
+        "frozen; RF 5 → 7, RF padding 2 → 3",
         "p 0.1 → 0.5",
         "from c2, c1 → dropout_1, c1",
     ):
@@ -273,6 +311,9 @@ def test_one_inserted_layer_in_a_long_chain_is_one_row(tmp_path: Path) -> None:
     data = diff_json(old, new)
     assert [(c["status"], c["new"]["name"]) for c in data["changes"]] == [("added", "conv2d_401")]
     assert data["unchanged_layers"] == 2000
+    assert run("diff", old, new).stdout.startswith(
+        f"{old} → {new}: 1 layer differs, 2,000 unchanged"
+    )
 
 
 def test_renamed_layer_is_a_change(tmp_path: Path) -> None:
@@ -292,8 +333,8 @@ def test_markdown_is_a_pull_request_comment(tmp_path: Path) -> None:
         " output 1000 → 10**"
     )
     assert (
-        "| changed | `fc` | linear | 1000 | 10 | 2,049,000 | 20,490 | out_features 1000 → 10 |"
-        in lines
+        "| changed | `fc` | linear | 1000 | 10 | 2,049,000 | 20,490 | out_features 1000 → 10;"
+        " MACs 2.05M → 20.5K |" in lines
     )
     assert "| Parameters | 25,557,032 | 23,528,522 | −2,028,510 | −7.94% |" in lines
 
@@ -310,6 +351,109 @@ def test_invalid_side_exits_2(tmp_path: Path) -> None:
     result = run("diff", str(SPECS / "lenet5.yaml"), bad)
     assert result.exit_code == 2
     assert result.stderr.startswith(f"{bad}:2:10: layer 'conv2d_1'")
+
+
+CHAIN = """\
+input: [1, 32, 32]
+layers:
+  - conv2d: {out_channels: 4, kernel_size: 3, stride: 2, padding: 1}
+    name: c1
+  - conv2d: {out_channels: 4, kernel_size: 3, padding: 1}
+    name: c2
+  - conv2d: {out_channels: 4, kernel_size: 3, padding: 1}
+    name: c3
+"""
+
+
+def test_dilation_moves_the_receptive_field_of_its_layer_and_those_after(
+    tmp_path: Path,
+) -> None:
+    """Three 3×3 convs, the first with stride 2. By hand (size, stride, padding):
+    c1 (3, 2, 1); c2 adds (3−1)·2 = 4 → (7, 2, 3); c3 adds 4 → (11, 2, 5). Dilation 2 on c2
+    widens its window to 5, so c2 adds (5−1)·2 = 8 to c1's 3 → (11, 2, 5), and c3 → (15, 2, 7).
+    c1, before the change, is unchanged; c3, written as before, is listed as moved by an
+    upstream change."""
+    old = write_spec(tmp_path, CHAIN, "old.yaml")
+    new = write_spec(
+        tmp_path,
+        CHAIN.replace("padding: 1}\n    name: c2", "padding: 2, dilation: 2}\n    name: c2"),
+        "new.yaml",
+    )
+    data = diff_json(old, new)
+    assert data["unchanged_layers"] == 1
+    assert [(c["new"]["name"], c["receptive_field"]) for c in data["changes"]] == [
+        ("c2", {"old": field(7, 2, 3), "new": field(11, 2, 5)}),
+        ("c3", {"old": field(11, 2, 5), "new": field(15, 2, 7)}),
+    ]
+    assert ["upstream" in c for c in data["changes"]] == [False, True]
+    assert all("macs" not in c for c in data["changes"])  # the same 4×16×16 outputs
+    assert data["changes"][1]["new"]["receptive_field"] == field(15, 2, 7)
+    lines = run("diff", old, new).stdout.splitlines()
+    assert lines[0] == (
+        f"{old} → {new}: 2 layers differ (1 only through an upstream change), 1 unchanged"
+    )
+    assert lines[3].split(None, 7)[7] == (
+        "padding 1 → 2; dilation 1 → 2; RF 7 → 11, RF padding 3 → 5"
+    )
+    assert lines[4].split(None, 7)[7] == "(upstream) RF 11 → 15, RF padding 5 → 7"
+    md = run("diff", old, new, "-f", "markdown").stdout
+    assert "| (upstream) RF 11 → 15, RF padding 5 → 7 |" in md
+
+
+def test_a_wider_layer_moves_the_macs_after_it_but_not_their_fields(tmp_path: Path) -> None:
+    """c2 with 8 filters instead of 4: its MACs double (8·16·16 outputs · 4·3·3 taps: 36,864
+    → 73,728), and so do c3's, which reads 8 channels (4·16·16 · 8·3·3 = 73,728), though c3
+    is written as before. No field moves; c1 is unchanged."""
+    old = write_spec(tmp_path, CHAIN, "old.yaml")
+    new = write_spec(
+        tmp_path,
+        CHAIN.replace(
+            "out_channels: 4, kernel_size: 3, padding: 1}\n    name: c2",
+            "out_channels: 8, kernel_size: 3, padding: 1}\n    name: c2",
+        ),
+        "new.yaml",
+    )
+    data = diff_json(old, new)
+    assert data["unchanged_layers"] == 1
+    changes = {c["new"]["name"]: c for c in data["changes"]}
+    assert list(changes) == ["c2", "c3"]
+    for c in changes.values():
+        assert c["macs"] == {"old": 36_864, "new": 73_728}
+        assert "receptive_field" not in c
+    # FLOPs: 2 per MAC + a bias add per output (c2: 8·16·16 of them, c3: 4·16·16)
+    assert changes["c2"]["flops"] == {"old": 2 * 36_864 + 1024, "new": 2 * 73_728 + 2048}
+    assert changes["c3"]["flops"] == {"old": 2 * 36_864 + 1024, "new": 2 * 73_728 + 1024}
+    assert changes["c3"]["upstream"] is True
+    assert changes["c3"]["new"]["weights"] == 8 * 9 * 4 and changes["c3"]["new"]["biases"] == 4
+    table = run("diff", old, new).stdout
+    assert "out_channels 4 → 8; MACs 36.9K → 73.7K" in table
+    assert "(upstream) MACs 36.9K → 73.7K" in table
+
+
+def test_a_change_after_a_layer_leaves_it_unchanged(tmp_path: Path) -> None:
+    """Dilation on the last conv: c1 and c2, before it, report no field or MAC change. c3's
+    window spans 5 instead of 3 at c2's jump of 2: 7 + (5−1)·2 = 15, padding 3 + 2·2 = 7."""
+    old = write_spec(tmp_path, CHAIN, "old.yaml")
+    new = write_spec(
+        tmp_path,
+        CHAIN.replace("padding: 1}\n    name: c3", "padding: 2, dilation: 2}\n    name: c3"),
+        "new.yaml",
+    )
+    data = diff_json(old, new)
+    assert data["unchanged_layers"] == 2
+    assert [(c["new"]["name"], c["receptive_field"]) for c in data["changes"]] == [
+        ("c3", {"old": field(11, 2, 5), "new": field(15, 2, 7)})
+    ]
+    assert "upstream" not in data["changes"][0]
+
+
+def test_argument_sizes_have_separators(tmp_path: Path) -> None:
+    """A size of five digits or more reads as the counts beside it do: 750,000."""
+    old = write_spec(tmp_path, "input: [8]\nlayers:\n  - linear: {out_features: 9999}\n", "a.yaml")
+    new = write_spec(tmp_path, "input: [8]\nlayers:\n  - linear: {out_features: 12000}\n", "b.yaml")
+    out = run("diff", old, new).stdout
+    assert "out_features 9999 → 12,000; MACs 80K → 96K" in out
+    assert "9999        12,000" in out  # the shapes: 9999, then 12,000
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ WORKED_EXAMPLE = """\
 conv1  conv2d  96×128×128 → 128×64×64
   H_out = ⌊(128 + 2·3 − 1·(7−1) − 1) / 2⌋ + 1 = 64     (W the same)
   params = (96·7·7 + 1)·128 = 602,240
+         = 602,112 weights + 128 biases
   MACs   = 128·64·64 · 96·7·7 = 2,466,250,752
   RF     = 7, stride 2, padding 3
 """
@@ -114,6 +115,7 @@ def test_a_channels_last_spec_is_explained_channels_last() -> None:
         "conv2d_1  conv2d  500×500×3 → 496×496×10\n"
         "  H_out = ⌊(500 + 2·0 − 1·(5−1) − 1) / 1⌋ + 1 = 496     (W the same)\n"
         "  params = (5·5·3 + 1)·10 = 760\n"
+        "         = 750 weights + 10 biases\n"
         "  MACs   = 496·496·10 · 5·5·3 = 184,512,000\n"
         "  RF     = 5, stride 1, padding 0\n"
     )
@@ -181,6 +183,7 @@ def test_json_figures_are_summarize_json_figures(spec: str, options: list[str]) 
         assert x["type"] == row["type"]
         assert x["output_shape"] == row["output_shape"]
         assert x["params"]["value"] == row["params"]
+        assert (x["params"]["weights"], x["params"]["biases"]) == (row["weights"], row["biases"])
         assert (x["buffers"] or {"value": 0})["value"] == row["buffers"]
         assert x["macs"]["value"] == row["macs"]
         assert x["flops"]["value"] == row["flops"]
@@ -198,9 +201,61 @@ def test_json_of_the_worked_example() -> None:
         "output_shape": [128, 64, 64],
         "shape_formulas": ["H_out = ⌊(128 + 2·3 − 1·(7−1) − 1) / 2⌋ + 1 = 64     (W the same)"],
         "shape_unchanged": False,
-        "params": {"value": 602_240, "formula": "(96·7·7 + 1)·128", "note": None},
+        "params": {
+            "value": 602_240,
+            "formula": "(96·7·7 + 1)·128",
+            "note": None,
+            "weights": 96 * 7 * 7 * 128,
+            "biases": 128,
+        },
         "buffers": None,
         "macs": {"value": 2_466_250_752, "formula": "128·64·64 · 96·7·7"},
         "flops": {"value": 2 * 2_466_250_752 + 128 * 64 * 64, "bias": 128 * 64 * 64, "rule": None},
         "receptive_field": {"size": [7, 7], "stride": [2, 2], "padding": [3, 3]},
     }
+
+
+def test_the_dense_exercise_in_weights_and_biases_with_separators() -> None:
+    """Q1 of the course: a dense layer of 100 units on a flattened 500×500×3 image has
+    500·500·3 = 750,000 inputs, 750,000·100 = 75,000,000 weights and 100 biases. Every size
+    of five digits or more has separators, in the shapes and in the formulas."""
+    assert run("explain", str(SPECS / "exercise_dense.yaml")).stdout == (
+        "flatten_1  flatten  500×500×3 → 750,000\n"
+        "  3·500·500 = 750,000\n"
+        "  params = 0\n"
+        "  MACs   = 0\n"
+        "  RF     = global (every unit sees the whole input)\n"
+        "\n"
+        "linear_1  linear  750,000 → 100\n"
+        "  features: 750,000 → 100 (on the last dimension)\n"
+        "  params = (750,000 + 1)·100 = 75,000,100\n"
+        "         = 75,000,000 weights + 100 biases\n"
+        "  MACs   = 100 · 750,000 = 75,000,000\n"
+        "  RF     = global (every unit sees the whole input)\n"
+    )
+    doc = json.loads(run("explain", str(SPECS / "exercise_dense.yaml"), "-f", "json").stdout)
+    params = doc["layers"][1]["params"]
+    assert (params["weights"], params["biases"]) == (75_000_000, 100)
+    assert params["formula"] == "(750000 + 1)·100"  # JSON keeps plain digits
+
+
+@pytest.mark.parametrize(
+    ("layer", "expected"),
+    [
+        # a scale γ (named weight) and a shift β (named bias) per channel: 16 of each
+        ("residual_1.batchnorm2d_1", "         = 16 weights + 16 biases"),
+        # bias: false: 16·3·3·16 weights and none
+        ("residual_1.conv2d_1", "         = 2,304 weights + 0 biases"),
+        # 16 → 10: 160 weights and 10 biases
+        ("linear_1", "         = 160 weights + 10 biases"),
+    ],
+)
+def test_weights_and_biases_by_tensor_name(layer: str, expected: str) -> None:
+    out = run("explain", str(SPECS / "tiny_resnet.yaml"), "--layer", layer).stdout
+    assert expected in out.splitlines()
+
+
+def test_a_layer_without_parameters_has_no_split(tmp_path: Path) -> None:
+    path = write_spec(tmp_path, "input: [3, 8, 8]\nlayers:\n  - prelu\n  - relu\n")
+    assert "         = 1 weight + 0 biases" in run("explain", path).stdout.splitlines()
+    assert run("explain", path).stdout.count("weight") == 1  # relu has none

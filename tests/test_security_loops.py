@@ -95,7 +95,7 @@ def test_adaptive_pooling_past_65536_outputs_is_exact_and_checked(tmp_path: Path
     assert table.splitlines()[-1].split() == [
         "pool",
         "adaptiveavgpool1d",
-        "1×100000",
+        "1×100,000",
         "200001/100000",
         "3/100000",
         "99999/100000",
@@ -124,7 +124,7 @@ def test_unit_of_a_1e8_wide_input_through_a_global_pool(tmp_path: Path) -> None:
         """,
     )
     out = ok("rf", path, "--layer", "conv1d_2", "--unit", "0")
-    assert "input region     positions 0…99999999 of the 100000000 input" in out
+    assert "input region     positions 0…99999999 of the 100,000,000 input" in out
 
 
 def test_transposed_conv_with_kernel_1e12(tmp_path: Path) -> None:
@@ -139,7 +139,7 @@ def test_transposed_conv_with_kernel_1e12(tmp_path: Path) -> None:
         """,
     )
     out = ok("rf", path, "--layer", "convtranspose1d_1", "--unit", "500000000000")
-    assert "size 1000000000000, stride 1, padding 999999999999" in out
+    assert "size 1,000,000,000,000, stride 1, padding 999,999,999,999" in out
     assert "window           positions -499999999999…500000000000" in out
     assert "input region     positions 0…1 of the 2 input" in out
 
@@ -169,7 +169,7 @@ def test_dilation_1e12(tmp_path: Path) -> None:
         """,
     )
     out = ok("rf", path, "--layer", "conv1d_1", "--unit", "0")
-    assert "input region     positions 0…1000000000000 of the 1000000000001 input" in out
+    assert "input region     positions 0…1000000000000 of the 1,000,000,000,001 input" in out
 
 
 def test_padding_1e18(tmp_path: Path) -> None:
@@ -299,7 +299,9 @@ GLU_CHAIN = """\
 def test_glu_halvings_of_2_62_units_through_a_global_pool(tmp_path: Path) -> None:
     # Every unit pooled: each GLU's runs [a, b] and [a + h, b + h] join into the whole input.
     out = ok("rf", spec(tmp_path, GLU_CHAIN), "--layer", "adaptiveavgpool1d_1", "--unit", "0")
-    assert "input region     positions 0…4611686018427387903 of the 4611686018427387904" in out
+    assert (
+        "input region     positions 0…4611686018427387903 of the 4,611,686,018,427,387,904" in out
+    )
 
 
 def test_glu_runs_that_double_at_every_layer_are_refused(tmp_path: Path) -> None:

@@ -10,10 +10,12 @@ from cnncalc import safetext
 from cnncalc.diff import Diff, Figure, LayerChange
 from cnncalc.enums import DiffFormat
 from cnncalc.errors import shown
-from cnncalc.notation import shape, size
+from cnncalc.notation import grouped, per_dim, shape, size
+from cnncalc.receptive import Field
 from cnncalc.render.grid import Column, paint
 from cnncalc.render.grid import table as grid_table
-from cnncalc.render.text import count
+from cnncalc.render.json import field_dict
+from cnncalc.render.text import count, si
 from cnncalc.safetext import json_safe, markdown_code, terminal
 
 Escape = Callable[[str], str]  # safetext's function for the medium
@@ -48,20 +50,48 @@ def _cells(d: Diff, c: LayerChange, escape: Escape) -> list[str]:
 
 
 def _what(c: LayerChange) -> str:
-    """The changed arguments, inputs and freezing, as 'dilation 1 → 2; from c2 → dropout_1'."""
+    """The changed arguments, inputs and freezing, then what that moved, as 'dilation 1 → 2;
+    RF 5 → 7, RF padding 2 → 3'; '(upstream) RF 7 → 9' for a layer written as before."""
     parts = [f"{name} {_value(a)} → {_value(b)}" for name, a, b in c.arguments]
     if c.inputs:
         parts.append(f"from {', '.join(c.inputs[0])} → {', '.join(c.inputs[1])}")
     if c.trainable:
         parts.append("frozen" if c.trainable[0] else "unfrozen")
-    return "; ".join(parts)
+    if c.field:
+        parts.append(_field_change(*c.field))
+    if c.macs:
+        parts.append(f"MACs {si(c.macs[0])} → {si(c.macs[1])}")
+    what = "; ".join(parts)
+    return f"(upstream) {what}".rstrip() if c.upstream else what
+
+
+def _field_change(old: Field | None, new: Field | None) -> str:
+    """'RF 28 → 32', then 'RF stride 2 → 4' and 'RF padding 13 → 15' where those moved too,
+    as summarize's columns name them."""
+    if old is None or new is None or old.is_global or new.is_global:
+        return f"RF {_field_size(old)} → {_field_size(new)}"
+    return ", ".join(
+        f"{what} {per_dim(a)} → {per_dim(b)}"
+        for what, a, b in (
+            ("RF", old.size, new.size),
+            ("RF stride", old.stride, new.stride),
+            ("RF padding", old.padding, new.padding),
+        )
+        if a != b
+    )
+
+
+def _field_size(field: Field | None) -> str:
+    return "none" if field is None else "global" if field.is_global else per_dim(field.size)
 
 
 def _value(v: Any) -> str:
-    """An argument as a spec writes it: 3 for (3, 3), [3, 5], true, null."""
+    """An argument as a spec writes it: 3 for (3, 3), [3, 5], true, null; sizes from five
+    digits with separators, as shapes write them (750,000)."""
     if isinstance(v, tuple) and v and len(set(v)) == 1:
         v = v[0]
-    return shown(list(v) if isinstance(v, tuple) else v).strip("'")
+    text = shown(list(v) if isinstance(v, tuple) else v).strip("'")
+    return text if isinstance(v, str) else grouped(text)
 
 
 HEAD = ["", "Layer", "Type", "Old shape", "New shape", "Old params", "New params", "What changed"]
@@ -86,9 +116,13 @@ def _headline(d: Diff, escape: Escape) -> str:
         )
         if old != new
     )
-    n = len(d.changes)
-    layers = f"{n} layer{' differs' if n == 1 else 's differ'}"
-    return f"{escape(d.old_label)} → {escape(d.new_label)}: {layers}, {d.unchanged} unchanged{ends}"
+    n, k = len(d.changes), d.upstream
+    layers = f"{n:,} layer{' differs' if n == 1 else 's differ'}"
+    if k:
+        layers += f" ({k:,} only through an upstream change)"
+    return (
+        f"{escape(d.old_label)} → {escape(d.new_label)}: {layers}, {d.unchanged:,} unchanged{ends}"
+    )
 
 
 _STATUS_STYLE = {"added": "green", "removed": "red", "changed": "yellow"}
@@ -138,6 +172,13 @@ def _change_json(
         out["inputs"] = {"old": list(c.inputs[0]), "new": list(c.inputs[1])}
     if c.trainable:
         out["trainable"] = {"old": c.trainable[0], "new": c.trainable[1]}
+    if c.field:
+        out["receptive_field"] = {"old": field_dict(c.field[0]), "new": field_dict(c.field[1])}
+    for name, pair in (("macs", c.macs), ("flops", c.flops)):
+        if pair:
+            out[name] = {"old": pair[0], "new": pair[1]}
+    if c.upstream:
+        out["upstream"] = True
     return out
 
 
@@ -146,15 +187,23 @@ def _plain(v: Any) -> Any:
 
 
 def as_json(d: Diff) -> str:
+    rows = {"old": {r.name: r for r in d.old.rows}, "new": {r.name: r for r in d.new.rows}}
+
     def side(c: LayerChange, which: str) -> dict[str, Any] | None:
         layer = c.old if which == "old" else c.new
         if layer is None:
             return None
+        row = rows[which][layer.name]
         return {
             "name": layer.name,
             "type": layer.type,
             "output_shape": list(d.shape(c, which) or ()),
             "params": layer.result.param_count,
+            "weights": row.weights,
+            "biases": row.biases,
+            "macs": row.macs,
+            "flops": row.flops,
+            "receptive_field": field_dict(row.receptive_field),
         }
 
     data = {

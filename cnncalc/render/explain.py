@@ -5,7 +5,7 @@ The JSON document (a contract: add fields, never rename):
     {"name": "resnet50" | null, "batch": 1, "warnings": ["..."],
      "layers": [{"name", "type", "input_shapes": [[3, 224, 224]], "output_shape": [...],
                  "shape_formulas": ["H_out = ... = 112"], "shape_unchanged": false,
-                 "params": {"value", "formula", "note"},
+                 "params": {"value", "formula", "note", "weights", "biases"},
                  "buffers": {"value", "formula", "note"} | null,
                  "macs": {"value", "formula"},       # value at the batch, formula per sample
                  "flops": {"value", "bias", "rule"},  # bias: weighted layers; rule: in words
@@ -22,7 +22,7 @@ from typing import Any
 
 from cnncalc.enums import ExplainFormat
 from cnncalc.explaining import Explanation, FlopsWork, LayerExplanation, Worked
-from cnncalc.notation import per_dim, shape
+from cnncalc.notation import grouped, per_dim, shape
 from cnncalc.receptive import Field
 from cnncalc.render.json import dumps, field_dict
 
@@ -36,10 +36,12 @@ def layer_text(x: LayerExplanation, batch: int) -> str:
     """One layer: its shapes, then a line per figure, as a student writes them."""
     ins = ", ".join(map(shape, x.input_shapes))
     lines = [f"{x.name}  {x.type}  {ins} → {shape(x.output_shape)}"]
-    lines += [f"  {line}" for line in x.shape_formulas]
+    lines += [f"  {grouped(line)}" for line in x.shape_formulas]
     if x.shape_unchanged:
         lines.append("  shape unchanged")
     lines.append(f"  params = {_worked(x.params)}")
+    if x.params.value:
+        lines.append(f"         = {_several(x.weights, 'weight')} + {_several(x.biases, 'bias')}")
     if x.buffers is not None:
         lines.append(f"  buffers = {_worked(x.buffers)}")
     times = f"{batch} · " if batch != 1 and x.macs.formula else ""
@@ -52,10 +54,16 @@ def layer_text(x: LayerExplanation, batch: int) -> str:
 
 
 def _worked(w: Worked) -> str:
-    """'(96·7·7 + 1)·128 = 602,240     (note)', or just the figure."""
-    formula = f"{w.formula} = " if w.formula else ""
-    note = f"     ({w.note})" if w.note else ""
+    """'(96·7·7 + 1)·128 = 602,240     (note)', or just the figure; the formula's sizes
+    with separators from five digits (notation.grouped)."""
+    formula = f"{grouped(w.formula)} = " if w.formula else ""
+    note = f"     ({grouped(w.note)})" if w.note else ""
     return f"{formula}{w.value:,}{note}"
+
+
+def _several(n: int, noun: str) -> str:
+    """'602,112 weights', '1 bias', '0 biases'."""
+    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}{'es' if noun.endswith('s') else 's'}"
 
 
 def _flops(f: FlopsWork) -> str:
@@ -64,7 +72,7 @@ def _flops(f: FlopsWork) -> str:
     if f.bias is not None:
         return f"2·{f.macs:,}{f' + {f.bias:,} (bias)' if f.bias else ''} = {f.value:,}"
     if f.rule:
-        return f"{f.value:,}     ({f.rule})"
+        return f"{f.value:,}     ({grouped(f.rule)})"
     return f"{f.value:,}"
 
 
@@ -95,7 +103,7 @@ def _layer_dict(x: LayerExplanation) -> dict[str, Any]:
         "output_shape": list(x.output_shape),
         "shape_formulas": list(x.shape_formulas),
         "shape_unchanged": x.shape_unchanged,
-        "params": x.params._asdict(),
+        "params": {**x.params._asdict(), "weights": x.weights, "biases": x.biases},
         "buffers": None if x.buffers is None else x.buffers._asdict(),
         "macs": {"value": x.macs.value, "formula": x.macs.formula},
         "flops": None if x.flops is None else _flops_dict(x.flops),

@@ -23,6 +23,8 @@ def summary_dict(summary: Summary) -> dict[str, Any]:
         "layers": [_row(r) for r in summary.rows],
         "totals": {
             "params": t.params,
+            "weights": t.weights,
+            "biases": t.biases,
             "trainable_params": t.trainable_params,
             "non_trainable_params": t.non_trainable_params,
             "frozen_params": t.frozen_params,
@@ -56,6 +58,8 @@ def _row(r: Row) -> dict[str, Any]:
         "inputs": list(r.inputs),
         "output_shape": list(r.output_shape),
         "params": r.params,
+        "weights": r.weights,
+        "biases": r.biases,
         "trainable_params": r.trainable_params,
         "buffers": r.buffers,
         "depth": r.depth,
