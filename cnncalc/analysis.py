@@ -30,6 +30,7 @@ class Row(NamedTuple):
     flops: int = 0
     param_tensors: tuple[tuple[str, int], ...] = ()
     buffer_tensors: tuple[tuple[str, int], ...] = ()
+    groups: tuple[tuple[str, str], ...] = ()  # enclosing block instances (name, kind), outer first
 
 
 class Totals(NamedTuple):
@@ -41,6 +42,7 @@ class Totals(NamedTuple):
     param_bytes: int  # parameters at the summary's dtype
     macs: int  # at the summary's batch size
     flops: int
+    biases: int = 0  # parameters in tensors named `bias` (as PyTorch names them); the rest weights
 
 
 class Summary(NamedTuple):
@@ -94,6 +96,7 @@ def summarize(
         param_bytes=params * dtype.bytes,
         macs=batch * sum(c.macs for c in costs.values()),
         flops=batch * sum(c.flops for c in costs.values()),
+        biases=sum(layer.result.params.get("bias", 0) for layer in layers),
     )
     rf, rf_notices = fields(graph)
     rows = tuple(
@@ -163,6 +166,7 @@ def _rows(
                     receptive_field=rf.get(layer.name),
                     macs=cost[layer.name][0],
                     flops=cost[layer.name][1],
+                    groups=tuple((g.name, g.kind) for g in layer.groups),
                 )
             )
             continue
@@ -183,6 +187,7 @@ def _rows(
                 receptive_field=rf.get(out),
                 macs=sum(cost[x.name][0] for x in inside),
                 flops=sum(cost[x.name][1] for x in inside),
+                groups=tuple((g.name, g.kind) for g in inside[0].groups[: (depth or 1) - 1]),
             )
         )
     return rows
