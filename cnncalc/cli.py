@@ -322,12 +322,11 @@ def summarize(
     if fmt is not Format.TABLE:  # machine formats: no rich
         click.echo(render(summary, fmt, columns=columns), nl=False)
         return
-    from cnncalc.render import table_text
+    from cnncalc.render import laid_out
     from cnncalc.render.console import layout_width
 
     out = _console()
-    size = layout_width(out, width=width, wide=wide)
-    _emit(out, table_text(summary, columns=columns, width=size))
+    _emit(out, laid_out(summary, columns=columns, width=layout_width(out, width=width, wide=wide)))
 
 
 @main.command()

@@ -381,7 +381,7 @@ def test_a_reader_that_stops_early_is_not_a_bug(monkeypatch: pytest.MonkeyPatch)
         raise BrokenPipeError(errno.EPIPE, "Broken pipe")
 
     monkeypatch.setattr(render, "render", closed)
-    monkeypatch.setattr(render, "table_text", closed)  # the table a Console prints
+    monkeypatch.setattr(render, "laid_out", closed)  # the table a Console prints
     result = CliRunner().invoke(
         main, ["summarize", str(SPECS / "lenet5.yaml")], env={"CNNCALC_DEBUG": ""}
     )

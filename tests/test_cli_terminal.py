@@ -35,7 +35,7 @@ def _columns(header: str) -> list[tuple[str, int, int, bool]]:
 
 def _cells(line: str, columns: list[tuple[str, int, int, bool]]) -> dict[str, str]:
     """A data row's cells by column: a left-aligned cell starts under its header, a
-    right-aligned one ends under it (grid.table_lines)."""
+    right-aligned one ends under it (grid.layout)."""
     cuts = [0]
     for (_, _, end, right), (_, nstart, _, nright) in itertools.pairwise(columns):
         if right:

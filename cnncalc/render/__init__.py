@@ -8,9 +8,8 @@ from typing import TYPE_CHECKING, NamedTuple
 from cnncalc.enums import Format as Format
 
 if TYPE_CHECKING:  # only for annotations: `cnncalc layers` imports render.catalog, not the core
-    from rich.text import Text
-
     from cnncalc.analysis import Summary
+    from cnncalc.render.grid import Laid
 
 
 class Columns(NamedTuple):
@@ -31,14 +30,14 @@ def _table(summary: Summary, columns: Columns, color: bool) -> str:
     return render_table(summary, columns, color=color)
 
 
-def table_text(
+def laid_out(
     summary: Summary, *, columns: Columns = DEFAULT_COLUMNS, width: int | None = None
-) -> Text:
-    """The summary table as a rich Text laid out for `width` columns (None: in full), for a
-    Console to print."""
-    from cnncalc.render.table import table_text as laid_out
+) -> Laid:
+    """The summary table laid out for `width` columns (None: in full), for a rich Console to
+    print (it is a renderable)."""
+    from cnncalc.render.table import laid_out as lay_out
 
-    return laid_out(summary, columns._replace(rf=columns.rf and summary.spatial), width=width)
+    return lay_out(summary, columns._replace(rf=columns.rf and summary.spatial), width=width)
 
 
 def _json(summary: Summary, columns: Columns, color: bool) -> str:

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 
 if TYPE_CHECKING:
-    from rich.text import Text
+    from rich.console import RenderableType
 
 
 def console(*, stderr: bool = False) -> Console:
@@ -63,9 +63,10 @@ def _isatty(out: Console) -> bool:
         return False
 
 
-def emit(out: Console, content: str | Text) -> None:
-    """Print a renderer's output: a rich Text as it is, a string (ANSI codes and all) decoded
-    into one; user text in it is already escaped (safetext), and never read as markup."""
+def emit(out: Console, content: str | RenderableType) -> None:
+    """Print a renderer's output: a renderable (a laid-out table) as it is, a string (ANSI
+    codes and all) decoded into a rich Text; user text in it is already escaped (safetext),
+    and never read as markup."""
     from rich.text import Text
 
     if isinstance(content, str):

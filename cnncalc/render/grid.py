@@ -1,10 +1,12 @@
 """Aligned text tables, fast: laid out once, then styled as the final step.
 
-The lines are printed through a rich Console (`to_text`, render/console.py), which owns the
-colour system, NO_COLOR, FORCE_COLOR and TERM=dumb; `finish` gives the same lines as a string
+A laid-out table (`Laid`) is printed by a rich Console (render/console.py), which owns the
+colour system, NO_COLOR, FORCE_COLOR and TERM=dumb: it hands the Console its styled segments
+as they are, with nothing left to measure or wrap. `finish` gives the same lines as a string
 (ANSI codes by click.style) for the Python API. rich's own Table measures and wraps every cell
-through its render pipeline, about 1 ms a row here: these tables are laid out once, to the
-width the caller chose (render/table.py drops and merges columns to fit), and never wrap.
+through its render pipeline, about 1 ms a row here, and a rich Text of the same lines costs
+eight times the segments (BENCHMARKS.md). The caller chooses the width (render/table.py drops
+and merges columns to fit); lines never wrap.
 """
 
 from __future__ import annotations
@@ -18,7 +20,10 @@ from typing import TYPE_CHECKING, NamedTuple
 import click
 
 if TYPE_CHECKING:  # rich is imported only when a table is printed through it
-    from rich.text import Text
+    from collections.abc import Iterator
+
+    from rich.console import Console, ConsoleOptions
+    from rich.segment import Segment
 
 RULE = "━"
 GAP = "   "
@@ -60,10 +65,33 @@ def table(
 ) -> str:
     """Title, header, a rule, the rows, then `label  value` footer lines, as text (with ANSI
     colour codes if `color`)."""
-    return finish(table_lines(title, columns, rows, dim_rows=dim_rows, footer=footer), color=color)
+    laid = layout(title, columns, rows, dim_rows=dim_rows, footer=footer)
+    return finish(laid.lines, color=color)
 
 
-def table_lines(
+class Laid(NamedTuple):
+    """A table laid out: its lines, and the widest one's terminal cells. A rich renderable."""
+
+    lines: list[Line]
+    width: int
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> Iterator[Segment]:
+        """Each line's segments with their styles, as laid out (rich neither measures nor
+        wraps them)."""
+        from rich.segment import Segment
+        from rich.style import Style
+
+        parse = Style.parse  # cached by rich
+        newline = Segment.line()
+        for line in self.lines:
+            for i, (text, style) in enumerate(_trimmed(line)):
+                if i:
+                    yield Segment(line[2])
+                yield Segment(text, parse(style) if style else None)
+            yield newline
+
+
+def layout(
     title: str | None,
     columns: Sequence[Column],
     rows: Sequence[Sequence[str]],
@@ -72,7 +100,7 @@ def table_lines(
     bold_rows: Sequence[bool] = (),
     footer: Sequence[tuple[str, str]] = (),
     gap: str = GAP,
-) -> list[Line]:
+) -> Laid:
     """The table laid out once: title, header, a rule, the rows, the footer lines."""
     header = [c.header for c in columns]
     # A row of fewer cells than columns (a block's header row in a tree) spans the columns:
@@ -101,6 +129,15 @@ def table_lines(
         return dim if i < len(dim_rows) and dim_rows[i] else plain
 
     rule = RULE * (sum(sizes) + len(gap) * (len(sizes) - 1))
+    widest = max(
+        len(rule),
+        width(title or ""),
+        *(
+            sizes[0] + len(gap) + width(gap.join(row[1:]))
+            for row in rows
+            if len(row) < full and len(row) > 1
+        ),
+    )
     lines: list[Line] = [((title,), ("italic",), "")] if title else []
     lines += [(cells(header, widths[0]), bold, gap), ((rule,), (None,), "")]
     lines += [
@@ -114,29 +151,8 @@ def table_lines(
             ((_pad(label, label_size, False), "  " + value), ("bold", None), "")
             for label, value in footer
         ]
-    return lines
-
-
-def line_width(line: Line) -> int:
-    """Terminal cells of a laid-out line, trailing space trimmed."""
-    segments, _, sep = line
-    return width(sep.join(segments).rstrip())
-
-
-def to_text(lines: Sequence[Line]) -> Text:
-    """The laid-out lines as one rich Text, each segment with its style (a Console drops the
-    styles where colour is off)."""
-    from rich.text import Text
-
-    out = Text()
-    append = out.append
-    for line in lines:
-        for i, (text, style) in enumerate(_trimmed(line)):
-            if i:
-                append(line[2])
-            append(text, style)
-        append("\n")
-    return out
+        widest = max(widest, *(label_size + 2 + width(value) for _, value in footer))
+    return Laid(lines, widest)
 
 
 def finish(lines: Sequence[Line], *, color: bool) -> str:

@@ -19,11 +19,11 @@ terminal wraps it.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
 from cnncalc.analysis import Row, Summary
 from cnncalc.render import Columns, grid
-from cnncalc.render.grid import GAP, Column, Line, finish, line_width, to_text
+from cnncalc.render.grid import GAP, Column, Laid, finish
 from cnncalc.render.text import (
     NUMERIC,
     RF_HEADERS,
@@ -33,9 +33,6 @@ from cnncalc.render.text import (
     totals_lines,
 )
 from cnncalc.safetext import terminal
-
-if TYPE_CHECKING:
-    from rich.text import Text
 
 _STYLES = {
     "Layer": "bold",
@@ -71,32 +68,27 @@ def _layouts(columns: Columns) -> list[Layout]:
     return [Layout(columns=columns), tree, merged, short, bare, no_flops, no_macs, no_rf]
 
 
-def table_lines(summary: Summary, columns: Columns, *, width: int | None = None) -> list[Line]:
-    """The table as laid-out lines: in full, or the first layout that fits `width` (the last
-    one if none does)."""
+def laid_out(summary: Summary, columns: Columns, *, width: int | None = None) -> Laid:
+    """The table laid out: in full, or the first layout that fits `width` (the last one if
+    none does)."""
     layouts = _layouts(columns)
     if width is None:
         return _lines(summary, layouts[0])
     for layout in layouts:
-        lines = _lines(summary, layout)
-        if max(map(line_width, lines)) <= width:
-            return lines
-    return lines
+        laid = _lines(summary, layout)
+        if laid.width <= width:
+            return laid
+    return laid
 
 
 def render_table(
     summary: Summary, columns: Columns, *, color: bool = False, width: int | None = None
 ) -> str:
     """The table as a string (ANSI colour codes if `color`), for the Python API."""
-    return finish(table_lines(summary, columns, width=width), color=color)
+    return finish(laid_out(summary, columns, width=width).lines, color=color)
 
 
-def table_text(summary: Summary, columns: Columns, *, width: int | None = None) -> Text:
-    """The table as a rich Text, for a Console to print."""
-    return to_text(table_lines(summary, columns, width=width))
-
-
-def _lines(summary: Summary, layout: Layout) -> list[Line]:
+def _lines(summary: Summary, layout: Layout) -> Laid:
     heads = headers(summary, layout.columns)
     if layout.inputs is None and "Inputs" in heads:
         heads.remove("Inputs")
@@ -120,7 +112,7 @@ def _lines(summary: Summary, layout: Layout) -> list[Line]:
     if layout.tree:
         rows, dim, bold = _tree(summary.rows, rows)
     gap = "  " if layout.tree else GAP
-    return grid.table_lines(
+    return grid.layout(
         title(summary),
         head,
         rows,
@@ -140,7 +132,7 @@ def _tree(
 ) -> tuple[list[list[str]], list[bool], list[bool]]:
     """The rows under header rows for the block instances they sit in, names made local and
     indented two spaces a level; with which rows are dimmed and which are headers (a header
-    row has two cells, name and kind, and spans the columns: grid.table_lines)."""
+    row has two cells, name and kind, and spans the columns: grid.layout)."""
     out: list[list[str]] = []
     dim: list[bool] = []
     bold: list[bool] = []
