@@ -38,6 +38,8 @@ class Row(NamedTuple):
     def weights(self) -> int:
         return self.params - self.biases
 
+    groups: tuple[tuple[str, str], ...] = ()  # enclosing block instances (name, kind), outer first
+
 
 class Totals(NamedTuple):
     params: int  # every learnable parameter, trainable or frozen
@@ -189,6 +191,7 @@ def _layer_row(
         macs=cost[layer.name][0],
         flops=cost[layer.name][1],
         biases=biases(layer.result.params),
+        groups=tuple((g.name, g.kind) for g in layer.groups),
     )
 
 
@@ -219,4 +222,5 @@ def _group_row(
         macs=sum(cost[x.name][0] for x in inside),
         flops=sum(cost[x.name][1] for x in inside),
         biases=sum(biases(x.result.params) for x in inside),
+        groups=tuple((g.name, g.kind) for g in inside[0].groups[: (depth or 1) - 1]),
     )

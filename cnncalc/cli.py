@@ -157,14 +157,40 @@ def _parse_unit(ctx: click.Context, param: click.Parameter, value: str | None) -
     return _ints(value, lo=0, example="3,5 (row 3, column 5, counted from 0)")
 
 
-def _color() -> bool:
-    """Colour on a terminal; NO_COLOR turns it off and FORCE_COLOR on (no-color.org).
+def _console() -> Any:
+    """The rich Console that human output goes through (render/console.py: colour rules)."""
+    from cnncalc.render.console import console
 
-    Passed to click.echo too, which would otherwise strip the codes from piped output.
-    """
-    if os.environ.get("NO_COLOR"):
-        return False
-    return bool(os.environ.get("FORCE_COLOR")) or sys.stdout.isatty()
+    return console()
+
+
+def _emit(out: Any, content: Any) -> None:
+    """Print a human format's text (a string with ANSI codes, or a rich Text) through `out`."""
+    from cnncalc.render.console import emit
+
+    emit(out, content)
+
+
+def _styled(out: Any) -> bool:
+    from cnncalc.render.console import styled
+
+    return bool(styled(out))
+
+
+def _width_options(f: Any) -> Any:
+    """--wide and --width, for the commands that print a table."""
+    f = click.option(
+        "--width",
+        type=_Whole(min=20),
+        default=None,
+        metavar="N",
+        help="Lay the table out for N columns (default: the terminal's; piped: in full).",
+    )(f)
+    return click.option(
+        "--wide",
+        is_flag=True,
+        help="Every column, each layer by its full name, however narrow the terminal.",
+    )(f)
 
 
 class _Choice(click.Choice):  # type: ignore[type-arg]  # generic in click 8.4 only
@@ -331,6 +357,7 @@ def _network(
 )
 @click.option("--macs/--no-macs", default=True, show_default=True, help="A MACs column.")
 @click.option("--flops", is_flag=True, help="A FLOPs column.")
+@_width_options
 @_cost_options
 def summarize(
     spec: str | None,
@@ -343,6 +370,8 @@ def summarize(
     rf: bool,
     macs: bool,
     flops: bool,
+    wide: bool,
+    width: int | None,
     **cost: Any,
 ) -> None:
     """Every layer's output shape, parameters, MACs and receptive field, and the totals.
@@ -361,8 +390,14 @@ def summarize(
     for notice in summary.notices:
         click.echo(str(notice), err=True)
     columns = Columns(rf=rf, macs=macs, flops=flops)
-    color = _color()
-    click.echo(render(summary, fmt, color=color, columns=columns), nl=False, color=color)
+    if fmt is not Format.TABLE:  # machine formats: no rich
+        click.echo(render(summary, fmt, columns=columns), nl=False)
+        return
+    from cnncalc.render import laid_out
+    from cnncalc.render.console import layout_width
+
+    out = _console()
+    _emit(out, laid_out(summary, columns=columns, width=layout_width(out, width=width, wide=wide)))
 
 
 @main.command()
@@ -372,7 +407,7 @@ def layers(type_name: str | None) -> None:
     from cnncalc.catalog import type_info
     from cnncalc.render.catalog import describe, overview
 
-    click.echo(overview() if type_name is None else describe(type_info(type_name)), nl=False)
+    _emit(_console(), overview() if type_name is None else describe(type_info(type_name)))
 
 
 @main.command()
@@ -436,18 +471,23 @@ def rf(
             " there are no receptive fields (they need an input like [C, H, W])",
             parsed.input_pos,
         )
+    out = _console() if fmt is RfFormat.TABLE else None  # JSON: no rich
+    color = out is not None and _styled(out)
     if unit is not None:
         assert layer is not None
         report = unit_report(graph, layer, unit)
-        text = render_rf.UNIT_RENDERERS[fmt](report, _color())
+        text = render_rf.UNIT_RENDERERS[fmt](report, color)
     else:
         table = field_table(graph, layer)
         for notice in table.notices:
             click.echo(str(notice), err=True)
         if not table.rows:
             raise _no_spatial_output(graph, parsed.input_pos)
-        text = render_rf.TABLE_RENDERERS[fmt](table, _color())
-    click.echo(text, nl=False, color=_color())
+        text = render_rf.TABLE_RENDERERS[fmt](table, color)
+    if out is None:
+        click.echo(text, nl=False)
+    else:
+        _emit(out, text)
 
 
 def _no_spatial_output(graph: Any, input_pos: Any) -> CnncalcError:
@@ -539,8 +579,11 @@ def check(
     results = [
         check_spec(path, budgets, max_layers=max_layers, **settings) for path in collected.sources
     ]
-    color = _color()
-    click.echo(render_check.RENDERERS[fmt](results, color), nl=False, color=color)
+    if fmt is CheckFormat.TEXT:
+        out = _console()
+        _emit(out, render_check.RENDERERS[fmt](results, _styled(out)))
+    else:  # machine formats: no rich
+        click.echo(render_check.RENDERERS[fmt](results, False), nl=False)
     sys.exit(exit_code(results))
 
 
@@ -578,8 +621,11 @@ def diff(old: str, new: str, fmt: DiffFormat, max_layers: int) -> None:
         old if old == "-" else label(before),  # a name with bytes that are not UTF-8: \\xff
         new if new == "-" else label(after),
     )
-    color = _color()
-    click.echo(render_diff.RENDERERS[fmt](result, color), nl=False, color=color)
+    if fmt is DiffFormat.TABLE:
+        out = _console()
+        _emit(out, render_diff.RENDERERS[fmt](result, _styled(out)))
+    else:  # machine formats: no rich
+        click.echo(render_diff.RENDERERS[fmt](result, False), nl=False)
 
 
 @main.command()
@@ -638,7 +684,10 @@ def explain(
     explanation = explain_graph(graph, layer=layer, batch=batch, flops=flops)
     for notice in explanation.notices:
         click.echo(str(notice), err=True)
-    click.echo(RENDERERS[fmt](explanation), nl=False)
+    if fmt is ExplainFormat.TEXT:
+        _emit(_console(), RENDERERS[fmt](explanation))
+    else:  # machine formats: no rich
+        click.echo(RENDERERS[fmt](explanation), nl=False)
 
 
 class _ArraysCommand(click.Command):
@@ -747,5 +796,7 @@ def convolve(
         dilation=parse_setting(dilation, "--dilation", ndim, 1),
         mode=Mode.CONVOLUTION if flip else Mode.CROSS_CORRELATION,
     )
-    text = render_convolve.json(result) if fmt == "json" else render_convolve.text(result)
-    click.echo(text, nl=False)
+    if fmt == "json":  # machine formats: no rich
+        click.echo(render_convolve.json(result), nl=False)
+    else:
+        _emit(_console(), render_convolve.text(result))

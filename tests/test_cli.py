@@ -21,28 +21,48 @@ GOLDEN_CASES = [
     ("inception", ["--format", "table", "--depth", "1"]),
     ("lenet5", ["--format", "table"]),
     ("exercise_dense", ["--format", "table"]),
+    # laid out for an 80-column terminal (the tree, merged columns), and --wide in full
+    ("resnet50", ["--format", "table", "--width", "80"]),
+    ("tiny_resnet", ["--format", "table", "--width", "80"]),
+    ("resnet50", ["--format", "table", "--wide"]),
+    ("tiny_resnet", ["--format", "table", "--wide"]),
+]
+COLOUR_CASES = [
+    ("tiny_resnet", ["--format", "table"]),
+    ("resnet50", ["--format", "table", "--depth", "2"]),
+    ("resnet50", ["--format", "table", "--width", "80"]),
+    ("tiny_resnet", ["--format", "table", "--width", "80"]),
+    ("resnet50", ["--format", "table", "--wide"]),
+    ("tiny_resnet", ["--format", "table", "--wide"]),
 ]
 
 
-@pytest.mark.parametrize(
-    ("spec", "options"), GOLDEN_CASES, ids=[f"{s}-{'-'.join(o[1::2])}" for s, o in GOLDEN_CASES]
-)
+def _name(spec: str, options: list[str]) -> str:
+    """The golden file's stem: the spec, then each option's value, or a flag's own name."""
+    words = []
+    for i, option in enumerate(options):
+        takes_value = i + 1 < len(options) and not options[i + 1].startswith("--")
+        if not option.startswith("--"):
+            words.append(option)
+        elif not takes_value:
+            words.append(option[2:])
+    return "-".join([spec, *words])
+
+
+@pytest.mark.parametrize(("spec", "options"), GOLDEN_CASES, ids=[_name(*c) for c in GOLDEN_CASES])
 def test_golden_output(
     spec: str, options: list[str], update_golden: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("COLUMNS", raising=False)
     result = run("summarize", str(SPECS / f"{spec}.yaml"), *options)
     assert result.exit_code == 0, result.output
-    golden = GOLDEN / f"{spec}-{'-'.join(options[1::2])}.out"
+    golden = GOLDEN / f"{_name(spec, options)}.out"
     if update_golden:
         golden.write_text(result.stdout)
     assert result.stdout == golden.read_text()
 
 
-@pytest.mark.parametrize(
-    ("spec", "options"),
-    [("tiny_resnet", ["--format", "table"]), ("resnet50", ["--format", "table", "--depth", "2"])],
-)
+@pytest.mark.parametrize(("spec", "options"), COLOUR_CASES, ids=[_name(*c) for c in COLOUR_CASES])
 def test_golden_output_in_colour(
     spec: str, options: list[str], update_golden: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -52,7 +72,7 @@ def test_golden_output_in_colour(
     monkeypatch.setenv("FORCE_COLOR", "1")
     result = run("summarize", str(SPECS / f"{spec}.yaml"), *options)
     assert result.exit_code == 0, result.output
-    name = f"{spec}-{'-'.join(options[1::2])}"
+    name = _name(spec, options)
     golden = GOLDEN / f"{name}-color.out"
     if update_golden:
         golden.write_text(result.stdout)
@@ -361,6 +381,7 @@ def test_a_reader_that_stops_early_is_not_a_bug(monkeypatch: pytest.MonkeyPatch)
         raise BrokenPipeError(errno.EPIPE, "Broken pipe")
 
     monkeypatch.setattr(render, "render", closed)
+    monkeypatch.setattr(render, "laid_out", closed)  # the table a Console prints
     result = CliRunner().invoke(
         main, ["summarize", str(SPECS / "lenet5.yaml")], env={"CNNCALC_DEBUG": ""}
     )

@@ -9,6 +9,7 @@ from cnncalc.enums import Format as Format
 
 if TYPE_CHECKING:  # only for annotations: `cnncalc layers` imports render.catalog, not the core
     from cnncalc.analysis import Summary
+    from cnncalc.render.grid import Laid
 
 
 class Columns(NamedTuple):
@@ -27,6 +28,16 @@ def _table(summary: Summary, columns: Columns, color: bool) -> str:
     from cnncalc.render.table import render_table
 
     return render_table(summary, columns, color=color)
+
+
+def laid_out(
+    summary: Summary, *, columns: Columns = DEFAULT_COLUMNS, width: int | None = None
+) -> Laid:
+    """The summary table laid out for `width` columns (None: in full), for a rich Console to
+    print (it is a renderable)."""
+    from cnncalc.render.table import laid_out as lay_out
+
+    return lay_out(summary, columns._replace(rf=columns.rf and summary.spatial), width=width)
 
 
 def _json(summary: Summary, columns: Columns, color: bool) -> str:

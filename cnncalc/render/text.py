@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from cnncalc.analysis import Row, Summary
@@ -61,6 +61,7 @@ def totals_lines(summary: Summary) -> list[tuple[str, str]]:
             f"{count(t.params)} ({count(t.trainable_params)} trainable,"
             f" {count(t.frozen_params)} frozen)",
         ),
+        ("", f"= {count(t.params - t.biases)} weights + {count(t.biases)} biases"),
         ("Buffers", f"{count(t.buffers)} (running statistics)"),
         ("Non-trainable (Keras)", f"{count(t.non_trainable_params)} (frozen + buffers)"),
         ("MACs", f"{si(t.macs)} ({count(t.macs)}) at {batch}"),
@@ -90,6 +91,35 @@ def rf_cells(field: Field | None, sep: str = TIMES) -> tuple[str, str, str]:
     return (per_dim(field.size, sep), per_dim(field.stride, sep), per_dim(field.padding, sep))
 
 
+def rf_merged_cell(field: Field | None) -> str:
+    """Size, stride and padding of a receptive field in one cell: 35/4/17; a fraction in
+    parentheses (a transposed convolution's stride): 11/(1/2)/(9/4)."""
+    if field is None or field.is_global:
+        return rf_cells(field)[0]
+    return "/".join(f"({part})" if "/" in part else part for part in rf_cells(field))
+
+
+def inputs_cell(
+    names: Sequence[str],
+    escape: Callable[[str], str],
+    *,
+    sep: str = ", ",
+    limit: int = 0,
+    parent: str = "",
+) -> str:
+    """A layer's inputs, at most `limit` names (0: all) and then how many more, so that a layer
+    taking 45,000 inputs makes a short cell; names inside `parent` by their local part."""
+    shown = names if not limit or len(names) <= limit else names[:limit]
+    prefix = parent + "."
+    text = sep.join(
+        escape(n[len(prefix) :] if parent and n.startswith(prefix) else n) for n in shown
+    )
+    hidden = len(names) - len(shown)
+    if hidden and limit <= 2:
+        return f"{text} +{count(hidden)}"
+    return f"{text} and {count(hidden)} more" if hidden else text
+
+
 def headers(summary: Summary, columns: Columns) -> list[str]:
     """The summary table's columns: Inputs only for graphs, the optional ones as asked."""
     return [
@@ -112,12 +142,16 @@ def cells(
     sep: str = TIMES,
     exact: bool = False,
     escape: Callable[[str], str] = terminal,
+    max_inputs: int = 0,
+    local_inputs: bool = False,
+    rf_merged: bool = False,
 ) -> list[list[str]]:
     """One list of cells per row, matching `headers`.
 
     `sparse_inputs` leaves Inputs empty where a row takes the row above; `exact` writes MACs
     and FLOPs in full rather than in SI units; `escape` makes names and types safe for the
-    medium (safetext).
+    medium (safetext). `max_inputs`, `local_inputs`: see `inputs_cell`; `rf_merged`: the
+    receptive field as one cell (`rf_merged_cell`) instead of three.
     """
     number = (lambda n: str(n)) if exact else si
     out = []
@@ -128,14 +162,22 @@ def cells(
             row.append(
                 ""
                 if sparse_inputs and r.inputs == (prev,)
-                else (";" if sep != TIMES else ", ").join(map(escape, r.inputs))
+                else inputs_cell(
+                    r.inputs,
+                    escape,
+                    sep=";" if sep != TIMES else ", ",
+                    limit=max_inputs,
+                    parent=r.groups[-1][0] if local_inputs and r.groups else "",
+                )
             )
         row += [shape(r.output_shape, sep), str(r.params) if exact else params_cell(r)]
         if columns.macs:
             row.append(number(r.macs))
         if columns.flops:
             row.append(number(r.flops))
-        if columns.rf:
+        if columns.rf and rf_merged:
+            row.append(rf_merged_cell(r.receptive_field))
+        elif columns.rf:
             row += rf_cells(r.receptive_field, sep)
         out.append(row)
         prev = r.name
