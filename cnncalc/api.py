@@ -224,16 +224,18 @@ def explain(
     layer: str | None = None,
     input: Sequence[int] | None = None,
     batch: int = 1,
+    flops: bool = True,
     max_layers: int = DEFAULT_MAX_LAYERS,
 ) -> Explanation:
     """The worked formulas behind every figure of every layer (or of `layer`, a layer or a
-    block instance): shapes, parameters, MACs, FLOPs and receptive fields, at `batch`."""
+    block instance): shapes, parameters, MACs, FLOPs (unless `flops` is false) and receptive
+    fields, at `batch`."""
     from cnncalc.explaining import explain as explain_graph
 
     if type(batch) is not int or batch < 1:
         raise UsageError(f"batch must be a whole number of at least 1, got {batch!r}")
     graph = graph_of(source, input=input, max_layers=max_layers)
-    return explain_graph(graph, layer=layer, batch=batch, flops=True)
+    return explain_graph(graph, layer=layer, batch=batch, flops=flops)
 
 
 def diff(

@@ -9,7 +9,7 @@ import os
 import re
 import sys
 from collections.abc import Callable
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
@@ -24,6 +24,9 @@ from cnncalc.enums import (
     RfFormat,
 )
 from cnncalc.errors import CnncalcError, SpecError, one_line, quoted
+
+if TYPE_CHECKING:
+    from cnncalc.spec import Spec
 
 # The core is imported inside each command, so that --help, --version and `layers` load only
 # what they use (benchmarks/bench.py times the full summarize path); the enums are a leaf.
@@ -288,8 +291,8 @@ def _network(
     layout: str | None,
     *,
     fields_only: bool = False,
-) -> tuple[Any, tuple[int, ...] | None]:
-    """The spec file or --chain a command reads, and its --input channels first (or None).
+) -> tuple[Spec, tuple[int, ...] | None]:
+    """The spec file or --chain a command reads, and its --input (in the spec's layout).
 
     A chain for receptive fields alone may leave out out_channels and --input (1,224,224);
     for figures that depend on channels both are needed.
@@ -319,8 +322,7 @@ def _network(
             )
         written = None if layout is None else Layout(layout)
         parsed = parse_chain(chain, layout=written, channels=1 if fields_only else None)
-    shape = None if input_shape is None else parsed.layout.to_internal(input_shape)
-    return parsed, shape
+    return parsed, input_shape
 
 
 @main.command()
@@ -380,13 +382,13 @@ def summarize(
     cnncalc summarize specs/resnet50.yaml
     cnncalc summarize --chain "conv2d 128 k7 s2 p3" --input 96,128,128
     """
-    from cnncalc.analysis import summarize as summarize_graph
-    from cnncalc.graph import build
+    from cnncalc import api
     from cnncalc.render import Columns, render
 
     parsed, shape = _network(spec, chain, input_shape, layout)
-    graph = build(parsed, input_shape=shape, max_layers=max_layers)
-    summary = summarize_graph(graph, depth=depth, **_cost_settings(**cost))
+    summary = api.summarize(
+        parsed, input=shape, depth=depth, max_layers=max_layers, **_cost_settings(**cost)
+    )
     for notice in summary.notices:
         click.echo(str(notice), err=True)
     columns = Columns(rf=rf, macs=macs, flops=flops)
@@ -454,23 +456,16 @@ def rf(
     cnncalc rf specs/vgg16.yaml --layer pool5 --unit 3,3
     cnncalc rf --chain "conv2d k3 s1, maxpool2d k3 s2"
     """
-    from cnncalc.graph import build
-    from cnncalc.receptive import spatial_dims
+    from cnncalc.api import graph_of
     from cnncalc.render import rf as render_rf
-    from cnncalc.rfquery import field_table, unit_report
+    from cnncalc.rfquery import field_table, no_spatial_input, no_spatial_output, unit_report
 
     if unit is not None and layer is None:
         raise click.UsageError("--unit needs --layer NAME")
     parsed, shape = _network(spec, chain, input_shape, layout, fields_only=True)
-    graph = build(parsed, input_shape=shape, max_layers=max_layers)
-    if spatial_dims(graph) < 1 and chain is None and shape is None:
-        from cnncalc.errors import SpecError
-
-        raise SpecError(
-            f"the input {list(graph.input_shape)} has no spatial dimensions, so"
-            " there are no receptive fields (they need an input like [C, H, W])",
-            parsed.input_pos,
-        )
+    graph = graph_of(parsed, input=shape, max_layers=max_layers)
+    if chain is None and shape is None:
+        no_spatial_input(graph, parsed.input_pos)
     out = _console() if fmt is RfFormat.TABLE else None  # JSON: no rich
     color = out is not None and _styled(out)
     if unit is not None:
@@ -482,29 +477,12 @@ def rf(
         for notice in table.notices:
             click.echo(str(notice), err=True)
         if not table.rows:
-            raise _no_spatial_output(graph, parsed.input_pos)
+            raise no_spatial_output(graph, parsed.input_pos)
         text = render_rf.TABLE_RENDERERS[fmt](table, color)
     if out is None:
         click.echo(text, nl=False)
     else:
         _emit(out, text)
-
-
-def _no_spatial_output(graph: Any, input_pos: Any) -> CnncalcError:
-    """Why a network's field table would be empty: where its spatial axes end."""
-    from cnncalc.notation import shape as shown_shape
-    from cnncalc.receptive import spatial_dims
-
-    dims = spatial_dims(graph)
-    for x in graph.layers:
-        if len(x.shape) != dims + 1:
-            return SpecError(
-                f"no layer has a spatial output, so there are no receptive fields: the"
-                f" output of '{x.name}' ({x.type}) is {shown_shape(x.shape)}, with no"
-                " spatial axes",
-                x.pos,
-            )
-    return SpecError("no layer has a spatial output, so there are no receptive fields", input_pos)
 
 
 def _parse_number(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
@@ -606,8 +584,7 @@ def diff(old: str, new: str, fmt: DiffFormat, max_layers: int) -> None:
     OLD and NEW are paths, or git:REV:PATH to read a version from git, e.g.
     cnncalc diff git:main:specs/model.yaml specs/model.yaml
     """
-    from cnncalc.diff import diff as diff_graphs
-    from cnncalc.graph import build
+    from cnncalc import api
     from cnncalc.render import diff as render_diff
     from cnncalc.source import label, source_of
     from cnncalc.spec import load
@@ -615,11 +592,12 @@ def diff(old: str, new: str, fmt: DiffFormat, max_layers: int) -> None:
     if old == new == "-":
         raise click.UsageError("standard input can be read only once: give one side as a file")
     before, after = source_of(old), source_of(new)
-    result = diff_graphs(
-        build(load(before), max_layers=max_layers),
-        build(load(after), max_layers=max_layers),
-        old if old == "-" else label(before),  # a name with bytes that are not UTF-8: \\xff
-        new if new == "-" else label(after),
+    result = api.diff(  # loaded here: a file name is a path even with a line break in it
+        load(before),
+        load(after),
+        old_label=old if old == "-" else label(before),  # bytes that are not UTF-8: \\xff
+        new_label=new if new == "-" else label(after),
+        max_layers=max_layers,
     )
     if fmt is DiffFormat.TABLE:
         out = _console()
@@ -674,14 +652,14 @@ def explain(
     cnncalc explain specs/exercise_conv.yaml
     cnncalc explain --chain "conv2d 10 k5" --input 3,32,32
     """
-    from cnncalc.explaining import explain as explain_graph
-    from cnncalc.graph import build
+    from cnncalc import api
     from cnncalc.render.explain import RENDERERS
 
     parsed, shape = _network(spec, chain, input_shape, layout)
-    graph = build(parsed, input_shape=shape, max_layers=max_layers)
     flops = flops or fmt is ExplainFormat.JSON  # a document has every figure
-    explanation = explain_graph(graph, layer=layer, batch=batch, flops=flops)
+    explanation = api.explain(
+        parsed, layer=layer, input=shape, batch=batch, flops=flops, max_layers=max_layers
+    )
     for notice in explanation.notices:
         click.echo(str(notice), err=True)
     if fmt is ExplainFormat.TEXT:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 from cnncalc.arithmetic import Exact
-from cnncalc.errors import UsageError, did_you_mean
+from cnncalc.errors import Pos, SpecError, UsageError, did_you_mean
 from cnncalc.graph import Graph, Layer, Notice
 from cnncalc.notation import UNIT_AXES, shape, unit_axes
 from cnncalc.receptive import Field, fields, region, spatial_dims
@@ -123,3 +123,27 @@ def padding_part(
     before = (first, min(last, -1)) if first < 0 else None
     after = (max(first, size), last) if last >= size else None
     return before, after
+
+
+def no_spatial_input(graph: Graph, input_pos: Pos) -> None:
+    """Refuse a spec whose input has no spatial dimensions: it has no receptive fields."""
+    if spatial_dims(graph) < 1:
+        raise SpecError(
+            f"the input {list(graph.input_shape)} has no spatial dimensions, so"
+            " there are no receptive fields (they need an input like [C, H, W])",
+            input_pos,
+        )
+
+
+def no_spatial_output(graph: Graph, input_pos: Pos) -> SpecError:
+    """Why a network's field table would be empty: where its spatial axes end."""
+    dims = spatial_dims(graph)
+    for x in graph.layers:
+        if len(x.shape) != dims + 1:
+            return SpecError(
+                f"no layer has a spatial output, so there are no receptive fields: the"
+                f" output of '{x.name}' ({x.type}) is {shape(x.shape)}, with no"
+                " spatial axes",
+                x.pos,
+            )
+    return SpecError("no layer has a spatial output, so there are no receptive fields", input_pos)

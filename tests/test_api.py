@@ -194,3 +194,10 @@ def test_diff_of_two_sources() -> None:
     assert (params.old, params.new, params.change) == (760, 912, 152)
     assert (result.old_label, result.new_label) == ("a", "b")
     assert [c.name for c in result.changes] == ["conv2d_1"]
+
+
+def test_a_path_object_is_a_path_whatever_its_name(tmp_path: Path) -> None:
+    """A str with a line break is YAML text; a Path is always a file, even named 'a\\nb'."""
+    odd = tmp_path / "con\nv.yaml"
+    odd.write_text(CONV)
+    assert cnncalc.summarize(odd).totals.params == 760
