@@ -9,12 +9,12 @@ from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from cnncalc.budget import MAX_BLOCK_DEPTH, Budget, count
-from cnncalc.errors import LayerError, Pos, SpecError, did_you_mean, shown
+from cnncalc.errors import BudgetError, Collector, LayerError, Pos, SpecError, did_you_mean, shown
 from cnncalc.layers import TYPES
 from cnncalc.layers.args import REQUIRED
 from cnncalc.layers.base import LayerType
 from cnncalc.source import Node
-from cnncalc.spec import INPUT_REF, Block, Entry, Spec
+from cnncalc.spec import FAILED, INPUT_REF, Block, Entry, Spec
 from cnncalc.values import MAX_VALUE_ITEMS, MAX_VARYING_ITEMS, Values
 
 __all__ = [
@@ -77,6 +77,7 @@ class Expansion(NamedTuple):
     aliases: dict[str, Ref]  # block instances, named repeats, `repeat: 0` entries → output
     output: Ref  # the last top-level entry's output
     scope_names: dict[str, list[str]]  # prefix → the local names there, for "did you mean"
+    failed: frozenset[str] = frozenset()  # names of entries that failed: no layer, no error
 
 
 class Scope(NamedTuple):
@@ -90,9 +91,21 @@ class Scope(NamedTuple):
     blocks: tuple[str, ...]  # the blocks being expanded, outermost first (the depth)
 
 
-def expand(spec: Spec, max_layers: int = DEFAULT_MAX_LAYERS) -> Expansion:
-    """Every layer instance of a spec; raises BudgetError past `max_layers` units of work."""
-    return _Expander(spec, max_layers).run()
+def expand(
+    spec: Spec, max_layers: int = DEFAULT_MAX_LAYERS, found: Collector | None = None
+) -> Expansion:
+    """Every layer instance of a spec; raises BudgetError past `max_layers` units of work.
+
+    An entry that breaks a rule is reported to `found` and expands to no layer (its name in
+    `failed`), so that one run reports every independent problem; without `found`, they are
+    raised here, together with the spec's own.
+    """
+    if found is not None:
+        return _Expander(spec, max_layers, found).run()
+    found = Collector(spec.errors)
+    expansion = _Expander(spec, max_layers, found).run()
+    found.check()
+    return expansion
 
 
 class _Names:
@@ -117,8 +130,10 @@ class _Names:
 class _Expander:
     """One spec's expansion: the instances and aliases made so far, and what it memoizes."""
 
-    def __init__(self, spec: Spec, max_layers: int) -> None:
+    def __init__(self, spec: Spec, max_layers: int, found: Collector) -> None:
         self.spec = spec
+        self.found = found
+        self.failed: set[str] = set()
         self.budget = Budget(max_layers)
         self.instances: dict[str, Instance] = {}
         self.aliases: dict[str, Ref] = {}
@@ -133,18 +148,46 @@ class _Expander:
         start = Ref(NETWORK_INPUT, spec.input_pos, INPUT_REF)
         count(spec, self.budget, self.values)
         out = self._scope(spec.entries, Scope("", {}, start, (), True, ()))
-        return Expansion(self.instances, self.aliases, out, self.scope_names)
+        failed = frozenset(self.failed)
+        return Expansion(self.instances, self.aliases, out, self.scope_names, failed)
 
     # ---- expansion ----------------------------------------------------------------------------
 
     def _scope(self, entries: Sequence[Entry], scope: Scope) -> Ref:
         """Expand one list of entries; returns a reference to its last entry's output."""
-        written = [self._entry_name(e, scope.env) for e in entries]
+        bad: set[int] = set()  # entries whose name is wrong
+        written = [self._try_name(e, scope.env, i, bad) for i, e in enumerate(entries)]
         names = _Names(written)
         prev = scope.input
-        for entry, name in zip(entries, written, strict=True):
-            prev = self._entry(entry, name, names, scope, prev)
+        for i, (entry, name) in enumerate(zip(entries, written, strict=True)):
+            if entry.kind == FAILED or i in bad:
+                prev = self._fail(name, scope)
+                continue
+            try:
+                prev = self._entry(entry, name, names, scope, prev)
+            except BudgetError:
+                raise
+            except SpecError as err:
+                self.found.add(err)
+                prev = self._fail(name, scope)
         return prev
+
+    def _try_name(self, e: Entry, env: Mapping[str, Any], i: int, bad: set[int]) -> str | None:
+        """The name an entry gives itself; a wrong one is reported and `i` put in `bad`."""
+        try:
+            return self._entry_name(e, env)
+        except SpecError as err:
+            self.found.add(err)
+            bad.add(i)
+            return None
+
+    def _fail(self, name: str | None, scope: Scope) -> Ref:
+        """What the entries after a failed one read: a name the graph knows as failed."""
+        qname = scope.prefix + (name if name is not None else f"{FAILED}{len(self.failed)}")
+        self.failed.add(qname)
+        if name is not None:
+            self.scope_names.setdefault(scope.prefix, []).append(name)
+        return Ref(qname, Pos("", 0, 0), qname)
 
     def _entry(self, e: Entry, name: str | None, names: _Names, scope: Scope, prev: Ref) -> Ref:
         """Expand one entry, all its copies; returns a reference to its output."""
