@@ -7,7 +7,8 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any, NamedTuple
 
 MAX_SHOWN = 20  # errors one run prints; past them, "... and N more"
-MAX_COLLECTED = 200  # errors a spec is searched for: past them, it stops looking
+MAX_COLLECTED = 200  # distinct errors a spec is searched for: past them, it stops looking
+MAX_MET = 2_000  # errors met, each use of a block counted: it bounds the work of a large spec
 
 
 def one_line(text: str) -> str:
@@ -163,9 +164,9 @@ class SpecErrors(SpecError):
     """Several independent problems of one spec: it reads as the first in file order (line,
     then column) and `errors` holds them all, one per source position."""
 
-    def __init__(self, errors: Sequence[SpecError], stopped: bool = False) -> None:
+    def __init__(self, errors: Sequence[SpecError], stopped: int = 0) -> None:
         self.all = tuple(sorted(errors, key=lambda e: (e.line or 0, e.column or 0)))
-        self.stopped = stopped  # MAX_COLLECTED reached: there may be more
+        self.stopped = stopped  # errors met when the search stopped (0: it did not)
         first = self.all[0]
         super().__init__(first.message, first.pos, first.layer)
 
@@ -185,13 +186,14 @@ class Collector:
             self.add(err)
 
     def add(self, err: SpecError) -> None:
-        """Keep `err`; raise them all once MAX_COLLECTED have been met (it bounds the work)."""
-        if isinstance(err, BudgetError):
+        """Keep `err`; raise them all once MAX_COLLECTED distinct errors, or MAX_MET in all,
+        have been met (it bounds the work)."""
+        if isinstance(err, (BudgetError, SpecErrors)):  # a limit, or a search that stopped
             raise err
         self.found.setdefault(err.pos, err)
         self.seen += 1
-        if self.seen >= MAX_COLLECTED:
-            raise SpecErrors(list(self.found.values()), stopped=True)
+        if len(self.found) >= MAX_COLLECTED or self.seen >= MAX_MET:
+            raise SpecErrors(list(self.found.values()), stopped=self.seen)
 
     def __bool__(self) -> bool:
         return bool(self.found)

@@ -162,14 +162,8 @@ class _Expander:
         for i, (entry, name) in enumerate(zip(entries, written, strict=True)):
             if entry.kind == FAILED or i in bad:
                 prev = self._fail(name, scope)
-                continue
-            try:
+            else:
                 prev = self._entry(entry, name, names, scope, prev)
-            except BudgetError:
-                raise
-            except SpecError as err:
-                self.found.add(err)
-                prev = self._fail(name, scope)
         return prev
 
     def _try_name(self, e: Entry, env: Mapping[str, Any], i: int, bad: set[int]) -> str | None:
@@ -185,14 +179,28 @@ class _Expander:
         """What the entries after a failed one read: a name the graph knows as failed."""
         qname = scope.prefix + (name if name is not None else f"{FAILED}{len(self.failed)}")
         self.failed.add(qname)
-        if name is not None:
+        if name is not None and name not in self.scope_names.get(scope.prefix, ()):
             self.scope_names.setdefault(scope.prefix, []).append(name)
         return Ref(qname, Pos("", 0, 0), qname)
 
     def _entry(self, e: Entry, name: str | None, names: _Names, scope: Scope, prev: Ref) -> Ref:
-        """Expand one entry, all its copies; returns a reference to its output."""
+        """Expand one entry, all its copies; returns a reference to its output. A problem is
+        reported, and the entry's name (written or given) marked as failed."""
         grouped = name is not None and e.repeat is not None
         first = f"{name}.0" if grouped else name or names.auto(e.kind)  # copy 0's name
+        try:
+            return self._copies(e, name, names, scope, prev, first)
+        except BudgetError:
+            raise
+        except SpecError as err:
+            self.found.add(err)
+            return self._fail(name or first, scope)
+
+    def _copies(
+        self, e: Entry, name: str | None, names: _Names, scope: Scope, prev: Ref, first: str
+    ) -> Ref:
+        """An entry's layers or block instances, `first` the name of its first copy."""
+        grouped = name is not None and e.repeat is not None
         label = scope.prefix + first
         repeat = 1 if e.repeat is None else self._repeat(e.repeat, scope.env, label)
         trainable = self._trainable(e, scope, label)

@@ -56,7 +56,10 @@ FUZZ_MAX_LAYERS = "20000"  # specs that legitimately expand hugely stay fast
 LOCATED = re.compile(r"(?P<file>.+?):(?P<line>\d+):(?P<col>\d+): (?P<message>.+)\n")
 # Under a located error, the source line it points at and a caret (render/errors.py).
 CONTEXT = re.compile(r" {4}(?P<number>\d+) \| (?P<source>.*)\n {4} +\| +\^\n")
-MORE = re.compile(r"\.\.\. and [\d,]+ more errors?( \(cnncalc stopped looking after \d+\))?\n")
+MORE = re.compile(
+    r"\.\.\.( and [\d,]+ more errors?)?"
+    r"( \(cnncalc stopped looking after meeting [\d,]+ errors, each use of a block counted\))?\n"
+)
 
 
 def located_errors(stderr: str) -> list[re.Match[str]] | None:

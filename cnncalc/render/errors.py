@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from cnncalc.errors import MAX_COLLECTED, MAX_SHOWN, SpecError
+from cnncalc.errors import MAX_SHOWN, SpecError
 from cnncalc.safetext import terminal
 
 SOURCE_WIDTH = 70  # characters of a source line shown: a longer one is cut around the column
@@ -33,13 +33,16 @@ def report(err: SpecError) -> str:
         if source is not None and isinstance(problem, SpecError) and problem.file == err.file:
             lines += context(source, problem.pos.line, problem.pos.column)
     more = len(problems) - MAX_SHOWN
-    stopped = getattr(err, "stopped", False)
+    stopped = getattr(err, "stopped", 0)
     if more > 0 or stopped:
         plural = "s" if more != 1 else ""
         count = f"... and {more:,} more error{plural}" if more > 0 else "..."
-        lines.append(
-            count + (f" (cnncalc stopped looking after {MAX_COLLECTED})" if stopped else "")
-        )
+        if stopped:
+            count += (
+                f" (cnncalc stopped looking after meeting {stopped:,} errors,"
+                " each use of a block counted)"
+            )
+        lines.append(count)
     return "\n".join(lines)
 
 
