@@ -9,9 +9,9 @@ import stat
 from typing import Any, NamedTuple
 
 from cnncalc.analysis import summarize
-from cnncalc.errors import SpecError, UsageError
+from cnncalc.errors import Notice, SpecError, UsageError
 from cnncalc.expect import Expectation, Failure, evaluate, parse
-from cnncalc.graph import DEFAULT_MAX_LAYERS, Notice, build
+from cnncalc.graph import DEFAULT_MAX_LAYERS, build
 from cnncalc.source import GitRef, Source, label, not_regular
 from cnncalc.spec import load
 
@@ -19,7 +19,8 @@ SPEC_SUFFIXES = (".yaml", ".yml")
 
 
 class SpecResult(NamedTuple):
-    """One spec's outcome: invalid (error), failed (failures) or passed."""
+    """One spec's outcome: invalid (error: its `errors` are every problem found), failed
+    (failures) or passed."""
 
     path: str
     name: str | None = None
@@ -205,8 +206,8 @@ def check_spec(
         graph = build(spec, max_layers=max_layers)
         expectations = parse(spec, graph)
         summary = summarize(graph, **settings)
-    except SpecError as err:
-        return SpecResult(name, error=err)
+    except SpecError as err:  # every problem in err.errors, the warnings found before them
+        return SpecResult(name, error=err, notices=err.notices)
     mine = [*expectations, *(b for b in budgets)]
     failures = evaluate(mine, graph, summary)
     return SpecResult(

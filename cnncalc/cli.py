@@ -54,8 +54,10 @@ class _Group(click.Group):
                 return super().invoke(ctx)
             finally:  # a full disk shows on the last write, which the flush makes now
                 sys.stdout.flush()
-        except SpecError as err:  # already reads FILE:LINE:COL: ...
-            click.echo(str(err), err=True)
+        except SpecError as err:  # every problem: FILE:LINE:COL: ..., its line and a caret
+            from cnncalc.render.errors import report
+
+            click.echo(report(err), err=True)
             ctx.exit(EXIT_INVALID)
         except CnncalcError as err:
             click.echo(f"error: {err}", err=True)

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, NamedTuple
+
+MAX_SHOWN = 20  # errors one run prints; past them, "... and N more"
+MAX_COLLECTED = 200  # distinct errors a spec is searched for: past them, it stops looking
+MAX_MET = 2_000  # errors met, each use of a block counted: it bounds the work of a large spec
 
 
 def one_line(text: str) -> str:
@@ -99,6 +103,18 @@ class Pos(NamedTuple):
 UNKNOWN_POS = Pos("<unknown>", 0, 0)
 
 
+class Notice(NamedTuple):
+    """A warning about a spec that is valid but probably not what was meant."""
+
+    message: str
+    pos: Pos
+    layer: str | None = None
+
+    def __str__(self) -> str:
+        where = f"layer '{self.layer}': " if self.layer else ""
+        return one_line(f"{self.pos}: warning: {where}{self.message}")
+
+
 class CnncalcError(Exception):
     """Base class of the errors cnncalc explains to its user (exit code 2).
 
@@ -112,12 +128,20 @@ class CnncalcError(Exception):
     column: int | None = None
     layer: str | None = None
 
+    notices: tuple[Notice, ...] = ()  # warnings gathered before the problem, to print first
+    source: str | None = None  # the spec's text, to show the line at fault
+
     def __init__(self, message: str = "") -> None:
         super().__init__(message)
         self.message = message
 
     def __str__(self) -> str:  # a message names user text: one safe line
         return one_line(super().__str__())
+
+    @property
+    def errors(self) -> tuple[CnncalcError, ...]:
+        """Every problem found, in file order; this one alone for most errors."""
+        return (self,)
 
 
 class SpecError(CnncalcError):
@@ -134,6 +158,51 @@ class SpecError(CnncalcError):
     def __str__(self) -> str:
         where = f"layer '{self.layer}': " if self.layer else ""
         return one_line(f"{self.pos}: {where}{self.message}")
+
+
+class SpecErrors(SpecError):
+    """Several independent problems of one spec: it reads as the first in file order (line,
+    then column) and `errors` holds them all, one per source position."""
+
+    def __init__(self, errors: Sequence[SpecError], stopped: int = 0) -> None:
+        self.all = tuple(sorted(errors, key=lambda e: (e.line or 0, e.column or 0)))
+        self.stopped = stopped  # errors met when the search stopped (0: it did not)
+        first = self.all[0]
+        super().__init__(first.message, first.pos, first.layer)
+
+    @property
+    def errors(self) -> tuple[CnncalcError, ...]:
+        return self.all
+
+
+class Collector:
+    """The independent errors of one spec, gathered as its stages meet them; one per source
+    position (a block used ten times reports a bad layer of it once)."""
+
+    def __init__(self, errors: Sequence[SpecError] = ()) -> None:
+        self.found: dict[Pos, SpecError] = {}
+        self.seen = 0
+        for err in errors:
+            self.add(err)
+
+    def add(self, err: SpecError) -> None:
+        """Keep `err`; raise them all once MAX_COLLECTED distinct errors, or MAX_MET in all,
+        have been met (it bounds the work)."""
+        if isinstance(err, (BudgetError, SpecErrors)):  # a limit, or a search that stopped
+            raise err
+        self.found.setdefault(err.pos, err)
+        self.seen += 1
+        if len(self.found) >= MAX_COLLECTED or self.seen >= MAX_MET:
+            raise SpecErrors(list(self.found.values()), stopped=self.seen)
+
+    def __bool__(self) -> bool:
+        return bool(self.found)
+
+    def check(self) -> None:
+        """Raise what was gathered, if anything."""
+        if self.found:
+            errors = list(self.found.values())
+            raise errors[0] if len(errors) == 1 else SpecErrors(errors)
 
 
 class BudgetError(SpecError):

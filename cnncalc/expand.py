@@ -9,12 +9,12 @@ from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from cnncalc.budget import MAX_BLOCK_DEPTH, Budget, count
-from cnncalc.errors import LayerError, Pos, SpecError, shown
+from cnncalc.errors import BudgetError, Collector, LayerError, Pos, SpecError, shown
 from cnncalc.layers import TYPES
 from cnncalc.layers.args import REQUIRED
 from cnncalc.layers.base import LayerType
 from cnncalc.source import Node
-from cnncalc.spec import INPUT_REF, Block, Entry, Spec
+from cnncalc.spec import FAILED, INPUT_REF, Block, Entry, Spec
 from cnncalc.synonyms import argument_hint
 from cnncalc.values import MAX_VALUE_ITEMS, MAX_VARYING_ITEMS, Values
 
@@ -78,6 +78,7 @@ class Expansion(NamedTuple):
     aliases: dict[str, Ref]  # block instances, named repeats, `repeat: 0` entries → output
     output: Ref  # the last top-level entry's output
     scope_names: dict[str, list[str]]  # prefix → the local names there, for "did you mean"
+    failed: frozenset[str] = frozenset()  # names of entries that failed: no layer, no error
 
 
 class Scope(NamedTuple):
@@ -91,9 +92,21 @@ class Scope(NamedTuple):
     blocks: tuple[str, ...]  # the blocks being expanded, outermost first (the depth)
 
 
-def expand(spec: Spec, max_layers: int = DEFAULT_MAX_LAYERS) -> Expansion:
-    """Every layer instance of a spec; raises BudgetError past `max_layers` units of work."""
-    return _Expander(spec, max_layers).run()
+def expand(
+    spec: Spec, max_layers: int = DEFAULT_MAX_LAYERS, found: Collector | None = None
+) -> Expansion:
+    """Every layer instance of a spec; raises BudgetError past `max_layers` units of work.
+
+    An entry that breaks a rule is reported to `found` and expands to no layer (its name in
+    `failed`), so that one run reports every independent problem; without `found`, they are
+    raised here, together with the spec's own.
+    """
+    if found is not None:
+        return _Expander(spec, max_layers, found).run()
+    found = Collector(spec.errors)
+    expansion = _Expander(spec, max_layers, found).run()
+    found.check()
+    return expansion
 
 
 class _Names:
@@ -118,8 +131,10 @@ class _Names:
 class _Expander:
     """One spec's expansion: the instances and aliases made so far, and what it memoizes."""
 
-    def __init__(self, spec: Spec, max_layers: int) -> None:
+    def __init__(self, spec: Spec, max_layers: int, found: Collector) -> None:
         self.spec = spec
+        self.found = found
+        self.failed: set[str] = set()
         self.budget = Budget(max_layers)
         self.instances: dict[str, Instance] = {}
         self.aliases: dict[str, Ref] = {}
@@ -134,23 +149,59 @@ class _Expander:
         start = Ref(NETWORK_INPUT, spec.input_pos, INPUT_REF)
         count(spec, self.budget, self.values)
         out = self._scope(spec.entries, Scope("", {}, start, (), True, ()))
-        return Expansion(self.instances, self.aliases, out, self.scope_names)
+        failed = frozenset(self.failed)
+        return Expansion(self.instances, self.aliases, out, self.scope_names, failed)
 
     # ---- expansion ----------------------------------------------------------------------------
 
     def _scope(self, entries: Sequence[Entry], scope: Scope) -> Ref:
         """Expand one list of entries; returns a reference to its last entry's output."""
-        written = [self._entry_name(e, scope.env) for e in entries]
+        bad: set[int] = set()  # entries whose name is wrong
+        written = [self._try_name(e, scope.env, i, bad) for i, e in enumerate(entries)]
         names = _Names(written)
         prev = scope.input
-        for entry, name in zip(entries, written, strict=True):
-            prev = self._entry(entry, name, names, scope, prev)
+        for i, (entry, name) in enumerate(zip(entries, written, strict=True)):
+            if entry.kind == FAILED or i in bad:
+                prev = self._fail(name, scope)
+            else:
+                prev = self._entry(entry, name, names, scope, prev)
         return prev
 
+    def _try_name(self, e: Entry, env: Mapping[str, Any], i: int, bad: set[int]) -> str | None:
+        """The name an entry gives itself; a wrong one is reported and `i` put in `bad`."""
+        try:
+            return self._entry_name(e, env)
+        except SpecError as err:
+            self.found.add(err)
+            bad.add(i)
+            return None
+
+    def _fail(self, name: str | None, scope: Scope) -> Ref:
+        """What the entries after a failed one read: a name the graph knows as failed."""
+        qname = scope.prefix + (name if name is not None else f"{FAILED}{len(self.failed)}")
+        self.failed.add(qname)
+        if name is not None and name not in self.scope_names.get(scope.prefix, ()):
+            self.scope_names.setdefault(scope.prefix, []).append(name)
+        return Ref(qname, Pos("", 0, 0), qname)
+
     def _entry(self, e: Entry, name: str | None, names: _Names, scope: Scope, prev: Ref) -> Ref:
-        """Expand one entry, all its copies; returns a reference to its output."""
+        """Expand one entry, all its copies; returns a reference to its output. A problem is
+        reported, and the entry's name (written or given) marked as failed."""
         grouped = name is not None and e.repeat is not None
         first = f"{name}.0" if grouped else name or names.auto(e.kind)  # copy 0's name
+        try:
+            return self._copies(e, name, names, scope, prev, first)
+        except BudgetError:
+            raise
+        except SpecError as err:
+            self.found.add(err)
+            return self._fail(name or first, scope)
+
+    def _copies(
+        self, e: Entry, name: str | None, names: _Names, scope: Scope, prev: Ref, first: str
+    ) -> Ref:
+        """An entry's layers or block instances, `first` the name of its first copy."""
+        grouped = name is not None and e.repeat is not None
         label = scope.prefix + first
         repeat = 1 if e.repeat is None else self._repeat(e.repeat, scope.env, label)
         trainable = self._trainable(e, scope, label)

@@ -7,7 +7,9 @@ import heapq
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
-from cnncalc.errors import LayerError, Pos, SpecError, did_you_mean, one_line
+from cnncalc import notation
+from cnncalc.errors import BudgetError, Collector, LayerError, Pos, SpecError, did_you_mean
+from cnncalc.errors import Notice as Notice  # where the stages after the graph find it
 from cnncalc.expand import DEFAULT_MAX_LAYERS as DEFAULT_MAX_LAYERS
 from cnncalc.expand import NETWORK_INPUT, Expansion, Group, Instance, Ref, expand
 from cnncalc.layers import Result, Shape
@@ -43,18 +45,6 @@ class Layer(NamedTuple):
         return self.result.shape
 
 
-class Notice(NamedTuple):
-    """A warning about a spec that is valid but probably not what was meant."""
-
-    message: str
-    pos: Pos
-    layer: str | None = None
-
-    def __str__(self) -> str:
-        where = f"layer '{self.layer}': " if self.layer else ""
-        return one_line(f"{self.pos}: warning: {where}{self.message}")
-
-
 class Graph(NamedTuple):
     name: str | None
     input_shape: Shape  # channels first
@@ -79,28 +69,56 @@ class Graph(NamedTuple):
 def build(
     spec: Spec, *, input_shape: Shape | None = None, max_layers: int = DEFAULT_MAX_LAYERS
 ) -> Graph:
-    """Expand, resolve and compute a spec; `input_shape` (channels first) overrides the spec's."""
+    """Expand, resolve and compute a spec; `input_shape` (channels first) overrides the spec's.
+
+    Every independent problem is reported at once (SpecErrors, in file order); a layer whose
+    input failed is skipped silently. The warnings found before a failure ride on the error
+    (`notices`), with the spec's text (`source`) for showing the lines at fault.
+    """
     shape = input_shape or spec.input_shape
-    if len(shape) > MAX_RANK:  # from --input: the spec's own is checked on reading
-        raise SpecError(
-            f"the input shape has {len(shape):,} dimensions; cnncalc takes at most {MAX_RANK}",
-            spec.input_pos,
-        )
-    expansion = expand(spec, max_layers)
+    notices: list[Notice] = []
+    try:
+        if len(shape) > MAX_RANK:  # from --input: the spec's own is checked on reading
+            raise SpecError(
+                f"the input shape has {len(shape):,} dimensions; cnncalc takes at most {MAX_RANK}",
+                spec.input_pos,
+            )
+        notices += _channels_last_look(spec, shape)
+        return _build(spec, shape, max_layers, notices)
+    except SpecError as err:
+        if err.source is None and err.file == spec.path:
+            err.source = spec.text
+        err.notices = (*notices, *err.notices)
+        raise
+
+
+def _build(spec: Spec, shape: Shape, max_layers: int, notices: list[Notice]) -> Graph:
+    """The graph of a spec; `notices` gathers the warnings as they are found."""
+    found = Collector(spec.errors)
+    expansion = expand(spec, max_layers, found)
     resolve = _Resolver(expansion)
-    inputs = {name: [resolve(r) for r in x.refs] for name, x in expansion.instances.items()}
+    failed = set(expansion.failed)
+    inputs: dict[str, list[str]] = {}
+    for name, x in expansion.instances.items():
+        try:
+            inputs[name] = [resolve(r) for r in x.refs]
+        except SpecError as err:
+            found.add(err)
+            failed.add(name)
+            inputs[name] = []
+    order = _toposort(expansion.instances, inputs, failed)
+    layers = _propagate(expansion.instances, order, inputs, shape, spec.layout, found, notices)
+    found.check()
     output = _public(resolve(expansion.output))
-    order = _toposort(expansion.instances, inputs)
-    layers = _propagate(expansion.instances, order, inputs, shape, spec.layout)
     group_outputs = {name: _public(resolve(ref)) for name, ref in expansion.aliases.items()}
-    notices = (*_channels_last_look(spec, shape), *_unused(layers, output))
+    notices += _unused(layers, output)
     return Graph(
         spec.name,
         shape,
         spec.layout,
         tuple(layers),
         output,
-        notices,
+        tuple(notices),
         group_outputs,
         {layer.name: layer for layer in layers},
     )
@@ -118,6 +136,7 @@ class _Resolver:
         self.instances = expansion.instances
         self.aliases = expansion.aliases
         self.scope_names = expansion.scope_names
+        self.failed = expansion.failed
         self.resolved: dict[str, str] = {}  # alias → the layer it stands for
 
     def __call__(self, ref: Ref) -> str:
@@ -134,7 +153,7 @@ class _Resolver:
                 raise SpecError(f"'{ref.text}' refers to itself", ref.pos, ref.owner)
             path[target] = None
             target = self.aliases[target].target
-        if target in self.instances or target == NETWORK_INPUT:
+        if target in self.instances or target == NETWORK_INPUT or target in self.failed:
             self.resolved.update(dict.fromkeys(path, target))
             return target
         prefix = target[: len(target) - len(ref.text)]
@@ -144,10 +163,13 @@ class _Resolver:
         )
 
 
-def _toposort(instances: Mapping[str, Instance], inputs: dict[str, list[str]]) -> list[str]:
-    """The layers in an order where each comes after its inputs, else as written."""
+def _toposort(
+    instances: Mapping[str, Instance], inputs: dict[str, list[str]], failed: set[str]
+) -> list[str]:
+    """The layers in an order where each comes after its inputs, else as written (an input
+    that failed counts as ready: the layer is skipped when its turn comes)."""
     index = {name: i for i, name in enumerate(instances)}
-    pending = {name: sum(1 for s in srcs if s != NETWORK_INPUT) for name, srcs in inputs.items()}
+    pending = {name: sum(1 for s in srcs if s in instances) for name, srcs in inputs.items()}
     users: dict[str, list[str]] = {}
     for name, srcs in inputs.items():
         for s in srcs:
@@ -206,18 +228,31 @@ def _propagate(
     inputs: dict[str, list[str]],
     input_shape: Shape,
     layout: Layout,
+    found: Collector,
+    notices: list[Notice],
 ) -> list[Layer]:
-    """Every layer with its facts, in `order`; layers of one facts key share the work."""
+    """Every layer with its facts, in `order`; layers of one facts key share the work. A
+    layer that fails is reported to `found`; the layers reading it are skipped silently."""
     shapes: dict[str, Shape] = {NETWORK_INPUT: input_shape}
     done: dict[FactsKey, _Facts] = {}
     layers = []
     for name in order:
         x = instances[name]
+        if any(s not in shapes for s in inputs[name]) or not inputs[name]:
+            continue  # an input failed (or a reference did): already reported
         key = (x.args_key, tuple(shapes[s] for s in inputs[name]))
         facts = done.get(key)
         if facts is None:
-            facts = done[key] = _facts(x, key[1], layout)
+            try:
+                facts = done[key] = _facts(x, key[1], layout)
+            except BudgetError:
+                raise
+            except SpecError as err:
+                found.add(err)
+                continue
         shapes[name] = facts.result.shape
+        if layout is Layout.CHANNELS_LAST and x.type.name == "linear" and len(key[1][0]) >= 2:
+            notices.append(_linear_on_width(x, key[1][0], facts.result.shape, layout))
         srcs = tuple(_public(s) for s in inputs[name])
         layers.append(
             Layer(
@@ -299,6 +334,24 @@ def _channels_last_look(spec: Spec, shape: Shape) -> list[Notice]:
             spec.input_pos,
         )
     ]
+
+
+def _linear_on_width(x: Instance, shape: Shape, out: Shape, layout: Layout) -> Notice:
+    """`linear` on a channels-last image acts on its last spatial axis, as PyTorch's
+    nn.Linear does on the channels-first tensor, where Keras' Dense would act on channels."""
+    axis = notation.axis_name(len(shape) - 1, len(shape))
+    spatial = len(shape) - 1
+    seen, made = notation.shape(layout.display(shape)), notation.shape(layout.display(out))
+    n = x.args["out_features"]
+    return Notice(
+        f"on this channels-last {seen} input, linear acts on the last spatial axis"
+        f" ({axis} = {shape[-1]}), not on the {shape[0]} channels, giving {made}:"
+        " cnncalc, like PyTorch's nn.Linear, reads the last axis of the channels-first"
+        f" tensor. Keras' Dense acts on the channels; for that, write conv{spatial}d"
+        f" {{out_channels: {n}, kernel_size: 1}} (the same weights), or flatten first",
+        x.pos,
+        x.name,
+    )
 
 
 def _likeliest(word: str, names: list[str]) -> list[str]:

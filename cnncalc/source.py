@@ -224,10 +224,8 @@ def parse(text: str, path: str) -> Node:
     try:
         root = _Composer(path).compose(yaml.parse(text, Loader=_Loader))
     except yaml.MarkedYAMLError as e:
-        mark = e.problem_mark or e.context_mark
-        pos = _pos(path, mark) if mark is not None else Pos(path, 1, 1)
-        problem = e.problem or e.context or "unreadable"
-        raise SpecError(f"invalid YAML: {problem}{_yaml_hint(problem, text, pos)}", pos) from None
+        message, pos = _yaml_message(e, text, path)
+        raise SpecError(f"invalid YAML: {message}", pos) from None
     except yaml.reader.ReaderError as e:  # a character YAML does not allow, by offset
         before = text[: e.position]
         line = before.count("\n") + 1
@@ -244,6 +242,117 @@ def parse(text: str, path: str) -> Node:
             "the file is empty; a spec needs at least 'input' and 'layers'", Pos(path, 1, 1)
         )
     return root
+
+
+_CLOSERS = {"flow sequence": ("[", "]"), "flow mapping": ("{", "}")}
+
+
+def _yaml_message(e: yaml.MarkedYAMLError, text: str, path: str) -> tuple[str, Pos]:
+    """PyYAML's complaint in words, at the place to fix: a tab, a key indented wrongly, a
+    bracket or quote left open, a missing colon; else its own text with a hint."""
+    mark = e.problem_mark or e.context_mark
+    pos = _pos(path, mark) if mark is not None else Pos(path, 1, 1)
+    opened = _pos(path, e.context_mark) if e.context_mark is not None else None
+    problem = e.problem or e.context or "unreadable"
+    context = e.context or ""
+    lines = text.splitlines()
+    if "cannot start any token" in problem and _char_at(lines, pos) == "\t":
+        return f"a tab character at line {pos.line}: YAML indents with spaces only", pos
+    if opened is not None and context.startswith("while parsing a block"):
+        indented = _misindented(lines, pos, opened)
+        if indented:
+            return indented, pos
+    if opened is not None and context.startswith("while parsing a flow"):
+        worded = _unclosed(lines, problem, pos, opened, context)
+        if worded:
+            return worded
+    if opened is not None and "quoted scalar" in context and "end of stream" in problem:
+        quote = _char_at(lines, opened)
+        where = f"line {opened.line}, column {opened.column}"
+        return f"the quote {quote} opened at {where} is never closed (the file ends first)", opened
+    if opened is not None and "could not find expected ':'" in problem:
+        key = one_line(lines[opened.line - 1].strip()) if opened.line <= len(lines) else ""
+        return f"a ':' is missing after the key {quoted(key)}", opened
+    if problem.startswith("mapping values are not allowed"):
+        worded = _missing_colon(lines, pos)
+        if worded:
+            return worded
+    return f"{problem}{_yaml_hint(problem, text, pos)}", pos
+
+
+def _char_at(lines: list[str], pos: Pos) -> str:
+    """The character at a position ('' past the text)."""
+    line = lines[pos.line - 1] if 0 < pos.line <= len(lines) else ""
+    return line[pos.column - 1] if 0 < pos.column <= len(line) else ""
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" "))
+
+
+def _misindented(lines: list[str], pos: Pos, opened: Pos) -> str | None:
+    """'name' indented 3 spaces where the keys of the entry above are indented 4."""
+    if not (0 < pos.line <= len(lines) and 0 < opened.line <= len(lines)):
+        return None
+    line, above = lines[pos.line - 1], lines[opened.line - 1]
+    key = line.strip().split(":", 1)[0].strip()
+    if ":" not in line or not key or key.startswith("-"):
+        return None
+    start = opened.column - 1  # the '- ' of a list item, or the first key of a mapping
+    if above[start : start + 2] == "- ":
+        start += 2 + _indent(above[start + 2 :])
+    item = above[opened.column - 1 :].startswith("-")
+    first = above[start:].split(":", 1)[0].strip()
+    spaces = _indent(line)
+    return (
+        f"the key {quoted(one_line(key))} on line {pos.line} is indented {spaces}"
+        f" space{'s' if spaces != 1 else ''}, but the keys of the"
+        f" {'list item' if item else 'mapping'} on line {opened.line} are indented {start}"
+        f" (line it up with {quoted(one_line(first))}"
+        + (", or start a new item with '- ')" if item else ")")
+    )
+
+
+def _unclosed(
+    lines: list[str], problem: str, pos: Pos, opened: Pos, context: str
+) -> tuple[str, Pos] | None:
+    """A '[' or '{' never closed (said at the bracket), or a ',' missing between items."""
+    closers = next((v for k, v in _CLOSERS.items() if k in context), None)
+    if closers is None or "expected ','" not in problem:
+        return None
+    line = lines[pos.line - 1] if 0 < pos.line <= len(lines) else ""
+    if "${" in line:
+        return None  # _yaml_hint's placeholder case
+    opening, closing = closers
+    if pos.line == opened.line and _char_at(lines, pos):
+        return (
+            f"expected ',' or '{closing}' in the '{opening}' opened at column {opened.column}:"
+            f" is a ',' missing between two items?",
+            pos,
+        )
+    ends = "the file ends first" if not line.strip() else f"still open at line {pos.line}"
+    where = f"line {opened.line}, column {opened.column}"
+    return f"the '{opening}' opened at {where} is never closed with '{closing}' ({ends})", opened
+
+
+def _missing_colon(lines: list[str], pos: Pos) -> tuple[str, Pos] | None:
+    """'input [3, 8, 8]' or '- conv2d {…}': a key whose ':' was left out."""
+    here = lines[pos.line - 1] if 0 < pos.line <= len(lines) else ""
+    m = re.match(r"(\s*(?:- +)?)([A-Za-z_][\w-]*) +([\[{].*)", here)
+    at = pos
+    if m is None:  # 'out_channels 8' above the line where YAML noticed
+        above = next((i for i in range(pos.line - 2, -1, -1) if lines[i].strip()), None)
+        if above is None or ":" in lines[above] or _indent(lines[above]) != _indent(here):
+            return None
+        m = re.match(r"(\s*(?:- +)?)([A-Za-z_][\w-]*) +(\S.*)", lines[above])
+        at = Pos(pos.path, above + 1, 1)
+    if m is None:
+        return None
+    lead, key, rest = m.groups()
+    at = Pos(at.path, at.line, len(lead) + len(key) + 1)
+    fixed = one_line(f"{key}: {rest.strip()}")
+    example = f" (write '{fixed}')" if len(fixed) <= 50 else ""
+    return f"a ':' is missing after the key '{one_line(key)}'{example}", at
 
 
 def _yaml_hint(problem: str, text: str, pos: Pos) -> str:

@@ -11,7 +11,7 @@ import re
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from cnncalc.errors import Pos, SpecError, did_you_mean, shown
+from cnncalc.errors import Collector, Pos, SpecError, did_you_mean, shown
 from cnncalc.layers import TYPES
 from cnncalc.layers.tensors import Shape
 from cnncalc.source import MAX_INT, Node, Source, label, parse, read_text
@@ -20,6 +20,7 @@ from cnncalc.synonyms import type_hint
 RESERVED = ("name", "from", "repeat", "trainable")
 TOP_LEVEL = ("name", "input", "layers", "blocks", "expect")
 INPUT_REF = "input"
+FAILED = "\0failed"  # the kind of an entry that could not be read: its error is reported
 MAX_RANK = 64  # dimensions of any tensor: past it, per-dimension work would be the cost
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
@@ -74,6 +75,8 @@ class Spec(NamedTuple):
     expect: Node | None = None
     input_pos: Pos = Pos("", 0, 0)
     layout_written: bool = False  # `layout:` given, so a channels-first image was meant
+    errors: tuple[SpecError, ...] = ()  # entries that could not be read (kind FAILED)
+    text: str = ""  # the file's text, for messages that show a line of it
 
 
 def load(source: Source) -> Spec:
@@ -82,6 +85,17 @@ def load(source: Source) -> Spec:
 
 
 def from_text(text: str, path: str) -> Spec:
+    """A spec from its text; a problem in a layer entry is kept in `errors`, the entry
+    marked FAILED, so that building it reports every independent problem at once."""
+    try:
+        return _from_text(text, path)
+    except SpecError as err:
+        err.source = text
+        raise
+
+
+def _from_text(text: str, path: str) -> Spec:
+    found = Collector()
     root = parse(text, path)
     if not root.is_map:
         raise SpecError("a spec is a mapping with 'input' and 'layers' keys", root.pos)
@@ -104,8 +118,9 @@ def from_text(text: str, path: str) -> Spec:
     blocks = {}
     if "blocks" in top and top["blocks"].value is not None:
         for bname, bnode in top["blocks"].value.items():
-            blocks[bname] = _block(bname, bnode, top["blocks"].key_pos[bname], block_names)
-    entries = _entries(top["layers"], block_names, "")
+            pos = top["blocks"].key_pos[bname]
+            blocks[bname] = _block(bname, bnode, pos, block_names, found)
+    entries = _entries(top["layers"], block_names, "", found)
     if not entries:
         raise SpecError("'layers' is empty; a network needs at least one layer", top["layers"].pos)
     return Spec(
@@ -118,6 +133,8 @@ def from_text(text: str, path: str) -> Spec:
         expect=top.get("expect"),
         input_pos=top["input"].pos,
         layout_written=top["input"].is_map and "layout" in top["input"].value,
+        errors=tuple(found.found.values()),
+        text=text,
     )
 
 
@@ -209,7 +226,7 @@ def _block_names(node: Node | None) -> set[str]:
     return set(node.value)
 
 
-def _block(name: str, node: Node, pos: Pos, block_names: set[str]) -> Block:
+def _block(name: str, node: Node, pos: Pos, block_names: set[str], found: Collector) -> Block:
     if not node.is_map:
         raise SpecError(
             f"block '{name}' must be a mapping with 'layers' (and optional 'args')", node.pos
@@ -237,13 +254,14 @@ def _block(name: str, node: Node, pos: Pos, block_names: set[str]) -> Block:
                     args.key_pos[arg],
                 )
             params[arg] = default
-    entries = _entries(node.value["layers"], block_names, f" of block '{name}'")
+    entries = _entries(node.value["layers"], block_names, f" of block '{name}'", found)
     if not entries:
         raise SpecError(f"block '{name}' has no layers", node.value["layers"].pos)
     return Block(name, params, entries, pos)
 
 
-def _entries(node: Node, block_names: set[str], where: str) -> tuple[Entry, ...]:
+def _entries(node: Node, block_names: set[str], where: str, found: Collector) -> tuple[Entry, ...]:
+    """A list of entries; one that cannot be read is reported to `found` and kept as FAILED."""
     if node.value is None:
         return ()
     if not node.is_list:
@@ -252,7 +270,22 @@ def _entries(node: Node, block_names: set[str], where: str) -> tuple[Entry, ...]
             " ('- conv2d: {...}')",
             node.pos,
         )
-    return tuple(_entry(item, block_names) for item in node.value)
+    entries = []
+    for item in node.value:
+        try:
+            entries.append(_entry(item, block_names))
+        except SpecError as err:
+            found.add(err)
+            entries.append(_failed(item))
+    return tuple(entries)
+
+
+def _failed(node: Node) -> Entry:
+    """What stands for an entry that could not be read: its name and `from`, when it has
+    them, so that the entries after it neither lose their input nor name a missing layer."""
+    keys = node.value if node.is_map else {}
+    name, from_ = keys.get("name"), keys.get("from")
+    return Entry(FAILED, None, name=name, from_=from_, pos=node.pos)
 
 
 def _entry(node: Node, block_names: set[str]) -> Entry:

@@ -424,9 +424,17 @@ def test_keras_words_in_a_spec_file(tmp_path: Path) -> None:
         "input: [3, 32, 32]\nlayers:\n  - conv2d: {filters: 8, kernel_size: 3}\n  - Dense\n",
     )
     result = run("summarize", spec)
+    # every independent error, in file order, each with its source line and a caret
     assert result.stderr == (
+        f"{spec}:3:14: layer 'conv2d_1': conv2d has no argument 'filters'; did you mean"
+        " 'out_channels' (Keras' filters)? (its arguments: out_channels, kernel_size, stride,"
+        " padding, dilation, groups, bias, padding_mode, in_channels)\n"
+        "    3 |   - conv2d: {filters: 8, kernel_size: 3}\n"
+        "      |              ^\n"
         f"{spec}:4:5: unknown layer type 'Dense'; did you mean 'linear' (Keras' Dense)?"
         " ('cnncalc layers' lists them all)\n"
+        "    4 |   - Dense\n"
+        "      |     ^\n"
     )
     spec = write_spec(tmp_path, "input: [3, 32, 32]\nlayers:\n  - conv2d: {filters: 8, k: 3}\n")
     result = run("summarize", spec)

@@ -138,7 +138,11 @@ def test_stdin() -> None:
 def test_bad_stdin_is_located_as_stdin() -> None:
     result = run("summarize", "-", input="input: [3]\nlayers: [conv2d]\n")
     assert result.exit_code == 2
-    assert result.stderr == "<stdin>:2:10: layer 'conv2d_1': conv2d needs argument 'out_channels'\n"
+    assert result.stderr == (
+        "<stdin>:2:10: layer 'conv2d_1': conv2d needs argument 'out_channels'\n"
+        "    2 | layers: [conv2d]\n"
+        "      |          ^\n"
+    )
 
 
 @pytest.mark.parametrize(
@@ -169,6 +173,8 @@ def test_invalid_spec_exit_code_and_message(monkeypatch: pytest.MonkeyPatch) -> 
     assert result.stderr == (
         "tests/data/bad_kernel.yaml:7:45: layer 'conv4': kernel_size 5 is"
         " larger than the input 3 (no padding)\n"
+        "    7 |   - conv2d: {out_channels: 64, kernel_size: 5}\n"
+        "      |                                             ^\n"
     )
     assert "Traceback" not in result.output
 

@@ -54,6 +54,38 @@ MEMORY_LIMIT = 500 * 2**20  # peak resident memory a run may add, in bytes
 FUZZ_MAX_LAYERS = "20000"  # specs that legitimately expand hugely stay fast
 
 LOCATED = re.compile(r"(?P<file>.+?):(?P<line>\d+):(?P<col>\d+): (?P<message>.+)\n")
+# Under a located error, the source line it points at and a caret (render/errors.py).
+CONTEXT = re.compile(r" {4}(?P<number>\d+) \| (?P<source>.*)\n {4} +\| +\^\n")
+MORE = re.compile(
+    r"\.\.\.( and [\d,]+ more errors?)?"
+    r"( \(cnncalc stopped looking after meeting [\d,]+ errors, each use of a block counted\))?\n"
+)
+
+
+def located_errors(stderr: str) -> list[re.Match[str]] | None:
+    """The located lines of an exit-2 stderr, warnings first; None unless it is exactly:
+    warning lines, then errors each a FILE:LINE:COL: line optionally followed by its source
+    line and caret, then optionally '... and N more errors'."""
+    found, at, errors = [], 0, 0
+    while at < len(stderr):
+        m = LOCATED.match(stderr, at)
+        if m is None:
+            more = MORE.fullmatch(stderr, at)
+            return found if more is not None and errors else None
+        warning = m["message"].startswith("warning: ")
+        if warning and errors:
+            return None  # warnings come before the errors
+        errors += not warning
+        found.append(m)
+        at = m.end()
+        context = CONTEXT.match(stderr, at)
+        if context is not None and not warning:
+            if context["number"] != m["line"]:
+                return None
+            at = context.end()
+    return found if errors else None
+
+
 CHECK_PROBLEM = re.compile(r"^ {4}(?P<file>.+?):(?P<line>\d+):(?P<col>\d+): .+$", re.MULTILINE)
 
 FUZZ_SETTINGS = settings(
@@ -198,10 +230,10 @@ def assert_clean(run: Run, path: str, text: str | None) -> None:
     if command == "check":
         _assert_check_report(run, located, why)
     elif run.exit_code == 2:
-        located(
-            LOCATED.fullmatch(run.stderr),
-            "exit 2 without exactly one FILE:LINE:COL: message line on stderr",
-        )
+        errors = located_errors(run.stderr)
+        assert errors, "exit 2 without FILE:LINE:COL: message lines on stderr" + why
+        for m in errors:
+            located(m, "")
     else:
         assert run.stdout, "exit 0 without output" + why
         for line in run.stderr.splitlines(keepends=True):
@@ -1300,7 +1332,8 @@ def test_hostile_file(
     text = _text(data)
     shown = "<stdin>" if stdin is not None else str(path)
     assert_clean(run, shown, text if text is None or len(text) < 2**20 else None)
-    assert "pwned" not in run.stdout + run.stderr
+    messages = CONTEXT.sub("", run.stderr)  # the source line shown under an error quotes it
+    assert "pwned" not in run.stdout + messages
     assert list(tmp_path.iterdir()) == []
     if command == "summarize":
         assert_json_summary(run, None)
@@ -1448,12 +1481,14 @@ def assert_chain_clean(run: Run) -> None:
     assert run.exit_code in (0, 2) and "Traceback" not in run.stderr, why
     assert run.seconds < CPU_LIMIT and run.memory < MEMORY_LIMIT, why
     if run.exit_code == 2:
-        m = LOCATED.fullmatch(run.stderr)
-        assert m is not None and m["file"] == "<chain>", why
-        line, col = int(m["line"]), int(m["col"])
-        assert line >= 1 and 1 <= col <= len(chain) + 1, (
-            f"the position {line}:{col} is outside the chain {chain!r}" + why
-        )
+        errors = located_errors(run.stderr)
+        assert errors, why
+        for m in errors:
+            assert m["file"] == "<chain>", why
+            line, col = int(m["line"]), int(m["col"])
+            assert line >= 1 and 1 <= col <= len(chain) + 1, (
+                f"the position {line}:{col} is outside the chain {chain!r}" + why
+            )
 
 
 @pytest.mark.slow

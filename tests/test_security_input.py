@@ -368,7 +368,9 @@ def test_a_bad_tag_in_a_spec_exits_2(tmp_path: Path) -> None:
     result = run("summarize", spec)
     assert (result.exit_code, result.stderr) == (
         2,
-        f"{spec}:3:28: '-' is not a valid !!int value\n",
+        f"{spec}:3:28: '-' is not a valid !!int value\n"
+        "    3 |   - conv2d: {out_channels: !!int -}\n"
+        "      |                            ^\n",
     )
 
 

@@ -9,8 +9,7 @@ from typing import Any
 
 from cnncalc.checking import SpecResult
 from cnncalc.enums import CheckFormat
-from cnncalc.errors import Pos, one_line
-from cnncalc.graph import Notice
+from cnncalc.errors import Notice, Pos, SpecError, one_line
 from cnncalc.render.grid import paint
 from cnncalc.safetext import github_data, github_property, json_safe, terminal, xml
 
@@ -24,8 +23,11 @@ def _problems(result: SpecResult) -> list[tuple[str, Pos | None]]:
     """(message, position) for everything wrong with one spec, each message one line of
     printable text (a spec's names may hold line breaks and control characters)."""
     if result.error is not None:
-        layer = f"layer '{result.error.layer}': " if result.error.layer else ""
-        return [(one_line(f"{layer}{result.error.message}"), result.error.pos)]
+        return [
+            (one_line((f"layer '{e.layer}': " if e.layer else "") + e.message), e.pos)
+            for e in result.error.errors
+            if isinstance(e, SpecError)
+        ]
     return [(one_line(f.message), f.pos) for f in result.failures]
 
 
