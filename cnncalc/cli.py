@@ -16,6 +16,7 @@ import click
 from cnncalc import __version__
 from cnncalc.enums import (
     CheckFormat,
+    ConvolveFormat,
     DiffFormat,
     Dtype,
     ExplainFormat,
@@ -722,7 +723,7 @@ class _ArraysCommand(click.Command):
     "--format",
     "-f",
     "fmt",
-    type=click.Choice(["text", "json"]),
+    type=_Choice(ConvolveFormat),
     default="text",
     show_default=True,
     help="Output format.",
@@ -735,7 +736,7 @@ def convolve(
     padding: str,
     dilation: str,
     flip: bool,
-    fmt: str,
+    fmt: ConvolveFormat,
 ) -> None:
     """A worked convolution of small 1-D or 2-D arrays: every output element's sum.
 
@@ -776,7 +777,7 @@ def convolve(
         dilation=parse_setting(dilation, "--dilation", ndim, 1),
         mode=Mode.CONVOLUTION if flip else Mode.CROSS_CORRELATION,
     )
-    if fmt == "json":  # machine formats: no rich
+    if fmt is ConvolveFormat.JSON:  # machine formats: no rich
         click.echo(render_convolve.json(result), nl=False)
     else:
         _emit(_console(), render_convolve.text(result))

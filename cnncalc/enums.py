@@ -49,6 +49,13 @@ class ExplainFormat(str, enum.Enum):
     JSON = "json"
 
 
+class ConvolveFormat(str, enum.Enum):
+    """`convolve --format`."""
+
+    TEXT = "text"
+    JSON = "json"
+
+
 class Dtype(str, enum.Enum):
     FLOAT32 = "float32"
     FLOAT16 = "float16"
