@@ -30,6 +30,7 @@ either way it is one line and does nothing to the terminal.
 from __future__ import annotations
 
 import re
+from functools import cache
 
 # Ranges of the characters `terminal` escapes (see the module docstring). The Cf ranges are
 # Unicode 15's; tests/test_security_output.py checks them against unicodedata.
@@ -47,7 +48,15 @@ _UNSAFE_PAST_C0 = (
     + "".join(f"{chr(p << 16 | 0xFFFE)}{chr(p << 16 | 0xFFFF)}" for p in range(1, 17))
 )
 _UNSAFE_RANGES = "\x00-\x1f" + _UNSAFE_PAST_C0  # C0 too
-_UNSAFE = re.compile(f"[{_UNSAFE_RANGES}]")
+
+
+@cache
+def _unsafe() -> re.Pattern[str]:
+    """The ranges as one class, compiled on first need: most output is plain ASCII, and a
+    class of so many ranges costs a millisecond to compile at every start."""
+    return re.compile(f"[{_UNSAFE_RANGES}]")
+
+
 # A simple class is many times faster to scan than the ranges above: find what is not
 # printable ASCII (and ##[) with it, then look closer at what it found.
 _SUSPECT = re.compile(r"[^\x20-\x7e]+|#(?=#\[)")
@@ -64,7 +73,7 @@ def _escape(m: re.Match[str]) -> str:
 
 def _escape_suspect(m: re.Match[str]) -> str:
     text = m.group()
-    return "\\x23" if text == "#" else _UNSAFE.sub(_escape, text)  # '#' only before #[
+    return "\\x23" if text == "#" else _unsafe().sub(_escape, text)  # '#' only before #[
 
 
 def terminal(text: str) -> str:
@@ -82,14 +91,16 @@ def terminal(text: str) -> str:
 
 # Markdown: what could start markup inside a paragraph or a table cell. `_` between two
 # letters or digits never emphasises (CommonMark's flanking rule), so snake_case stays as it is.
-_MARKDOWN = re.compile(r"[\\`*\[\]<>|&~]|(?<![^\W_])_|_(?![^\W_])")
+@cache
+def _markdown() -> re.Pattern[str]:
+    return re.compile(r"[\\`*\[\]<>|&~]|(?<![^\W_])_|_(?![^\W_])")
 
 
 def markdown(text: str) -> str:
     """Text for a Markdown paragraph or table cell: `terminal`, then every character that could
     open markup (emphasis, links, HTML, code, strikethrough, entities) and the table's pipe
     escaped with a backslash."""
-    return _MARKDOWN.sub(lambda m: "\\" + m.group(), terminal(text))
+    return _markdown().sub(lambda m: "\\" + m.group(), terminal(text))
 
 
 def markdown_code(text: str) -> str:
@@ -138,13 +149,17 @@ def _plain(text: str) -> bool:
 
 
 # json.dumps escapes C0 inside strings; outside them C0 is the document's own line breaks.
-_JSON_UNSAFE = re.compile(f"[{_UNSAFE_PAST_C0}]")
+@cache
+def _json_unsafe() -> re.Pattern[str]:
+    return re.compile(f"[{_UNSAFE_PAST_C0}]")
+
+
 _JSON_SUSPECT = re.compile(r"[^\x00-\x7e]+|#(?=#\[)")
 
 
 def _json_escape_suspect(m: re.Match[str]) -> str:
     text = m.group()
-    return "\\u0023" if text == "#" else _JSON_UNSAFE.sub(_json_escape, text)
+    return "\\u0023" if text == "#" else _json_unsafe().sub(_json_escape, text)
 
 
 def _json_escape(m: re.Match[str]) -> str:
