@@ -245,6 +245,7 @@ def test_footer_biases_match_pytorch() -> None:
     assert f"= {weights:,} weights + {biases:,} biases\n" in out
 
 
+@pytest.mark.slow
 def test_a_layer_of_45000_inputs_is_rendered_in_bounded_memory(tmp_path: Path) -> None:
     """The Inputs cell stops after eight names ("and 44,992 more"): built whole, the table
     padded all 45,001 rows to its width, gigabytes."""

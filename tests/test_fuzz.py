@@ -1289,6 +1289,9 @@ COMMANDS: dict[str, tuple[str, ...]] = {
 
 # Files whose cost is the same for every command that reads them (their reading, their
 # expansion, their `expect:`): a few commands are enough, so that CI stays fast while they fail.
+# Files of megabytes: seconds per command, so left out of the fast subset (-m "not slow").
+SLOW_FILES = {"near-limit-file", "long-scalar-9MiB"}
+
 ONLY: dict[str, tuple[str, ...]] = {
     "near-limit-file": ("summarize",),
     "exponential-blocks-distinct-args": ("summarize", "rf"),
@@ -1310,7 +1313,7 @@ def hostile_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.mark.parametrize(
     ("name", "command"),
     [
-        (name, command)
+        pytest.param(name, command, marks=[pytest.mark.slow] if name in SLOW_FILES else [])
         for name in HOSTILE
         for command in sorted(COMMANDS)
         if command in ONLY.get(name, (command,))

@@ -156,6 +156,7 @@ def test_total_macs_match_hooks(stem: str) -> None:
     assert cnncalc_summary(stem)["totals"]["macs"] == expected
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("stem", SPEC_STEMS)
 def test_per_layer_macs_match_hooks(stem: str) -> None:
     """The multiset of non-zero per-layer MACs agrees, independent of names and order."""

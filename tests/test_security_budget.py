@@ -134,6 +134,7 @@ def test_huge_repeat_of_an_empty_block(tmp_path: Path) -> None:
     assert run.stderr.startswith(f"{path}:9:13:"), run.describe()
 
 
+@pytest.mark.slow
 def test_distinct_arguments_defeat_the_memo(tmp_path: Path) -> None:
     """Every instance with its own arguments (and a repeat that depends on them): the count
     cannot share work between them, and stops at the limit."""
@@ -154,6 +155,7 @@ def test_distinct_arguments_defeat_the_memo(tmp_path: Path) -> None:
     assert_refused(run, BUDGET)
 
 
+@pytest.mark.slow
 def test_big_default_argument_is_not_copied_per_instance(tmp_path: Path) -> None:
     """A 400,000-item default argument, and 2,000 instances of its block."""
     items = ", ".join(["1"] * 400_000)
@@ -171,6 +173,7 @@ def test_big_default_argument_is_not_copied_per_instance(tmp_path: Path) -> None
     assert run.exit_code == 0, run.describe()
 
 
+@pytest.mark.slow
 def test_big_written_argument_is_read_once(tmp_path: Path) -> None:
     """A layer argument of 200,000 items written once and repeated 5,000 times: made plain
     once and parsed once, not per layer."""
@@ -238,6 +241,7 @@ def test_long_from_is_refused(tmp_path: Path) -> None:
     assert_refused(run, f"longer than the {MAX_NAME_CHARS:,} characters")
 
 
+@pytest.mark.slow
 def test_cycle_through_many_layers(tmp_path: Path) -> None:
     """A cycle through 60,000 layers: found in linear time, and named in a short message."""
     n = 60_000
@@ -249,6 +253,7 @@ def test_cycle_through_many_layers(tmp_path: Path) -> None:
     assert len(run.stderr) < 500, run.describe()
 
 
+@pytest.mark.slow
 def test_alias_chain_read_many_times(tmp_path: Path) -> None:
     """20,000 `repeat: 0` aliases, each naming the one before, and 20,000 layers reading the
     last: each alias is followed once, not once per reader (57 CPU s before)."""
@@ -370,6 +375,7 @@ def test_elements_past_int64_with_thousands_of_digits(tmp_path: Path) -> None:
     assert len(run.stderr) < 300, run.describe()
 
 
+@pytest.mark.slow
 def test_layer_with_many_inputs(tmp_path: Path) -> None:
     """`add` over 45,000 distinct layers: each row's inputs gathered in linear time."""
     n = 45_000
@@ -382,6 +388,7 @@ def test_layer_with_many_inputs(tmp_path: Path) -> None:
     assert '"r44999"]' in run.stdout.replace(" ", "").replace("\n", ""), run.describe()
 
 
+@pytest.mark.slow
 def test_did_you_mean_in_a_large_scope(tmp_path: Path) -> None:
     """A misspelt `from` among 90,000 names of 400 characters: the suggestion compares it
     with a bounded number of them, not with every one."""

@@ -220,6 +220,7 @@ def test_a_region_too_scattered_to_trace_is_refused_naming_the_limit(tmp_path: P
 # ---- bounds of fitted windows ------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_bounded_field_never_passes_an_expectation_silently(tmp_path: Path) -> None:
     # 1×40000 → 2×80000 bilinear: exact along H (3/2), a bound along W (past 65,536).
     body = """\
@@ -270,6 +271,7 @@ def test_fitted_windows_share_one_budget_per_network(tmp_path: Path) -> None:
     assert_refused(run, "too scattered", f"{MAX_TRACED:,}")
 
 
+@pytest.mark.slow
 def test_a_field_that_outgrows_2_512_is_refused(tmp_path: Path) -> None:
     # Strides of 10^18 multiply: 10^(18·k) passes 2^512 at the ninth layer.
     path = spec(
