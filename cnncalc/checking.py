@@ -61,7 +61,11 @@ def collect(paths: list[Source]) -> Collected:
                 raise UsageError(f"no spec files (*.yaml, *.yml) in the directory {path!r}")
         elif glob.has_magic(path):
             base, parts = _split_pattern(path)
-            matches = _walk(base, parts, skipped, spec_files=False)
+            # A file a glob finds is a path, even one named '-' (not standard input).
+            matches = [
+                m if m != "-" else os.path.join(".", m)
+                for m in _walk(base, parts, skipped, spec_files=False)
+            ]
             if not matches:
                 raise UsageError(f"no file matches {path!r}")
             found += matches

@@ -252,7 +252,7 @@ def _max_layers_option(f: Any) -> Any:
     return click.option(
         "--max-layers",
         type=_Whole(min=1),
-        default=100_000,  # cnncalc.graph.DEFAULT_MAX_LAYERS; the CLI loads no core for --help
+        default=50_000,  # cnncalc.graph.DEFAULT_MAX_LAYERS; the CLI loads no core for --help
         show_default=True,
         help="Refuse specs that expand to more layers.",
     )(f)

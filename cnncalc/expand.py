@@ -33,7 +33,7 @@ __all__ = [
     "expand",
 ]
 
-DEFAULT_MAX_LAYERS = 100_000  # a chain this long: 3 to 5 CPU s, at most 300 MB (issue 10)
+DEFAULT_MAX_LAYERS = 50_000  # at the limit: at most about 7 CPU s and 500 MB (explain, diff)
 MAX_NAME_CHARS = 500  # a layer's full name, its block instances' names included
 NETWORK_INPUT = "\0input"  # what `from: input` means at the top; cannot collide with a name
 _NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]*\Z")

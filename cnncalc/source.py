@@ -24,6 +24,9 @@ MAX_NODES = 1_000_000  # values the document stands for, aliases expanded
 MAX_DEPTH = 200  # nested mappings and lists
 MAX_INT = 2**63 - 1  # PyTorch's sizes are int64: no tensor, layer or count is larger
 MAX_NUMBER_CHARS = 100  # an integer this long is past MAX_INT whatever its base
+# No value of a spec needs more (names 500, expressions 1,000); an alias may repeat a value
+# in thousands of places, and each place reads it whole, so its length is bounded first.
+MAX_SCALAR_CHARS = 10_000
 
 _TAG = "tag:yaml.org,2002:"
 _SCALAR_TAGS = {f"{_TAG}{t}" for t in ("null", "bool", "int", "float", "str")}
@@ -512,6 +515,12 @@ class _Composer:
 
     def _scalar(self, event: Any, pos: Pos) -> Any:
         value = event.value
+        if len(value) > MAX_SCALAR_CHARS:
+            raise SpecError(
+                f"the value {quoted(value)} is {len(value):,} characters long, longer than the"
+                f" {MAX_SCALAR_CHARS:,} any value of a spec may have",
+                pos,
+            )
         tag = event.tag
         if tag is None or tag == "!":
             plain = event.implicit[0] and tag is None

@@ -11,7 +11,7 @@ import re
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from cnncalc.errors import Collector, Pos, SpecError, did_you_mean, shown
+from cnncalc.errors import Collector, Pos, SpecError, did_you_mean, quoted, shown
 from cnncalc.layers import TYPES
 from cnncalc.layers.tensors import Shape
 from cnncalc.source import MAX_INT, Node, Source, label, parse, read_text
@@ -336,7 +336,16 @@ def _entry(node: Node, block_names: set[str]) -> Entry:
     )
 
 
+MAX_TYPE_CHARS = 100  # no layer type or block name is longer; past it, no suggestion either
+
+
 def _kind(word: str, pos: Pos, block_names: set[str]) -> str:
+    if len(word) > MAX_TYPE_CHARS:  # checked first: an alias may repeat a long word many times
+        raise SpecError(
+            f"unknown layer type {quoted(word)}: {len(word):,} characters, longer than any"
+            " layer type ('cnncalc layers' lists them all)",
+            pos,
+        )
     kind = word.strip()
     if kind in TYPES or kind in block_names:
         return kind

@@ -225,14 +225,15 @@ def test_qualified_names_are_bounded(tmp_path: Path) -> None:
 
 
 def test_long_from_is_refused(tmp_path: Path) -> None:
-    """A 1 MB name in `from`, inside a block repeated 1,000 times, would be a GB of names."""
+    """A 5,000-character name in `from` (under the 10,000 any value may have), in a block
+    repeated 1,000 times, would be megabytes of names: refused at the name's own limit."""
     lines = [
         "input: [4]",
         "blocks:",
         "  b:",
         "    layers:",
         "      - relu: {}",
-        "        from: " + "y" * 1_000_000,
+        "        from: " + "y" * 5_000,
         "layers:",
         "  - b: {}",
         "    repeat: 1000",
@@ -406,3 +407,30 @@ def test_did_you_mean_in_a_large_scope(tmp_path: Path) -> None:
     run = run_bounded("summarize", path)
     assert_refused(run, "which is not a layer here; did you mean")
     assert run.stderr.startswith(f"{path}:7:11:"), run.describe()
+
+
+@pytest.mark.parametrize(
+    ("where", "phrase"),
+    [
+        ("  - *a", "longer than any layer type"),  # an unknown type, thousands of times
+        ("  - conv2d: {out_channels: 1, kernel_size: 1, padding: *a}", "padding must be"),
+    ],
+)
+def test_a_long_value_aliased_thousands_of_times_is_read_once(
+    tmp_path: Path, where: str, phrase: str
+) -> None:
+    """An anchor holds a 9,000-character word and 40,000 entries alias it: each place used to
+    read the word whole (13 s for 2,000 places of a 1 MB word), now each costs a constant."""
+    head = "  - conv2d: {out_channels: 1, kernel_size: 1, padding: &a " + "a" * 9_000 + "}"
+    anchor = "  - &a " + "a" * 9_000 if where.startswith("  - *") else head
+    lines = ["input: [1, 4, 4]", "layers:", anchor, *[where] * 40_000]
+    run = run_bounded("summarize", _write(tmp_path, lines))
+    assert_refused(run, phrase)
+
+
+def test_a_value_past_10000_characters_is_refused_where_it_is_written(tmp_path: Path) -> None:
+    lines = ["input: [1, 4, 4]", "layers:", "  - &a " + "a" * 1_000_000, *["  - *a"] * 2_000]
+    run = run_bounded("summarize", _write(tmp_path, lines))
+    assert_refused(
+        run, ":3:5: the value 'aaaa", "1,000,000 characters long, longer than the 10,000"
+    )
