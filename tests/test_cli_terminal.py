@@ -253,7 +253,7 @@ def test_a_layer_of_45000_inputs_is_rendered_in_bounded_memory(tmp_path: Path) -
     lines = ["input: [4]", "layers:", *["  - relu"] * n, "  - add:"]
     lines.append("    from: [" + ", ".join(f"relu_{i}" for i in range(1, n + 1)) + "]")
     path = write_spec(tmp_path, "\n".join(lines) + "\n")
-    done = run_bounded("summarize", path)
+    done = run_bounded("summarize", "--max-layers", "100000", path)  # past the default
     assert done.exit_code == 0, done.describe()
     last = next(line for line in done.stdout.splitlines() if line.startswith("add_1"))
     assert "relu_1, relu_2, " in last and "relu_8 and 44,992 more" in last
