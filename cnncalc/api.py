@@ -124,6 +124,24 @@ def _choice(kind: type[Dtype] | type[Optimizer], value: object, what: str) -> An
         raise UsageError(f"{what} {value!r} is not one of {names}") from None
 
 
+def _batch(batch: object) -> int:
+    if type(batch) is not int or batch < 1:
+        raise UsageError(f"batch must be a whole number of at least 1, got {batch!r}")
+    return batch
+
+
+def _settings(
+    batch: object, dtype: object, optimizer: object, state_dtype: object
+) -> dict[str, Any]:
+    """The batch size and the memory settings, checked and made the core's enums."""
+    return {
+        "batch": _batch(batch),
+        "dtype": _choice(Dtype, dtype, "dtype"),
+        "optimizer": _choice(Optimizer, optimizer, "optimizer"),
+        "state_dtype": None if state_dtype is None else _choice(Dtype, state_dtype, "state_dtype"),
+    }
+
+
 def summarize(
     source: Source,
     *,
@@ -140,19 +158,11 @@ def summarize(
     `batch` scales MACs, FLOPs and activation memory; `dtype`, `optimizer` and `state_dtype`
     set the bytes of the memory figures; `depth` collapses block instances below that level.
     """
-    if type(batch) is not int or batch < 1:
-        raise UsageError(f"batch must be a whole number of at least 1, got {batch!r}")
+    settings = _settings(batch, dtype, optimizer, state_dtype)
     if depth is not None and (type(depth) is not int or depth < 1):
         raise UsageError(f"depth must be a whole number of at least 1, got {depth!r}")
     graph = graph_of(source, input=input, max_layers=max_layers)
-    summary = analysis.summarize(
-        graph,
-        depth=depth,
-        batch=batch,
-        dtype=_choice(Dtype, dtype, "dtype"),
-        optimizer=_choice(Optimizer, optimizer, "optimizer"),
-        state_dtype=None if state_dtype is None else _choice(Dtype, state_dtype, "state_dtype"),
-    )
+    summary = analysis.summarize(graph, depth=depth, **settings)
     return Summary(*summary)
 
 
@@ -206,12 +216,7 @@ def check(
                 budgets.append(budget(figure, parse_number(limit)))
             except ValueError as err:
                 raise UsageError(f"max_{figure}: {err}") from None
-    settings = {
-        "batch": batch,
-        "dtype": _choice(Dtype, dtype, "dtype"),
-        "optimizer": _choice(Optimizer, optimizer, "optimizer"),
-        "state_dtype": None if state_dtype is None else _choice(Dtype, state_dtype, "state_dtype"),
-    }
+    settings = _settings(batch, dtype, optimizer, state_dtype)
     collected = collect([os.fspath(s) for s in sources])
     return [
         check_spec(path, budgets, max_layers=max_layers, **settings) for path in collected.sources
@@ -232,8 +237,7 @@ def explain(
     fields, at `batch`."""
     from cnncalc.explaining import explain as explain_graph
 
-    if type(batch) is not int or batch < 1:
-        raise UsageError(f"batch must be a whole number of at least 1, got {batch!r}")
+    batch = _batch(batch)  # before any work
     graph = graph_of(source, input=input, max_layers=max_layers)
     return explain_graph(graph, layer=layer, batch=batch, flops=flops)
 

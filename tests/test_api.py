@@ -201,3 +201,11 @@ def test_a_path_object_is_a_path_whatever_its_name(tmp_path: Path) -> None:
     odd = tmp_path / "con\nv.yaml"
     odd.write_text(CONV)
     assert cnncalc.summarize(odd).totals.params == 760
+
+
+@pytest.mark.parametrize("call", ["summarize", "check", "explain"])
+def test_every_function_refuses_a_batch_of_zero(call: str, tmp_path: Path) -> None:
+    path = tmp_path / "conv.yaml"
+    path.write_text(CONV)
+    with pytest.raises(cnncalc.Error, match="batch must be a whole number of at least 1, got 0"):
+        getattr(cnncalc, call)(path, batch=0)
