@@ -37,12 +37,17 @@ class Layer(NamedTuple):
     pos: Pos = Pos("", 0, 0)
     auto_named: bool = False  # `<type>_<n>`, not the user's
     cost: Cost = Cost()  # MACs and FLOPs for one sample
-    rule: Rule = GLOBAL  # how its output units see its input (receptive.py)
+    rules: tuple[Rule, ...] = (GLOBAL,)  # how each output's units see the input (receptive.py)
     key: FactsKey = (-1, ())  # what decides the facts above: layers with equal keys share them
 
     @property
     def shape(self) -> Shape:
         return self.result.shape
+
+    @property
+    def rule(self) -> Rule:
+        """How the first output's units see the input."""
+        return self.rules[0]
 
 
 class Graph(NamedTuple):
@@ -219,7 +224,7 @@ class _Facts(NamedTuple):
 
     result: Result
     cost: Cost
-    rule: Rule
+    rules: tuple[Rule, ...]
 
 
 def _propagate(
@@ -266,7 +271,7 @@ def _propagate(
                 x.pos,
                 x.auto_named,
                 facts.cost,
-                facts.rule,
+                facts.rules,
                 key,
             )
         )
@@ -281,16 +286,18 @@ def _facts(x: Instance, ins: Sequence[Shape], layout: Layout) -> _Facts:
     except LayerError as err:
         pos = x.arg_pos.get(err.arg or "", x.pos)
         raise SpecError(err.worded(layout.display), pos, x.name) from None
+    for i, shape in enumerate(result.shapes):
+        which = "the output" if not result.more else f"output {i}"
+        if len(shape) > MAX_RANK:
+            raise SpecError(
+                f"{which} has {len(shape):,} dimensions; cnncalc takes at most {MAX_RANK}",
+                x.pos,
+                x.name,
+            )
+        if elements(shape) is None:
+            raise SpecError(f"{which} has {too_many(shape)}", x.pos, x.name)
     shape = result.shape
-    if len(shape) > MAX_RANK:
-        raise SpecError(
-            f"the output has {len(shape):,} dimensions; cnncalc takes at most {MAX_RANK}",
-            x.pos,
-            x.name,
-        )
-    if elements(shape) is None:
-        raise SpecError(f"the output has {too_many(shape)}", x.pos, x.name)
-    return _Facts(result, t.cost(x.args, list(ins), shape), t.receptive(x.args, list(ins), shape))
+    return _Facts(result, t.cost(x.args, list(ins), shape), t.output_rules(x.args, list(ins), result))
 
 
 def _unused(layers: list[Layer], output: str) -> list[Notice]:

@@ -17,11 +17,18 @@ EMPTY: Mapping[str, int] = MappingProxyType({})  # a shared default no one can c
 
 
 class Result(NamedTuple):
-    """What a layer produces: its output shape and the sizes of its tensors, by name."""
+    """What a layer produces: its output shape (the first, for a layer with several outputs),
+    the sizes of its tensors, by name, and the shapes of any further outputs."""
 
     shape: Shape
     params: Mapping[str, int] = EMPTY
     buffers: Mapping[str, int] = EMPTY
+    more: tuple[Shape, ...] = ()  # outputs after the first (split, lstm's h_n and c_n, ...)
+
+    @property
+    def shapes(self) -> tuple[Shape, ...]:
+        """Every output's shape, in order."""
+        return (self.shape, *self.more)
 
     @property
     def param_count(self) -> int:
@@ -42,8 +49,9 @@ class LayerType:
     doc: str = ""
     args: tuple[Arg, ...] = ()
     dims: int = 0  # spatial dimensions, for per-dimension arguments; 0 = not spatial
-    min_inputs: int = 1
+    min_inputs: int = 1  # 0 for a layer with no input (parameter)
     max_inputs: int | None = 1
+    outputs: str = ""  # what a layer of several outputs makes, for docs: "output, h_n, c_n"
     view: bool = False  # the output is a view of the input: no new memory (flatten, ...)
     flops_rule: str = "0"  # FLOPs per sample, as documented: "1 per output element"
 
@@ -54,6 +62,12 @@ class LayerType:
     def receptive(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Rule:
         """How output units see the input's spatial dimensions; unless a type says, 'global'."""
         return GLOBAL
+
+    def output_rules(
+        self, a: Mapping[str, Any], inputs: Sequence[Shape], result: Result
+    ) -> tuple[Rule, ...]:
+        """One receptive-field rule per output; unless a type says, `receptive`'s for each."""
+        return tuple(self.receptive(a, inputs, out) for out in result.shapes)
 
     def cost(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Cost:
         """MACs and FLOPs for one sample; zero unless a type says (reshapes, dropout, ...)."""
