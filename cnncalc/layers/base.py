@@ -14,6 +14,7 @@ from cnncalc.layers.spans import GLOBAL, Rule
 from cnncalc.layers.tensors import Shape
 
 EMPTY: Mapping[str, int] = MappingProxyType({})  # a shared default no one can change
+MAX_OUTPUTS = 1_024  # outputs of one layer (chunk, split, unbind): past it, a located error
 
 
 class Result(NamedTuple):
