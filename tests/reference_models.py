@@ -18,6 +18,7 @@ __all__ = [
     "REFERENCES",
     "Reference",
     "alexnet",
+    "convnext_tiny",
     "dcgan_discriminator",
     "dcgan_generator",
     "exercise_conv",
@@ -25,21 +26,44 @@ __all__ = [
     "exercise_stride",
     "inception",
     "lenet5",
+    "lstm_classifier",
     "mobilenetv2",
     "resnet18",
     "resnet50",
+    "shufflenetv2",
+    "siamese",
     "tiny_resnet",
+    "two_input",
     "unet",
     "vgg16",
+    "vit_b16",
 ]
 
 
 @dataclass(frozen=True)
 class Reference:
-    """A reference model builder and its input shape (channels first, without the batch)."""
+    """A reference model builder and its inputs (channels first, without the batch).
+
+    Most models take one float tensor of ``input_shape``. A model with several inputs lists
+    the others in ``more_inputs`` and names them all in ``input_names`` (the spec's ``inputs:``
+    keys, in ``forward``'s order); a model whose input holds token ids sets ``vocabulary``.
+    """
 
     build: Callable[[], nn.Module]
     input_shape: tuple[int, ...]
+    more_inputs: tuple[tuple[int, ...], ...] = ()
+    input_names: tuple[str, ...] = ()
+    vocabulary: int | None = None
+
+    @property
+    def input_shapes(self) -> tuple[tuple[int, ...], ...]:
+        """Every input's shape, in ``forward``'s order."""
+        return (self.input_shape, *self.more_inputs)
+
+    def example(self, batch: int = 1) -> tuple[Tensor, ...]:
+        """Zero-filled inputs of batch ``batch`` (token id 0 for a ``vocabulary`` input)."""
+        dtype = torch.float32 if self.vocabulary is None else torch.long
+        return tuple(torch.zeros(batch, *shape, dtype=dtype) for shape in self.input_shapes)
 
 
 # --------------------------------------------------------------------------------------------
@@ -651,6 +675,343 @@ def exercise_stride() -> nn.Module:
 
 
 # --------------------------------------------------------------------------------------------
+# 15. ViT-B/16 (torchvision's vit_b_16 layout)
+# --------------------------------------------------------------------------------------------
+
+
+class ViTEncoderBlock(nn.Module):
+    """Pre-norm transformer block: x + attn(ln_1(x)), then x + mlp(ln_2(x))."""
+
+    def __init__(self, hidden: int, heads: int, mlp: int, dropout: float = 0.0) -> None:
+        super().__init__()
+        self.ln_1 = nn.LayerNorm(hidden, eps=1e-6)
+        self.self_attention = nn.MultiheadAttention(hidden, heads, batch_first=True)
+        self.dropout = nn.Dropout(dropout)
+        self.ln_2 = nn.LayerNorm(hidden, eps=1e-6)
+        self.mlp = nn.Sequential(
+            nn.Linear(hidden, mlp),
+            nn.GELU(),
+            nn.Dropout(dropout),
+            nn.Linear(mlp, hidden),
+            nn.Dropout(dropout),
+        )
+
+    def forward(self, x: Tensor) -> Tensor:
+        y = self.ln_1(x)
+        y, _ = self.self_attention(y, y, y, need_weights=False)
+        x = x + self.dropout(y)
+        return x + self.mlp(self.ln_2(x))
+
+
+class VisionTransformer(nn.Module):
+    """ViT: 16x16 patches -> tokens, a class token, learned position embedding, 12 blocks."""
+
+    def __init__(
+        self,
+        image_size: int = 224,
+        patch_size: int = 16,
+        layers: int = 12,
+        heads: int = 12,
+        hidden: int = 768,
+        mlp: int = 3072,
+        num_classes: int = 1000,
+    ) -> None:
+        super().__init__()
+        tokens = (image_size // patch_size) ** 2 + 1  # the patches and the class token
+        self.conv_proj = nn.Conv2d(3, hidden, kernel_size=patch_size, stride=patch_size)
+        self.class_token = nn.Parameter(torch.zeros(1, 1, hidden))
+        self.pos_embedding = nn.Parameter(torch.empty(1, tokens, hidden).normal_(std=0.02))
+        self.dropout = nn.Dropout(0.0)
+        self.layers = nn.Sequential(*(ViTEncoderBlock(hidden, heads, mlp) for _ in range(layers)))
+        self.ln = nn.LayerNorm(hidden, eps=1e-6)
+        self.head = nn.Linear(hidden, num_classes)
+
+    def forward(self, x: Tensor) -> Tensor:
+        x = self.conv_proj(x)  # [n, 768, 14, 14]
+        x = x.flatten(2).permute(0, 2, 1)  # [n, 196, 768]
+        x = torch.cat([self.class_token.expand(x.shape[0], -1, -1), x], dim=1)
+        x = self.dropout(x + self.pos_embedding)
+        x = self.ln(self.layers(x))
+        return self.head(x[:, 0])
+
+
+def vit_b16() -> nn.Module:
+    """ViT-B/16 for 224x224 images, 1000 classes."""
+    return VisionTransformer()
+
+
+# --------------------------------------------------------------------------------------------
+# 16. ConvNeXt-T (torchvision's convnext_tiny layout)
+# --------------------------------------------------------------------------------------------
+
+
+class Permute(nn.Module):
+    """``x.permute(*dims)`` as a module."""
+
+    def __init__(self, dims: tuple[int, ...]) -> None:
+        super().__init__()
+        self.dims = dims
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x.permute(*self.dims)
+
+
+class LayerNorm2d(nn.LayerNorm):
+    """LayerNorm over the channels of an [n, C, H, W] tensor."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return super().forward(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
+
+
+class CNBlock(nn.Module):
+    """ConvNeXt block: dw 7x7 -> LN -> 4x MLP (GELU), scaled by layer_scale, plus the input."""
+
+    def __init__(self, dim: int) -> None:
+        super().__init__()
+        self.block = nn.Sequential(
+            nn.Conv2d(dim, dim, kernel_size=7, padding=3, groups=dim),
+            Permute((0, 2, 3, 1)),
+            nn.LayerNorm(dim, eps=1e-6),
+            nn.Linear(dim, 4 * dim),
+            nn.GELU(),
+            nn.Linear(4 * dim, dim),
+            Permute((0, 3, 1, 2)),
+        )
+        self.layer_scale = nn.Parameter(torch.ones(dim, 1, 1) * 1e-6)
+
+    def forward(self, x: Tensor) -> Tensor:
+        # Stochastic depth would drop the branch while training; at eval it is the identity.
+        return x + self.layer_scale * self.block(x)
+
+
+class ConvNeXt(nn.Module):
+    """ConvNeXt: 4x4/4 patchify stem, four stages of CNBlocks, LN + 2x2/2 conv between them."""
+
+    def __init__(
+        self,
+        depths: tuple[int, ...] = (3, 3, 9, 3),
+        dims: tuple[int, ...] = (96, 192, 384, 768),
+        num_classes: int = 1000,
+    ) -> None:
+        super().__init__()
+        stages: list[nn.Module] = [
+            nn.Sequential(
+                nn.Conv2d(3, dims[0], kernel_size=4, stride=4), LayerNorm2d(dims[0], eps=1e-6)
+            )
+        ]
+        for index, (depth, dim) in enumerate(zip(depths, dims, strict=True)):
+            stages.append(nn.Sequential(*(CNBlock(dim) for _ in range(depth))))
+            if index + 1 < len(dims):
+                stages.append(
+                    nn.Sequential(
+                        LayerNorm2d(dim, eps=1e-6),
+                        nn.Conv2d(dim, dims[index + 1], kernel_size=2, stride=2),
+                    )
+                )
+        self.features = nn.Sequential(*stages)
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
+        self.classifier = nn.Sequential(
+            LayerNorm2d(dims[-1], eps=1e-6), nn.Flatten(1), nn.Linear(dims[-1], num_classes)
+        )
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.classifier(self.avgpool(self.features(x)))
+
+
+def convnext_tiny() -> nn.Module:
+    """ConvNeXt-T: depths 3, 3, 9, 3; widths 96, 192, 384, 768; 1000 classes."""
+    return ConvNeXt()
+
+
+# --------------------------------------------------------------------------------------------
+# 17. ShuffleNetV2 x1.0 (torchvision's shufflenet_v2_x1_0 layout)
+# --------------------------------------------------------------------------------------------
+
+
+def channel_shuffle(x: Tensor, groups: int) -> Tensor:
+    """Interleave the channels of ``groups`` groups: [n, g, C/g, H, W] -> transpose -> flat."""
+    n, channels, height, width = x.shape
+    x = x.view(n, groups, channels // groups, height, width).transpose(1, 2)
+    return x.reshape(n, channels, height, width)
+
+
+def conv_bn(inp: int, out: int, kernel: int, stride: int = 1, groups: int = 1) -> list[nn.Module]:
+    """conv (no bias, padding kernel // 2) -> batch norm."""
+    conv = nn.Conv2d(inp, out, kernel, stride, kernel // 2, groups=groups, bias=False)
+    return [conv, nn.BatchNorm2d(out)]
+
+
+class ShuffleUnit(nn.Module):
+    """ShuffleNetV2 unit: split (stride 1) or share (stride 2) the input, two branches, shuffle."""
+
+    def __init__(self, inp: int, out: int, stride: int) -> None:
+        super().__init__()
+        half = out // 2
+        self.stride = stride
+        self.branch1 = (
+            nn.Sequential(
+                *conv_bn(inp, inp, 3, stride, groups=inp),
+                *conv_bn(inp, half, 1),
+                nn.ReLU(inplace=True),
+            )
+            if stride > 1
+            else nn.Sequential()
+        )
+        self.branch2 = nn.Sequential(
+            *conv_bn(inp if stride > 1 else half, half, 1),
+            nn.ReLU(inplace=True),
+            *conv_bn(half, half, 3, stride, groups=half),
+            *conv_bn(half, half, 1),
+            nn.ReLU(inplace=True),
+        )
+
+    def forward(self, x: Tensor) -> Tensor:
+        if self.stride == 1:
+            x1, x2 = x.chunk(2, dim=1)
+            out = torch.cat((x1, self.branch2(x2)), dim=1)
+        else:
+            out = torch.cat((self.branch1(x), self.branch2(x)), dim=1)
+        return channel_shuffle(out, 2)
+
+
+class ShuffleNetV2(nn.Module):
+    """ShuffleNetV2: conv 3x3/2, max pool, three stages of shuffle units, conv 1x1, mean, fc."""
+
+    def __init__(
+        self,
+        repeats: tuple[int, ...] = (4, 8, 4),
+        widths: tuple[int, ...] = (24, 116, 232, 464, 1024),
+        num_classes: int = 1000,
+    ) -> None:
+        super().__init__()
+        self.conv1 = nn.Sequential(*conv_bn(3, widths[0], 3, 2), nn.ReLU(inplace=True))
+        self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
+        stages: list[nn.Module] = []
+        inp = widths[0]
+        for count, out in zip(repeats, widths[1:4], strict=True):
+            units = [ShuffleUnit(inp, out, 2)] + [
+                ShuffleUnit(out, out, 1) for _ in range(count - 1)
+            ]
+            stages.append(nn.Sequential(*units))
+            inp = out
+        self.stages = nn.Sequential(*stages)
+        self.conv5 = nn.Sequential(*conv_bn(inp, widths[-1], 1), nn.ReLU(inplace=True))
+        self.fc = nn.Linear(widths[-1], num_classes)
+
+    def forward(self, x: Tensor) -> Tensor:
+        x = self.conv5(self.stages(self.maxpool(self.conv1(x))))
+        return self.fc(x.mean([2, 3]))
+
+
+def shufflenetv2() -> nn.Module:
+    """ShuffleNetV2 x1.0, 1000 classes."""
+    return ShuffleNetV2()
+
+
+# --------------------------------------------------------------------------------------------
+# 18. A 2-layer bidirectional LSTM text classifier
+# --------------------------------------------------------------------------------------------
+
+
+class LSTMClassifier(nn.Module):
+    """Token ids -> embedding 128 -> 2-layer bidirectional LSTM 256 -> last step -> linear 2.
+
+    The classifier reads the LSTM's output at the last time step, ``output[:, -1]``: the
+    forward direction's final state next to the backward direction's first step.
+    """
+
+    def __init__(self, vocabulary: int = 10_000, embed: int = 128, hidden: int = 256) -> None:
+        super().__init__()
+        self.embedding = nn.Embedding(vocabulary, embed)
+        self.lstm = nn.LSTM(embed, hidden, num_layers=2, bidirectional=True, batch_first=True)
+        self.fc = nn.Linear(2 * hidden, 2)
+
+    def forward(self, tokens: Tensor) -> Tensor:
+        output, _ = self.lstm(self.embedding(tokens))  # [n, 64, 512]
+        return self.fc(output[:, -1])
+
+
+def lstm_classifier() -> nn.Module:
+    """The text classifier over 64 token ids from a vocabulary of 10,000."""
+    return LSTMClassifier()
+
+
+# --------------------------------------------------------------------------------------------
+# 19. Siamese network (Koch et al. 2015, one-shot image recognition)
+# --------------------------------------------------------------------------------------------
+
+
+class SiameseNet(nn.Module):
+    """Two 105x105 images through ONE tower to 4096-d embeddings; |a - b| -> linear 1."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tower = nn.Sequential(
+            nn.Conv2d(1, 64, 10),  # [64, 96, 96]
+            nn.ReLU(inplace=True),
+            nn.MaxPool2d(2),  # [64, 48, 48]
+            nn.Conv2d(64, 128, 7),  # [128, 42, 42]
+            nn.ReLU(inplace=True),
+            nn.MaxPool2d(2),  # [128, 21, 21]
+            nn.Conv2d(128, 128, 4),  # [128, 18, 18]
+            nn.ReLU(inplace=True),
+            nn.MaxPool2d(2),  # [128, 9, 9]
+            nn.Conv2d(128, 256, 4),  # [256, 6, 6]
+            nn.ReLU(inplace=True),
+            nn.Flatten(),
+            nn.Linear(256 * 6 * 6, 4096),
+            nn.Sigmoid(),
+        )
+        self.out = nn.Linear(4096, 1)
+
+    def forward(self, left: Tensor, right: Tensor) -> Tensor:
+        distance = torch.abs(self.tower(left) - self.tower(right))
+        return self.out(distance)
+
+
+def siamese() -> nn.Module:
+    """The Siamese verification network; its tower's weights are used by both inputs."""
+    return SiameseNet()
+
+
+# --------------------------------------------------------------------------------------------
+# 20. A two-input, two-output network (image + metadata -> class logits, auxiliary value)
+# --------------------------------------------------------------------------------------------
+
+
+class TwoInputNet(nn.Module):
+    """Image [3, 64, 64] through a small CNN, metadata [10] through a linear layer; two heads."""
+
+    def __init__(self, meta: int = 10, classes: int = 5) -> None:
+        super().__init__()
+        self.image = nn.Sequential(
+            nn.Conv2d(3, 16, 3, padding=1),
+            nn.ReLU(inplace=True),
+            nn.MaxPool2d(2),  # [16, 32, 32]
+            nn.Conv2d(16, 32, 3, padding=1),
+            nn.ReLU(inplace=True),
+            nn.MaxPool2d(2),  # [32, 16, 16]
+            nn.Conv2d(32, 64, 3, padding=1),
+            nn.ReLU(inplace=True),
+            nn.AdaptiveAvgPool2d(1),
+            nn.Flatten(),  # [64]
+        )
+        self.meta = nn.Sequential(nn.Linear(meta, 32), nn.ReLU(inplace=True))
+        self.trunk = nn.Sequential(nn.Linear(64 + 32, 64), nn.ReLU(inplace=True))
+        self.logits = nn.Linear(64, classes)
+        self.aux = nn.Linear(64, 1)
+
+    def forward(self, image: Tensor, meta: Tensor) -> tuple[Tensor, Tensor]:
+        x = self.trunk(torch.cat([self.image(image), self.meta(meta)], dim=1))
+        return self.logits(x), self.aux(x)
+
+
+def two_input() -> nn.Module:
+    """The image + metadata network: 5 class logits and one auxiliary regression output."""
+    return TwoInputNet()
+
+
+# --------------------------------------------------------------------------------------------
 # Registry
 # --------------------------------------------------------------------------------------------
 
@@ -669,4 +1030,10 @@ REFERENCES: dict[str, Reference] = {
     "exercise_dense": Reference(exercise_dense, (3, 500, 500)),
     "exercise_conv": Reference(exercise_conv, (3, 500, 500)),
     "exercise_stride": Reference(exercise_stride, (96, 128, 128)),
+    "vit_b16": Reference(vit_b16, (3, 224, 224)),
+    "convnext_tiny": Reference(convnext_tiny, (3, 224, 224)),
+    "shufflenetv2": Reference(shufflenetv2, (3, 224, 224)),
+    "lstm_classifier": Reference(lstm_classifier, (64,), vocabulary=10_000),
+    "siamese": Reference(siamese, (1, 105, 105), ((1, 105, 105),), ("left", "right")),
+    "two_input": Reference(two_input, (3, 64, 64), ((10,),), ("image", "meta")),
 }
