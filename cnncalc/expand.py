@@ -13,6 +13,7 @@ from cnncalc.errors import BudgetError, Collector, LayerError, Pos, SpecError, s
 from cnncalc.layers import TYPES
 from cnncalc.layers.args import REQUIRED
 from cnncalc.layers.base import LayerType
+from cnncalc.layers.checks import several
 from cnncalc.source import Node
 from cnncalc.spec import FAILED, INPUT_REF, Block, Entry, Spec
 from cnncalc.synonyms import argument_hint
@@ -20,6 +21,7 @@ from cnncalc.values import MAX_VALUE_ITEMS, MAX_VARYING_ITEMS, Values
 
 __all__ = [
     "DEFAULT_MAX_LAYERS",
+    "INPUT_PREFIX",
     "MAX_BLOCK_DEPTH",
     "MAX_NAME_CHARS",
     "MAX_VALUE_ITEMS",
@@ -36,6 +38,7 @@ __all__ = [
 DEFAULT_MAX_LAYERS = 50_000  # at the limit: at most about 7 CPU s and 500 MB (explain, diff)
 MAX_NAME_CHARS = 500  # a layer's full name, its block instances' names included
 NETWORK_INPUT = "\0input"  # what `from: input` means at the top; cannot collide with a name
+INPUT_PREFIX = "\0input/"  # + its name: one of a spec's several `inputs`
 _NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]*\Z")
 
 
@@ -54,6 +57,7 @@ class Ref(NamedTuple):
     pos: Pos
     text: str
     owner: str | None = None  # the layer whose 'from' this is, for messages
+    output: int = 0  # which of the target's outputs (`lstm:1`)
 
 
 class Instance(NamedTuple):
@@ -69,6 +73,8 @@ class Instance(NamedTuple):
     groups: tuple[Group, ...]  # enclosing containers, outermost first
     pos: Pos
     auto_named: bool
+    shares: Ref | None = None  # the layer whose weights it reuses
+    outputs: tuple[str, ...] = ()  # the further names its outputs were given (`name: [a, b]`)
 
 
 class Expansion(NamedTuple):
@@ -79,6 +85,7 @@ class Expansion(NamedTuple):
     output: Ref  # the last top-level entry's output
     scope_names: dict[str, list[str]]  # prefix → the local names there, for "did you mean"
     failed: frozenset[str] = frozenset()  # names of entries that failed: no layer, no error
+    outputs: tuple[Ref, ...] = ()  # the spec's `outputs`, when it lists them
 
 
 class Scope(NamedTuple):
@@ -90,6 +97,7 @@ class Scope(NamedTuple):
     groups: tuple[Group, ...]  # enclosing containers, outermost first
     trainable: bool
     blocks: tuple[str, ...]  # the blocks being expanded, outermost first (the depth)
+    shares: str | None = None  # the block instance whose weights this one reuses, + "."
 
 
 def expand(
@@ -128,6 +136,15 @@ class _Names:
                 return candidate
 
 
+class _Copy(NamedTuple):
+    """What one copy of an entry is called, and what it shares."""
+
+    local: str  # its name in its list of entries
+    auto: bool  # `<type>_<n>`, not the user's
+    more: tuple[str, ...] = ()  # the names of its outputs after the first
+    shares: Ref | None = None  # the layer or block instance whose weights it reuses
+
+
 class _Expander:
     """One spec's expansion: the instances and aliases made so far, and what it memoizes."""
 
@@ -147,10 +164,27 @@ class _Expander:
         """Count the budget, then expand the top-level entries."""
         spec = self.spec
         start = Ref(NETWORK_INPUT, spec.input_pos, INPUT_REF)
+        if len(spec.inputs) > 1:
+            for i in spec.inputs:
+                self.aliases[i.name] = Ref(INPUT_PREFIX + i.name, i.pos, i.name)
+            self.scope_names[""] = [i.name for i in spec.inputs]
+            start = self.aliases[spec.inputs[0].name]
         count(spec, self.budget, self.values)
-        out = self._scope(spec.entries, Scope("", {}, start, (), True, ()))
+        top = Scope("", {}, start, (), True, ())
+        out = self._scope(spec.entries, top)
+        outputs = self._outputs(top)
         failed = frozenset(self.failed)
-        return Expansion(self.instances, self.aliases, out, self.scope_names, failed)
+        return Expansion(self.instances, self.aliases, out, self.scope_names, failed, outputs)
+
+    def _outputs(self, top: Scope) -> tuple[Ref, ...]:
+        """The references the spec's `outputs` list makes."""
+        node = self.spec.outputs
+        if node is None:
+            return ()
+        items = node.value if node.is_list else [node]
+        if not items:
+            raise SpecError("'outputs' is an empty list; leave it out for the last layer", node.pos)
+        return tuple(self._ref(item.value, top, item.pos, None, "outputs") for item in items)
 
     # ---- expansion ----------------------------------------------------------------------------
 
@@ -158,23 +192,25 @@ class _Expander:
         """Expand one list of entries; returns a reference to its last entry's output."""
         bad: set[int] = set()  # entries whose name is wrong
         written = [self._try_name(e, scope.env, i, bad) for i, e in enumerate(entries)]
-        names = _Names(written)
+        names = _Names([n for ns in written for n in ns])
         prev = scope.input
-        for i, (entry, name) in enumerate(zip(entries, written, strict=True)):
+        for i, (entry, given) in enumerate(zip(entries, written, strict=True)):
+            name = given[0] if given else None
             if entry.kind == FAILED or i in bad:
                 prev = self._fail(name, scope)
             else:
-                prev = self._entry(entry, name, names, scope, prev)
+                prev = self._entry(entry, given, names, scope, prev)
         return prev
 
-    def _try_name(self, e: Entry, env: Mapping[str, Any], i: int, bad: set[int]) -> str | None:
-        """The name an entry gives itself; a wrong one is reported and `i` put in `bad`."""
+    def _try_name(self, e: Entry, env: Mapping[str, Any], i: int, bad: set[int]) -> tuple[str, ...]:
+        """The names an entry gives itself (none, one, or one per output); a wrong one is
+        reported and `i` put in `bad`."""
         try:
-            return self._entry_name(e, env)
+            return self._entry_names(e, env)
         except SpecError as err:
             self.found.add(err)
             bad.add(i)
-            return None
+            return ()
 
     def _fail(self, name: str | None, scope: Scope) -> Ref:
         """What the entries after a failed one read: a name the graph knows as failed."""
@@ -184,38 +220,55 @@ class _Expander:
             self.scope_names.setdefault(scope.prefix, []).append(name)
         return Ref(qname, Pos("", 0, 0), qname)
 
-    def _entry(self, e: Entry, name: str | None, names: _Names, scope: Scope, prev: Ref) -> Ref:
+    def _entry(
+        self, e: Entry, given: tuple[str, ...], names: _Names, scope: Scope, prev: Ref
+    ) -> Ref:
         """Expand one entry, all its copies; returns a reference to its output. A problem is
         reported, and the entry's name (written or given) marked as failed."""
+        name = given[0] if given else None
         grouped = name is not None and e.repeat is not None
         first = f"{name}.0" if grouped else name or names.auto(e.kind)  # copy 0's name
         try:
-            return self._copies(e, name, names, scope, prev, first)
+            return self._copies(e, given, names, scope, prev, first)
         except BudgetError:
             raise
         except SpecError as err:
             self.found.add(err)
+            for more in given[1:]:
+                self._fail(more, scope)
             return self._fail(name or first, scope)
 
     def _copies(
-        self, e: Entry, name: str | None, names: _Names, scope: Scope, prev: Ref, first: str
+        self, e: Entry, given: tuple[str, ...], names: _Names, scope: Scope, prev: Ref, first: str
     ) -> Ref:
         """An entry's layers or block instances, `first` the name of its first copy."""
+        name = given[0] if given else None
         grouped = name is not None and e.repeat is not None
         label = scope.prefix + first
+        if len(given) > 1 and (grouped or e.kind in self.spec.blocks):
+            what = "an entry with repeat" if grouped else f"block '{e.kind}'"
+            raise SpecError(
+                f"{what} has one output, so 'name' is one name, not a list",
+                e.name.pos if e.name else e.pos,
+                label,
+            )
         repeat = 1 if e.repeat is None else self._repeat(e.repeat, scope.env, label)
         trainable = self._trainable(e, scope, label)
-        refs = self._from(e, scope, prev, label)
+        refs = [] if e.from_ is None and self._no_input(e) else self._from(e, scope, prev, label)
+        if not self._kept(e, scope, label):
+            return self._pass_through(e, name, scope, refs, label, "when: false")
         if repeat == 0:
-            return self._pass_through(e, name, scope, refs, label)
+            return self._pass_through(e, name, scope, refs, label, "repeat: 0")
+        shares = self._shares(e, scope, label)
         groups = scope.groups
         if name is not None and grouped:
             groups = (*groups, Group(_qualified(scope.prefix, name, e.pos), "repeat", e.pos))
         inner = scope._replace(groups=groups, trainable=trainable)
-        out = refs[0]
+        out = refs[0] if refs else prev
         for i in range(repeat):
             local = first if i == 0 else f"{name}.{i}" if grouped else names.auto(e.kind)
-            out = self._copy(e, local, inner, refs if i == 0 else [out], name is None)
+            copy = _Copy(local, name is None, given[1:], shares)
+            out = self._copy(e, copy, inner, refs if i == 0 else [out])
         if name is not None and grouped:
             self._alias(scope.prefix + name, out, e.pos)
             self.scope_names.setdefault(scope.prefix, []).append(name)
@@ -233,13 +286,14 @@ class _Expander:
         return scope.trainable and flag
 
     def _pass_through(
-        self, e: Entry, name: str | None, scope: Scope, refs: list[Ref], label: str
+        self, e: Entry, name: str | None, scope: Scope, refs: list[Ref], label: str, why: str
     ) -> Ref:
-        """An entry with `repeat: 0`: no layer, its name an alias of its input."""
+        """An entry with `repeat: 0` or `when: false` (`why`): no layer, its name an alias of
+        its input."""
         self.budget.spend(e.pos, label)
         if len(refs) != 1:
             raise SpecError(
-                "an entry with repeat: 0 passes its input through, so it takes exactly one input",
+                f"an entry with {why} passes its input through, so it takes exactly one input",
                 e.pos,
                 label,
             )
@@ -247,23 +301,75 @@ class _Expander:
             self._alias(_qualified(scope.prefix, name, e.pos), refs[0], e.pos)
         return refs[0]
 
-    def _copy(self, e: Entry, local: str, scope: Scope, refs: list[Ref], auto: bool) -> Ref:
+    def _copy(self, e: Entry, copy: _Copy, scope: Scope, refs: list[Ref]) -> Ref:
         """One copy of an entry: a layer, or a block instance; returns its output."""
-        qname = _qualified(scope.prefix, local, e.pos)
+        qname = _qualified(scope.prefix, copy.local, e.pos)
         block = self.spec.blocks.get(e.kind)
+        shares = copy.shares
+        if shares is None and scope.shares is not None:  # inside a block instance that shares
+            shares = Ref(scope.shares + copy.local, e.pos, scope.shares + copy.local, qname)
         if block is not None:
-            out = self._instance(block, e, qname, scope, refs)
+            out = self._instance(block, e, qname, scope, refs, shares)
         else:
-            self._layer(TYPES[e.kind], e, qname, scope, refs, auto)
+            self._layer(TYPES[e.kind], e, qname, scope, refs, copy._replace(shares=shares))
             out = Ref(qname, e.pos, qname)
-        self.scope_names.setdefault(scope.prefix, []).append(local)
+        self.scope_names.setdefault(scope.prefix, []).append(copy.local)
+        for i, more in enumerate(copy.more, 1):
+            self._alias(_qualified(scope.prefix, more, e.pos), out._replace(output=i), e.pos)
+            self.scope_names[scope.prefix].append(more)
         return out
 
-    def _entry_name(self, e: Entry, env: Mapping[str, Any]) -> str | None:
-        """The name an entry gives itself, checked; None when it gives none."""
-        if e.name is None:
+    def _no_input(self, e: Entry) -> bool:
+        """Whether an entry is a layer that takes no input (parameter)."""
+        t = TYPES.get(e.kind)
+        return t is not None and t.max_inputs == 0
+
+    def _kept(self, e: Entry, scope: Scope, label: str) -> bool:
+        """An entry's `when`: whether it is kept."""
+        if e.when is None:
+            return True
+        flag = self.values.evaluate(e.when, scope.env, label)
+        if not isinstance(flag, bool):
+            raise SpecError(
+                f'when must be true or false (a comparison such as "${{depth > 2}}"), got'
+                f" {shown(flag)}",
+                e.when.pos,
+                label,
+            )
+        return flag
+
+    def _shares(self, e: Entry, scope: Scope, label: str) -> Ref | None:
+        """The layer or block instance whose weights an entry reuses (`shares: NAME`)."""
+        if e.shares is None:
             return None
+        value = self.values.evaluate(e.shares, scope.env, label)
+        if not isinstance(value, str) or not _NAME.match(value):
+            raise SpecError(
+                f"shares takes the name of a layer or block instance, got {shown(value)}",
+                e.shares.pos,
+                label,
+            )
+        return Ref(scope.prefix + value, e.shares.pos, value, label)
+
+    def _entry_names(self, e: Entry, env: Mapping[str, Any]) -> tuple[str, ...]:
+        """The names an entry gives itself, checked: none, one, or a list naming each of a
+        layer's outputs (`name: [out, h_n]`)."""
+        if e.name is None:
+            return ()
         value = self.values.evaluate(e.name, env, e.kind)
+        if not isinstance(value, list):
+            return (self._entry_name(value, e),)
+        if not value:
+            raise SpecError("'name' is an empty list", e.name.pos)
+        names = tuple(self._entry_name(v, e) for v in value)
+        twice = next((n for i, n in enumerate(names) if n in names[:i]), None)
+        if twice is not None:
+            raise SpecError(f"'name' lists '{twice}' twice", e.name.pos)
+        return names
+
+    def _entry_name(self, value: Any, e: Entry) -> str:
+        """One name an entry gives, checked."""
+        assert e.name is not None
         if isinstance(value, int) and not isinstance(value, bool):
             value = str(value)
         if isinstance(value, str) and len(value) > MAX_NAME_CHARS:
@@ -288,24 +394,49 @@ class _Expander:
         items = value if isinstance(value, list) else [value]
         if not items:
             raise SpecError("'from' is an empty list", e.from_.pos, label)
-        refs = []
-        for item in items:
-            if not isinstance(item, str) or not item:
-                raise SpecError(f"'from' takes layer names, got {shown(item)}", e.from_.pos, label)
-            if len(item) > MAX_NAME_CHARS:
+        return [self._ref(item, scope, e.from_.pos, label, "from") for item in items]
+
+    def _ref(self, item: Any, scope: Scope, pos: Pos, label: str | None, key: str) -> Ref:
+        """The reference one name of a `from` (or `outputs`) makes: `conv`, `lstm:1`, `input`."""
+        if not isinstance(item, str) or not item:
+            raise SpecError(f"'{key}' takes layer names, got {shown(item)}", pos, label)
+        if len(item) > MAX_NAME_CHARS:
+            raise SpecError(
+                f"'{key}' names {shown(item)}, longer than the {MAX_NAME_CHARS:,}"
+                " characters of any layer's name",
+                pos,
+                label,
+            )
+        name, colon, digits = item.rpartition(":")
+        if not colon:
+            name, index = item, 0
+        elif name and digits.isascii() and digits.isdigit() and len(digits) <= 4:
+            index = int(digits)
+        else:
+            raise SpecError(
+                f"'{key}' names {shown(item)}; one output of a layer is written NAME:INDEX,"
+                " counting from 0 (lstm:1 is the second)",
+                pos,
+                label,
+            )
+        if name == INPUT_REF:
+            if index:
                 raise SpecError(
-                    f"'from' names {shown(item)}, longer than the {MAX_NAME_CHARS:,}"
-                    " characters of any layer's name",
-                    e.from_.pos,
+                    f"'{key}' names {shown(item)}; the input has one output", pos, label
+                )
+            if not scope.prefix and len(self.spec.inputs) > 1:
+                listed = ", ".join(i.name for i in self.spec.inputs)
+                raise SpecError(
+                    f"this spec has several inputs ({listed}); '{key}' names one of them",
+                    pos,
                     label,
                 )
-            if item == INPUT_REF:
-                refs.append(Ref(scope.input.target, e.from_.pos, INPUT_REF, label))
-            else:
-                refs.append(Ref(scope.prefix + item, e.from_.pos, item, label))
-        return refs
+            return scope.input._replace(pos=pos, text=INPUT_REF, owner=label)
+        return Ref(scope.prefix + name, pos, item, label, index)
 
-    def _instance(self, block: Block, e: Entry, qname: str, scope: Scope, refs: list[Ref]) -> Ref:
+    def _instance(
+        self, block: Block, e: Entry, qname: str, scope: Scope, refs: list[Ref], shares: Ref | None
+    ) -> Ref:
         """One instance of a block, its entries expanded inside it; returns its output."""
         stack = scope.blocks
         if block.name in stack:
@@ -325,13 +456,14 @@ class _Expander:
             groups=(*scope.groups, Group(qname, block.name, e.pos)),
             trainable=scope.trainable,
             blocks=(*stack, block.name),
+            shares=None if shares is None else shares.target + ".",
         )
         out = self._scope(block.entries, inner)
         self._alias(qname, out, e.pos)
         return out
 
     def _layer(
-        self, t: LayerType, e: Entry, qname: str, scope: Scope, refs: list[Ref], auto: bool
+        self, t: LayerType, e: Entry, qname: str, scope: Scope, refs: list[Ref], copy: _Copy
     ) -> None:
         """Record one layer instance, its inputs counted and its arguments parsed."""
         if qname in self.instances or qname in self.aliases:
@@ -344,13 +476,24 @@ class _Expander:
                 qname,
             )
         if t.max_inputs is not None and len(refs) > t.max_inputs:
-            raise SpecError(
-                f"{t.name} takes {t.max_inputs} input, 'from' lists {len(refs)}", e.pos, qname
-            )
+            takes = "no input" if t.max_inputs == 0 else several(t.max_inputs, "input")
+            raise SpecError(f"{t.name} takes {takes}, 'from' lists {len(refs)}", e.pos, qname)
         given, arg_pos = self._given_args(t, e, qname, scope.env)
         args, key = self._layer_args(t, e, qname, given, arg_pos)
+        more = tuple(scope.prefix + n for n in copy.more)
         self.instances[qname] = Instance(
-            qname, t, refs, args, key, arg_pos, scope.trainable, scope.groups, e.pos, auto
+            qname,
+            t,
+            refs,
+            args,
+            key,
+            arg_pos,
+            scope.trainable,
+            scope.groups,
+            e.pos,
+            copy.auto,
+            copy.shares,
+            more,
         )
 
     def _given_args(

@@ -17,12 +17,13 @@ from cnncalc.layers.tensors import Shape
 from cnncalc.source import MAX_INT, Node, Source, label, parse, read_text
 from cnncalc.synonyms import type_hint
 
-RESERVED = ("name", "from", "repeat", "trainable")
-TOP_LEVEL = ("name", "input", "layers", "blocks", "expect")
+RESERVED = ("name", "from", "repeat", "trainable", "when", "shares")
+TOP_LEVEL = ("name", "input", "inputs", "outputs", "layers", "blocks", "expect")
 INPUT_REF = "input"
 FAILED = "\0failed"  # the kind of an entry that could not be read: its error is reported
 MAX_RANK = 64  # dimensions of any tensor: past it, per-dimension work would be the cost
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]*\Z")  # a layer's or input's name
 
 
 class Layout(str, enum.Enum):
@@ -54,6 +55,16 @@ class Entry(NamedTuple):
     repeat: Node | None = None
     trainable: Node | None = None
     pos: Pos = Pos("", 0, 0)
+    when: Node | None = None  # `when: "${...}"`: the entry is kept only where it is true
+    shares: Node | None = None  # the layer or block instance whose weights it reuses
+
+
+class Input(NamedTuple):
+    """One of the network's inputs: its name (INPUT_REF for a spec's single `input`)."""
+
+    name: str
+    shape: Shape  # channels first
+    pos: Pos
 
 
 class Block(NamedTuple):
@@ -77,6 +88,8 @@ class Spec(NamedTuple):
     layout_written: bool = False  # `layout:` given, so a channels-first image was meant
     errors: tuple[SpecError, ...] = ()  # entries that could not be read (kind FAILED)
     text: str = ""  # the file's text, for messages that show a line of it
+    inputs: tuple[Input, ...] = ()  # every input, the first being `input_shape`'s
+    outputs: Node | None = None  # `outputs: [a, b]`; None: the last entry's output
 
 
 def load(source: Source) -> Spec:
@@ -107,13 +120,12 @@ def _from_text(text: str, path: str) -> Spec:
                 f" (allowed: {', '.join(TOP_LEVEL)})",
                 root.key_pos[key],
             )
-    for key in ("input", "layers"):
-        if key not in top:
-            raise SpecError(f"missing top-level key '{key}'", root.pos)
+    if "layers" not in top:
+        raise SpecError("missing top-level key 'layers'", root.pos)
     name = top.get("name")
     if name is not None and not isinstance(name.value, (str, int)):
         raise SpecError("'name' must be text", name.pos)
-    shape, layout = _input(top["input"])
+    inputs, layout, layout_written = _inputs(root)
     block_names = _block_names(top.get("blocks"))
     blocks = {}
     if "blocks" in top and top["blocks"].value is not None:
@@ -126,16 +138,69 @@ def _from_text(text: str, path: str) -> Spec:
     return Spec(
         path=path,
         name=None if name is None else str(name.value),
-        input_shape=shape,
+        input_shape=inputs[0].shape,
         layout=layout,
         entries=entries,
         blocks=blocks,
         expect=top.get("expect"),
-        input_pos=top["input"].pos,
-        layout_written=top["input"].is_map and "layout" in top["input"].value,
+        input_pos=inputs[0].pos,
+        layout_written=layout_written,
         errors=tuple(found.found.values()),
         text=text,
+        inputs=inputs,
+        outputs=top.get("outputs"),
     )
+
+
+def _inputs(root: Node) -> tuple[tuple[Input, ...], Layout, bool]:
+    """The network's inputs (`input:` or `inputs:`), their one layout, and whether a layout
+    was written."""
+    top: dict[str, Node] = root.value
+    if ("input" in top) == ("inputs" in top):
+        which = "both 'input' and 'inputs'" if "input" in top else "neither 'input' nor 'inputs'"
+        raise SpecError(
+            f"a spec has one of 'input' (one tensor) and 'inputs' (a mapping of names to"
+            f" shapes); this one has {which}",
+            root.pos,
+        )
+    if "input" in top:
+        node = top["input"]
+        shape, layout = _input(node)
+        written = node.is_map and "layout" in node.value
+        return (Input(INPUT_REF, shape, node.pos),), layout, written
+    node = top["inputs"]
+    if not node.is_map or not node.value:
+        raise SpecError(
+            "'inputs' maps each input's name to its shape, e.g. {image: [3, 224, 224], meta: [10]}",
+            node.pos,
+        )
+    inputs, layouts = [], {}
+    for iname, inode in node.value.items():
+        pos = node.key_pos[iname]
+        if not _NAME.match(iname) or iname in (INPUT_REF, *RESERVED):
+            raise SpecError(
+                f"input name {quoted(iname)} must be letters, digits, '_' and '-', and not"
+                f" {INPUT_REF!r}",
+                pos,
+            )
+        shape, layout = _input(inode)
+        if inode.is_map and "layout" in inode.value:
+            layouts[iname] = layout
+        inputs.append(Input(iname, shape, pos))
+    if len(set(layouts.values())) > 1:
+        listed = ", ".join(f"{n}: {v.value}" for n, v in layouts.items())
+        raise SpecError(f"the inputs must share one layout, got {listed}", node.pos)
+    layout = next(iter(layouts.values()), Layout.CHANNELS_FIRST)
+    if layout is Layout.CHANNELS_LAST:  # every input is written in the spec's one layout
+        inputs = [i._replace(shape=layout.to_internal(_back(i, layouts))) for i in inputs]
+    return tuple(inputs), layout, bool(layouts)
+
+
+def _back(i: Input, layouts: dict[str, Layout]) -> Shape:
+    """An input's shape as written (`_input` moved channels first only where it said so)."""
+    if i.name in layouts:
+        return Layout.CHANNELS_LAST.display(i.shape)
+    return i.shape
 
 
 def _input(node: Node) -> tuple[Shape, Layout]:
@@ -333,6 +398,8 @@ def _entry(node: Node, block_names: set[str]) -> Entry:
         repeat=node.value.get("repeat"),
         trainable=node.value.get("trainable"),
         pos=node.pos,
+        when=node.value.get("when"),
+        shares=node.value.get("shares"),
     )
 
 

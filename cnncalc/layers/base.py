@@ -54,6 +54,8 @@ class LayerType:
     max_inputs: int | None = 1
     outputs: str = ""  # what a layer of several outputs makes, for docs: "output, h_n, c_n"
     view: bool = False  # the output is a view of the input: no new memory (flatten, ...)
+    batched: bool = True  # False: its output has no batch dimension (parameter)
+    broadcasts: bool = False  # inputs line up from the right, as PyTorch broadcasts them
     flops_rule: str = "0"  # FLOPs per sample, as documented: "1 per output element"
 
     def infer(self, a: Mapping[str, Any], inputs: Sequence[Shape]) -> Result:
