@@ -5,12 +5,19 @@ The MAC convention (README, "Compute and memory"):
 - convolution: output elements × in_channels/groups × kernel elements;
 - transposed convolution: *input* elements × out_channels/groups × kernel elements;
 - linear: output elements × in_features;
+- multi-head attention: the four projections plus Q·Kᵀ and A·V, 4·L·E² + 2·L²·E for
+  self-attention on L tokens of width E;
+- LSTM: every weight matrix meets one vector per time step, gates·H·(I + H) per step and
+  layer-direction;
 - everything else 0, and bias adds are not MACs.
 
 The oracle side never reads cnncalc: forward hooks on every ``nn.Conv{1,2,3}d``,
 ``nn.ConvTranspose{1,2,3}d`` and ``nn.Linear`` of the hand-written reference models in
 ``reference_models.py`` compute the MACs from the module's attributes and the tensors that
-actually flowed through it (batch 1, eval mode, no grad). cnncalc is run only through its CLI.
+actually flowed through it (batch 1, eval mode, no grad). An ``nn.MultiheadAttention`` call is
+measured by ``torch.utils.flop_counter.FlopCounterMode`` over the same call on the same tensors
+(its FLOPs are 2 × the MACs of the matrix products it saw); an ``nn.LSTM`` call is counted from
+its weight matrices and the sequence length. cnncalc is run only through its CLI.
 
 Covered:
 
@@ -38,8 +45,10 @@ from typing import Any
 
 import pytest
 import torch
+import torch.nn.functional as F
 from click.testing import CliRunner
 from torch import Tensor, nn
+from torch.utils.flop_counter import FlopCounterMode
 
 from cnncalc.cli import main
 from reference_models import REFERENCES
@@ -56,8 +65,39 @@ TRANSPOSED = (nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d)
 # --------------------------------------------------------------------------------------------
 
 
-def module_macs(module: nn.Module, inputs: tuple[Tensor, ...], output: Tensor) -> int | None:
+COUNTED = (*CONVS, *TRANSPOSED, nn.Linear, nn.MultiheadAttention, nn.LSTM)
+
+
+def attention_macs(module: nn.MultiheadAttention, inputs: tuple[Tensor, ...]) -> int:
+    """MACs of one attention call, by PyTorch's own flop counter over a rerun of it.
+
+    ``forward`` is called directly so that this module's hooks do not fire again. The rerun
+    asks for the attention weights with autograd on: that keeps PyTorch on the path of plain
+    ``addmm``/``bmm`` products the counter knows (its fused inference kernel is not counted).
+    """
+    query, key, value = (inputs * 3)[:3] if len(inputs) == 1 else inputs[:3]
+    with torch.enable_grad(), FlopCounterMode(display=False) as counter:
+        module.forward(query, key, value, need_weights=True)
+    flops = counter.get_total_flops()
+    assert flops % 2 == 0
+    return flops // 2
+
+
+def lstm_macs(module: nn.LSTM, inputs: tuple[Tensor, ...]) -> int:
+    """Every weight matrix of every layer and direction (``weight_ih``, ``weight_hh``,
+    ``weight_hr``) multiplies one vector per time step and sample."""
+    steps = inputs[0].shape[1 if module.batch_first else 0]
+    batch = inputs[0].shape[0 if module.batch_first else 1]
+    weights = sum(p.numel() for name, p in module.named_parameters() if name.startswith("weight"))
+    return batch * steps * weights
+
+
+def module_macs(module: nn.Module, inputs: tuple[Tensor, ...], output: Any) -> int | None:
     """MACs of one call by the README convention, or None for a module that is not counted."""
+    if isinstance(module, nn.MultiheadAttention):
+        return attention_macs(module, inputs)
+    if isinstance(module, nn.LSTM):
+        return lstm_macs(module, inputs)
     if isinstance(module, CONVS):
         kernel = math.prod(module.kernel_size)
         assert module.in_channels % module.groups == 0
@@ -71,11 +111,12 @@ def module_macs(module: nn.Module, inputs: tuple[Tensor, ...], output: Tensor) -
     return None
 
 
-def hook_macs(model: nn.Module, input_shape: tuple[int, ...]) -> list[int]:
-    """Run ``model`` once on a batch-1 input; the MACs of every counted module call."""
+def hook_macs(model: nn.Module, input_shape: tuple[int, ...], *inputs: Tensor) -> list[int]:
+    """Run ``model`` once on a batch-1 input (zeros of ``input_shape``, or ``inputs`` when
+    given); the MACs of every counted module call."""
     calls: list[int] = []
 
-    def hook(module: nn.Module, inputs: tuple[Tensor, ...], output: Tensor) -> None:
+    def hook(module: nn.Module, inputs: tuple[Tensor, ...], output: Any) -> None:
         macs = module_macs(module, inputs, output)
         if macs is not None:
             calls.append(macs)
@@ -83,12 +124,12 @@ def hook_macs(model: nn.Module, input_shape: tuple[int, ...]) -> list[int]:
     handles = [
         module.register_forward_hook(hook)
         for module in model.modules()
-        if isinstance(module, (*CONVS, *TRANSPOSED, nn.Linear))
+        if isinstance(module, COUNTED)
     ]
     try:
         model.eval()
         with torch.no_grad():
-            model(torch.zeros(1, *input_shape))
+            model(*(inputs or (torch.zeros(1, *input_shape),)))
     finally:
         for handle in handles:
             handle.remove()
@@ -100,7 +141,7 @@ def reference_macs(stem: str) -> tuple[int, ...]:
     """The per-call MACs of the reference model for ``stem``, computed once per session."""
     reference = REFERENCES[stem]
     torch.manual_seed(0)
-    return tuple(hook_macs(reference.build(), reference.input_shape))
+    return tuple(hook_macs(reference.build(), reference.input_shape, *reference.example()))
 
 
 # --------------------------------------------------------------------------------------------
@@ -370,6 +411,141 @@ def test_exercise_conv_macs() -> None:
 def test_exercise_dense_macs() -> None:
     """exercise_dense: 100 outputs × 750,000 inputs."""
     assert cnncalc_summary("exercise_dense")["totals"]["macs"] == 100 * 3 * 500 * 500
+
+
+# ViT-B/16 at 224: L = 197 tokens of E = 768. Per block: attention projections 4·L·E²,
+# Q·Kᵀ and A·V 2·L²·E, MLP 2·L·E·3072; plus the 16×16 patch conv and the head.
+VIT_BLOCK = 4 * 197 * 768**2 + 2 * 197**2 * 768 + 2 * 197 * 768 * 3072
+VIT_MACS = 12 * VIT_BLOCK + 768 * 14 * 14 * 3 * 16 * 16 + 768 * 1000
+# LSTM classifier: per time step and direction 4·H·(I + H), H = 256, I = 128 then 512;
+# 64 steps, two directions; then the 512 → 2 head.
+LSTM_MACS = 64 * 2 * (4 * 256 * (128 + 256) + 4 * 256 * (512 + 256)) + 512 * 2
+# Siamese: the tower runs once per image (its weights are shared, its work is not).
+SIAMESE_TOWER = (
+    64 * 96 * 96 * 1 * 10 * 10  # conv 64 10×10 on 1 channel
+    + 128 * 42 * 42 * 64 * 7 * 7  # conv 128 7×7
+    + 128 * 18 * 18 * 128 * 4 * 4  # conv 128 4×4
+    + 256 * 6 * 6 * 128 * 4 * 4  # conv 256 4×4
+    + 4096 * 9216  # linear 9,216 → 4,096
+)
+SIAMESE_MACS = 2 * SIAMESE_TOWER + 4096
+
+WORKED_MACS = {
+    "vit_b16": VIT_MACS,
+    "lstm_classifier": LSTM_MACS,
+    "siamese": SIAMESE_MACS,
+}
+
+
+def test_worked_figures_are_the_published_ones() -> None:
+    """The issue's 17,563,828,224 for ViT-B/16; the others are the sums written above."""
+    assert VIT_MACS == 17_563_828_224
+    assert 12 * (4 * 197 * 768**2 + 2 * 197**2 * 768) == 6_292_703_232  # attention alone
+    assert LSTM_MACS == 150_995_968
+    assert SIAMESE_MACS == 1_817_251_840
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("stem", sorted(WORKED_MACS))
+def test_reference_macs_by_hand(stem: str) -> None:
+    """The hooks on the reference model add up to the hand count."""
+    assert sum(reference_macs(stem)) == WORKED_MACS[stem]
+
+
+@pytest.mark.parametrize("stem", sorted(WORKED_MACS))
+def test_spec_macs_by_hand(stem: str) -> None:
+    """cnncalc's total MACs for the spec are the hand count."""
+    assert cnncalc_summary(stem)["totals"]["macs"] == WORKED_MACS[stem]
+
+
+@pytest.mark.slow
+def test_vit_attention_macs_per_block() -> None:
+    """Each of ViT-B/16's 12 attention calls: 4·197·768² + 2·197²·768 = 524,391,936."""
+    calls = Counter(reference_macs("vit_b16"))
+    assert calls[4 * 197 * 768**2 + 2 * 197**2 * 768] == 12
+    assert 4 * 197 * 768**2 + 2 * 197**2 * 768 == 524_391_936
+
+
+# --------------------------------------------------------------------------------------------
+# 3b. The attention and LSTM oracles against hand counts
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("embed", "heads", "kdim", "vdim", "length", "source"),
+    [
+        (16, 4, None, None, 5, 5),  # self-attention
+        (16, 4, None, None, 5, 9),  # cross-attention: 5 queries over 9 keys
+        (16, 2, 6, 10, 5, 7),  # keys and values of other widths
+    ],
+)
+def test_attention_oracle_by_hand(
+    embed: int, heads: int, kdim: int | None, vdim: int | None, length: int, source: int
+) -> None:
+    """FlopCounterMode over nn.MultiheadAttention = the projections + Q·Kᵀ + A·V:
+    L·E·E (query) + S·kdim·E (key) + S·vdim·E (value) + L·E·E (output) + 2·L·S·E."""
+    module = nn.MultiheadAttention(embed, heads, kdim=kdim, vdim=vdim, batch_first=True)
+    query = torch.zeros(1, length, embed)
+    key = torch.zeros(1, source, kdim or embed)
+    value = torch.zeros(1, source, vdim or embed)
+    expected = (
+        length * embed * embed
+        + source * (kdim or embed) * embed
+        + source * (vdim or embed) * embed
+        + length * embed * embed
+        + 2 * length * source * embed
+    )
+    assert attention_macs(module.eval(), (query, key, value)) == expected
+    calls: list[int] = []
+    module.register_forward_hook(lambda m, i, o: calls.append(module_macs(m, i, o) or 0))
+    with torch.no_grad():  # the hook measures the same call made the ordinary way
+        module(query, key, value, need_weights=False)
+    assert calls == [expected]
+
+
+def unrolled_lstm(module: nn.LSTM, x: Tensor) -> Tensor:
+    """nn.LSTM written out step by step with F.linear (batch_first, no initial state)."""
+    weights = dict(module.named_parameters())
+    for layer in range(module.num_layers):
+        directions = []
+        for suffix in ["", "_reverse"][: 2 if module.bidirectional else 1]:
+            w = {k: weights[f"{k}_l{layer}{suffix}"] for k in ("weight_ih", "weight_hh")}
+            b = {k: weights[f"{k}_l{layer}{suffix}"] for k in ("bias_ih", "bias_hh")}
+            h = x.new_zeros(x.shape[0], module.hidden_size)
+            c = x.new_zeros(x.shape[0], module.hidden_size)
+            steps = range(x.shape[1]) if not suffix else reversed(range(x.shape[1]))
+            outs: dict[int, Tensor] = {}
+            for t in steps:
+                gates = F.linear(x[:, t], w["weight_ih"], b["bias_ih"]) + F.linear(
+                    h, w["weight_hh"], b["bias_hh"]
+                )
+                i, f, g, o = gates.chunk(4, dim=1)
+                c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+                h = torch.sigmoid(o) * torch.tanh(c)
+                outs[t] = h
+            directions.append(torch.stack([outs[t] for t in range(x.shape[1])], dim=1))
+        x = torch.cat(directions, dim=2)
+    return x
+
+
+@pytest.mark.parametrize(("layers", "bidirectional"), [(1, False), (2, True)])
+def test_lstm_oracle_by_flop_counter(layers: int, bidirectional: bool) -> None:
+    """The LSTM count (weights × steps) equals FlopCounterMode over the unrolled LSTM, whose
+    output is checked to be nn.LSTM's own: gates·H·(I + H) per step and layer-direction."""
+    torch.manual_seed(0)
+    module = nn.LSTM(6, 5, num_layers=layers, bidirectional=bidirectional, batch_first=True)
+    x = torch.randn(1, 7, 6)
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        unrolled = unrolled_lstm(module, x)
+    with torch.no_grad():
+        assert torch.allclose(unrolled, module(x)[0], atol=1e-6)
+    directions = 2 if bidirectional else 1
+    by_hand = (
+        7
+        * directions
+        * sum(4 * 5 * ((6 if layer == 0 else 5 * directions) + 5) for layer in range(layers))
+    )
+    assert lstm_macs(module, (x,)) == by_hand == counter.get_total_flops() // 2
 
 
 # --------------------------------------------------------------------------------------------

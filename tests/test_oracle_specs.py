@@ -4,15 +4,30 @@ cnncalc is run only through its public contract (``cnncalc summarize <spec> --fo
 the answers come from running the independent reference models in ``reference_models.py``
 (batch 1, eval mode, no grad). Every spec must have a reference and every reference a spec.
 
-Checked per spec: input shape, output shape, total / trainable parameters, buffers (BN running
-mean + var, not ``num_batches_tracked``), and a per-layer multiset of (parameters, output shape)
-over the layers that own parameters, independent of layer names and order.
+Checked per spec: every input's and output's shape, total / trainable parameters, buffers (BN
+running mean + var, not ``num_batches_tracked``), and a per-layer multiset of (parameters, output
+shape) over the layers that own parameters, independent of layer names and order.
+
+What a layer is differs a little between the two sides, and the torch side is read accordingly:
+
+- ``nn.MultiheadAttention`` keeps ``out_proj`` as a submodule it never calls: its parameters
+  count with the attention, which is one cnncalc layer (``UNITS``).
+- A learnable tensor held by a composite module (ViT's class token and position embedding,
+  ConvNeXt's layer scale) is a ``parameter`` layer in a spec: it is compared as (elements,
+  shape without leading 1s), since the spec writes it per sample (``[1, 768]`` for the
+  ``[1, 1, 768]`` class token) and the layer scale ``[C, 1, 1]`` has no batch axis at all.
+- A module called twice (the Siamese tower) owns its parameters once: its first call counts
+  them, later calls own none; a spec layer that ``shares:`` another's weights likewise.
+- A module returning several tensors (attention, LSTM) is compared on its first output.
+
+MACs are checked against the same reference models in ``test_macs_oracle.py``.
 """
 
 from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -39,12 +54,17 @@ LayerKey = tuple[int, Shape]  # (parameter count, output shape channels-first wi
 # --------------------------------------------------------------------------------------------
 
 
+# Modules that cnncalc counts as one layer although PyTorch splits their parameters over
+# submodules it does not call as modules.
+UNITS: tuple[type[nn.Module], ...] = (nn.MultiheadAttention,)
+
+
 @dataclass(frozen=True)
 class TorchFacts:
     """What the reference model says (shapes channels-first, without the batch)."""
 
-    input_shape: Shape
-    output_shape: Shape
+    input_shapes: dict[str, Shape]  # by the spec's input names ("input" for a single one)
+    output_shapes: tuple[Shape, ...]
     params: int
     trainable_params: int
     buffers: int
@@ -76,6 +96,41 @@ def _own_param_count(module: nn.Module) -> int:
     return sum(p.numel() for p in module.parameters(recurse=False))
 
 
+def _strip_ones(shape: Sequence[int]) -> Shape:
+    """A free tensor's shape without its leading 1s: [1, 1, 768] and [1, 768] are both [768]."""
+    dims = list(shape)
+    while len(dims) > 1 and dims[0] == 1:
+        dims.pop(0)
+    return tuple(dims)
+
+
+def _first(output: Any) -> torch.Tensor:
+    """A module's first output tensor (attention and LSTMs return tuples)."""
+    while isinstance(output, tuple):
+        output = output[0]
+    assert isinstance(output, torch.Tensor), f"output {type(output).__name__} is not a tensor"
+    return output
+
+
+def _layer_modules(model: nn.Module) -> tuple[list[nn.Module], Counter[LayerKey]]:
+    """The modules that are one cnncalc layer each, and the free tensors of the others."""
+    layers: list[nn.Module] = []
+    free: Counter[LayerKey] = Counter()
+    inside_units: set[int] = set()
+    for module in model.modules():
+        if id(module) in inside_units:
+            continue
+        if isinstance(module, UNITS):
+            layers.append(module)
+            inside_units.update(id(m) for m in module.modules())
+        elif any(True for _ in module.children()):  # composite: what it owns is free
+            for p in module.parameters(recurse=False):
+                free[(p.numel(), _strip_ones(p.shape))] += 1
+        elif _own_param_count(module) > 0:
+            layers.append(module)
+    return layers, free
+
+
 @cache
 def torch_facts(stem: str) -> TorchFacts:
     """Build and run the reference once; keep only the numbers, not the model."""
@@ -84,27 +139,29 @@ def torch_facts(stem: str) -> TorchFacts:
     model = reference.build()
     model.eval()
 
-    layers: Counter[LayerKey] = Counter()
+    modules, layers = _layer_modules(model)
+    seen: set[int] = set()  # modules already called: a second call owns no parameters
 
     def hook(module: nn.Module, _inputs: Any, output: Any) -> None:
-        assert isinstance(output, torch.Tensor), f"{type(module).__name__} output not a tensor"
-        layers[(_own_param_count(module), tuple(output.shape[1:]))] += 1
+        params = 0 if id(module) in seen else sum(p.numel() for p in module.parameters())
+        seen.add(id(module))
+        if params:
+            layers[(params, tuple(_first(output).shape[1:]))] += 1
 
-    handles = [
-        module.register_forward_hook(hook)
-        for module in model.modules()
-        if _own_param_count(module) > 0
-    ]
+    handles = [module.register_forward_hook(hook) for module in modules]
     try:
         with torch.no_grad():
-            output = model(torch.zeros(1, *reference.input_shape))
+            output = model(*reference.example())
     finally:
         for handle in handles:
             handle.remove()
+    outputs = output if isinstance(output, tuple) else (output,)
 
     facts = TorchFacts(
-        input_shape=tuple(reference.input_shape),
-        output_shape=tuple(output.shape[1:]),
+        input_shapes=dict(
+            zip(reference.input_names or ("input",), reference.input_shapes, strict=True)
+        ),
+        output_shapes=tuple(tuple(out.shape[1:]) for out in outputs),
         params=sum(p.numel() for p in model.parameters()),
         trainable_params=sum(p.numel() for p in model.parameters() if p.requires_grad),
         buffers=sum(
@@ -114,17 +171,46 @@ def torch_facts(stem: str) -> TorchFacts:
         ),
         layers=layers,
     )
-    del model, output
+    del model, output, outputs
     return facts
 
 
 def cnncalc_layers(data: dict[str, Any]) -> Counter[LayerKey]:
-    """Multiset of (params, channels-first output shape) over cnncalc layers with params > 0."""
-    return Counter(
-        (layer["params"], _to_channels_first(layer["output_shape"], data["layout"]))
-        for layer in data["layers"]
-        if layer["params"] > 0
-    )
+    """Multiset of (params, channels-first output shape) over cnncalc layers that own
+    parameters; a ``parameter`` layer's shape without its leading 1s (see the module doc)."""
+    keys: Counter[LayerKey] = Counter()
+    for layer in data["layers"]:
+        if layer["params"] == 0 or layer.get("shares"):
+            continue
+        shape = _to_channels_first(layer["output_shape"], data["layout"])
+        keys[(layer["params"], _strip_ones(shape) if layer["type"] == "parameter" else shape)] += 1
+    return keys
+
+
+def cnncalc_inputs(data: dict[str, Any]) -> dict[str, Shape]:
+    """Every network input's channels-first shape by name ("input" for a single one)."""
+    layout = data["layout"]
+    if "inputs" not in data:
+        return {"input": _to_channels_first(data["input_shape"], layout)}
+    inputs = data["inputs"]
+    if isinstance(inputs, dict):
+        items = [(name, v["shape"] if isinstance(v, dict) else v) for name, v in inputs.items()]
+    else:
+        items = [(item["name"], item["shape"]) for item in inputs]
+    return {name: _to_channels_first(shape, layout) for name, shape in items}
+
+
+def cnncalc_outputs(data: dict[str, Any]) -> tuple[Shape, ...]:
+    """Every network output's channels-first shape, in the spec's `outputs:` order."""
+    layout = data["layout"]
+    if "outputs" not in data:
+        return (_to_channels_first(data["output_shape"], layout),)
+    outputs = data["outputs"]
+    if isinstance(outputs, dict):
+        shapes = [v["shape"] if isinstance(v, dict) else v for v in outputs.values()]
+    else:
+        shapes = [item["shape"] if isinstance(item, dict) else item for item in outputs]
+    return tuple(_to_channels_first(shape, layout) for shape in shapes)
 
 
 def _fmt_counter(counter: Counter[LayerKey]) -> str:
@@ -169,8 +255,8 @@ def _require_pair(stem: str) -> None:
 def test_shapes_agree(stem: str) -> None:
     _require_pair(stem)
     data, facts = cnncalc_json(stem), torch_facts(stem)
-    assert _to_channels_first(data["input_shape"], data["layout"]) == facts.input_shape
-    assert _to_channels_first(data["output_shape"], data["layout"]) == facts.output_shape
+    assert cnncalc_inputs(data) == facts.input_shapes
+    assert cnncalc_outputs(data) == facts.output_shapes
 
 
 @pytest.mark.parametrize("stem", ALL_STEMS)
@@ -253,3 +339,47 @@ def test_resnet50_published_totals() -> None:
     totals = cnncalc_json("resnet50")["totals"]
     assert totals["params"] == 25_557_032
     assert totals["buffers"] == 53_120
+
+
+# --------------------------------------------------------------------------------------------
+# The modern specs of issue 13: published totals, PyTorch's tensor names, shared weights
+# --------------------------------------------------------------------------------------------
+
+PUBLISHED_PARAMS = {"vit_b16": 86_567_656, "convnext_tiny": 28_589_128, "shufflenetv2": 2_278_604}
+
+
+@pytest.mark.parametrize("stem", sorted(PUBLISHED_PARAMS))
+def test_published_totals(stem: str) -> None:
+    """torchvision's published parameter counts."""
+    assert cnncalc_json(stem)["totals"]["params"] == PUBLISHED_PARAMS[stem]
+
+
+@pytest.mark.parametrize(
+    ("stem", "layer"),
+    [
+        ("lstm_classifier", "lstm"),
+        ("vit_b16", "layers.0.self_attention"),
+        ("vit_b16", "layers.11.self_attention"),
+    ],
+)
+def test_parameter_tensors_named_as_pytorch(stem: str, layer: str) -> None:
+    """A layer's parameter tensors carry nn.LSTM's / nn.MultiheadAttention's names and sizes
+    (the reference's module sits at the same path as the spec's layer)."""
+    rows = {row["name"]: row for row in cnncalc_json(stem)["layers"]}
+    module = REFERENCES[stem].build().get_submodule(layer)
+    assert rows[layer]["param_tensors"] == {n: p.numel() for n, p in module.named_parameters()}
+
+
+def test_siamese_tower_weights_counted_once() -> None:
+    """The right tower uses the left tower's weights: each of its layers names its owner, and
+    the total holds the tower once (38,947,648) plus the head (4,097)."""
+    data = cnncalc_json("siamese")
+    left = [row for row in data["layers"] if row["name"].startswith("left_tower.")]
+    right = [row for row in data["layers"] if row["name"].startswith("right_tower.")]
+    assert len(left) == len(right) == 14
+    assert sum(row["params"] for row in left) == 38_947_648
+    shares = {row["name"]: row.get("shares") for row in right}
+    for row in left:
+        if row["params"] > 0:
+            assert shares[row["name"].replace("left_", "right_", 1)] == row["name"]
+    assert data["totals"]["params"] == 38_947_648 + 4_097
