@@ -144,7 +144,7 @@ def test_siamese_tower_is_one_module_used_twice() -> None:
     """Both images go through the same tower: one set of weights, two calls per forward."""
     model = REFERENCES["siamese"].build()
     calls: list[int] = []
-    tower: nn.Module = model.tower  # type: ignore[assignment]
+    tower = model.get_submodule("tower")
     tower.register_forward_hook(lambda module, inputs, output: calls.append(id(module)))
     left, right = REFERENCES["siamese"].example()
     with torch.no_grad():
@@ -192,7 +192,7 @@ def test_free_parameters(stem: str, name: str, shape: tuple[int, ...]) -> None:
 def test_vit_attention_parameters() -> None:
     """nn.MultiheadAttention(768, 12): in_proj 3·768·768 + 3·768, out_proj 768·768 + 768."""
     model = REFERENCES["vit_b16"].build()
-    attention = model.layers[0].self_attention  # type: ignore[index,union-attr]
+    attention = model.get_submodule("layers.0.self_attention")
     sizes = {name: p.numel() for name, p in attention.named_parameters()}
     assert sizes == {
         "in_proj_weight": 3 * 768 * 768,
