@@ -18,7 +18,6 @@ from cnncalc.errors import SpecError
 from cnncalc.graph import FactsKey, Graph, Layer, Notice
 from cnncalc.layers.spans import FITTED_TOTAL, GLOBAL, IDENTITY, MERGE, Rule, Span
 from cnncalc.layers.tensors import axis_name
-from cnncalc.spec import INPUT_REF
 
 Interval = tuple[int, int]
 
@@ -88,27 +87,50 @@ def fields(graph: Graph) -> tuple[dict[str, Field], list[Notice]]:
     if dims < 1:
         return {}, []
     one = (1,) * dims
-    result = {INPUT_REF: Field(one, one, (0,) * dims)}
+    result = {
+        name: Field(one, one, (0,) * dims) if len(shape) == dims + 1 else GLOBAL_FIELD
+        for name, shape in graph.inputs.items()
+    }
     notices: list[Notice] = []
-    rules: dict[FactsKey, Rule] = {}  # fitted once per Layer.key
+    rules: dict[tuple[FactsKey, int], Rule] = {}  # fitted once per Layer.key and output
     fitting = _Fitting()
     for layer in graph.layers:
-        inputs = [result[s] for s in layer.inputs]
-        r = rules.get(layer.key) or rules.setdefault(layer.key, fitting.refine(layer.rule))
-        if r == GLOBAL or any(f.is_global for f in inputs) or len(layer.shape) != dims + 1:
-            result[layer.name] = GLOBAL_FIELD
-        elif r == IDENTITY:
-            result[layer.name] = inputs[0]
-        elif r == MERGE:
-            result[layer.name] = _union(layer, _pinned(graph, layer, inputs), notices)
-        elif isinstance(r, tuple) and len(r) == dims:
-            result[layer.name] = _through(inputs[0], r)
-        else:
-            result[layer.name] = GLOBAL_FIELD
-        if _still_and_whole(result[layer.name], graph.input_shape[1:]):
-            result[layer.name] = GLOBAL_FIELD
-        _check_size(result[layer.name], layer)
+        # A parameter sees no input: it has no field, and a merge leaves it out.
+        seen = [(s, result[s]) for s in layer.inputs if s in result]
+        if layer.name in graph.free or not seen:
+            continue
+        for i, (out, shape) in enumerate(zip(layer.outputs, layer.result.shapes, strict=True)):
+            key = (layer.key, i)
+            r = rules.get(key) or rules.setdefault(key, fitting.refine(layer.rules[i]))
+            field = _field(graph, layer, r, seen, shape, notices)
+            if _still_and_whole(field, graph.input_shape[1:]):
+                field = GLOBAL_FIELD
+            _check_size(field, layer)
+            result[out] = field
     return result, notices
+
+
+def _field(
+    graph: Graph,
+    layer: Layer,
+    r: Rule,
+    seen: list[tuple[str, Field]],
+    shape: Sequence[int],
+    notices: list[Notice],
+) -> Field:
+    """The field of one output of `shape` that `r` makes of the inputs' fields (`seen`, by
+    tensor: those of its inputs that have one)."""
+    dims = spatial_dims(graph)
+    inputs = [f for _, f in seen]
+    if r == GLOBAL or any(f.is_global for f in inputs) or len(shape) != dims + 1:
+        return GLOBAL_FIELD
+    if r == IDENTITY:
+        return inputs[0]
+    if r == MERGE:
+        return _union(layer, _pinned(graph, seen, shape), [s for s, _ in seen], notices)
+    if isinstance(r, tuple) and len(r) == dims:
+        return _through(inputs[0], r)
+    return GLOBAL_FIELD
 
 
 MAX_FIELD_BITS = 512  # a field's numbers stay below 2^512 (numerators and denominators)
@@ -155,12 +177,13 @@ def _through(f: Field, spans: Sequence[Span]) -> Field:
     )
 
 
-def _pinned(graph: Graph, layer: Layer, inputs: list[Field]) -> list[Field]:
+def _pinned(graph: Graph, seen: list[tuple[str, Field]], out_shape: Sequence[int]) -> list[Field]:
     """Inputs as the merge's units see them: a size-1 dimension broadcast over a larger one
     serves every unit with its one unit, so its window stands still there (stride 0)."""
-    out = layer.shape[1:]
+    out = out_shape[1:]
     pinned = []
-    for f, shape in zip(inputs, graph.input_shapes(layer), strict=True):
+    for name, f in seen:
+        shape = graph.tensors[name]
         fixed = [n == 1 and m != 1 for n, m in zip(shape[1:], out, strict=True)]
         if any(fixed):
             f = f._replace(
@@ -170,11 +193,12 @@ def _pinned(graph: Graph, layer: Layer, inputs: list[Field]) -> list[Field]:
     return pinned
 
 
-def _union(layer: Layer, inputs: Sequence[Field], notices: list[Notice]) -> Field:
-    """A merge sees what any of its inputs sees; warn where their fields disagree."""
+def _union(
+    layer: Layer, inputs: Sequence[Field], names: Sequence[str], notices: list[Notice]
+) -> Field:
+    """A merge sees what any of its inputs (`names`) sees; warn where their fields disagree."""
     dims = len(inputs[0].size)
     size, stride, padding = [], [], []
-    names = layer.inputs
     for d in range(dims):
         strides = {f.stride[d] for f in inputs}
         if len(strides) == 1:
@@ -244,21 +268,23 @@ def region(graph: Graph, name: str, unit: Sequence[int]) -> list[Interval | None
     where the unit sees no input pixel (a zero-padding border).
     """
     order = [layer.name for layer in graph.layers]
-    target = graph.by_name[name]
     need: dict[str, list[Box]] = {name: [tuple(((u, u),) for u in unit)]}
     budget = _Budget(name, unit)
     fitting = _Fitting()
-    for layer_name in reversed(order[: order.index(name) + 1]):
-        if layer_name not in need:
-            continue
-        layer = graph.by_name[layer_name] if layer_name != name else target
-        boxes = need.pop(layer_name)
-        r = fitting.refine(layer.rule)
-        for src in layer.inputs:
-            shape = graph.input_shape if src == INPUT_REF else graph.by_name[src].shape
-            reached = [_back(r, box, shape, layer.shape, budget.at(layer)) for box in boxes]
-            _add_boxes(need.setdefault(src, []), [b for b in reached if all(b)])
-    final = need.get(INPUT_REF)
+    for layer_name in reversed(order[: order.index(name.split(":", 1)[0]) + 1]):
+        layer = graph.by_name[layer_name]
+        for i, out in enumerate(layer.outputs):
+            if out not in need:
+                continue
+            boxes = need.pop(out)
+            r = fitting.refine(layer.rules[i])
+            for src in layer.inputs:
+                if src in graph.free:
+                    continue  # a parameter reads no pixel
+                shape, made = graph.tensors[src], graph.tensors[out]
+                reached = [_back(r, box, shape, made, budget.at(layer)) for box in boxes]
+                _add_boxes(need.setdefault(src, []), [b for b in reached if all(b)])
+    final = need.get(next(iter(graph.inputs)))
     if not final:
         return [None] * len(unit)
     return [
