@@ -488,3 +488,19 @@ def test_build_reports_every_independent_problem() -> None:
     with pytest.raises(SpecError) as err:
         graph.build(spec.from_text(text, "t.yaml"))
     assert "'x:1'" in str(err.value)
+
+
+def test_input_by_name_on_the_command_line(tmp_path: Path) -> None:
+    path = write_spec(tmp_path, textwrap.dedent(TWO_INPUTS))
+    result = run("summarize", path, "--input", "image=3,10,10", "--input", "meta=4", "-f", "json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["inputs"] == {"image": [3, 10, 10], "meta": [4]}
+    wrong = run("summarize", path, "--input", "photo=3,10,10")
+    assert wrong.exit_code == 2
+    assert (
+        "--input names 'photo', which is not an input of this spec (its inputs: image, meta)"
+        in (wrong.stderr)
+    )
+    unnamed = run("summarize", path, "--input", "3,10,10", "--input", "4")
+    assert unnamed.exit_code == 2
+    assert "each names an input of the spec" in unnamed.stderr
