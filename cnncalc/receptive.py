@@ -16,7 +16,7 @@ from typing import NamedTuple
 from cnncalc.arithmetic import Exact, exact_div, fraction_text
 from cnncalc.errors import SpecError
 from cnncalc.graph import FactsKey, Graph, Layer, Notice
-from cnncalc.layers.spans import FITTED_TOTAL, GLOBAL, IDENTITY, MERGE, Rule, Span
+from cnncalc.layers.spans import FITTED_TOTAL, GLOBAL, IDENTITY, MERGE, Moved, Rule, Span
 from cnncalc.layers.tensors import axis_name
 
 Interval = tuple[int, int]
@@ -33,10 +33,18 @@ class Field(NamedTuple):
     # input, but a smaller window may too (interpolating upsampling past FITTED_UNITS units
     # a side). A check of the field's size must not pass on a bound.
     bounded: tuple[int, ...] = ()
+    # Where each spatial dimension of the input stands in this tensor (per sample, 0 = the
+    # first axis), once a permute or transpose has moved them; () where they are in place
+    # (1, 2, ...: behind the channels).
+    axes: tuple[int, ...] = ()
 
     @property
     def exact(self) -> bool:
         return not self.bounded
+
+    def positions(self) -> tuple[int, ...]:
+        """Where each spatial dimension stands in the tensor."""
+        return self.axes or tuple(range(1, len(self.size) + 1))
 
     def window(self, unit: Sequence[int]) -> list[tuple[Exact, Exact]]:
         """The first and last input pixel of one unit's field, per dimension (may be outside
@@ -126,11 +134,28 @@ def _field(
         return GLOBAL_FIELD
     if r == IDENTITY:
         return inputs[0]
+    if isinstance(r, Moved):
+        return _moved(inputs[0], r)
     if r == MERGE:
-        return _union(layer, _pinned(graph, seen, shape), [s for s, _ in seen], notices)
+        if len({f.positions() for f in inputs}) > 1:
+            return GLOBAL_FIELD  # inputs whose spatial axes stand in different places
+        merged = _union(layer, _pinned(graph, seen, shape), [s for s, _ in seen], notices)
+        return merged._replace(axes=inputs[0].axes)
     if isinstance(r, tuple) and len(r) == dims:
-        return _through(inputs[0], r)
+        f = inputs[0]
+        if f.axes:  # the spans are per axis of the tensor: take each spatial axis's
+            r = tuple(r[p - 1] if p >= 1 else _STILL for p in f.axes)
+        return _through(f, r)._replace(axes=f.axes)
     return GLOBAL_FIELD
+
+
+_STILL = Span.window(1, 1, 0)  # each unit sees its own unit
+
+
+def _moved(f: Field, r: Moved) -> Field:
+    """A field whose spatial axes a permute or transpose moved."""
+    axes = tuple(r.order.index(p) for p in f.positions())
+    return f._replace(axes=() if axes == tuple(range(1, len(axes) + 1)) else axes)
 
 
 MAX_FIELD_BITS = 512  # a field's numbers stay below 2^512 (numerators and denominators)
@@ -180,11 +205,10 @@ def _through(f: Field, spans: Sequence[Span]) -> Field:
 def _pinned(graph: Graph, seen: list[tuple[str, Field]], out_shape: Sequence[int]) -> list[Field]:
     """Inputs as the merge's units see them: a size-1 dimension broadcast over a larger one
     serves every unit with its one unit, so its window stands still there (stride 0)."""
-    out = out_shape[1:]
     pinned = []
     for name, f in seen:
         shape = graph.tensors[name]
-        fixed = [n == 1 and m != 1 for n, m in zip(shape[1:], out, strict=True)]
+        fixed = [shape[p] == 1 and out_shape[p] != 1 for p in f.positions()]
         if any(fixed):
             f = f._replace(
                 stride=tuple(0 if b else j for b, j in zip(fixed, f.stride, strict=True))
@@ -367,6 +391,8 @@ def _back(
 ) -> Box:
     """The units of an input (of `shape`) that the wanted output units depend on."""
     sizes = shape[1:]
+    if isinstance(r, Moved):
+        return _back_moved(r, wanted, budget)
     if r == GLOBAL or len(shape) != len(out):
         return tuple(((0, n - 1),) for n in sizes)
     if r in (IDENTITY, MERGE):  # a broadcast size-1 input serves every unit with its one unit
@@ -378,6 +404,24 @@ def _back(
     if len(r) != len(sizes):
         return tuple(((0, n - 1),) for n in sizes)
     return tuple(_back_1d(s, span, n, budget) for s, span, n in zip(wanted, r, sizes, strict=True))
+
+
+def _back_moved(r: Moved, wanted: Box, budget: _Budget) -> Box:
+    """The units a permute or transpose reads: the same, their axes put back. A region is
+    traced over the axes behind the channels; a permute that moves the channels among them
+    is not traced (the receptive field table follows it exactly)."""
+    if r.order[0] != 0:
+        assert budget.layer is not None
+        raise SpecError(
+            "rf --unit cannot trace a unit back through a permute or transpose that moves the"
+            " channels axis; the receptive field of this layer (cnncalc rf) is exact",
+            budget.layer.pos,
+            budget.layer.name,
+        )
+    back: list[Runs] = list(wanted)
+    for i, p in enumerate(r.order[1:], start=1):
+        back[p - 1] = wanted[i - 1]
+    return tuple(back)
 
 
 def _back_1d(wanted: Runs, span: Span, n: int, budget: _Budget) -> Runs:
