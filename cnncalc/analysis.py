@@ -39,6 +39,9 @@ class Row(NamedTuple):
         return self.params - self.biases
 
     groups: tuple[tuple[str, str], ...] = ()  # enclosing block instances (name, kind), outer first
+    shares: str | None = None  # the layer whose weights it uses: `params` counts none of them
+    more_shapes: tuple[Shape, ...] = ()  # the shapes of its outputs after the first
+    names: tuple[str, ...] = ()  # the names given to those outputs
 
 
 class Totals(NamedTuple):
@@ -69,6 +72,8 @@ class Summary(NamedTuple):
     memory: Memory
     spatial: bool = False  # the input has spatial dimensions, so layers have receptive fields
     is_chain: bool = False  # every row takes input from the row before (no Inputs column)
+    inputs: tuple[tuple[str, Shape], ...] = ()  # every input (name, shape), where several
+    outputs: tuple[tuple[str, Shape], ...] = ()  # every output (tensor, shape), where several
 
 
 def _is_chain(rows: Sequence[Row]) -> bool:
@@ -95,9 +100,10 @@ def summarize(
     """
     display = graph.layout.display
     layers = graph.layers
-    trainable = sum(layer.result.param_count for layer in layers if layer.trainable)
-    params = sum(layer.result.param_count for layer in layers)
-    buffers = sum(layer.result.buffer_count for layer in layers)
+    owners = [layer for layer in layers if layer.shares is None]  # shared weights count once
+    trainable = sum(layer.result.param_count for layer in owners if layer.trainable)
+    params = sum(layer.result.param_count for layer in owners)
+    buffers = sum(layer.result.buffer_count for layer in owners)
     costs = {layer.name: layer.cost for layer in layers}
     totals = Totals(
         params=params,
@@ -108,7 +114,7 @@ def summarize(
         param_bytes=params * dtype.bytes,
         macs=batch * sum(c.macs for c in costs.values()),
         flops=batch * sum(c.flops for c in costs.values()),
-        biases=sum(biases(layer.result.params) for layer in layers),
+        biases=sum(biases(layer.result.params) for layer in owners),
     )
     rf, rf_notices = fields(graph)
     rows = tuple(
@@ -128,6 +134,10 @@ def summarize(
         ),
         spatial=bool(rf),
         is_chain=_is_chain(rows),
+        inputs=tuple((n, display(s)) for n, s in graph.inputs.items()) if graph.several else (),
+        outputs=tuple((n, display(graph.tensors[n])) for n in graph.outputs)
+        if graph.several
+        else (),
     )
 
 
@@ -159,8 +169,10 @@ def _rows(
         inputs: dict[str, None] = {}  # in first-seen order, each once
         for layer in inside:
             for src in layer.inputs:
-                if src not in names:
-                    inputs[shown.get(src, src)] = None
+                producer = src.split(":", 1)[0]
+                if producer not in names:
+                    row = shown.get(producer, producer)
+                    inputs[src if row == producer else row] = None
         if group is None:
             rows.append(_layer_row(graph, inside[0], tuple(inputs), rf, cost))
         else:
@@ -175,23 +187,28 @@ def _layer_row(
     rf: dict[str, Field],
     cost: dict[str, tuple[int, int]],
 ) -> Row:
-    """The row of one layer."""
+    """The row of one layer; one that shares another's weights counts none."""
+    owns = layer.shares is None
+    params = layer.result.param_count if owns else 0
     return Row(
         name=layer.name,
         type=layer.type,
         inputs=inputs,
         output_shape=graph.layout.display(layer.shape),
-        params=layer.result.param_count,
-        trainable_params=layer.result.param_count if layer.trainable else 0,
-        buffers=layer.result.buffer_count,
+        params=params,
+        trainable_params=params if layer.trainable else 0,
+        buffers=layer.result.buffer_count if owns else 0,
         depth=len(layer.groups),
         param_tensors=tuple(layer.result.params.items()),
         buffer_tensors=tuple(layer.result.buffers.items()),
         receptive_field=rf.get(layer.name),
         macs=cost[layer.name][0],
         flops=cost[layer.name][1],
-        biases=biases(layer.result.params),
+        biases=biases(layer.result.params) if owns else 0,
         groups=tuple((g.name, g.kind) for g in layer.groups),
+        shares=layer.shares,
+        more_shapes=tuple(graph.layout.display(s) for s in layer.result.more),
+        names=layer.names,
     )
 
 
@@ -206,21 +223,40 @@ def _group_row(
 ) -> Row:
     """The row of a block instance or named repeat collapsed by --depth."""
     out = graph.group_outputs.get(group.name, inside[-1].name)
-    out_shape = graph.input_shape if out == INPUT_REF else graph.by_name[out].shape
+    owners = [x for x in inside if x.shares is None]
+    sharing = {x.shares for x in inside if x.shares is not None}
     return Row(
         name=group.name,
         type=group.kind,
         inputs=inputs,
-        output_shape=graph.layout.display(out_shape),
-        params=sum(x.result.param_count for x in inside),
-        trainable_params=sum(x.result.param_count for x in inside if x.trainable),
-        buffers=sum(x.result.buffer_count for x in inside),
+        output_shape=graph.layout.display(graph.tensors[out]),
+        params=sum(x.result.param_count for x in owners),
+        trainable_params=sum(x.result.param_count for x in owners if x.trainable),
+        buffers=sum(x.result.buffer_count for x in owners),
         depth=(depth or 1) - 1,
         layers=len(inside),
         group=True,
         receptive_field=rf.get(out),
         macs=sum(cost[x.name][0] for x in inside),
         flops=sum(cost[x.name][1] for x in inside),
-        biases=sum(biases(x.result.params) for x in inside),
+        biases=sum(biases(x.result.params) for x in owners),
         groups=tuple((g.name, g.kind) for g in inside[0].groups[: (depth or 1) - 1]),
+        shares=_common_owner(sharing)
+        if sharing and not any(_weighted(x) for x in owners)
+        else None,
     )
+
+
+def _weighted(layer: Layer) -> bool:
+    """Whether a layer has weights or buffers of its own."""
+    return bool(layer.result.params or layer.result.buffers)
+
+
+def _common_owner(owners: set[str]) -> str:
+    """What a collapsed block instance whose every layer shares weights shares: the block
+    instance that owns them (the owners' common prefix), else the first owner."""
+    names = sorted(owners)
+    prefix = names[0].rsplit(".", 1)[0] if "." in names[0] else names[0]
+    if all(n.startswith(prefix + ".") for n in names):
+        return prefix
+    return names[0]

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 # A git version (GitRef) is a source only when made on purpose: cnncalc.source.source_of makes
 # one from the command line's `git:REV:PATH`; a plain string is never read as one.
 Source = Union[str, "os.PathLike[str]", Mapping[str, Any], GitRef, Spec]
+Input = Sequence[int] | Mapping[str, Sequence[int]]  # a shape, or shapes by input name
 MAPPING = "<mapping>"  # how messages name a spec given as a mapping
 STRING = "<string>"  # and one given as YAML text
 
@@ -100,10 +101,14 @@ def _plain(value: Any) -> Any:
 
 
 def graph_of(
-    source: Source, *, input: Sequence[int] | None = None, max_layers: int = DEFAULT_MAX_LAYERS
+    source: Source, *, input: Input | None = None, max_layers: int = DEFAULT_MAX_LAYERS
 ) -> Graph:
-    """The layer graph of a spec; `input` (in the spec's layout) overrides its input shape."""
+    """The layer graph of a spec; `input` (in the spec's layout) overrides its input shape,
+    or, as a mapping of names to shapes, some of its several inputs."""
     spec = load_spec(source)
+    if isinstance(input, Mapping):
+        shapes = {name: spec.layout.to_internal(_shape(dims)) for name, dims in input.items()}
+        return build(spec, input_shapes=shapes, max_layers=max_layers)
     shape = None if input is None else spec.layout.to_internal(_shape(input))
     return build(spec, input_shape=shape, max_layers=max_layers)
 
@@ -145,7 +150,7 @@ def _settings(
 def summarize(
     source: Source,
     *,
-    input: Sequence[int] | None = None,
+    input: Input | None = None,
     batch: int = 1,
     dtype: str | Dtype = "float32",
     optimizer: str | Optimizer = "adam",
@@ -169,7 +174,7 @@ def summarize(
 def rf(
     source: Source,
     *,
-    input: Sequence[int] | None = None,
+    input: Input | None = None,
     layer: str | None = None,
     unit: Sequence[int] | None = None,
     max_layers: int = DEFAULT_MAX_LAYERS,
@@ -227,7 +232,7 @@ def explain(
     source: Source,
     *,
     layer: str | None = None,
-    input: Sequence[int] | None = None,
+    input: Input | None = None,
     batch: int = 1,
     flops: bool = True,
     max_layers: int = DEFAULT_MAX_LAYERS,

@@ -12,7 +12,20 @@ from cnncalc.layers import TYPES
 from cnncalc.layers.args import REQUIRED
 from cnncalc.layers.base import LayerType
 
-FAMILIES = ("conv", "pool", "norm", "linear", "activation", "dropout", "shape", "merge")
+FAMILIES = (
+    "conv",
+    "pool",
+    "norm",
+    "linear",
+    "activation",
+    "dropout",
+    "shape",
+    "tensor",
+    "merge",
+    "attention",
+    "recurrent",
+    "parameter",
+)
 
 
 class ArgInfo(NamedTuple):
@@ -35,17 +48,22 @@ class TypeInfo(NamedTuple):
     min_inputs: int
     max_inputs: int | None  # None: any number; 1: a single input
     args: tuple[ArgInfo, ...]
+    outputs: str = ""  # what a layer of several outputs makes: "output, h_n, c_n"
 
 
 def _info(t: LayerType) -> TypeInfo:
     args = tuple(ArgInfo(a.name, a.kind, a.default is REQUIRED, a.default, a.help) for a in t.args)
-    return TypeInfo(t.name, t.family, t.doc, t.flops_rule, t.min_inputs, t.max_inputs, args)
+    return TypeInfo(
+        t.name, t.family, t.doc, t.flops_rule, t.min_inputs, t.max_inputs, args, t.outputs
+    )
 
 
 def families() -> tuple[tuple[str, tuple[TypeInfo, ...]], ...]:
-    """Every family that has layer types, in FAMILIES order, its types sorted by name."""
+    """Every family that has layer types, in FAMILIES order (any other after), its types
+    sorted by name."""
     grouped = []
-    for family in FAMILIES:
+    others = sorted({t.family for t in TYPES.values()} - set(FAMILIES))
+    for family in (*FAMILIES, *others):
         members = sorted((t for t in TYPES.values() if t.family == family), key=lambda t: t.name)
         if members:
             grouped.append((family, tuple(_info(t) for t in members)))

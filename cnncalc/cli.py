@@ -155,8 +155,23 @@ class _Whole(click.IntRange):
         return super().convert(value, param, ctx)
 
 
-def _parse_shape(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
-    return _ints(value, lo=1, example="3,224,224")
+def _parse_shape(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> Any:
+    """--input 3,224,224, or for a spec of several inputs --input NAME=SHAPE once per input
+    to change: a shape, or a mapping of names to shapes."""
+    if not values:
+        return None
+    if len(values) == 1 and "=" not in values[0]:
+        return _ints(values[0], lo=1, example="3,224,224")
+    shapes = {}
+    for value in values:
+        name, eq, dims = value.partition("=")
+        if not eq or not name.strip():
+            raise click.BadParameter(
+                f"{quoted(value)}: where --input is given more than once, each names an input"
+                " of the spec: --input image=3,224,224 --input meta=10"
+            )
+        shapes[name.strip()] = _ints(dims, lo=1, example=f"{name.strip()}=3,224,224")
+    return shapes
 
 
 def _parse_unit(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
@@ -318,6 +333,8 @@ def _network(
     else:
         from cnncalc.chain import parse_chain
 
+        if isinstance(input_shape, dict):
+            raise click.UsageError("--chain has one input: --input SHAPE, without a name")
         if input_shape is None and not fields_only:
             raise click.UsageError(
                 "--chain needs --input SHAPE here: shapes and parameters depend on the"
@@ -344,8 +361,10 @@ def _network(
     "--input",
     "input_shape",
     callback=_parse_shape,
+    multiple=True,
     metavar="SHAPE",
-    help="Override the input shape, in the spec's layout (e.g. 3,512,512); --chain's input.",
+    help="Override the input shape, in the spec's layout (e.g. 3,512,512); --chain's input."
+    " For a spec of several inputs, NAME=SHAPE, once per input.",
 )
 @click.option(
     "--depth",
@@ -429,6 +448,7 @@ def layers(type_name: str | None) -> None:
     "--input",
     "input_shape",
     callback=_parse_shape,
+    multiple=True,
     metavar="SHAPE",
     help="Override the input shape (with --chain, default 1,224,224).",
 )
@@ -617,8 +637,10 @@ def diff(old: str, new: str, fmt: DiffFormat, max_layers: int) -> None:
     "--input",
     "input_shape",
     callback=_parse_shape,
+    multiple=True,
     metavar="SHAPE",
-    help="Override the input shape, in the spec's layout; with --chain, the input.",
+    help="Override the input shape, in the spec's layout; with --chain, the input."
+    " For a spec of several inputs, NAME=SHAPE, once per input.",
 )
 @click.option(
     "--batch",

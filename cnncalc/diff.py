@@ -27,6 +27,7 @@ class LayerChange(NamedTuple):
     macs: tuple[int, int] | None = None
     flops: tuple[int, int] | None = None
     renamed: bool = False  # a name given in the spec changed (auto-names renumber: no change)
+    shares: tuple[str | None, str | None] | None = None  # (old, new) whose weights it uses
 
     @property
     def upstream(self) -> bool:
@@ -34,7 +35,7 @@ class LayerChange(NamedTuple):
         (shape, parameters, field, MACs) moved because a layer before it changed."""
         return (
             self.status == "changed"
-            and not (self.arguments or self.inputs or self.trainable or self.renamed)
+            and not (self.arguments or self.inputs or self.trainable or self.renamed or self.shares)
             and self.old is not None
             and self.new is not None
             and self.old.type == self.new.type
@@ -92,6 +93,8 @@ def diff(old: Graph, new: Graph, old_label: str, new_label: str) -> Diff:
     """Match layers by name, then align the rest by type and arguments, and compare."""
     pairs = _match(list(old.layers), list(new.layers))
     renamed = {INPUT_REF: INPUT_REF, **{a.name: b.name for a, b in pairs if a and b}}
+    renamed.update((n, n) for n in old.inputs if n in new.inputs)
+
     removed = {a.name: a for a, b in pairs if a and not b}
     added = {b.name: b for a, b in pairs if b and not a}
 
@@ -99,17 +102,18 @@ def diff(old: Graph, new: Graph, old_label: str, new_label: str) -> Diff:
         """The first matched layer up the chain: an inserted or deleted layer in between is
         an addition or removal of its own, not a rewiring of the layer that reads it. None
         past an unmatched merge (a removed residual block), where no one source is right."""
-        while name in unmatched:
-            if len(unmatched[name].inputs) != 1:
+        while name.split(":", 1)[0] in unmatched:
+            layer = unmatched[name.split(":", 1)[0]]
+            if len(layer.inputs) != 1:
                 return None
-            name = unmatched[name].inputs[0]
+            name = layer.inputs[0]
         return name
 
     def rewired(a: Layer, b: Layer) -> bool:
         was = [source(x, removed) for x in a.inputs]
         now = [source(y, added) for y in b.inputs]
         return len(was) != len(now) or any(
-            x is not None and y is not None and renamed.get(x) != y
+            x is not None and y is not None and _partner(x, renamed) != y
             for x, y in zip(was, now, strict=True)
         )
 
@@ -142,6 +146,13 @@ def diff(old: Graph, new: Graph, old_label: str, new_label: str) -> Diff:
     )
 
 
+def _partner(tensor: str, renamed: dict[str, str]) -> str | None:
+    """The new graph's name for a tensor of the old one (`lstm:1` → `rnn:1`)."""
+    layer, colon, index = tensor.partition(":")
+    name = renamed.get(layer)
+    return None if name is None else name + colon + index
+
+
 def _compare(a: Layer, b: Layer, row_a: Row, row_b: Row, rewired: bool) -> LayerChange:
     """A matched pair as a change: what differs in how it is written and in what it computes."""
     field_a, field_b = row_a.receptive_field, row_b.receptive_field
@@ -161,6 +172,7 @@ def _compare(a: Layer, b: Layer, row_a: Row, row_b: Row, rewired: bool) -> Layer
         macs=None if row_a.macs == row_b.macs else (row_a.macs, row_b.macs),
         flops=None if row_a.flops == row_b.flops else (row_a.flops, row_b.flops),
         renamed=a.name != b.name and not (a.auto_named and b.auto_named),
+        shares=None if a.shares == b.shares else (a.shares, b.shares),
     )
 
 

@@ -488,7 +488,7 @@ class _Expander:
             args,
             key,
             arg_pos,
-            scope.trainable,
+            scope.trainable and t.learns(args),
             scope.groups,
             e.pos,
             copy.auto,

@@ -432,8 +432,7 @@ def _fmt(shape: Shape) -> str:
 
 
 def _output_shape(graph: Graph, name: str) -> Shape:
-    target = graph.group_outputs.get(name, name)
-    return graph.by_name[target].shape if target in graph.by_name else graph.input_shape
+    return graph.tensors[graph.group_outputs.get(name, name)]
 
 
 def _members(graph: Graph, name: str) -> list[Layer]:

@@ -11,7 +11,9 @@ MAX_MAGNITUDE = 2**63
 MAX_TEXT_CHARS = 10_000  # a string with placeholders, once they are replaced
 
 _PLACEHOLDER = re.compile(r"\$\{([^{}]*)\}")
-_TOKEN = re.compile(r"\s*(?:([0-9]+)|([A-Za-z_][A-Za-z0-9_]*)|(//|[-+*%()/]))")
+_TOKEN = re.compile(r"\s*(?:([0-9]+)|([A-Za-z_][A-Za-z0-9_]*)|(//|==|!=|<=|>=|[-+*%()/<>,]))")
+_COMPARE = ("==", "!=", "<", "<=", ">", ">=")
+_WORDS = ("and", "or", "not", "true", "false")  # keywords, never argument names
 
 
 class ExprError(Exception):
@@ -61,16 +63,17 @@ def _as_text(value: object) -> str:
 
 
 def evaluate(source: str, env: Mapping[str, object]) -> object:
-    """Evaluate one expression: integers, argument names, + - * // %, unary minus, parentheses."""
+    """Evaluate one expression: integers, argument names, + - * // %, unary minus, parentheses,
+    min(...) and max(...); comparisons, and/or/not and true/false make a boolean."""
     if len(source) > MAX_EXPR_CHARS:
         raise ExprError(f"expression longer than {MAX_EXPR_CHARS} characters")
     tokens = _tokenize(source)
     if not tokens:
         raise ExprError("empty expression '${}'")
-    if len(tokens) == 1 and tokens[0][0] == "name":
+    if len(tokens) == 1 and tokens[0][0] == "name" and tokens[0][1] not in _WORDS:
         return _lookup(tokens[0][1], env)
     parser = _Parser(tokens, env, source)
-    value = parser.expr(0)
+    value = parser.either(0)
     if parser.i != len(tokens):
         raise ExprError(f"unexpected {tokens[parser.i][1]!r} in '{source.strip()}'")
     return value
@@ -86,7 +89,8 @@ def _tokenize(source: str) -> list[tuple[str, str]]:
             bad = source[i:].strip()[:1]
             raise ExprError(
                 f"unexpected character {bad!r} in '{source.strip()}'"
-                " (expressions use integers, argument names, + - * // % and parentheses)"
+                " (expressions use integers, argument names, + - * // %, parentheses,"
+                " comparisons, and/or/not, min and max)"
             )
         number, name, op = m.groups()
         if number is not None:
@@ -120,21 +124,74 @@ class _Parser:
     def peek(self) -> str | None:
         return self.tokens[self.i][1] if self.i < len(self.tokens) else None
 
-    def expr(self, depth: int) -> int:
+    def either(self, depth: int) -> int | bool:
+        """`a or b`: booleans, or a single comparison or arithmetic value."""
+        value = self.both(depth)
+        while self.peek() == "or":
+            self.i += 1
+            rhs = self.both(depth)
+            value = self.flag(value, "or") | self.flag(rhs, "or")
+        return value
+
+    def both(self, depth: int) -> int | bool:
+        value = self.negation(depth)
+        while self.peek() == "and":
+            self.i += 1
+            rhs = self.negation(depth)
+            value = self.flag(value, "and") & self.flag(rhs, "and")
+        return value
+
+    def negation(self, depth: int) -> int | bool:
+        if depth > MAX_EXPR_DEPTH:
+            raise ExprError(f"expression nested deeper than {MAX_EXPR_DEPTH} levels")
+        if self.peek() == "not":
+            self.i += 1
+            return not self.flag(self.negation(depth + 1), "not")
+        return self.comparison(depth)
+
+    def comparison(self, depth: int) -> int | bool:
+        value = self.expr(depth)
+        op = self.peek()
+        if op not in _COMPARE:
+            return value
+        self.i += 1
+        rhs = self.expr(depth)
+        if self.peek() in _COMPARE:
+            raise ExprError(f"'{self.src}' chains comparisons; join them with 'and'")
+        if op in ("==", "!="):
+            return (value == rhs and type(value) is type(rhs)) == (op == "==")
+        a, b = self.number(value, op), self.number(rhs, op)
+        return {"<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[op]
+
+    def flag(self, value: int | bool, op: str) -> bool:
+        """A value `and`, `or` and `not` take: true or false, never a number."""
+        if not isinstance(value, bool):
+            raise ExprError(
+                f"'{op}' takes true or false (a comparison), got {value!r} in '{self.src}'"
+            )
+        return value
+
+    def number(self, value: int | bool, op: str) -> int:
+        """A value arithmetic and ordering take: an integer, never true or false."""
+        if isinstance(value, bool):
+            raise ExprError(f"'{op}' takes integers, got {str(value).lower()} in '{self.src}'")
+        return value
+
+    def expr(self, depth: int) -> int | bool:
         value = self.term(depth)
         while self.peek() in ("+", "-"):
             op = self.tokens[self.i][1]
             self.i += 1
-            rhs = self.term(depth)
-            value = self.bounded(value + rhs if op == "+" else value - rhs)
+            a, b = self.number(value, op), self.number(self.term(depth), op)
+            value = self.bounded(a + b if op == "+" else a - b)
         return value
 
-    def term(self, depth: int) -> int:
+    def term(self, depth: int) -> int | bool:
         value = self.unary(depth)
         while self.peek() in ("*", "//", "%"):
             op = self.tokens[self.i][1]
             self.i += 1
-            rhs = self.unary(depth)
+            value, rhs = self.number(value, op), self.number(self.unary(depth), op)
             if op != "*" and rhs == 0:
                 raise ExprError(f"division by zero in '{self.src}'")
             if op == "*":
@@ -145,38 +202,54 @@ class _Parser:
                 value = value % rhs
         return value
 
-    def unary(self, depth: int) -> int:
+    def unary(self, depth: int) -> int | bool:
         if depth > MAX_EXPR_DEPTH:
             raise ExprError(f"expression nested deeper than {MAX_EXPR_DEPTH} levels")
         tok = self.peek()
         if tok in ("-", "+"):
             self.i += 1
-            value = self.unary(depth + 1)
+            value = self.number(self.unary(depth + 1), tok)
             return -value if tok == "-" else value
         return self.atom(depth)
 
-    def atom(self, depth: int) -> int:
+    def atom(self, depth: int) -> int | bool:
         if self.i >= len(self.tokens):
             raise ExprError(f"'{self.src}' ends too early")
         kind, text = self.tokens[self.i]
         self.i += 1
         if kind == "int":
             return self.bounded(int(text))
-        if kind == "name":
+        if kind == "name" and text in ("true", "false"):
+            return text == "true"
+        if kind == "name" and text in ("min", "max") and self.peek() == "(":
+            return self.extreme(text, depth)
+        if kind == "name" and text not in _WORDS:
             value = _lookup(text, self.env)
-            if isinstance(value, bool) or not isinstance(value, int):
+            if not isinstance(value, int):
                 raise ExprError(
                     f"argument '{text}' is {value!r}, not an integer, so it cannot be used in"
                     f" arithmetic ('{self.src}')"
                 )
             return value
         if text == "(":
-            value = self.expr(depth + 1)
+            value = self.either(depth + 1)
             if self.peek() != ")":
                 raise ExprError(f"missing ')' in '{self.src}'")
             self.i += 1
             return value
         raise ExprError(f"unexpected {text!r} in '{self.src}'")
+
+    def extreme(self, fn: str, depth: int) -> int:
+        """min(a, b, ...) or max(a, b, ...) of integers; the '(' is next."""
+        self.i += 1
+        values = [self.number(self.expr(depth + 1), fn)]
+        while self.peek() == ",":
+            self.i += 1
+            values.append(self.number(self.expr(depth + 1), fn))
+        if self.peek() != ")":
+            raise ExprError(f"missing ')' after {fn}(... in '{self.src}'")
+        self.i += 1
+        return min(values) if fn == "min" else max(values)
 
     def bounded(self, value: int) -> int:
         if abs(value) >= MAX_MAGNITUDE:

@@ -13,6 +13,7 @@ from cnncalc.errors import Notice as Notice  # where the stages after the graph 
 from cnncalc.expand import DEFAULT_MAX_LAYERS as DEFAULT_MAX_LAYERS
 from cnncalc.expand import INPUT_PREFIX, NETWORK_INPUT, Expansion, Group, Instance, Ref, expand
 from cnncalc.layers import Result, Shape
+from cnncalc.layers.checks import several
 from cnncalc.layers.costs import Cost
 from cnncalc.layers.spans import GLOBAL, Rule
 from cnncalc.spec import INPUT_REF, MAX_RANK, Layout, Spec, elements, too_many
@@ -285,8 +286,9 @@ class _Resolver:
             return target, index
         prefix = target[: len(target) - len(ref.text)]
         hint = did_you_mean(ref.text, _likeliest(ref.text, self.scope_names.get(prefix, [])))
+        key = "from" if ref.owner is not None else "outputs"
         raise SpecError(
-            f"'from' names '{ref.text}', which is not a layer here{hint}", ref.pos, ref.owner
+            f"'{key}' names '{ref.text}', which is not a layer here{hint}", ref.pos, ref.owner
         )
 
 
@@ -375,6 +377,13 @@ def _propagate(
             if facts is None:
                 facts = done[key] = _facts(x, key[1], layout)
             made_free = _batch_rule(x, inputs[name], key[1], facts.result.shape, free)
+            if len(x.outputs) > len(facts.result.more):
+                raise SpecError(
+                    f"'name' lists {len(x.outputs) + 1} names, but this {x.type.name} makes"
+                    f" {several(len(facts.result.shapes), 'output')}",
+                    x.pos,
+                    x.name,
+                )
         except BudgetError:
             raise
         except SpecError as err:
@@ -386,25 +395,27 @@ def _propagate(
             free.update(outputs)
         if layout is Layout.CHANNELS_LAST and x.type.name == "linear" and len(key[1][0]) >= 2:
             notices.append(_linear_on_width(x, key[1][0], facts.result.shape, layout))
-        srcs = tuple(_public(s) for s in inputs[name])
-        layers.append(
-            Layer(
-                name,
-                x.type.name,
-                srcs,
-                x.args,
-                facts.result,
-                x.trainable,
-                x.groups,
-                x.pos,
-                x.auto_named,
-                facts.cost,
-                facts.rules,
-                key,
-                names=x.outputs,
-            )
-        )
+        layers.append(_layer(x, inputs[name], facts, key))
     return layers
+
+
+def _layer(x: Instance, inputs: list[str], facts: _Facts, key: FactsKey) -> Layer:
+    """The graph's record of an instance computed on `inputs`."""
+    return Layer(
+        x.name,
+        x.type.name,
+        tuple(_public(s) for s in inputs),
+        x.args,
+        facts.result,
+        x.trainable,
+        x.groups,
+        x.pos,
+        x.auto_named,
+        facts.cost,
+        facts.rules,
+        key,
+        names=x.outputs,
+    )
 
 
 def _ready(x: Instance, inputs: list[str], shapes: Mapping[str, Shape], found: Collector) -> bool:
@@ -500,8 +511,8 @@ def _shared(
     direct: dict[str, str] = {}
     for layer in layers:
         ref = expansion.instances[layer.name].shares
-        if ref is None:
-            continue
+        if ref is None or not (layer.result.params or layer.result.buffers):
+            continue  # nothing to share (a relu inside a block instance that shares)
         try:
             target = _shared_layer(ref, expansion, layer.name)
             if target is None or target not in by_name:

@@ -10,7 +10,6 @@ from cnncalc.enums import Optimizer as Optimizer
 from cnncalc.graph import Graph
 from cnncalc.layers import TYPES
 from cnncalc.layers.tensors import numel
-from cnncalc.spec import INPUT_REF
 
 
 class Memory(NamedTuple):
@@ -50,9 +49,10 @@ def memory(
     state_dtype: Dtype | None = None,
 ) -> Memory:
     """Bytes for one training step and for inference at this batch size and dtype."""
-    params = sum(x.result.param_count for x in graph.layers)
-    trainable = sum(x.result.param_count for x in graph.layers if x.trainable)
-    buffers = sum(x.result.buffer_count for x in graph.layers)
+    owners = [x for x in graph.layers if x.shares is None]  # shared weights are stored once
+    params = sum(x.result.param_count for x in owners)
+    trainable = sum(x.result.param_count for x in owners if x.trainable)
+    buffers = sum(x.result.buffer_count for x in owners)
     size = dtype.bytes
     kept, peak = _activations(graph)
     return Memory(
@@ -71,24 +71,32 @@ def memory(
 def _activations(graph: Graph) -> tuple[int, int]:
     """Elements per sample: all new tensors of the forward pass, and the most alive at once.
 
-    The input counts; a layer whose output is a view of its input (flatten, reshape, identity)
-    or that works in place (`inplace: true`) adds no tensor but keeps its input's alive.
+    The inputs count; a layer whose outputs are views of its input (flatten, reshape, chunk)
+    or that works in place (`inplace: true`) adds no tensor but keeps its input's alive. A
+    parameter is a weight, not an activation, and tensors made of parameters alone have no
+    batch: neither counts here.
     """
-    storage: dict[str, str] = {INPUT_REF: INPUT_REF}  # tensor name → the storage it lives in
-    sizes = {INPUT_REF: numel(graph.input_shape)}
-    created = {INPUT_REF: -1}
-    last_use = {INPUT_REF: -1}
+    storage = {name: name for name in graph.inputs}  # tensor name → the storage it lives in
+    sizes = {name: numel(shape) for name, shape in graph.inputs.items()}
+    created = dict.fromkeys(graph.inputs, -1)
+    last_use = dict.fromkeys(graph.inputs, -1)
     for i, layer in enumerate(graph.layers):
         for src in layer.inputs:
-            last_use[storage[src]] = i
+            if src in storage:
+                last_use[storage[src]] = i
+        if layer.name in graph.free:
+            continue
         if len(layer.inputs) == 1 and TYPES[layer.type].in_place(layer.args):
-            storage[layer.name] = storage[layer.inputs[0]]
-        else:
-            storage[layer.name] = layer.name
-            sizes[layer.name] = numel(layer.shape)
-            created[layer.name] = i
-            last_use[layer.name] = i
-    last_use[storage[graph.output]] = len(graph.layers)  # the result outlives the pass
+            storage.update(dict.fromkeys(layer.outputs, storage[layer.inputs[0]]))
+            continue
+        for name, shape in zip(layer.outputs, layer.result.shapes, strict=True):
+            storage[name] = name
+            sizes[name] = numel(shape)
+            created[name] = i
+            last_use[name] = i
+    for out in graph.outputs:  # the results outlive the pass
+        if out in storage:
+            last_use[storage[out]] = len(graph.layers)
     kept = sum(sizes.values())
     events: dict[int, int] = {}
     for name, n in sizes.items():

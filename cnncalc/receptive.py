@@ -16,9 +16,8 @@ from typing import NamedTuple
 from cnncalc.arithmetic import Exact, exact_div, fraction_text
 from cnncalc.errors import SpecError
 from cnncalc.graph import FactsKey, Graph, Layer, Notice
-from cnncalc.layers.spans import FITTED_TOTAL, GLOBAL, IDENTITY, MERGE, Rule, Span
+from cnncalc.layers.spans import FITTED_TOTAL, GLOBAL, IDENTITY, MERGE, Moved, Rule, Span
 from cnncalc.layers.tensors import axis_name
-from cnncalc.spec import INPUT_REF
 
 Interval = tuple[int, int]
 
@@ -34,10 +33,18 @@ class Field(NamedTuple):
     # input, but a smaller window may too (interpolating upsampling past FITTED_UNITS units
     # a side). A check of the field's size must not pass on a bound.
     bounded: tuple[int, ...] = ()
+    # Where each spatial dimension of the input stands in this tensor (per sample, 0 = the
+    # first axis), once a permute or transpose has moved them; () where they are in place
+    # (1, 2, ...: behind the channels).
+    axes: tuple[int, ...] = ()
 
     @property
     def exact(self) -> bool:
         return not self.bounded
+
+    def positions(self) -> tuple[int, ...]:
+        """Where each spatial dimension stands in the tensor."""
+        return self.axes or tuple(range(1, len(self.size) + 1))
 
     def window(self, unit: Sequence[int]) -> list[tuple[Exact, Exact]]:
         """The first and last input pixel of one unit's field, per dimension (may be outside
@@ -88,27 +95,67 @@ def fields(graph: Graph) -> tuple[dict[str, Field], list[Notice]]:
     if dims < 1:
         return {}, []
     one = (1,) * dims
-    result = {INPUT_REF: Field(one, one, (0,) * dims)}
+    result = {
+        name: Field(one, one, (0,) * dims) if len(shape) == dims + 1 else GLOBAL_FIELD
+        for name, shape in graph.inputs.items()
+    }
     notices: list[Notice] = []
-    rules: dict[FactsKey, Rule] = {}  # fitted once per Layer.key
+    rules: dict[tuple[FactsKey, int], Rule] = {}  # fitted once per Layer.key and output
     fitting = _Fitting()
     for layer in graph.layers:
-        inputs = [result[s] for s in layer.inputs]
-        r = rules.get(layer.key) or rules.setdefault(layer.key, fitting.refine(layer.rule))
-        if r == GLOBAL or any(f.is_global for f in inputs) or len(layer.shape) != dims + 1:
-            result[layer.name] = GLOBAL_FIELD
-        elif r == IDENTITY:
-            result[layer.name] = inputs[0]
-        elif r == MERGE:
-            result[layer.name] = _union(layer, _pinned(graph, layer, inputs), notices)
-        elif isinstance(r, tuple) and len(r) == dims:
-            result[layer.name] = _through(inputs[0], r)
-        else:
-            result[layer.name] = GLOBAL_FIELD
-        if _still_and_whole(result[layer.name], graph.input_shape[1:]):
-            result[layer.name] = GLOBAL_FIELD
-        _check_size(result[layer.name], layer)
+        # A parameter sees no input: it has no field, and a merge leaves it out.
+        seen = [(s, result[s]) for s in layer.inputs if s in result]
+        if layer.name in graph.free or not seen:
+            continue
+        for i, (out, shape) in enumerate(zip(layer.outputs, layer.result.shapes, strict=True)):
+            key = (layer.key, i)
+            r = rules.get(key) or rules.setdefault(key, fitting.refine(layer.rules[i]))
+            field = _field(graph, layer, r, seen, shape, notices)
+            if _still_and_whole(field, graph.input_shape[1:]):
+                field = GLOBAL_FIELD
+            _check_size(field, layer)
+            result[out] = field
     return result, notices
+
+
+def _field(
+    graph: Graph,
+    layer: Layer,
+    r: Rule,
+    seen: list[tuple[str, Field]],
+    shape: Sequence[int],
+    notices: list[Notice],
+) -> Field:
+    """The field of one output of `shape` that `r` makes of the inputs' fields (`seen`, by
+    tensor: those of its inputs that have one)."""
+    dims = spatial_dims(graph)
+    inputs = [f for _, f in seen]
+    if r == GLOBAL or any(f.is_global for f in inputs) or len(shape) != dims + 1:
+        return GLOBAL_FIELD
+    if r == IDENTITY:
+        return inputs[0]
+    if isinstance(r, Moved):
+        return _moved(inputs[0], r)
+    if r == MERGE:
+        if len({f.positions() for f in inputs}) > 1:
+            return GLOBAL_FIELD  # inputs whose spatial axes stand in different places
+        merged = _union(layer, _pinned(graph, seen, shape), [s for s, _ in seen], notices)
+        return merged._replace(axes=inputs[0].axes)
+    if isinstance(r, tuple) and len(r) == dims:
+        f = inputs[0]
+        if f.axes:  # the spans are per axis of the tensor: take each spatial axis's
+            r = tuple(r[p - 1] if p >= 1 else _STILL for p in f.axes)
+        return _through(f, r)._replace(axes=f.axes)
+    return GLOBAL_FIELD
+
+
+_STILL = Span.window(1, 1, 0)  # each unit sees its own unit
+
+
+def _moved(f: Field, r: Moved) -> Field:
+    """A field whose spatial axes a permute or transpose moved."""
+    axes = tuple(r.order.index(p) for p in f.positions())
+    return f._replace(axes=() if axes == tuple(range(1, len(axes) + 1)) else axes)
 
 
 MAX_FIELD_BITS = 512  # a field's numbers stay below 2^512 (numerators and denominators)
@@ -155,13 +202,13 @@ def _through(f: Field, spans: Sequence[Span]) -> Field:
     )
 
 
-def _pinned(graph: Graph, layer: Layer, inputs: list[Field]) -> list[Field]:
+def _pinned(graph: Graph, seen: list[tuple[str, Field]], out_shape: Sequence[int]) -> list[Field]:
     """Inputs as the merge's units see them: a size-1 dimension broadcast over a larger one
     serves every unit with its one unit, so its window stands still there (stride 0)."""
-    out = layer.shape[1:]
     pinned = []
-    for f, shape in zip(inputs, graph.input_shapes(layer), strict=True):
-        fixed = [n == 1 and m != 1 for n, m in zip(shape[1:], out, strict=True)]
+    for name, f in seen:
+        shape = graph.tensors[name]
+        fixed = [shape[p] == 1 and out_shape[p] != 1 for p in f.positions()]
         if any(fixed):
             f = f._replace(
                 stride=tuple(0 if b else j for b, j in zip(fixed, f.stride, strict=True))
@@ -170,11 +217,12 @@ def _pinned(graph: Graph, layer: Layer, inputs: list[Field]) -> list[Field]:
     return pinned
 
 
-def _union(layer: Layer, inputs: Sequence[Field], notices: list[Notice]) -> Field:
-    """A merge sees what any of its inputs sees; warn where their fields disagree."""
+def _union(
+    layer: Layer, inputs: Sequence[Field], names: Sequence[str], notices: list[Notice]
+) -> Field:
+    """A merge sees what any of its inputs (`names`) sees; warn where their fields disagree."""
     dims = len(inputs[0].size)
     size, stride, padding = [], [], []
-    names = layer.inputs
     for d in range(dims):
         strides = {f.stride[d] for f in inputs}
         if len(strides) == 1:
@@ -244,21 +292,23 @@ def region(graph: Graph, name: str, unit: Sequence[int]) -> list[Interval | None
     where the unit sees no input pixel (a zero-padding border).
     """
     order = [layer.name for layer in graph.layers]
-    target = graph.by_name[name]
     need: dict[str, list[Box]] = {name: [tuple(((u, u),) for u in unit)]}
     budget = _Budget(name, unit)
     fitting = _Fitting()
-    for layer_name in reversed(order[: order.index(name) + 1]):
-        if layer_name not in need:
-            continue
-        layer = graph.by_name[layer_name] if layer_name != name else target
-        boxes = need.pop(layer_name)
-        r = fitting.refine(layer.rule)
-        for src in layer.inputs:
-            shape = graph.input_shape if src == INPUT_REF else graph.by_name[src].shape
-            reached = [_back(r, box, shape, layer.shape, budget.at(layer)) for box in boxes]
-            _add_boxes(need.setdefault(src, []), [b for b in reached if all(b)])
-    final = need.get(INPUT_REF)
+    for layer_name in reversed(order[: order.index(name.split(":", 1)[0]) + 1]):
+        layer = graph.by_name[layer_name]
+        for i, out in enumerate(layer.outputs):
+            if out not in need:
+                continue
+            boxes = need.pop(out)
+            r = fitting.refine(layer.rules[i])
+            for src in layer.inputs:
+                if src in graph.free:
+                    continue  # a parameter reads no pixel
+                shape, made = graph.tensors[src], graph.tensors[out]
+                reached = [_back(r, box, shape, made, budget.at(layer)) for box in boxes]
+                _add_boxes(need.setdefault(src, []), [b for b in reached if all(b)])
+    final = need.get(next(iter(graph.inputs)))
     if not final:
         return [None] * len(unit)
     return [
@@ -341,6 +391,8 @@ def _back(
 ) -> Box:
     """The units of an input (of `shape`) that the wanted output units depend on."""
     sizes = shape[1:]
+    if isinstance(r, Moved):
+        return _back_moved(r, wanted, budget)
     if r == GLOBAL or len(shape) != len(out):
         return tuple(((0, n - 1),) for n in sizes)
     if r in (IDENTITY, MERGE):  # a broadcast size-1 input serves every unit with its one unit
@@ -352,6 +404,24 @@ def _back(
     if len(r) != len(sizes):
         return tuple(((0, n - 1),) for n in sizes)
     return tuple(_back_1d(s, span, n, budget) for s, span, n in zip(wanted, r, sizes, strict=True))
+
+
+def _back_moved(r: Moved, wanted: Box, budget: _Budget) -> Box:
+    """The units a permute or transpose reads: the same, their axes put back. A region is
+    traced over the axes behind the channels; a permute that moves the channels among them
+    is not traced (the receptive field table follows it exactly)."""
+    if r.order[0] != 0:
+        assert budget.layer is not None
+        raise SpecError(
+            "rf --unit cannot trace a unit back through a permute or transpose that moves the"
+            " channels axis; the receptive field of this layer (cnncalc rf) is exact",
+            budget.layer.pos,
+            budget.layer.name,
+        )
+    back: list[Runs] = list(wanted)
+    for i, p in enumerate(r.order[1:], start=1):
+        back[p - 1] = wanted[i - 1]
+    return tuple(back)
 
 
 def _back_1d(wanted: Runs, span: Span, n: int, budget: _Budget) -> Runs:

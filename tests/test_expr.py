@@ -47,7 +47,7 @@ def test_substitute(text: str, value: object) -> None:
             "argument 'pad' is 'same', not an integer, so it cannot be used in"
             " arithmetic ('pad + 1')",
         ),
-        ("${flag * 2}", "argument 'flag' is False, not an integer"),
+        ("${flag * 2}", "'*' takes integers, got false"),
         ("${__import__('os')}", 'unexpected character "\'"'),
         ("${c ** 2}", "unexpected '*'"),
         ("${(c + 1}", "missing ')'"),

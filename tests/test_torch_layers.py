@@ -974,14 +974,22 @@ def other_shape(draw: Draw, a: Shape) -> Shape:
     return tuple(draw(st.lists(st.integers(1, 4), min_size=1, max_size=4)))
 
 
+MERGE_OPS: dict[str, Callable[[Any, Any], Any]] = {
+    "add": operator.add,
+    "multiply": operator.mul,
+    "subtract": operator.sub,
+    "divide": operator.truediv,
+}
+
+
 @st.composite
 def broadcast_cases(draw: Draw, name: str, batch: int = 1) -> Case:
-    """add / multiply of two or three inputs, broadcasting as torch does."""
+    """add / multiply / subtract / divide of two or three inputs, broadcasting as torch does."""
     a = tuple(draw(st.lists(st.integers(1, 4), min_size=1, max_size=4)))
     shapes = [a, other_shape(draw, a)]
     if draw(st.integers(0, 3)) == 0:
         shapes.append(other_shape(draw, a))
-    op = operator.add if name == "add" else operator.mul
+    op = MERGE_OPS[name]
     ranks = "merge_rank" if len({len(s) for s in shapes}) > 1 else None
     return Case(
         name,
@@ -1051,6 +1059,8 @@ CASES.update(
         "prelu": (prelu_cases(), 40),
         "add": (broadcast_cases("add"), 80),
         "multiply": (broadcast_cases("multiply"), 80),
+        "subtract": (broadcast_cases("subtract"), 60),
+        "divide": (broadcast_cases("divide"), 60),
         "concat": (concat_cases(), 80),
     }
 )
@@ -1058,7 +1068,10 @@ for _name in ELEMENTWISE:
     CASES[_name] = (elementwise_cases(_name), 40)
 
 # Layer types without a torch property test, with the reason. Keep empty if possible.
-EXCLUDED: dict[str, str] = {}
+EXCLUDED: dict[str, str] = {
+    "parameter": "it takes no input, so the one-layer harness cannot feed it;"
+    " tests/test_parameters.py holds it against nn.Parameter in whole networks",
+}
 
 
 def run_property(strategy: st.SearchStrategy[Case], examples: int) -> None:
@@ -1094,7 +1107,7 @@ def test_every_layer_type_is_covered() -> None:
     assert not set(CASES) - set(TYPES), "CASES names a type that does not exist"
 
 
-@pytest.mark.parametrize("layer", ["add", "multiply"])
+@pytest.mark.parametrize("layer", sorted(MERGE_OPS))
 def test_broadcast_merge_with_a_batch_of_two(layer: str) -> None:
     """Merges broadcast as in a batched network: with a batch of 2, not only of 1.
 

@@ -86,6 +86,10 @@ class LayerType:
         """The part of flops_rule that these arguments select, for explain."""
         return self.flops_rule
 
+    def learns(self, a: Mapping[str, Any]) -> bool:
+        """Whether its weights learn, as its arguments say (parameter's `trainable`)."""
+        return True
+
     def in_place(self, a: Mapping[str, Any]) -> bool:
         """Whether the output overwrites the input (no new memory): `inplace: true`, views."""
         return self.view or bool(a.get("inplace"))

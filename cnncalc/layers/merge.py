@@ -1,4 +1,5 @@
-"""Layers with several inputs: element-wise add and multiply, and concatenation."""
+"""Layers with several inputs: element-wise add, multiply, subtract and divide (broadcasting
+as PyTorch does), and concatenation."""
 
 from __future__ import annotations
 
@@ -22,22 +23,17 @@ def _listed(shapes: Sequence[Shape], show: Display) -> str:
 
 
 def broadcast(shapes: Sequence[Shape], op: str) -> Shape:
-    """Broadcasting of size-1 dimensions between inputs of the same rank.
+    """PyTorch's broadcasting: shapes lined up from the right, where each dimension's sizes
+    are equal or 1 (a missing dimension counts as 1).
 
-    Inputs of different ranks would align their trailing dimensions with the batch in PyTorch,
-    which holds only for a batch of one; cnncalc asks for equal ranks.
+    Shapes are per sample; the graph refuses a batched input shorter than the output, whose
+    batch PyTorch would line up with another axis (only a parameter may be shorter).
     """
-    if len({len(s) for s in shapes}) > 1:
-        raise fail(
-            lambda show: (
-                f"{op} needs inputs with the same number of dimensions (a size-1"
-                f" dimension may broadcast), got {_listed(shapes, show)}"
-            )
-        )
-    rank = len(shapes[0])
+    rank = max(len(s) for s in shapes)
+    padded = [(1,) * (rank - len(s)) + tuple(s) for s in shapes]
     out, differ = [], []
     for i in range(rank):
-        sizes = {s[i] for s in shapes} - {1}
+        sizes = {s[i] for s in padded} - {1}
         if len(sizes) > 1:
             differ.append(axis_name(i, rank))
         out.append(sizes.pop() if len(sizes) == 1 else 1)
@@ -68,6 +64,7 @@ class Elementwise(LayerType):
     family = "merge"
     min_inputs = 2
     max_inputs = None
+    broadcasts = True
 
     flops_rule = "inputs − 1 per output element"
 
@@ -123,5 +120,7 @@ class Concat(LayerType):
 register(
     Elementwise("add", "element-wise sum of its inputs"),
     Elementwise("multiply", "element-wise product of its inputs"),
+    Elementwise("subtract", "the first input minus the others, element-wise"),
+    Elementwise("divide", "the first input divided by the others, element-wise"),
     Concat(),
 )

@@ -6,6 +6,7 @@ import math
 from array import array
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from cnncalc.arithmetic import Exact, exact_div
@@ -188,7 +189,18 @@ class Span(NamedTuple):
 IDENTITY: Literal["identity"] = "identity"  # each output unit sees the same unit of its input
 GLOBAL: Literal["global"] = "global"  # each output unit sees the whole input
 MERGE: Literal["merge"] = "merge"  # the union of the inputs' fields
-Rule = tuple[Span, ...] | Literal["identity", "global", "merge"]
+
+
+@dataclass(frozen=True)
+class Moved:
+    """A layer that reorders axes (permute, transpose): output axis i is input axis
+    `order[i]`, counted per sample from 0 (the channels of [C, H, W]). Each unit sees its
+    own input unit; the spatial axes move, and the layers after them are followed there."""
+
+    order: tuple[int, ...]
+
+
+Rule = tuple[Span, ...] | Moved | Literal["identity", "global", "merge"]
 
 
 def along(index: int, shape: Shape) -> Rule:

@@ -20,8 +20,22 @@ def _default(a: ArgInfo) -> str:
 
 def _signature(t: TypeInfo) -> str:
     parts = [a.name if a.required else f"{a.name}={_default(a)}" for a in t.args]
-    inputs = "" if t.max_inputs == 1 else "  (takes 2+ inputs via from: [a, b, ...])"
-    return f"{t.name}({', '.join(parts)}){inputs}"
+    return f"{t.name}({', '.join(parts)}){_inputs(t, '  ({})')}"
+
+
+def _inputs(t: TypeInfo, form: str) -> str:
+    """What a type takes and makes where it is not one tensor in, one out, in `form`."""
+    notes = []
+    if t.max_inputs == 0:
+        notes.append("takes no input")
+    elif t.max_inputs != 1:
+        most = "+" if t.max_inputs is None else f"–{t.max_inputs}"
+        if t.min_inputs == t.max_inputs:
+            most = ""
+        notes.append(f"takes {t.min_inputs}{most} inputs via from: [a, b, ...]")
+    if t.outputs:
+        notes.append(f"outputs {t.outputs}: name them with name: [a, b, ...]")
+    return form.format("; ".join(notes)) if notes else ""
 
 
 def _columns() -> int:
@@ -56,8 +70,8 @@ def describe(t: TypeInfo) -> str:
         *textwrap.wrap(f"FLOPs: {t.flops_rule}", columns, subsequent_indent="  "),
         "",
     ]
-    if t.max_inputs != 1:
-        lines += [f"Takes {t.min_inputs} or more inputs: from: [a, b, ...]", ""]
+    if t.max_inputs != 1 or t.outputs:
+        lines += [_inputs(t, "{}").capitalize() + ".", ""]
     if not t.args:
         lines.append("No arguments.")
     name_w = max((len(a.name) for a in t.args), default=0)

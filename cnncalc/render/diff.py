@@ -57,6 +57,15 @@ def _what(c: LayerChange) -> str:
         parts.append(f"from {', '.join(c.inputs[0])} → {', '.join(c.inputs[1])}")
     if c.trainable:
         parts.append("frozen" if c.trainable[0] else "unfrozen")
+    if c.shares:
+        was, now = c.shares
+        parts.append(
+            f"shares {was} → {now}"
+            if was and now
+            else f"shares {now}"
+            if now
+            else f"no longer shares {was}"
+        )
     if c.field:
         parts.append(_field_change(*c.field))
     if c.macs:
@@ -172,6 +181,8 @@ def _change_json(
         out["inputs"] = {"old": list(c.inputs[0]), "new": list(c.inputs[1])}
     if c.trainable:
         out["trainable"] = {"old": c.trainable[0], "new": c.trainable[1]}
+    if c.shares:
+        out["shares"] = {"old": c.shares[0], "new": c.shares[1]}
     if c.field:
         out["receptive_field"] = {"old": field_dict(c.field[0]), "new": field_dict(c.field[1])}
     for name, pair in (("macs", c.macs), ("flops", c.flops)):

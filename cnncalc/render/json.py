@@ -15,10 +15,17 @@ from cnncalc.safetext import json_safe
 def summary_dict(summary: Summary) -> dict[str, Any]:
     t = summary.totals
     m = summary.memory
+    several = {}  # a network of several inputs or outputs lists each, beside the first's
+    if summary.inputs or summary.outputs:
+        several = {
+            "inputs": {name: list(shape) for name, shape in summary.inputs},
+            "outputs": {name: list(shape) for name, shape in summary.outputs},
+        }
     return {
         "name": summary.name,
         "input_shape": list(summary.input_shape),
         "output_shape": list(summary.output_shape),
+        **several,
         "layout": summary.layout,
         "layers": [_row(r) for r in summary.rows],
         "totals": {
@@ -67,6 +74,17 @@ def _row(r: Row) -> dict[str, Any]:
         "flops": r.flops,
         "receptive_field": field_dict(r.receptive_field),
     }
+    if r.more_shapes:  # a layer of several outputs: every output's name and shape
+        names = (
+            *r.names,
+            *(f"{r.name}:{i}" for i in range(len(r.names) + 1, len(r.more_shapes) + 1)),
+        )
+        row["outputs"] = {
+            name: list(shape)
+            for name, shape in zip((r.name, *names), (r.output_shape, *r.more_shapes), strict=True)
+        }
+    if r.shares is not None:
+        row["shares"] = r.shares
     if r.group:
         row["collapsed_layers"] = r.layers
     else:

@@ -47,6 +47,14 @@ def params_cell(row: Row) -> str:
 def title(summary: Summary, escape: Callable[[str], str] = terminal) -> str:
     """'resnet50: 3×224×224 → 1000', the spec's name made safe by `escape` for the medium."""
     name = escape(summary.name) if summary.name else "network"
+    if summary.inputs or summary.outputs:  # several: each by its name
+        ins = ", ".join(f"{escape(n)} {shape(s)}" for n, s in summary.inputs) or shape(
+            summary.input_shape
+        )
+        outs = ", ".join(f"{escape(n)} {shape(s)}" for n, s in summary.outputs) or shape(
+            summary.output_shape
+        )
+        return f"{name}: {ins} → {outs}"
     return f"{name}: {shape(summary.input_shape)} → {shape(summary.output_shape)}"
 
 
@@ -170,7 +178,12 @@ def cells(
                     parent=r.groups[-1][0] if local_inputs and r.groups else "",
                 )
             )
-        row += [shape(r.output_shape, sep), str(r.params) if exact else params_cell(r)]
+        shapes = ", ".join(shape(s, sep) for s in (r.output_shape, *r.more_shapes))
+        if r.shares is not None:
+            params = f"shares {escape(r.shares)}"
+        else:
+            params = str(r.params) if exact else params_cell(r)
+        row += [shapes, params]
         if columns.macs:
             row.append(number(r.macs))
         if columns.flops:
