@@ -19,6 +19,8 @@ from cnncalc.render.text import si
 from conftest import ROOT, SPECS, run, write_spec
 
 SHIPPED = sorted(p.stem for p in SPECS.glob("*.yaml"))
+# one shape as a table prints it, 64×512 or 750,000: no space, and no comma before a space
+SHAPE = r"(?:[^\s,]|,(?=\S))+"
 NUMBERS = ("Params", "MACs", "FLOPs", "RF", "RF stride", "RF padding", "RF/str/pad")
 
 
@@ -42,8 +44,8 @@ def _cells(line: str, columns: list[tuple[str, int, int, bool]]) -> dict[str, st
             cuts.append(end)
         elif not nright:
             cuts.append(nstart)
-        else:  # Output shape then Params: the shape has no space, the params cell may
-            cuts.append(-1)
+        else:  # Output shape then Params: a shape has no space (several are joined by
+            cuts.append(-1)  # ", "), the params cell may
     cuts.append(len(line) + 1)
     out: dict[str, str] = {}
     for i, (name, *_) in enumerate(columns):
@@ -52,8 +54,9 @@ def _cells(line: str, columns: list[tuple[str, int, int, bool]]) -> dict[str, st
             continue
         if hi == -1:  # this cell and the next share the text between them
             hi = cuts[i + 2]
-            first, _, rest = line[lo:hi].strip().partition(" ")
-            out[name], out[columns[i + 1][0]] = first, rest.strip()
+            shapes = re.match(rf"({SHAPE}(?:, {SHAPE})*|)\s*(.*)", line[lo:hi].strip())
+            assert shapes is not None  # it matches any text, the empty cell too
+            out[name], out[columns[i + 1][0]] = shapes.group(1), shapes.group(2)
             continue
         out[name] = line[lo:hi].strip()
     return out

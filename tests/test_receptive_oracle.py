@@ -892,8 +892,8 @@ NO_GRADIENT = {
 
 
 def _friendly(module: nn.Module) -> nn.Module:
-    """Swap max pools for average pools with the same window and activations for identity;
-    recurse into everything else."""
+    """Swap max pools for average pools with the same window and activations (not attention)
+    for identity; recurse into everything else."""
     for name, child in module.named_children():
         if isinstance(child, nn.MaxPool2d):
             assert child.dilation in (1, (1, 1)), "a dilated max pool has no avg twin"
@@ -908,7 +908,10 @@ def _friendly(module: nn.Module) -> nn.Module:
                     count_include_pad=True,
                 ),
             )
-        elif type(child).__module__ == ACTIVATIONS:
+        elif type(child).__module__ == ACTIVATIONS and not isinstance(
+            child,
+            nn.MultiheadAttention,  # PyTorch files attention among the activations
+        ):
             setattr(module, name, nn.Identity())
         else:
             _friendly(child)
