@@ -504,3 +504,15 @@ def test_input_by_name_on_the_command_line(tmp_path: Path) -> None:
     unnamed = run("summarize", path, "--input", "3,10,10", "--input", "4")
     assert unnamed.exit_code == 2
     assert "each names an input of the spec" in unnamed.stderr
+
+
+def test_explain_and_csv_show_sharing(tmp_path: Path) -> None:
+    path = write_spec(tmp_path, textwrap.dedent(SIAMESE.replace("        shares: null\n", "")))
+    text = run("explain", path, "--layer", "b.conv").stdout
+    assert "(the weights of 'a.conv', counted there once)" in text.splitlines()
+    data = json.loads(run("explain", path, "--layer", "b.fc", "--format", "json").stdout)
+    assert data["layers"][0]["shares"] == "a.fc"
+    csv = run("summarize", path, "--format", "csv").stdout.splitlines()
+    assert csv[0].endswith(",shares")
+    row = next(line for line in csv if line.startswith("b.conv,"))
+    assert row.split(",")[4] == "0" and row.endswith(",a.conv")
