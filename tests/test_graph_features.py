@@ -509,7 +509,7 @@ def test_input_by_name_on_the_command_line(tmp_path: Path) -> None:
 def test_explain_and_csv_show_sharing(tmp_path: Path) -> None:
     path = write_spec(tmp_path, textwrap.dedent(SIAMESE.replace("        shares: null\n", "")))
     text = run("explain", path, "--layer", "b.conv").stdout
-    assert "(the weights of 'a.conv', counted there once)" in text.splitlines()
+    assert "         (the weights of 'a.conv', counted there once)" in text.splitlines()
     data = json.loads(run("explain", path, "--layer", "b.fc", "--format", "json").stdout)
     assert data["layers"][0]["shares"] == "a.fc"
     csv = run("summarize", path, "--format", "csv").stdout.splitlines()
