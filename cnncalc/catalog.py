@@ -12,7 +12,18 @@ from cnncalc.layers import TYPES
 from cnncalc.layers.args import REQUIRED
 from cnncalc.layers.base import LayerType
 
-FAMILIES = ("conv", "pool", "norm", "linear", "activation", "dropout", "shape", "merge")
+FAMILIES = (
+    "conv",
+    "pool",
+    "norm",
+    "linear",
+    "attention",
+    "recurrent",
+    "activation",
+    "dropout",
+    "shape",
+    "merge",
+)
 
 
 class ArgInfo(NamedTuple):
