@@ -23,13 +23,17 @@ batch of 2. Both accept or both reject; when they accept they must agree on
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
 import torch
+import torch.nn.functional as F
+import yaml
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from test_torch_layers import BOOLS, TORCH_ERRORS, Case, maybe, weighted
@@ -39,6 +43,8 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from cnncalc import graph, spec
 from cnncalc.errors import SpecError
+from cnncalc.layers import TYPES
+from conftest import run, write_spec
 
 Shape = tuple[int, ...]
 Draw = st.DrawFn
@@ -339,3 +345,247 @@ def test_layer_agrees_with_torch(layer: str) -> None:
         check(case)
 
     prop()
+
+
+# ---- the RNNs unrolled by hand: values and FLOPs ------------------------------------------------
+
+
+def _cell(kind: str, gi: Any, gh: Any, h: Any, c: Any) -> tuple[Any, Any]:
+    """One step of a cell from its two products (input and hidden); the new h and c."""
+    if kind == "LSTM":
+        i, f, g, o = (gi + gh).chunk(4, 1)
+        c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+        return torch.sigmoid(o) * torch.tanh(c), c
+    if kind == "GRU":
+        (ir, iz, i_n), (hr, hz, hn) = gi.chunk(3, 1), gh.chunk(3, 1)
+        r, z = torch.sigmoid(ir + hr), torch.sigmoid(iz + hz)
+        n = torch.tanh(i_n + r * hn)
+        return (1 - z) * n + z * h, c
+    act = torch.relu if kind == "RNN_RELU" else torch.tanh
+    return act(gi + gh), c
+
+
+def unrolled(m: nn.RNNBase, x: torch.Tensor) -> list[torch.Tensor]:
+    """PyTorch's documented recurrences, one F.linear per product: output, h_n (and c_n)."""
+    n, batch = x.shape[:2]
+    hs, cs = [], []
+    for layer in range(m.num_layers):
+        outs = []
+        for reverse in range(2 if m.bidirectional else 1):
+            at = f"_l{layer}{'_reverse' if reverse else ''}"
+            w = {k: getattr(m, f"{k}{at}", None) for k in ("weight_ih", "weight_hh", "weight_hr")}
+            b = {k: getattr(m, f"{k}{at}") if m.bias else None for k in ("bias_ih", "bias_hh")}
+            h = torch.zeros(batch, m.proj_size or m.hidden_size)
+            c = torch.zeros(batch, m.hidden_size)
+            seq = [h] * n
+            for t in reversed(range(n)) if reverse else range(n):
+                gi = F.linear(x[t], w["weight_ih"], b["bias_ih"])
+                gh = F.linear(h, w["weight_hh"], b["bias_hh"])
+                h, c = _cell(m.mode, gi, gh, h, c)
+                if m.proj_size:
+                    h = F.linear(h, w["weight_hr"])
+                seq[t] = h
+            outs.append(torch.stack(seq))
+            hs.append(h)
+            cs.append(c)
+        x = torch.cat(outs, dim=2)
+    return [x, torch.stack(hs), *([torch.stack(cs)] if m.mode == "LSTM" else [])]
+
+
+UNROLLED = [
+    ("lstm", {"hidden_size": 6, "num_layers": 2, "bidirectional": True, "proj_size": 3}, 4),
+    ("lstm", {"hidden_size": 5, "bias": False}, 3),
+    ("gru", {"hidden_size": 6, "num_layers": 2, "bidirectional": True}, 4),
+    ("rnn", {"hidden_size": 4, "num_layers": 3, "nonlinearity": "relu"}, 2),
+]
+
+
+@pytest.mark.parametrize(("kind", "args", "features"), UNROLLED)
+def test_rnn_against_an_unrolled_loop(kind: str, args: dict[str, Any], features: int) -> None:
+    """A hand-written loop of F.linear calls with the module's weights gives PyTorch's values,
+    and FlopCounterMode over it counts 2·MACs for cnncalc's figure."""
+    torch.manual_seed(0)
+    m = RNN_CLASSES[kind](features, **args)
+    x = torch.randn(5, BATCH, features)
+    with torch.no_grad():
+        expected = _flattened(m(x))
+        with FlopCounterMode(display=False) as counter:
+            ours = unrolled(m, x)
+    for got, want in zip(ours, expected, strict=True):
+        torch.testing.assert_close(got, want)
+    case = Seq(kind, args, [(5, features)], lambda: m, lambda: 0)
+    outcome = run_cnncalc(case)
+    assert not isinstance(outcome, SpecError)
+    assert outcome.shapes == [tuple(t.shape[:1]) + tuple(t.shape[2:]) for t in expected]
+    assert counter.get_total_flops() == 2 * outcome.macs * BATCH
+
+
+# ---- hand-computed cases: the counting conventions in exact integers ---------------------------
+
+VIT_BLOCK = "transformerencoderlayer: {nhead: 12, dim_feedforward: 3072, activation: gelu}"
+EXACT = [
+    # ViT-B/16's encoder block: 4·197·768² + 2·197²·768 attention + 2·197·768·3072 MLP MACs;
+    # 12 of them, the patch embedding and the head make the issue's 17,563,828,224.
+    pytest.param(
+        VIT_BLOCK, [(197, 768)], [(197, 768)], 7_087_872, 1_453_954_560, 2_913_845_124, id="vit-b16"
+    ),
+    # Self-attention on 5 tokens of 8: 4·5·8² + 2·5²·8 = 1,680 MACs; FLOPs 2·1,680 + 160
+    # biases + 40 scaling + 3·2·5·5 softmax = 3,710.
+    pytest.param(
+        "multiheadattention: {num_heads: 2}",
+        [(5, 8)],
+        [(5, 8), (5, 5)],
+        288,
+        1_680,
+        3_710,
+        id="self-attention",
+    ),
+    # Cross-attention, key of 3 features, bias_k/bias_v: S' = 4 + 1; MACs 5·8·8 + 4·3·8 +
+    # 4·8·8 + 2·5·5·8 + 5·8·8 = 1,392; FLOPs 2,784 + 144 + 40 + 150.
+    pytest.param(
+        "multiheadattention: {num_heads: 2, kdim: 3, add_bias_kv: true}",
+        [(5, 8), (4, 3), (4, 8)],
+        [(5, 8), (5, 5)],
+        264,
+        1_392,
+        3_118,
+        id="cross-attention-bias-kv",
+    ),
+    # Decoder, target 5 and memory 3 of 8: 1,680 + 1,264 + 2·5·8·16 MACs.
+    pytest.param(
+        "transformerdecoderlayer: {nhead: 2, dim_feedforward: 16}",
+        [(5, 8), (3, 8)],
+        [(5, 8)],
+        904,
+        4_224,
+        10_216,
+        id="decoder",
+    ),
+    # LSTM 10 → 20, two layers, 7 steps: 7·(4·20·(10 + 20) + 4·20·(20 + 20)) = 39,200 MACs;
+    # FLOPs 2·39,200 + 2·7·(2·80 + 9·20).
+    pytest.param(
+        "lstm: {hidden_size: 20, num_layers: 2}",
+        [(7, 10)],
+        [(7, 20), (2, 20), (2, 20)],
+        5_920,
+        39_200,
+        83_160,
+        id="lstm-2-layers",
+    ),
+    # Bidirectional LSTM with projection: h is 3 wide, c 6; per step 4·6·(I + 3) + 6·3 with
+    # I = 4, then 2·3: 5·2·(186 + 234) MACs; FLOPs 5·2·(2·186 + 48 + 54 + 2·234 + 48 + 54).
+    pytest.param(
+        "lstm: {hidden_size: 6, num_layers: 2, bidirectional: true, proj_size: 3}",
+        [(5, 4)],
+        [(5, 6), (4, 3), (4, 6)],
+        1_032,
+        4_200,
+        10_440,
+        id="lstm-bidirectional-proj",
+    ),
+    # GRU 10 → 20, 7 steps: 7·3·20·30 = 12,600 MACs; FLOPs 25,200 + 7·(2·60 + 7·20).
+    pytest.param(
+        "gru: {hidden_size: 20}", [(7, 10)], [(7, 20), (1, 20)], 1_920, 12_600, 27_020, id="gru"
+    ),
+    # RNN with relu and no bias: 7·20·30 MACs; FLOPs 8,400 + 7·20.
+    pytest.param(
+        "rnn: {hidden_size: 20, nonlinearity: relu, bias: false}",
+        [(7, 10)],
+        [(7, 20), (1, 20)],
+        600,
+        4_200,
+        8_540,
+        id="rnn-relu",
+    ),
+]
+
+
+def _evaluate(formula: str) -> int:
+    """An explain formula such as '(5·8·8 + 4·3·8)' as a number (digits, ·, +, brackets)."""
+    assert re.fullmatch(r"[\d·+() ]+", formula), formula
+    return int(eval(formula.replace("·", "*")))
+
+
+@pytest.mark.parametrize(("entry", "inputs", "outputs", "params", "macs", "flops"), EXACT)
+def test_counting_conventions(
+    entry: str,
+    inputs: list[Shape],
+    outputs: list[Shape],
+    params: int,
+    macs: int,
+    flops: int,
+) -> None:
+    """Shapes of every output, parameters, MACs and FLOPs; explain's formulas give the same."""
+    layer, args = entry.split(": ", 1)
+    case = Case(layer, yaml.safe_load(args), inputs, nn.Identity)
+    g = graph.build(spec.from_text(case.yaml(), "t.yaml"))
+    x = g.by_name["under_test"]
+    assert list(x.result.shapes) == outputs
+    assert (x.result.param_count, x.cost.macs, x.cost.flops) == (params, macs, flops)
+    ex = TYPES[layer].explain(x.args, g.input_shapes(x), x.shape, lambda s: s)
+    assert ex.params is not None and ex.macs is not None
+    assert (_evaluate(ex.params), _evaluate(ex.macs)) == (params, macs)
+
+
+def test_batch_first_changes_no_count() -> None:
+    """batch_first only says where PyTorch keeps the batch."""
+    for entry in ("lstm: {hidden_size: 6", "multiheadattention: {num_heads: 2"):
+        figures = []
+        for flag in ("false", "true"):
+            text = f"input: [5, 8]\nlayers:\n  - {entry}, batch_first: {flag}}}\n"
+            x = graph.build(spec.from_text(text, "t.yaml")).layers[-1]
+            figures.append((x.result, x.cost))
+        assert figures[0] == figures[1]
+
+
+# ---- located errors through the CLI -------------------------------------------------------------
+
+ERRORS = [
+    (
+        "input: [5, 6]\nlayers:\n  - multiheadattention: {num_heads: 4}\n",
+        "3:37",
+        "embed_dim 6 (the input's last dimension) is not divisible by num_heads 4",
+    ),
+    (
+        "input: [5, 8]\nlayers:\n  - multiheadattention: {num_heads: 2, kdim: 3}\n",
+        "3:46",
+        "the key has 8 features but kdim is 3",
+    ),
+    (
+        "input: [5, 8]\nlayers:\n  - multiheadattention: {num_heads: 2}\n"
+        "    from: [input, input]\n",
+        "3:5",
+        "takes one input (self-attention) or three (query, key, value), got 2",
+    ),
+    (
+        "input: [5, 8]\nlayers:\n  - linear: {out_features: 4}\n"
+        "  - transformerdecoderlayer: {nhead: 2}\n    from: [input, linear_1]\n",
+        "4:5",
+        "the memory has 4 features but the target (d_model) has 8",
+    ),
+    (
+        "input: [5, 6]\nlayers:\n  - lstm: {hidden_size: 4, proj_size: 4}\n",
+        "3:39",
+        "proj_size 4 must be smaller than hidden_size 4",
+    ),
+    (
+        "input: [3, 5, 6]\nlayers:\n  - gru: {hidden_size: 4}\n",
+        "3:5",
+        "expects a sequence [L, input_size] (without the batch), got 3×5×6 (3-d)",
+    ),
+    (
+        "input: [5, 6]\nlayers:\n  - rnn: {hidden_size: 4, input_size: 5}\n",
+        "3:39",
+        "input_size is 5 but the input has 6 features (its last dimension)",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "where", "message"), ERRORS)
+def test_errors_are_located(text: str, where: str, message: str, tmp_path: Path) -> None:
+    path = write_spec(tmp_path, text)
+    result = run("summarize", path)
+    assert result.exit_code == 2
+    first = result.stderr.splitlines()[0]
+    assert first.startswith(f"{path}:{where}: layer '"), first
+    assert first.endswith(f"': {message}"), first
