@@ -418,7 +418,10 @@ def test_sharing_mismatches_are_located(tmp_path: Path, entry: str, message: str
 
 
 def test_diff_shows_a_change_of_sharing(tmp_path: Path) -> None:
-    base = "input: [6]\nlayers:\n  - linear: {out_features: 6}\n    name: fc\n  - linear: {out_features: 6}\n    name: fc2\n"
+    base = (
+        "input: [6]\nlayers:\n  - linear: {out_features: 6}\n    name: fc\n"
+        "  - linear: {out_features: 6}\n    name: fc2\n"
+    )
     old = write_spec(tmp_path, base, "old.yaml")
     new = write_spec(tmp_path, base + "    shares: fc\n", "new.yaml")
     result = run("diff", old, new, "--format", "json")
@@ -429,7 +432,7 @@ def test_diff_shows_a_change_of_sharing(tmp_path: Path) -> None:
     assert (params["old"], params["new"]) == (84, 42)
 
 
-# ---- when, and the expressions it takes -----------------------------------------------------------
+# ---- when, and the expressions it takes ---------------------------------------------------------
 
 CONDITIONAL = """
     input: [8]
