@@ -56,6 +56,8 @@ class LayerExplanation(NamedTuple):
     flops: FlopsWork | None  # None unless asked for
     field: Field | None  # None for a layer outside any receptive field
     biases: int = 0  # of the parameters, those in bias tensors (cnncalc/weights.py)
+    shares: str | None = None  # the layer whose weights it uses (its params are counted there)
+    more_shapes: tuple[Shape, ...] = ()  # its outputs after the first
 
     @property
     def weights(self) -> int:
@@ -102,6 +104,8 @@ def explain_layer(
         else None,
         rf.get(layer.name),
         biases(layer.result.params),
+        layer.shares,
+        tuple([display(s) for s in layer.result.more]),
     )
 
 

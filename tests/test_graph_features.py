@@ -418,7 +418,10 @@ def test_sharing_mismatches_are_located(tmp_path: Path, entry: str, message: str
 
 
 def test_diff_shows_a_change_of_sharing(tmp_path: Path) -> None:
-    base = "input: [6]\nlayers:\n  - linear: {out_features: 6}\n    name: fc\n  - linear: {out_features: 6}\n    name: fc2\n"
+    base = (
+        "input: [6]\nlayers:\n  - linear: {out_features: 6}\n    name: fc\n"
+        "  - linear: {out_features: 6}\n    name: fc2\n"
+    )
     old = write_spec(tmp_path, base, "old.yaml")
     new = write_spec(tmp_path, base + "    shares: fc\n", "new.yaml")
     result = run("diff", old, new, "--format", "json")
@@ -429,7 +432,7 @@ def test_diff_shows_a_change_of_sharing(tmp_path: Path) -> None:
     assert (params["old"], params["new"]) == (84, 42)
 
 
-# ---- when, and the expressions it takes -----------------------------------------------------------
+# ---- when, and the expressions it takes ---------------------------------------------------------
 
 CONDITIONAL = """
     input: [8]
@@ -504,3 +507,15 @@ def test_input_by_name_on_the_command_line(tmp_path: Path) -> None:
     unnamed = run("summarize", path, "--input", "3,10,10", "--input", "4")
     assert unnamed.exit_code == 2
     assert "each names an input of the spec" in unnamed.stderr
+
+
+def test_explain_and_csv_show_sharing(tmp_path: Path) -> None:
+    path = write_spec(tmp_path, textwrap.dedent(SIAMESE.replace("        shares: null\n", "")))
+    text = run("explain", path, "--layer", "b.conv").stdout
+    assert "         (the weights of 'a.conv', counted there once)" in text.splitlines()
+    data = json.loads(run("explain", path, "--layer", "b.fc", "--format", "json").stdout)
+    assert data["layers"][0]["shares"] == "a.fc"
+    csv = run("summarize", path, "--format", "csv").stdout.splitlines()
+    assert csv[0].endswith(",shares")
+    row = next(line for line in csv if line.startswith("b.conv,"))
+    assert row.split(",")[4] == "0" and row.endswith(",a.conv")

@@ -10,7 +10,18 @@ import pytest
 from cnncalc.layers import TYPES
 
 PACKAGE = Path(__file__).resolve().parent.parent / "cnncalc" / "layers"
-FAMILIES = ("activation", "conv", "linear", "merge", "norm", "parameter", "pool", "shape")
+FAMILIES = (
+    "activation",
+    "attention",
+    "conv",
+    "linear",
+    "merge",
+    "norm",
+    "parameter",
+    "pool",
+    "recurrent",
+    "shape",
+)
 
 
 def _imported(path: Path) -> set[str]:

@@ -1,7 +1,8 @@
 """Layer descriptors, one module per family, all registered in one table.
 
-A family module (activation, conv, linear, merge, norm, pool, shape) defines descriptor
-classes and registers them; it imports only the shared modules below, never another family:
+A family module (activation, attention, conv, linear, merge, norm, pool, recurrent, shape)
+defines descriptor classes and registers them; it imports only the shared modules below, never
+another family:
 
 - base: LayerType, the descriptor every layer type subclasses, and Result
 - args: Arg, REQUIRED and the argument parsers
@@ -20,12 +21,14 @@ from __future__ import annotations
 
 from cnncalc.layers import (  # noqa: F401 (register)
     activation,
+    attention,
     conv,
     linear,
     merge,
     norm,
     parameter,
     pool,
+    recurrent,
     shape,
 )
 from cnncalc.layers.base import LayerType, Result

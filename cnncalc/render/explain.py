@@ -35,11 +35,14 @@ def text(explanation: Explanation) -> str:
 def layer_text(x: LayerExplanation, batch: int) -> str:
     """One layer: its shapes, then a line per figure, as a student writes them."""
     ins = ", ".join(map(shape, x.input_shapes))
-    lines = [f"{x.name}  {x.type}  {ins} → {shape(x.output_shape)}"]
+    outs = ", ".join(map(shape, (x.output_shape, *x.more_shapes)))
+    lines = [f"{x.name}  {x.type}  {ins} → {outs}"]
     lines += [f"  {grouped(line)}" for line in x.shape_formulas]
     if x.shape_unchanged:
         lines.append("  shape unchanged")
     lines.append(f"  params = {_worked(x.params)}")
+    if x.shares is not None:
+        lines.append(f"         (the weights of '{x.shares}', counted there once)")
     if x.params.value:
         lines.append(f"         = {_several(x.weights, 'weight')} + {_several(x.biases, 'bias')}")
     if x.buffers is not None:
@@ -96,6 +99,11 @@ def as_json(explanation: Explanation) -> str:
 
 
 def _layer_dict(x: LayerExplanation) -> dict[str, Any]:
+    extra: dict[str, Any] = {}
+    if x.more_shapes:
+        extra["output_shapes"] = [list(s) for s in (x.output_shape, *x.more_shapes)]
+    if x.shares is not None:
+        extra["shares"] = x.shares
     return {
         "name": x.name,
         "type": x.type,
@@ -108,6 +116,7 @@ def _layer_dict(x: LayerExplanation) -> dict[str, Any]:
         "macs": {"value": x.macs.value, "formula": x.macs.formula},
         "flops": None if x.flops is None else _flops_dict(x.flops),
         "receptive_field": field_dict(x.field),
+        **extra,
     }
 
 

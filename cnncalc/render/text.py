@@ -179,7 +179,7 @@ def cells(
                 )
             )
         shapes = ", ".join(shape(s, sep) for s in (r.output_shape, *r.more_shapes))
-        if r.shares is not None:
+        if r.shares is not None and not exact:
             params = f"shares {escape(r.shares)}"
         else:
             params = str(r.params) if exact else params_cell(r)
