@@ -12,7 +12,7 @@ from cnncalc.layers import TYPES
 from cnncalc.layers.args import REQUIRED
 from cnncalc.layers.base import LayerType
 
-FAMILIES = ("conv", "pool", "norm", "linear", "activation", "dropout", "shape", "merge")
+FAMILIES = ("conv", "pool", "norm", "linear", "activation", "dropout", "shape", "merge", "tensor")
 
 
 class ArgInfo(NamedTuple):

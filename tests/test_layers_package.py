@@ -10,7 +10,7 @@ import pytest
 from cnncalc.layers import TYPES
 
 PACKAGE = Path(__file__).resolve().parent.parent / "cnncalc" / "layers"
-FAMILIES = ("activation", "conv", "linear", "merge", "norm", "pool", "shape")
+FAMILIES = ("activation", "conv", "linear", "merge", "norm", "pool", "shape", "tensor")
 
 
 def _imported(path: Path) -> set[str]:

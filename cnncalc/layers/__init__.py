@@ -18,7 +18,16 @@ A new family module registers itself once it is imported here.
 
 from __future__ import annotations
 
-from cnncalc.layers import activation, conv, linear, merge, norm, pool, shape  # noqa: F401 (register)
+from cnncalc.layers import (  # noqa: F401 (register)
+    activation,
+    conv,
+    linear,
+    merge,
+    norm,
+    pool,
+    shape,
+    tensor,
+)
 from cnncalc.layers.base import LayerType, Result
 from cnncalc.layers.registry import TYPES
 from cnncalc.layers.tensors import Shape
