@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 import torch
 import torch.nn.functional as F
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, assume, given, settings
 from hypothesis import strategies as st
 from test_torch_layers import (
     BOOLS,
@@ -50,6 +50,9 @@ TENSOR_DELIBERATE: dict[str, str] = {
     "matmul_rank": "matmul takes two inputs of the same rank ≥ 2 (tensor.Matmul): with the"
     " batch in front of both, PyTorch reads a 1-d input, or the shorter of two ranks, as a"
     " matrix whose rows are the batch, so the result depends on the batch size",
+    "einsum_form": "einsum takes two operands, an explicit result, the batch as the first index"
+    " everywhere, no repeated index, every summed index in both operands and the same size of"
+    " an index in both (tensor.Einsum): the forms whose MACs are the product of the index sizes",
     "like_and_size": "upsample with a second input takes that input's spatial size"
     " (shape.Upsample): size and scale_factor too would say it twice",
 }
@@ -67,6 +70,10 @@ class TensorCase(Case):
 
     cost: Oracle = field(default=no_cost, repr=False)
     batches: tuple[int, ...] = (1,)
+    # What FlopCounterMode counts, per sample, when it is not 2·MACs (einsum, below).
+    counted: Callable[[Sequence[Tensor], Sequence[Tensor]], int] | None = field(
+        default=None, repr=False
+    )
 
 
 @dataclass
@@ -113,13 +120,17 @@ def run_theirs(case: TensorCase, batch: int) -> Theirs:
         return Theirs(error=err)
     outs = list(out) if isinstance(out, (tuple, list)) else [out]
     macs, flops = case.cost(xs, outs)
+    counted = counter.get_total_flops()
+    if case.counted is not None:
+        assert counted == case.counted(xs, outs), f"FlopCounterMode counts {counted}"
+        counted = 2 * macs  # the documented exception holds: compare the rest as usual
     named = dict(module.named_parameters())
     return Theirs(
         tuple(tuple(t.shape[1:]) for t in outs),
         {k.rsplit(".", 1)[-1]: t.numel() for k, t in named.items()},
         {k.rsplit(".", 1)[-1]: t.numel() for k, t in module.named_buffers()},
         (macs // batch, flops // batch),
-        counter.get_total_flops() // batch,
+        counted // batch,
         tuple(t.shape[0] if t.dim() else -1 for t in outs),
     )
 
@@ -439,6 +450,93 @@ def upsample_like_cases(draw: Draw) -> TensorCase:
     )
 
 
+def einsum_sizes(eq: str, ins: Sequence[Tensor]) -> dict[str, int]:
+    terms = eq.split("->")[0].split(",")
+    return {
+        c: n
+        for t, x in zip(terms, ins, strict=True)
+        for c, n in zip(t[1:], x.shape[1:], strict=True)
+    }
+
+
+def einsum_cost(eq: str) -> Oracle:
+    """The documented rule: the product of every index's size (per sample) where an index is
+    summed, 2 FLOPs each; with none summed, one multiply per output element."""
+
+    def cost(ins: Sequence[Tensor], outs: Sequence[Tensor]) -> tuple[int, int]:
+        sizes, out = einsum_sizes(eq, ins), eq.split("->")[1]
+        if set(sizes) <= set(out):
+            return 0, outs[0].numel()
+        macs = ins[0].shape[0] * math.prod(sizes.values())
+        return macs, 2 * macs
+
+    return cost
+
+
+def einsum_counted(eq: str) -> Callable[[Sequence[Tensor], Sequence[Tensor]], int]:
+    """FlopCounterMode sees a bmm where a summed index is larger than 1; else torch multiplies
+    element-wise, which it does not count."""
+
+    def counted(ins: Sequence[Tensor], outs: Sequence[Tensor]) -> int:
+        sizes, out = einsum_sizes(eq, ins), eq.split("->")[1]
+        summed = [n for c, n in sizes.items() if c not in out]
+        if math.prod(summed) > 1:
+            return 2 * ins[0].shape[0] * math.prod(sizes.values())
+        return 0
+
+    return counted
+
+
+@st.composite
+def einsum_cases(draw: Draw) -> TensorCase:
+    """Two operands over the batch b and some of i, j, k, l: each index in the first operand,
+    the second or both, kept in the result or summed; sometimes outside cnncalc's form."""
+    letters = draw(st.lists(st.sampled_from("ijkl"), min_size=1, max_size=4, unique=True))
+    first, second, out = [], [], []
+    for c in letters:
+        where = draw(st.sampled_from(["first", "second", "both", "both"]))
+        kept = draw(BOOLS) or where != "both"
+        first += [c] if where in ("first", "both") else []
+        second += [c] if where in ("second", "both") else []
+        out += [c] if kept else []
+    assume(first and second)  # the spec cannot make a per-sample scalar operand here
+    t1, t2 = draw(st.permutations(first)), draw(st.permutations(second))
+    o = draw(st.permutations(out))
+    eq = f"b{''.join(t1)},b{''.join(t2)}->b{''.join(o)}"
+    odd = draw(st.sampled_from([None] * 6 + ["alone", "batch", "twice", "size", "rank"]))
+    if odd == "alone":  # the first operand's first index, summed there alone
+        o = [c for c in o if c != t1[0]]
+        eq = f"b{''.join(t1)},b{''.join(c for c in t2 if c != t1[0])}->b{''.join(o)}"
+    moved = odd == "batch" and bool(o)
+    if moved:  # the batch last in the result
+        eq = eq.split("->")[0] + "->" + "".join(o) + "b"
+    if odd == "twice":
+        eq = eq.replace(",", t1[0] + ",", 1)
+    size = {c: draw(st.integers(1, 4)) for c in "ijkl"}
+    terms = eq.split("->")[0].split(",")
+    x, y = (tuple(size[c] for c in t[1:]) for t in terms)
+    resized = odd == "size" and draw(st.integers(1, 4)) != y[-1]
+    if resized:  # the second operand's last index, another size than its own
+        y = (*y[:-1], y[-1] % 4 + 1)
+    if odd == "rank":
+        x = (*x, 2)
+    first_only = set(terms[0]) - set(terms[1])
+    summed_alone = any(
+        c not in eq.split("->")[1] for c in first_only | (set(terms[1]) - set(terms[0]))
+    )
+    outside = moved or odd == "twice" or resized or summed_alone
+    return TensorCase(
+        "einsum",
+        {"equation": eq},
+        [x, y],
+        lambda: Fn(lambda a, b: torch.einsum(eq, a, b)),
+        deliberate="einsum_form" if outside and odd != "rank" else None,
+        cost=einsum_cost(eq),
+        batches=(1, 2),
+        counted=einsum_counted(eq),
+    )
+
+
 CASES: dict[str, tuple[st.SearchStrategy[TensorCase], int]] = {
     "chunk": (chunk_cases(), 80),
     "split": (split_cases(), 80),
@@ -450,6 +548,7 @@ CASES: dict[str, tuple[st.SearchStrategy[TensorCase], int]] = {
     "sum": (reduce_cases("sum"), 60),
     "amax": (reduce_cases("amax"), 60),
     "matmul": (matmul_cases(), 100),
+    "einsum": (einsum_cases(), 150),
     "layernorm2d": (layernorm2d_cases(), 60),
 }
 
@@ -516,6 +615,25 @@ def test_counts_by_hand(
         )
     else:
         layer = one_layer(shape, entry)
+    assert layer.result.shapes == tuple(shapes)
+    assert (layer.cost.macs, layer.cost.flops) == (macs, flops)
+
+
+@pytest.mark.parametrize(
+    ("equation", "shapes", "macs", "flops"),
+    [
+        # ViT-B/16's Q·Kᵀ (12 heads, 197 tokens, 64 per head) and A·V: the matmul figures.
+        ("bhid,bhjd->bhij", [(12, 197, 197)], 29_805_312, 59_610_624),
+        ("b h i d , b h j d -> b h j i", [(12, 197, 197)], 29_805_312, 59_610_624),
+        # Nothing summed: an element-wise product, as `multiply` counts it.
+        ("bhid,bhid->bhid", [(12, 197, 64)], 0, 12 * 197 * 64),
+    ],
+)
+def test_einsum_by_hand(equation: str, shapes: list[Shape], macs: int, flops: int) -> None:
+    layer = only_layer(
+        "input: [12, 197, 64]\nlayers:\n"
+        f"  - einsum: {{equation: '{equation}'}}\n    from: [input, input]\n    name: under_test\n"
+    )
     assert layer.result.shapes == tuple(shapes)
     assert (layer.cost.macs, layer.cost.flops) == (macs, flops)
 
@@ -671,6 +789,24 @@ def test_a_piece_sees_the_input_units_it_holds(entry: str) -> None:
             "  - matmul: {}\n    from: [input, t3]\n",
             "t.yaml:8:5: layer 'matmul_1': matmul broadcasts the leading dimensions, equal or"
             " 1, but dim 1 is 2 and 6: [2×4×6] · [6×6×4]",
+        ),
+        (
+            "input: [4, 6]\nlayers:\n  - einsum: {equation: 'bij,bjk->ik'}\n"
+            "    from: [input, input]\n",
+            "t.yaml:3:24: layer 'einsum_1': equation must name the batch first in both operands"
+            " and in the result, got bij,bjk->ik",
+        ),
+        (
+            "input: [4, 6]\nlayers:\n  - einsum: {equation: 'bij,bkl->bik'}\n"
+            "    from: [input, input]\n",
+            "t.yaml:3:24: layer 'einsum_1': equation sums index 'j', which only one operand"
+            " has: sum it first (sum)",
+        ),
+        (
+            "input: [4, 6]\nlayers:\n  - einsum: {equation: 'bij,bjk->bik'}\n"
+            "    from: [input, input]\n",
+            "t.yaml:3:24: layer 'einsum_1': index 'j' is 6 in the first operand and 4 in the"
+            " second (cnncalc does not broadcast einsum's size-1 indices)",
         ),
         (
             "input: [2, 4, 6]\nlayers:\n  - layernorm2d: {num_channels: 3}\n",

@@ -464,6 +464,118 @@ class Matmul(LayerType):
         )
 
 
+# ---- einsum -------------------------------------------------------------------------------------
+
+Equation = tuple[tuple[str, str], str]  # the two operands' indices and the result's
+
+
+def _equation(v: Any, dims: int) -> str:
+    """'bij,bjk->bik' checked for the form cnncalc counts exactly: two operands, an explicit
+    result, letters only, the batch the first index everywhere, and every summed index in
+    both operands (PyTorch sums an index of one operand alone first: a `sum`, not MACs)."""
+    if not isinstance(v, str):
+        raise LayerError(f"must be an equation such as 'bij,bjk->bik', got {_what(v)}")
+    text = "".join(v.split())
+    if text.count("->") != 1:
+        raise LayerError(f"needs one '->' and the result's indices, got {shown(v)}")
+    left, out = text.split("->")
+    terms = left.split(",")
+    if len(terms) != 2:
+        raise LayerError(
+            f"takes exactly two operands (cnncalc's matmul-like form), got {len(terms)}"
+        )
+    for t in (*terms, out):
+        bad = next((c for c in t if not c.isascii() or not c.isalpha()), None)
+        if bad is not None or not t:
+            raise LayerError(
+                f"must write indices as letters ('...' is not supported), got {shown(t)}"
+            )
+        twice = next((c for c in t if t.count(c) > 1), None)
+        if twice is not None:
+            raise LayerError(f"repeats index '{twice}' in '{t}' (a diagonal): not supported")
+    if not terms[0][0] == terms[1][0] == out[0]:
+        raise LayerError(
+            f"must name the batch first in both operands and in the result, got {text}"
+        )
+    unknown = next((c for c in out if c not in terms[0] + terms[1]), None)
+    if unknown is not None:
+        raise LayerError(f"has the result's index '{unknown}' in neither operand")
+    alone = next(
+        (c for t in terms for c in t if c not in out and (terms[0] + terms[1]).count(c) == 1), None
+    )
+    if alone is not None:
+        raise LayerError(f"sums index '{alone}', which only one operand has: sum it first (sum)")
+    return text  # as written, spaces dropped: diff and explain show it so
+
+
+def _parts(equation: str) -> Equation:
+    """A checked equation's operands and result: 'bij,bjk->bik' → (('bij', 'bjk'), 'bik')."""
+    left, out = equation.split("->")
+    first, second = left.split(",")
+    return (first, second), out
+
+
+class Einsum(LayerType):
+    name = "einsum"
+    family = "tensor"
+    doc = (
+        "two-operand contraction by torch.einsum's equation, the batch the first index"
+        " everywhere: 'bij,bjk->bik', 'bhid,bhjd->bhij'"
+    )
+    flops_rule = (
+        "2·MACs; with no summed index (an element-wise or outer product) 1 per output element"
+    )
+    min_inputs = 2
+    max_inputs = 2
+    args = (Arg("equation", _equation, REQUIRED, "e.g. 'bij,bjk->bik' (b: the batch)", "str"),)
+
+    def sizes(self, a: Mapping[str, Any], inputs: Sequence[Shape]) -> dict[str, int]:
+        """Each index's size, batch left out; the operands must agree on every index."""
+        terms, _ = _parts(a["equation"])
+        found: dict[str, int] = {}
+        for k, (t, shape) in enumerate(zip(terms, inputs, strict=True)):
+            if len(t) - 1 != len(shape):
+                raise fail(
+                    f"operand {k + 1} '{t}' has {len(t) - 1} indices after the batch; its input"
+                    f" [{fmt(shape)}] is {len(shape)}-d",
+                    "equation",
+                )
+            for c, n in zip(t[1:], shape, strict=True):
+                if found.setdefault(c, n) != n:
+                    raise fail(
+                        f"index '{c}' is {found[c]} in the first operand and {n} in the second"
+                        " (cnncalc does not broadcast einsum's size-1 indices)",
+                        "equation",
+                    )
+        return found
+
+    def infer(self, a: Mapping[str, Any], inputs: Sequence[Shape]) -> Result:
+        sizes, (_, out) = self.sizes(a, inputs), _parts(a["equation"])
+        return Result(tuple(sizes[c] for c in out[1:]))
+
+    def cost(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Cost:
+        sizes, (terms, result) = self.sizes(a, inputs), _parts(a["equation"])
+        if set(terms[0] + terms[1]) <= set(result):
+            return Cost(0, numel(out))
+        macs = numel(list(sizes.values()))
+        return Cost(macs, 2 * macs)
+
+    def flops_applied(self, a: Mapping[str, Any]) -> str:
+        terms, result = _parts(a["equation"])
+        if set(terms[0] + terms[1]) <= set(result):
+            return "1 per output element: nothing is summed (an element-wise or outer product)"
+        return "2·MACs"
+
+    def explain(
+        self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape, show: Display
+    ) -> Explanation:
+        sizes, (terms, result) = self.sizes(a, inputs), _parts(a["equation"])
+        each = ", ".join(f"{c} = {n}" for c, n in sizes.items())
+        summed = [c for c in sizes if c not in result]
+        line = f"{terms[0]},{terms[1]}->{result}: {each}; summed: {', '.join(summed) or 'none'}"
+        return Explanation((line,), macs=product(list(sizes.values())) if summed else None)
+
+
 register(
     Chunk(),
     Split(),
@@ -477,4 +589,5 @@ register(
     Reduce("sum", "sum over dim (an int or a list)", "in − out adds (elements in − out)", False),
     Reduce("amax", "maximum over dim (an int or a list)", "in − out comparisons", False),
     Matmul(),
+    Einsum(),
 )
