@@ -490,9 +490,11 @@ def _equation(v: Any, dims: int) -> str:
             raise LayerError(
                 f"must write indices as letters ('...' is not supported), got {shown(t)}"
             )
-        twice = next((c for c in t if t.count(c) > 1), None)
-        if twice is not None:
-            raise LayerError(f"repeats index '{twice}' in '{t}' (a diagonal): not supported")
+        seen: set[str] = set()
+        for c in t:  # one pass: after it every term holds at most 52 letters
+            if c in seen:
+                raise LayerError(f"repeats index '{c}' in {shown(t)} (a diagonal): not supported")
+            seen.add(c)
     if not terms[0][0] == terms[1][0] == out[0]:
         raise LayerError(
             f"must name the batch first in both operands and in the result, got {text}"
@@ -584,10 +586,18 @@ register(
     Permute(),
     Transpose(),
     Reduce(
-        "mean", "mean over dim (an int or a list)", "in − out adds, + 1 divide per output", True
+        "mean",
+        "mean over dim (an int or a list)",
+        "elements in − elements out adds, + 1 divide per output element",
+        True,
     ),
-    Reduce("sum", "sum over dim (an int or a list)", "in − out adds (elements in − out)", False),
-    Reduce("amax", "maximum over dim (an int or a list)", "in − out comparisons", False),
+    Reduce("sum", "sum over dim (an int or a list)", "elements in − elements out adds", False),
+    Reduce(
+        "amax",
+        "maximum over dim (an int or a list)",
+        "elements in − elements out comparisons",
+        False,
+    ),
     Matmul(),
     Einsum(),
 )
