@@ -30,15 +30,11 @@ class ModelError(CnncalcError):
     or layer (`node`, shown as the 'layer' of the error), the op, and what to do."""
 
     def __init__(self, message: str, source: str, node: str | None = None) -> None:
+        where = f"{source}: " if source else ""
+        super().__init__(f"{where}{f'node {node!r}: ' if node else ''}{message}")
         self.file = source
         self.layer = node
         self.message = message
-        super().__init__(str(self))
-
-    def __str__(self) -> str:
-        where = f"{self.file}: " if self.file else ""
-        node = f"node '{self.layer}': " if self.layer else ""
-        return f"{where}{node}{self.message}"
 
 
 def missing_package(package: str, extra: str, source: str) -> ModelError:
