@@ -5,8 +5,9 @@
     >>> s.totals.params, s.layers[0].output_shape
     (61706, (6, 28, 28))
 
-The API (`summarize`, `rf`, `check`, `explain`, `Summary`, `Error`) lives in cnncalc.api and
-is loaded on first use, so that the command line's `--help` imports nothing of the core.
+The API (`summarize`, `rf`, `check`, `explain`, `import_model`, `Summary`, `Error`) lives in
+cnncalc.api and is loaded on first use, so that the command line's `--help` imports nothing of
+the core.
 """
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
-__all__ = ["Error", "Summary", "check", "explain", "rf", "summarize"]
+__all__ = ["Error", "Summary", "check", "explain", "import_model", "rf", "summarize"]
 
 if TYPE_CHECKING:
-    from cnncalc.api import Summary, check, explain, rf, summarize
+    from cnncalc.api import Summary, check, explain, import_model, rf, summarize
     from cnncalc.errors import CnncalcError as Error
 
 

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from cnncalc.diff import Diff
     from cnncalc.explaining import Explanation
     from cnncalc.rfquery import FieldTable, UnitReport
+    from cnncalc.verify import Verdict
 
 # A git version (GitRef) is a source only when made on purpose: cnncalc.source.source_of makes
 # one from the command line's `git:REV:PATH`; a plain string is never read as one.
@@ -266,3 +267,31 @@ def diff(
         before.path if old_label is None else old_label,
         after.path if new_label is None else new_label,
     )
+
+
+def import_model(model: str, *, input: Sequence[int] | None = None) -> str:
+    """A model (`x.onnx`, a Keras `x.json` or `x.keras`, `torch:package.module:factory`) as a
+    spec's YAML text; `input` (channels first, no batch) fills dimensions it leaves open."""
+    from cnncalc.importers import read_model
+
+    return read_model(model, input_shape=None if input is None else _shape(input)).text
+
+
+def verify(
+    source: Source,
+    against: str,
+    *,
+    input: Sequence[int] | None = None,
+    max_layers: int = DEFAULT_MAX_LAYERS,
+) -> Verdict:
+    """A hand-written spec compared with a real model, layer by layer: output shapes,
+    parameters and buffers. The model is read at the spec's input shape unless `input` says."""
+    from cnncalc.importers import read_model
+    from cnncalc.verify import verify as compare
+
+    spec = load_spec(source)
+    shape = spec.input_shape if input is None else spec.layout.to_internal(_shape(input))
+    mine = build(spec, input_shape=shape, max_layers=max_layers)
+    imported = read_model(against, input_shape=shape)
+    theirs = build(from_text(imported.text, against), max_layers=max_layers)
+    return compare(mine, theirs, spec.path, against)

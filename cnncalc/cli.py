@@ -23,6 +23,7 @@ from cnncalc.enums import (
     Format,
     Optimizer,
     RfFormat,
+    VerifyFormat,
 )
 from cnncalc.errors import CnncalcError, SpecError, one_line, quoted
 
@@ -586,6 +587,91 @@ def check(
     else:  # machine formats: no rich
         click.echo(render_check.RENDERERS[fmt](results, False), nl=False)
     sys.exit(exit_code(results))
+
+
+@main.command("import")
+@click.argument("model")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, writable=True),
+    default=None,
+    help="Write the spec to this file (default: standard output).",
+)
+@click.option(
+    "--input",
+    "input_shape",
+    callback=_parse_shape,
+    multiple=True,
+    metavar="SHAPE",
+    help="The input shape, channels first, without the batch: needed for PyTorch modules and"
+    " for ONNX inputs with dynamic sizes (e.g. 3,224,224).",
+)
+def import_(model: str, output: str | None, input_shape: Any) -> None:
+    """Write a cnncalc spec for a model you have.
+
+    MODEL is an ONNX file (model.onnx; pip install 'cnncalc[onnx]'), a Keras model's JSON
+    (model.json from model.to_json(), or a .keras file; nothing to install), or a PyTorch
+    module: torch:package.module:factory, a callable returning an nn.Module
+    (pip install 'cnncalc[torch]').
+    """
+    from cnncalc import api
+
+    if isinstance(input_shape, dict):
+        raise click.UsageError("import takes one --input SHAPE, without a name")
+    text = api.import_model(model, input=input_shape)
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    with open(output, "w", encoding="utf-8") as f:
+        f.write(text)
+    click.echo(f"wrote {output}", err=True)
+
+
+@main.command()
+@click.argument("spec")
+@click.option(
+    "--against",
+    "model",
+    required=True,
+    metavar="MODEL",
+    help="The model: model.onnx, a Keras model.json or .keras, or torch:package.module:factory.",
+)
+@click.option(
+    "--input",
+    "input_shape",
+    callback=_parse_shape,
+    multiple=True,
+    metavar="SHAPE",
+    help="Compare at this input shape, in the spec's layout (default: the spec's).",
+)
+@click.option(
+    "--format",
+    "-f",
+    "fmt",
+    type=_Choice(VerifyFormat),
+    default="text",
+    show_default=True,
+    help="github writes workflow annotations on the spec's lines.",
+)
+@_max_layers_option
+def verify(spec: str, model: str, input_shape: Any, fmt: VerifyFormat, max_layers: int) -> None:
+    """Check a hand-written spec against the real model, layer by layer.
+
+    Output shapes, parameters and buffers of every layer that holds weights, paired by name
+    (or in order where the names differ), and the network's totals. Exit 0 when they agree,
+    1 with a located line per difference, 2 on bad input.
+    """
+    from cnncalc import api
+    from cnncalc.render import verify as render_verify
+    from cnncalc.source import source_of
+    from cnncalc.spec import load
+
+    if isinstance(input_shape, dict):
+        raise click.UsageError("verify takes one --input SHAPE, without a name")
+    verdict = api.verify(load(source_of(spec)), model, input=input_shape, max_layers=max_layers)
+    click.echo(render_verify.RENDERERS[fmt](verdict), nl=False)
+    sys.exit(0 if verdict.agrees else 1)
 
 
 @main.command()

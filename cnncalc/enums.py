@@ -49,6 +49,14 @@ class ExplainFormat(str, enum.Enum):
     JSON = "json"
 
 
+class VerifyFormat(str, enum.Enum):
+    """`verify --format`: text for people, JSON, GitHub workflow annotations."""
+
+    TEXT = "text"
+    JSON = "json"
+    GITHUB = "github"
+
+
 class ConvolveFormat(str, enum.Enum):
     """`convolve --format`."""
 

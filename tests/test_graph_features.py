@@ -519,3 +519,86 @@ def test_explain_and_csv_show_sharing(tmp_path: Path) -> None:
     assert csv[0].endswith(",shares")
     row = next(line for line in csv if line.startswith("b.conv,"))
     assert row.split(",")[4] == "0" and row.endswith(",a.conv")
+
+
+# ---- receptive fields through permute and transpose ----------------------------------------------
+
+CONVNEXT_BLOCK = """
+    input: [4, 20, 20]
+    layers:
+      - conv2d: {out_channels: 4, kernel_size: 7, padding: 3, groups: 4}
+      - permute: {dims: [0, 2, 3, 1]}
+      - layernorm
+      - linear: {out_features: 8}
+      - linear: {out_features: 4}
+      - permute: {dims: [0, 3, 1, 2]}
+      - transpose: {dim0: 2, dim1: 3}
+      - conv2d: {out_channels: 4, kernel_size: [2, 3], stride: [2, 1]}
+      - transpose: {dim0: -1, dim1: -2}
+"""
+
+
+class ConvNeXtish(nn.Module):
+    """The spec above with positive weights, no biases and no norm, so that nothing cancels:
+    an output unit's gradient is non-zero exactly on the input pixels it sees."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.dw = nn.Conv2d(4, 4, 7, padding=3, groups=4, bias=False)
+        self.fc1 = nn.Linear(4, 8, bias=False)
+        self.fc2 = nn.Linear(8, 4, bias=False)
+        self.conv = nn.Conv2d(4, 4, (2, 3), stride=(2, 1), bias=False)
+        for p in self.parameters():
+            nn.init.uniform_(p, 0.1, 1.0)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.fc2(self.fc1(self.dw(x).permute(0, 2, 3, 1))).permute(0, 3, 1, 2)
+        return self.conv(x.transpose(2, 3)).transpose(-1, -2)
+
+
+def test_fields_follow_the_axes_a_permute_moves() -> None:
+    """Hand: the depthwise 7×7 (pad 3) gives 7, stride 1, padding 3; the linears act on the
+    channels, now last, and leave it; the transpose swaps H and W, so the 2×3 kernel of stride
+    [2, 1] reads W with 2 taps of stride 2 and H with 3: H 7+2 = 9, stride 1; W 7+1 = 8, stride
+    2. A gradient oracle confirms it on interior units."""
+    from test_receptive_oracle import clipped_window, gradient_region
+
+    from cnncalc.receptive import fields
+
+    g = graph.build(spec.from_text(textwrap.dedent(CONVNEXT_BLOCK), "t.yaml"))
+    out = g.layers[-1]
+    f = fields(g)[0][out.name]
+    assert (f.size, f.stride, f.padding) == ((9, 8), (1, 2), (3, 3))
+    model = ConvNeXtish()
+    x = torch.ones(1, 4, 20, 20, requires_grad=True)
+    y = model(x)
+    assert tuple(y.shape[1:]) == out.shape
+    for unit in [(5, 3), (8, 4), (10, 2)]:
+        assert gradient_region(y, x, unit) == clipped_window(f, unit, (20, 20)), unit
+
+
+def test_unit_regions_stop_at_a_permute_that_moves_the_channels() -> None:
+    from cnncalc.receptive import region
+
+    g = graph.build(spec.from_text(textwrap.dedent(CONVNEXT_BLOCK), "t.yaml"))
+    with pytest.raises(SpecError, match="rf --unit cannot trace a unit back through a permute"):
+        region(g, g.layers[-1].name, (5, 3))
+
+
+def test_unit_regions_follow_a_transpose_of_spatial_axes() -> None:
+    """A 1×3 kernel after swapping H and W reads 3 rows of the input, 1 column."""
+    from test_receptive_oracle import gradient_region
+
+    from cnncalc.receptive import region
+
+    text = "input: [1, 9, 9]\nlayers:\n  - transpose: {dim0: 2, dim1: 3}\n"
+    text += "  - conv2d: {out_channels: 1, kernel_size: [1, 3], bias: false}\n"
+    g = graph.build(spec.from_text(text, "t.yaml"))
+    conv = nn.Conv2d(1, 1, (1, 3), bias=False)
+    nn.init.uniform_(conv.weight, 0.1, 1.0)
+    x = torch.ones(1, 1, 9, 9, requires_grad=True)
+    y = conv(x.transpose(2, 3))
+    for unit in [(2, 4), (0, 0), (8, 6)]:
+        # the unit (row, column) of the transposed output is (column, row) of the input
+        expected = gradient_region(y, x, unit)
+        assert region(g, "conv2d_1", unit) == expected, unit

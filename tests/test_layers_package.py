@@ -21,6 +21,7 @@ FAMILIES = (
     "pool",
     "recurrent",
     "shape",
+    "tensor",
 )
 
 

@@ -35,7 +35,8 @@ STAGES: list[tuple[str, ...]] = [
     ("graph",),  # references, order, shapes, per-layer facts
     ("receptive", "memory"),
     ("analysis",),  # totals and rows → Summary
-    ("expect", "checking", "explaining", "rfquery", "diff", "catalog"),  # the commands' cores
+    ("importers",),  # models → spec text, checked through the graph
+    ("expect", "checking", "explaining", "rfquery", "diff", "catalog", "verify"),  # cores
     ("render",),  # records in, text out
     ("api",),  # the Python API: records, no printing
     ("cli", "__main__", "__init__"),  # clients

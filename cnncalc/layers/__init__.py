@@ -30,6 +30,7 @@ from cnncalc.layers import (  # noqa: F401 (register)
     pool,
     recurrent,
     shape,
+    tensor,
 )
 from cnncalc.layers.base import LayerType, Result
 from cnncalc.layers.registry import TYPES

@@ -1,4 +1,5 @@
-"""Normalization layers: batch, instance, group and layer norm, and local response norm."""
+"""Normalization layers: batch, instance, group and layer norm (also over the channels of
+[C, H, W], torchvision's LayerNorm2d), and local response norm."""
 
 from __future__ import annotations
 
@@ -248,6 +249,41 @@ class LayerNorm(_Pointwise):
         return Explanation(params=n, params_note="γ per normalized element")
 
 
+class LayerNorm2d(_Pointwise):
+    """torchvision's LayerNorm2d (ConvNeXt): nn.LayerNorm over the channels of [C, H, W],
+    applied at every place (torchvision permutes to channels last and back)."""
+
+    name = "layernorm2d"
+    family = "norm"
+    doc = "torchvision's LayerNorm2d: layer normalization over the channels of [C, H, W]"
+    args = (
+        inferred_size("num_channels"),
+        EPS,
+        Arg("elementwise_affine", boolean(), True, "learn a scale (and shift) per channel", "bool"),
+        Arg("bias", boolean(), True, "learn the shift too", "bool"),
+    )
+
+    def infer(self, a: Mapping[str, Any], inputs: Sequence[Shape]) -> Result:
+        (shape,) = inputs
+        _check_rank(shape, ((3,), "[C, H, W]"))
+        c = shape[0]
+        check_given(a, "num_channels", c, "channel")
+        params = {}
+        if a["elementwise_affine"]:
+            params = {"weight": c, "bias": c if a["bias"] else 0}
+        return Result(shape, params)
+
+    def explain(
+        self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape, show: Display
+    ) -> Explanation:
+        c = out[0]
+        if not a["elementwise_affine"]:
+            return Explanation()
+        if a["bias"]:
+            return Explanation(params=f"2·{c}", params_note="γ and β per channel")
+        return Explanation(params=str(c), params_note="γ per channel")
+
+
 class LocalResponseNorm(_Pointwise):
     name = "localresponsenorm"
     family = "norm"
@@ -283,5 +319,6 @@ register(
     *(InstanceNorm(d) for d in (1, 2, 3)),
     GroupNorm(),
     LayerNorm(),
+    LayerNorm2d(),
     LocalResponseNorm(),
 )

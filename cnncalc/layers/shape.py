@@ -195,7 +195,11 @@ def _pad_parser() -> Any:
 class Upsample(LayerType):
     name = "upsample"
     family = "shape"
-    doc = "resize the spatial dimensions by size or scale_factor"
+    doc = (
+        "resize the spatial dimensions by size or scale_factor, or to a second input's"
+        " spatial size (from: [x, like])"
+    )
+    max_inputs = 2  # the second input only lends its spatial size (FPN, U-Net)
     flops_rule = (
         "nearest 0; linear modes 2 per neighbour read, 2^d of them, per output"
         " element, bicubic 2·4^d; area as adaptive average pooling"
@@ -236,7 +240,7 @@ class Upsample(LayerType):
     )
 
     def infer(self, a: Mapping[str, Any], inputs: Sequence[Shape]) -> Result:
-        (shape,) = inputs
+        shape = inputs[0]
         mode = a["mode"]
         if not 2 <= len(shape) <= 4:
             raise fail(
@@ -257,6 +261,8 @@ class Upsample(LayerType):
             )
         spatial = shape[1:]
         size, scale = a["size"], a["scale_factor"]
+        if len(inputs) == 2:
+            return Result((shape[0], *_like(a, shape, inputs[1])))
         if (size is None) == (scale is None):
             raise fail(
                 "give exactly one of size and scale_factor", "size" if size is not None else None
@@ -286,6 +292,8 @@ class Upsample(LayerType):
     def explain(
         self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape, show: Display
     ) -> Explanation:
+        if len(inputs) == 2:
+            return Explanation(per_dim_lines([f"{o} (the second input's)" for o in out[1:]]))
         if a["size"] is not None:
             return Explanation(per_dim_lines([f"{o} (size)" for o in out[1:]]))
         scales = a["scale_factor"]
@@ -351,6 +359,26 @@ class Upsample(LayerType):
                 bound = bound._replace(fit=partial(Span.fitted, step, taps, m), fit_units=m)
             spans.append(bound)
         return tuple(spans)
+
+
+def _like(a: Mapping[str, Any], shape: Shape, like: Shape) -> Shape:
+    """The spatial size a second input lends (F.interpolate(x, size=like.shape[2:]))."""
+    given = next((k for k in ("size", "scale_factor") if a[k] is not None), None)
+    if given is not None:
+        raise fail(f"with a second input the output takes its spatial size: give no {given}", given)
+    if a["recompute_scale_factor"]:
+        raise fail(
+            "recompute_scale_factor goes with scale_factor, not a second input",
+            "recompute_scale_factor",
+        )
+    if len(like) != len(shape):
+        raise fail(
+            lambda show: (
+                f"the second input {tensor(like, show)} ({len(like)}-d) must have the rank of"
+                f" the first, {tensor(shape, show)} ({len(shape)}-d), to lend its spatial size"
+            )
+        )
+    return like[1:]
 
 
 _MODE_RANK = {

@@ -1,0 +1,78 @@
+"""Models people already have → cnncalc specs: ONNX files, PyTorch modules, Keras JSON.
+
+Each importer reads a model through its own optional package, imported only when it is used
+(`pip install 'cnncalc[onnx]'`, `'cnncalc[torch]'`; Keras JSON needs none), and writes a spec's
+YAML text: readable, with comments naming the source, which `spec.from_text` reads like any
+other. An operator or layer it cannot translate is a ModelError naming the op, the node and
+what the user can do; nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import NamedTuple
+
+from cnncalc.errors import CnncalcError, UsageError
+
+Shape = tuple[int, ...]
+
+
+class Imported(NamedTuple):
+    """A model as a spec: its YAML text, what kind of model it was and where it came from."""
+
+    text: str
+    kind: str  # "onnx", "torch" or "keras"
+    source: str  # the path or torch:module:factory it was read from
+
+
+class ModelError(CnncalcError):
+    """A model that cannot be read or translated (exit code 2): the message names the node
+    or layer (`node`, shown as the 'layer' of the error), the op, and what to do."""
+
+    def __init__(self, message: str, source: str, node: str | None = None) -> None:
+        where = f"{source}: " if source else ""
+        super().__init__(f"{where}{f'node {node!r}: ' if node else ''}{message}")
+        self.file = source
+        self.layer = node
+        self.message = message
+
+
+def missing_package(package: str, extra: str, source: str) -> ModelError:
+    """The error for an optional package that is not installed."""
+    return ModelError(
+        f"reading this model needs the {package} package: pip install 'cnncalc[{extra}]'",
+        source,
+    )
+
+
+def kind_of(target: str) -> str:
+    """Which importer reads a target: `torch:pkg.module:factory`, `*.onnx`, `*.json`/`*.keras`."""
+    if target.startswith("torch:"):
+        return "torch"
+    lower = target.lower()
+    if lower.endswith(".onnx"):
+        return "onnx"
+    if lower.endswith((".json", ".keras")):
+        return "keras"
+    raise UsageError(
+        f"cannot tell what kind of model {target!r} is: give an .onnx file, a Keras .json or"
+        " .keras file, or torch:package.module:factory (a callable returning an nn.Module)"
+    )
+
+
+def read_model(target: str, *, input_shape: Sequence[int] | None = None) -> Imported:
+    """A model as a spec; `input_shape` (channels first, no batch) fills dimensions the model
+    leaves open (a dynamic ONNX input) and is required for PyTorch modules."""
+    shape = None if input_shape is None else tuple(int(n) for n in input_shape)
+    kind = kind_of(target)
+    if kind == "onnx":
+        from cnncalc.importers import from_onnx
+
+        return from_onnx.read(target, input_shape=shape)
+    if kind == "torch":
+        from cnncalc.importers import from_torch
+
+        return from_torch.read(target, input_shape=shape)
+    from cnncalc.importers import from_keras
+
+    return from_keras.read(target, input_shape=shape)
