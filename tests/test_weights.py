@@ -67,13 +67,20 @@ def test_collapsed_rows_sum_their_layers() -> None:
     assert layer1["biases"] == 3 * (64 + 64 + 256) + 256
 
 
+def _torch_bias(name: str) -> bool:
+    """Whether a PyTorch parameter path names a bias (by PyTorch's own naming)."""
+    last = name.rsplit(".", 1)[-1]
+    return last in ("bias", "in_proj_bias") or last.startswith(("bias_ih_l", "bias_hh_l"))
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("spec", sorted(REFERENCES))
 def test_weights_and_biases_are_pytorchs(spec: str) -> None:
-    """Against the PyTorch reference models: a bias is a parameter named `bias`."""
+    """Against the PyTorch reference models: a bias is a parameter named `bias`, or
+    attention's `in_proj_bias`, or an RNN's `bias_ih_l0`, `bias_hh_l0_reverse`, ..."""
     model = REFERENCES[spec].build()
     named = list(model.named_parameters())
-    expected_biases = sum(p.numel() for n, p in named if n.rsplit(".", 1)[-1] == "bias")
+    expected_biases = sum(p.numel() for n, p in named if _torch_bias(n))
     expected_weights = sum(p.numel() for n, p in named) - expected_biases
     data = summary(spec)
     assert (data["totals"]["weights"], data["totals"]["biases"]) == (
