@@ -257,6 +257,14 @@ class _Resolver:
         """The layer a reference stands for and which of its outputs; each alias is followed
         once and remembered, so a long chain of them costs its length once, not per reader."""
         target, index = ref.target, ref.output
+        alias = self.aliases.get(target)
+        if index and alias and not alias.output and not alias.target.startswith(INPUT_PREFIX):
+            raise SpecError(
+                f"'{ref.text}' names output {index} of '{ref.text.rsplit(':', 1)[0]}', a"
+                " block instance, named repeat or left-out entry, which has one output",
+                ref.pos,
+                ref.owner,
+            )
         path: dict[str, None] = {}
         while target in self.aliases:
             known = self.resolved.get(target)
@@ -524,10 +532,23 @@ def _shared(
         direct[layer.name] = target
     owners = {}
     for name, target in direct.items():
-        seen = {name}
+        seen = [name]
         while target in direct and target not in seen:  # a chain: a shares b, b shares c
-            seen.add(target)
+            seen.append(target)
             target = direct[target]
+        if target in seen:  # a cycle: no layer of it owns the weights
+            cycle = " → ".join([*seen[seen.index(target) :], target])
+            layer = by_name[name]
+            ref = expansion.instances[name].shares
+            found.add(
+                SpecError(
+                    f"the layers share weights in a cycle ({cycle}): one of them must own"
+                    " them, without 'shares'",
+                    ref.pos if ref is not None else layer.pos,
+                    name,
+                )
+            )
+            continue
         owners[name] = target
     return [
         layer._replace(shares=owners[layer.name]) if layer.name in owners else layer

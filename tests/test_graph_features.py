@@ -602,3 +602,28 @@ def test_unit_regions_follow_a_transpose_of_spatial_axes() -> None:
         # the unit (row, column) of the transposed output is (column, row) of the input
         expected = gradient_region(y, x, unit)
         assert region(g, "conv2d_1", unit) == expected, unit
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "input: [6]\nlayers:\n  - linear: {out_features: 6}\n    name: a\n    shares: b\n"
+            "  - linear: {out_features: 6}\n    name: b\n    shares: a\n",
+            "net.yaml:5:13: layer 'a': the layers share weights in a cycle (a → b → a): one of"
+            " them must own them, without 'shares'",
+        ),
+        (
+            "input: [3, 4]\nblocks:\n  b:\n    layers:\n      - relu\nlayers:\n  - b:\n"
+            "    name: blk\n  - relu:\n    from: blk:1\n",
+            "net.yaml:10:11: layer 'relu_1': 'blk:1' names output 1 of 'blk', a block instance,"
+            " named repeat or left-out entry, which has one output",
+        ),
+        (
+            "inputs: {a: [4], b: [4]}\nlayers:\n  - relu:\n    from: a:1\n",
+            "net.yaml:4:11: layer 'relu_1': 'a:1' names an input, which has one output",
+        ),
+    ],
+)
+def test_errors_of_sharing_and_outputs(tmp_path: Path, text: str, message: str) -> None:
+    assert _error(tmp_path, text) == message
