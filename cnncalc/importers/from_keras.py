@@ -649,7 +649,9 @@ def _flow(value: Any) -> str:
 
 
 def _input(shape: Sequence[int], layout: str) -> str:
-    if len(shape) < 2:
+    """An input's shape, with the layout where it matters: a vector's does not change how
+    it reads, but says how the spec prints the shapes after it."""
+    if len(shape) < 2 and layout == "channels_first":
         return _flow(list(shape))
     return f"{{shape: {_flow(list(shape))}, layout: {layout}}}"
 
