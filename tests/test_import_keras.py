@@ -449,3 +449,44 @@ def test_what_is_not_a_model(text: str, message: str, tmp_path: Path) -> None:
     path.write_text(text)
     with pytest.raises(ModelError, match=message):
         from_keras.read(str(path))
+
+
+def test_channels_a_keras2_config_does_not_state(tmp_path: Path) -> None:
+    """A depthwise convolution's groups are its input's channels: Keras 3 states them, and
+    for Keras 2 the importer builds the spec so far to find them."""
+    depthwise = {"kernel_size": 3, "padding": "same", "use_bias": False}
+    text = from_keras.read(keras2(tmp_path, with_layer("DepthwiseConv2D", depthwise))).text
+    assert (
+        "conv2d: {out_channels: 8, kernel_size: 3, padding: same, groups: 8, bias: false}" in text
+    )
+
+
+def test_layers_read_in_any_order(tmp_path: Path) -> None:
+    """A config listing a layer before the layers it reads is translated in the graph's order,
+    and one reading a tensor nothing makes is named."""
+    model = json.loads(json.dumps(KERAS2))
+    model["config"]["layers"].reverse()
+    assert from_keras.read(keras2(tmp_path, model)).text == from_keras.read(keras2(tmp_path)).text
+    model["config"]["layers"][0]["inbound_nodes"] = [[["nowhere", 0, 0, {}]]]
+    with pytest.raises(ModelError, match="reads 'nowhere', which no layer makes") as caught:
+        from_keras.read(keras2(tmp_path, model))
+    assert caught.value.layer == "out"
+
+
+@pytest.mark.slow
+def test_a_shape_the_config_contradicts(keras: Any, tmp_path: Path) -> None:
+    """The config states the shape of every tensor a layer reads (Keras 3): a spec that
+    disagrees is refused, naming the layer, rather than returned."""
+    config = json.loads(small_cnn(keras).to_json())
+    conv = config["config"]["layers"][1]
+    assert conv["class_name"] == "Conv2D"
+    conv["config"]["strides"] = [2, 2]  # the stated shapes still say stride 1
+    path = tmp_path / "model.json"
+    path.write_text(json.dumps(config))
+    with pytest.raises(
+        ModelError,
+        match=r"Keras says this layer's output is \(13, 13, 16\);"
+        r" the translated spec gives \(6, 6, 16\)",
+    ) as caught:
+        from_keras.read(str(path))
+    assert caught.value.layer == "max_pooling2d"  # the first whose shape the config states

@@ -13,6 +13,7 @@ is compared with cnncalc's; a difference is a ModelError naming the layer.
 
 from __future__ import annotations
 
+import heapq
 import json
 import re
 import zipfile
@@ -26,6 +27,7 @@ from cnncalc.importers import Imported, ModelError, Shape
 MAX_CONFIG_BYTES = 64 * 1024 * 1024  # a config larger than this is refused, not read
 MAX_KERAS_LAYERS = 20_000  # Keras layers a config may hold
 MAX_RANK = 6  # dimensions of a Keras tensor, without the batch
+MAX_SHAPE_BUILDS = 200  # partial builds to find channels a (Keras 2) config does not state
 CL, SAME = "cl", "same"
 NAME_CHARS = re.compile(r"[^A-Za-z0-9_-]")
 
@@ -174,13 +176,17 @@ def _sequential(config: Config, layers: list[Config], source: str) -> Model:
     shape = _shape(declared, source, "input")
     previous: Key = (name, 0, 0)
     out: list[Layer] = []
+    stated: dict[Key, tuple[int | None, ...]] = {}
     for x in layers[start:]:
         layer = Layer(
             _name(x), str(x.get("class_name")), x.get("config") or {}, ((previous,),), ({},)
         )
+        built = x.get("build_config")
+        if isinstance(built, dict) and isinstance(built.get("input_shape"), list):
+            stated[previous] = _shape(built["input_shape"], source, layer.name)  # what it reads
         out.append(layer)
         previous = (layer.name, 0, 0)
-    return Model(((name, shape),), tuple(out), (previous,), {})
+    return Model(((name, shape),), tuple(out), (previous,), stated)
 
 
 def _functional(config: Config, layers: list[Config], source: str) -> Model:
@@ -378,11 +384,14 @@ class Writer:
         self.shared: list[str] = []  # the first call's weighted entries, for later calls
         self.owners: list[str] = []
         self._graph: tuple[int, graph.Graph] | None = None
+        self.known: dict[str, int] = {}  # tensors' channels (Keras's last size), as stated
+        self.builds = 0
         several = len(model.inputs) > 1
         for name, shape in shapes.items():
             ref = self.fresh(name) if several else "input"
             self.inputs[name] = ref
             self.tensors[(name, 0, 0)] = T(ref, len(shape), layout)
+            self.known[ref] = shape[-1]
 
     def fresh(self, name: str) -> str:
         """A spec name from a Keras name: its characters kept where cnncalc allows them."""
@@ -396,34 +405,48 @@ class Writer:
         return candidate
 
     def run(self) -> None:
-        """Translate every call of every layer, in an order where inputs come first."""
-        pending = [(x, i) for x in self.model.layers for i in range(len(x.calls))]
-        done: set[tuple[str, int]] = set()
-        while pending:
-            left = []
-            for x, i in pending:
-                ready = [*x.calls[i], *x.kwargs[i].values()]
-                if (i == 0 or (x.name, i - 1) in done) and all(k in self.tensors for k in ready):
-                    self.call(x, i)
-                    done.add((x.name, i))
-                else:
-                    left.append((x, i))
-            if len(left) == len(pending):
-                x, i = left[0]
-                missing = [k for k in x.calls[i] if k not in self.tensors]
+        """Translate every call of every layer, each once what it reads is made (and, for a
+        layer called again, once its earlier call is written: that call owns the weights)."""
+        needs: dict[tuple[str, int], set[Any]] = {}
+        waiting: dict[Any, list[tuple[int, int]]] = {}
+        ready: list[tuple[int, int]] = []  # a heap of (layer's place, call): the config's order
+        layers = self.model.layers
+        for place, x in enumerate(layers):
+            for i in range(len(x.calls)):
+                wanted = {k for k in (*x.calls[i], *x.kwargs[i].values()) if k not in self.tensors}
+                if i:
+                    wanted.add((x.name, i - 1))  # a call's mark: two items, not three
+                needs[(x.name, i)] = wanted
+                for k in wanted:
+                    waiting.setdefault(k, []).append((place, i))
+                if not wanted:
+                    heapq.heappush(ready, (place, i))
+        while ready:
+            place, i = heapq.heappop(ready)
+            x = layers[place]
+            made = self.call(x, i)
+            for k in (*((x.name, i, j) for j in range(made)), (x.name, i)):
+                for later, n in waiting.pop(k, []):
+                    wanted = needs[(layers[later].name, n)]
+                    wanted.discard(k)
+                    if not wanted:
+                        heapq.heappush(ready, (later, n))
+        for (name, _), wanted in needs.items():
+            missing = [k for k in wanted if len(k) == 3]
+            if wanted:
                 raise ModelError(
-                    f"reads {', '.join(_key_text(k) for k in missing)}, which no layer makes"
-                    " (an output cnncalc does not translate, or a cycle)",
+                    f"reads {', '.join(_key_text(k) for k in missing or wanted)}, which no"
+                    " layer makes (an output cnncalc does not translate, or a cycle)",
                     self.source,
-                    x.name,
+                    name,
                 )
-            pending = left
         for key in self.model.outputs:
             if key not in self.tensors:
                 raise ModelError(f"the model's output {_key_text(key)} is not made", self.source)
 
-    def call(self, layer: Layer, index: int) -> None:
-        """Write one call of a layer; its outputs become the Keras tensors (layer, index, i)."""
+    def call(self, layer: Layer, index: int) -> int:
+        """Write one call of a layer; its outputs become the Keras tensors (layer, index, i).
+        How many there are."""
         handler = HANDLERS.get(layer.cls)
         if handler is None:
             raise _unsupported(layer, self.source)
@@ -449,7 +472,11 @@ class Writer:
                 layer.name,
             ) from None
         for i, t in enumerate(outs):
-            self.tensors[(layer.name, index, i)] = self.settle(t)
+            self.tensors[(layer.name, index, i)] = made = self.settle(t)
+            stated = self.model.stated.get((layer.name, index, i))
+            if stated and stated[-1] is not None:
+                self.known[made.ref] = stated[-1]
+        return len(outs)
 
     def emit(
         self,
@@ -489,6 +516,8 @@ class Writer:
         dims = [0, *range(2, r + 1), 1] if order == SAME else [0, r, *range(1, r)]
         made = self.emit("permute", {"dims": dims}, t, r, order, suffix="permute")
         self.permuted[(t.ref, order)] = made
+        if t.ref in self.known:
+            self.known[made.ref] = self.known[t.ref]
         return made
 
     def settle(self, t: T) -> T:
@@ -506,7 +535,16 @@ class Writer:
         return self._graph[1].tensors[t.ref]
 
     def channels(self, t: T) -> int:
-        """The channels of a tensor: Keras's last dimension."""
+        """The channels of a tensor: Keras's last dimension, as the config states it (Keras
+        3 states the shape of every tensor a layer reads), else from the spec so far."""
+        if t.ref in self.known:
+            return self.known[t.ref]
+        self.builds += 1
+        if self.builds > MAX_SHAPE_BUILDS:
+            raise Refused(
+                f"its input's channels: the config does not state them, and cnncalc builds"
+                f" the spec to find them at most {MAX_SHAPE_BUILDS} times"
+            )
         shape = self.shape(t)
         return shape[0] if t.order == CL and len(shape) >= 2 else shape[-1]
 
@@ -517,7 +555,7 @@ class Writer:
             return graph.build(spec.from_text(text, self.source))
         except CnncalcError as err:
             raise ModelError(
-                f"the translated spec does not build: {err}", self.source, self.base
+                f"the translated spec does not build: {err}", self.source, self.base or None
             ) from None
 
     def activate(self, t: T, cfg: Config, suffix: str | None = "act") -> T:
@@ -575,6 +613,7 @@ class Writer:
 
     def check(self, text: str) -> None:
         """Build the spec and compare each tensor's shape with the one the config states."""
+        self.base = ""  # a problem now is the whole spec's, not the last layer's
         built = self.build(text)
         for key, stated in self.model.stated.items():
             t = self.tensors.get(key)
@@ -586,7 +625,8 @@ class Writer:
             ):
                 raise ModelError(
                     f"Keras says this layer's output is {_show(stated)}; the translated spec"
-                    f" gives {_show(made)} (tensor '{t.ref}'): please report this",
+                    f" gives {_show(made)} (tensor '{t.ref}'): the config contradicts itself, or"
+                    " cnncalc translated it wrongly (please report that)",
                     self.source,
                     key[0],
                 )
