@@ -215,7 +215,37 @@ def siamese(keras: Any) -> Any:
     return keras.Model([a, b], [head, layers.Subtract(name="gap")([u, v])])
 
 
+def signals(keras: Any) -> Any:
+    """1-D layers: paddings, crops, depthwise and separable convolutions, upsampling."""
+    layers = keras.layers
+    x = signal = keras.Input((20, 6))
+    x = layers.Cropping1D(1)(layers.ZeroPadding1D((1, 2))(x))
+    x = layers.DepthwiseConv1D(3, depth_multiplier=2)(x)
+    x = layers.SeparableConv1D(5, 3, padding="same", activation="elu")(x)
+    x = layers.AveragePooling1D(2)(layers.UpSampling1D(2)(x))
+    x = layers.Multiply()([x, layers.Activation("linear")(x)])
+    x = layers.GaussianNoise(0.1)(layers.ELU()(x))
+    return keras.Model(signal, layers.GlobalAveragePooling1D(keepdims=True)(x))
+
+
+def dense_on_maps(keras: Any) -> Any:
+    """Dense and LayerNormalization on the channels of a map, axes of softmax and concat."""
+    layers = keras.layers
+    x = image = keras.Input((6, 6, 3))
+    x = layers.UpSampling2D(2, interpolation="bilinear")(x)
+    x = layers.Dense(4, activation="gelu")(layers.SpatialDropout2D(0.1)(x))
+    x = layers.Activation("hard_sigmoid")(layers.Activation("swish")(x))
+    x = layers.Softmax(axis=1)(x)
+    x = layers.LayerNormalization()(layers.Concatenate(axis=1)([x, x]))
+    x = layers.ZeroPadding3D(1)(layers.Reshape((6, 4, 12, 4))(x))
+    x = layers.Cropping3D(((1, 0), (0, 1), (1, 1)))(x)
+    x = layers.GlobalMaxPooling3D()(layers.UpSampling3D(2)(x))
+    return keras.Model(image, layers.Dense(3, use_bias=False)(x))
+
+
 MODELS: dict[str, Callable[[Any], Any]] = {
+    "signals": signals,
+    "dense_on_maps": dense_on_maps,
     "small_cnn": small_cnn,
     "resnet_block": resnet_block,
     "mobilenet_style": mobilenet_style,
