@@ -521,3 +521,26 @@ def test_a_shape_the_config_contradicts(keras: Any, tmp_path: Path) -> None:
         from_keras.read(str(path))
     pool = config["config"]["layers"][2]["config"]["name"]
     assert caught.value.layer == pool  # the first layer whose output the config states
+
+
+@pytest.mark.slow
+def test_transposed_convolutions_size_as_keras(keras: Any, tmp_path: Path) -> None:
+    """Keras's output size for every kernel, stride and padding here (one branch each),
+    through PyTorch's padding and output_padding; the one size PyTorch cannot give is named."""
+    layers = keras.layers
+    image = keras.Input((5, 7, 2))
+    branches = []
+    for k in (1, 2, 3, 4, 5):
+        for s in (1, 2, 3):
+            for padding in ("valid", "same"):
+                if (k, s, padding) != (2, 1, "same") and (k, s, padding) != (4, 1, "same"):
+                    branches.append(layers.Conv2DTranspose(3, k, strides=s, padding=padding)(image))
+    branches.append(layers.Conv2DTranspose(3, 3, strides=2, output_padding=0)(image))
+    branches.append(layers.Conv2DTranspose(3, 3, strides=2, dilation_rate=1, padding="same",
+                                           output_padding=1)(image))  # fmt: skip
+    round_trip(keras.Model(image, branches), tmp_path)
+    even = keras.Sequential([image, layers.Conv2DTranspose(3, 2, padding="same", name="even")])
+    path = tmp_path / "even.json"
+    path.write_text(even.to_json())
+    with pytest.raises(ModelError, match="needs output_padding 1, which PyTorch refuses"):
+        from_keras.read(str(path))

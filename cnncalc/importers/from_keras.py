@@ -801,12 +801,12 @@ def _transposed(n: int) -> Handler:
         pads, extra = [], []
         for i in range(n):  # Keras's deconv_output_length as PyTorch's padding, output_padding
             kd = (k[i] - 1) * d[i] + 1
-            if given is not None:
+            if given is not None:  # (in − 1)·s + kd − 2·pad + output_padding
                 p, op = (kd // 2 if same else 0), _ints(cfg, "output_padding", n)[i]
-            elif same:
+            elif same:  # in·s
                 p = max(0, (kd - s[i] + 1) // 2)
-                p, op = p, s[i] + 2 * p - kd
-            else:
+                op = s[i] + 2 * p - kd
+            else:  # in·s + max(kd − s, 0)
                 p, op = 0, max(s[i] - kd, 0)
             if op >= max(s[i], d[i]):
                 raise Refused(f"its output size needs output_padding {op}, which PyTorch refuses")
