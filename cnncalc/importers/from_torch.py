@@ -47,7 +47,7 @@ def read(target: str, *, input_shape: Shape | Sequence[Shape] | None = None) -> 
         raise ModelError(
             f"the traced model fails on zeros of shape {_shown(shapes)}: {err}", target
         ) from None
-    names = _input_names(placeholders)
+    names = _input_names(placeholders, model)
     assembly = _assemble(graph, model, node_shapes, names, target)
     text = _text(assembly, target, names, shapes, model, graph)
     _verify(text, assembly, model, inputs, names, target)
@@ -153,11 +153,14 @@ def _check_arity(model: Any, placeholders: list[Any], shapes: list[Shape], targe
         )
 
 
-def _input_names(placeholders: list[Any]) -> dict[Any, str]:
-    """How the spec names each input: `input` for one, forward's argument names for several."""
+def _input_names(placeholders: list[Any], model: Any) -> dict[Any, str]:
+    """How the spec names each input: `input` for one, forward's argument names for several
+    (`image_input` where the model has a module `image`: layers keep the modules' names)."""
     if len(placeholders) == 1:
         return {placeholders[0]: "input"}
-    return {n: n.name if n.name != "input" else "input_" for n in placeholders}
+    taken = {name for name, _ in model.named_children()} | {"input"}
+    taken |= {name for name, _ in model.named_parameters(recurse=False)}
+    return {n: f"{n.name}_input" if n.name in taken else n.name for n in placeholders}
 
 
 def _translate(graph: Any, model: Any, shapes: Mapping[Any, Any], target: str) -> dict[Any, Any]:
@@ -206,6 +209,7 @@ def _assemble(
         lambda n: torch_trace.parameter_trainable(model, n),
         torch_trace.param_paths(model),
         frozenset(names.values()),
+        torch_trace.frozen_paths(model),
     )
 
     def parameter(n: Any, rank: int | None, trainable: bool) -> Any:

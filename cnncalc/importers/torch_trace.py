@@ -237,3 +237,12 @@ def parameter_trainable(model: nn.Module, node: fx.Node) -> bool | None:
     if isinstance(value, nn.Parameter):
         return bool(value.requires_grad)
     return None
+
+
+def frozen_paths(model: nn.Module) -> frozenset[str]:
+    """The modules whose parameters are all frozen (requires_grad off)."""
+    return frozenset(
+        path
+        for path, m in model.named_modules()
+        if (params := list(m.parameters())) and not any(p.requires_grad for p in params)
+    )

@@ -339,6 +339,7 @@ class Assembly:
     param_info: ParamInfo
     param_paths: frozenset[str]  # modules that hold parameters (themselves or inside)
     reserved: frozenset[str]  # the inputs' names, which no layer may take
+    frozen: frozenset[str]  # modules whose parameters are all frozen
     root: Scope = field(init=False)
     scope_of: dict[Any, Scope] = field(default_factory=dict)
     call_index: dict[Any, int] = field(default_factory=dict)  # leaf module call → which call
@@ -482,6 +483,7 @@ class Assembly:
             e = Entry(op.type, dict(op.args), self._name(n, home) if last else None, inputs)
             if last:
                 e.node = n
+                e.trainable = not (n.op == "call_module" and str(n.target) in self.frozen)
                 self.producer[n] = e
                 self._share(n, e, home)
             home.entries.append(e)
