@@ -202,6 +202,38 @@ def not_a_module() -> int:
     return 3
 
 
+class ChannelsLayerNorm(nn.LayerNorm):
+    """LayerNorm over the channels of [n, C, H, W], as ConvNeXt writes it."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return super().forward(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
+
+
+class WideConv(nn.Conv2d):
+    """A subclass that changes only __init__: still a conv2d."""
+
+    def __init__(self, channels: int) -> None:
+        super().__init__(channels, 2 * channels, 3, padding=1)
+
+
+class Scaled(nn.Module):
+    """A learned per-channel scale (a parameter of shape [C, 1, 1]) and a slice."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.norm = ChannelsLayerNorm(4, eps=1e-6)
+        self.conv = WideConv(4)
+        self.scale = nn.Parameter(torch.ones(8, 1, 1))
+
+    def forward(self, x: Tensor) -> Tensor:
+        y = self.scale * self.conv(self.norm(x))
+        return y[:, 2:6, 0]
+
+
+def subclasses() -> nn.Module:
+    return Scaled()
+
+
 def frozen_stem() -> nn.Module:
     model = nn.Sequential(nn.Conv2d(3, 8, 3), nn.BatchNorm2d(8), nn.ReLU())
     model[0].requires_grad_(False)
@@ -229,6 +261,17 @@ def test_frozen_parameters_stay_frozen(tmp_path: Path) -> None:
     assert "trainable: false" in text
     totals = _summary(tmp_path, text)["totals"]
     assert (totals["params"], totals["frozen_params"], totals["buffers"]) == (240, 224, 16)
+
+
+def test_subclasses_parameters_and_slices(tmp_path: Path) -> None:
+    text = read("torch:test_import_torch:subclasses", input_shape=(4, 6, 6)).text
+    assert "  - layernorm2d: {eps: 1.0e-06}  # [4, 6, 6]\n    name: norm\n" in text
+    assert "  - conv2d: {out_channels: 8, kernel_size: 3, padding: 1}" in text
+    assert "  - parameter: {shape: [8, 1, 1]}" in text
+    assert "  - narrow: {dim: 1, start: 2, length: 4}" in text
+    summary = _summary(tmp_path, text)
+    assert summary["output_shape"] == [4, 6]
+    assert summary["totals"]["params"] == sum(p.numel() for p in subclasses().parameters())
 
 
 def test_read_model_dispatches_to_torch() -> None:

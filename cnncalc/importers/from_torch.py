@@ -176,6 +176,7 @@ def _translate(graph: Any, model: Any, shapes: Mapping[Any, Any], target: str) -
                 trans[n] = torch_ops.from_call(n, shapes)
         except Unsupported as err:
             raise _unsupported(n, err, model, target) from None
+    torch_ops.fuse_layernorm2d(list(graph.nodes), trans, shapes)
     return trans
 
 

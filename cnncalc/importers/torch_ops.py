@@ -569,3 +569,34 @@ def parameter_op(node: Any, shapes: Shapes, users_rank: int | None, trainable: b
             raise Unsupported(f"parameter {node.target} of shape {shape} spans the batch dimension")
         shape = shape[1:]
     return Op("parameter", {"shape": shape, "trainable": trainable}, ())
+
+
+def _permutes(node: Any, dims: list[int], shapes: Shapes) -> bool:
+    """Whether a node is `x.permute(*dims)` of a rank-4 tensor (`torch.permute` too)."""
+    if function_name(node) != "permute" or not is_tensor(shapes.get(node)):
+        return False
+    given = node.args[1:] if len(node.args) > 2 else arg(node, 1, "dims")
+    return [int(d) % 4 for d in given] == dims and len(shapes[node]) == 4
+
+
+def fuse_layernorm2d(nodes: Sequence[Any], trans: dict[Any, Any], shapes: Shapes) -> None:
+    """permute to channels last → F.layer_norm over the channels → permute back (the
+    LayerNorm2d of ConvNeXt and torchvision) becomes one `layernorm2d`."""
+    for back in nodes:
+        if not _permutes(back, [0, 3, 1, 2], shapes):
+            continue
+        norm = back.args[0]
+        ops = trans.get(norm)
+        if not (isinstance(ops, list) and len(ops) == 1 and ops[0].type == "layernorm"):
+            continue
+        there = norm.args[0]
+        if norm.op != "call_function" or ops[0].args["normalized_shape"] is not None:
+            continue
+        if len(norm.users) != 1 or len(there.users) != 1:
+            continue
+        if not _permutes(there, [0, 2, 3, 1], shapes):
+            continue
+        keep = ("eps", "elementwise_affine", "bias")
+        args = {**defaults("layernorm2d"), **{k: ops[0].args[k] for k in keep}}
+        trans[back] = [Op("layernorm2d", args, ((there.args[0], 0),))]
+        trans[norm] = trans[there] = None

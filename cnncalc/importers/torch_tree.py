@@ -188,7 +188,11 @@ def infer_args(group: list[Scope]) -> tuple[dict[str, None], list[dict[str, Any]
     the first instance's entries and returns the argument names and each instance's values."""
     args: dict[str, list[Any]] = {}
     first = group[0]
-    for i, e in enumerate(first.entries):
+    # Parameters last: their shapes' sizes are better named after the layer arguments they
+    # equal (a layer scale's size is the channels).
+    order = sorted(range(len(first.entries)), key=lambda i: first.entries[i].kind == "parameter")
+    for i in order:
+        e = first.entries[i]
         columns = [dict(_positions(s.entries[i])) for s in group]
         for key in columns[0]:
             values = [c[key] for c in columns]
