@@ -269,12 +269,15 @@ def diff(
     )
 
 
-def import_model(model: str, *, input: Sequence[int] | None = None) -> str:
+def import_model(
+    model: str, *, input: Sequence[int] | Sequence[Sequence[int]] | None = None
+) -> str:
     """A model (`x.onnx`, a Keras `x.json` or `x.keras`, `torch:package.module:factory`) as a
-    spec's YAML text; `input` (channels first, no batch) fills dimensions it leaves open."""
+    spec's YAML text; `input` (channels first, no batch; one shape per input of a PyTorch
+    module's forward) fills dimensions it leaves open."""
     from cnncalc.importers import read_model
 
-    return read_model(model, input_shape=None if input is None else _shape(input)).text
+    return read_model(model, input_shape=input).text
 
 
 def verify(

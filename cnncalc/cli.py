@@ -601,11 +601,11 @@ def check(
 @click.option(
     "--input",
     "input_shape",
-    callback=_parse_shape,
+    callback=lambda ctx, param, values: [_ints(v, lo=1, example="3,224,224") for v in values],
     multiple=True,
     metavar="SHAPE",
-    help="The input shape, channels first, without the batch: needed for PyTorch modules and"
-    " for ONNX inputs with dynamic sizes (e.g. 3,224,224).",
+    help="The input shape, channels first, without the batch: needed for PyTorch modules (once"
+    " per input of forward) and for ONNX inputs with dynamic sizes (e.g. 3,224,224).",
 )
 def import_(model: str, output: str | None, input_shape: Any) -> None:
     """Write a cnncalc spec for a model you have.
@@ -617,9 +617,7 @@ def import_(model: str, output: str | None, input_shape: Any) -> None:
     """
     from cnncalc import api
 
-    if isinstance(input_shape, dict):
-        raise click.UsageError("import takes one --input SHAPE, without a name")
-    text = api.import_model(model, input=input_shape)
+    text = api.import_model(model, input=input_shape or None)
     if output is None:
         click.echo(text, nl=False)
         return

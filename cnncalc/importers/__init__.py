@@ -60,19 +60,34 @@ def kind_of(target: str) -> str:
     )
 
 
-def read_model(target: str, *, input_shape: Sequence[int] | None = None) -> Imported:
+def read_model(
+    target: str, *, input_shape: Sequence[int] | Sequence[Sequence[int]] | None = None
+) -> Imported:
     """A model as a spec; `input_shape` (channels first, no batch) fills dimensions the model
-    leaves open (a dynamic ONNX input) and is required for PyTorch modules."""
-    shape = None if input_shape is None else tuple(int(n) for n in input_shape)
+    leaves open (a dynamic ONNX input) and is required for PyTorch modules, one shape per
+    input of `forward` where it takes several."""
     kind = kind_of(target)
+    shapes = _shapes(input_shape)
+    if kind == "torch":
+        from cnncalc.importers import from_torch
+
+        return from_torch.read(target, input_shape=shapes[0] if len(shapes) == 1 else shapes)
+    if len(shapes) > 1:
+        raise UsageError(f"a {kind} model takes one --input shape, got {len(shapes)}")
+    shape = shapes[0] if shapes else None
     if kind == "onnx":
         from cnncalc.importers import from_onnx
 
         return from_onnx.read(target, input_shape=shape)
-    if kind == "torch":
-        from cnncalc.importers import from_torch
-
-        return from_torch.read(target, input_shape=shape)
     from cnncalc.importers import from_keras
 
     return from_keras.read(target, input_shape=shape)
+
+
+def _shapes(given: Sequence[int] | Sequence[Sequence[int]] | None) -> list[Shape]:
+    """One shape, or several, as a list of tuples of ints."""
+    if given is None or len(given) == 0:
+        return []
+    if all(isinstance(n, int) for n in given):
+        return [tuple(int(n) for n in given)]  # type: ignore[arg-type]
+    return [tuple(int(n) for n in shape) for shape in given]  # type: ignore[union-attr]
