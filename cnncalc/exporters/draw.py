@@ -63,46 +63,56 @@ class Drawing(NamedTuple):
 
 def drawing(graph: Graph, *, depth: int | None = None) -> Drawing:
     """The nodes and edges of a graph, block instances `depth` levels down collapsed."""
-    nodes: list[Node] = []
-    node_of: dict[str, str] = {}  # layer or input name → the id of the node showing it
-    members: dict[str, list[Layer]] = {}  # collapsed group's node id → its layers
-    for name, shape in graph.inputs.items():
-        node_of[name] = _add(nodes, (name, _shape(graph, shape)), INPUT)
-    for layer in graph.layers:
-        group = _collapsed(layer, depth)
-        if group is None:
-            node_of[layer.name] = _add(nodes, _layer_lines(layer), LAYER, layer.groups)
-            continue
-        if group.name not in node_of:
-            node_of[group.name] = _add(nodes, (), BLOCK, layer.groups[: (depth or 1) - 1])
-            members[node_of[group.name]] = []
-        node_of[layer.name] = node_of[group.name]
-        members[node_of[group.name]].append(layer)
-    main_output = {node_of[n]: n for n in graph.inputs}  # node id → the tensor it makes
-    for layer in graph.layers:
-        main_output.setdefault(node_of[layer.name], layer.name)
-    for node_id, inside in members.items():
-        group = _collapsed(inside[0], depth)
-        assert group is not None
-        main_output[node_id] = graph.group_outputs.get(group.name, inside[-1].name)
-        nodes[int(node_id[1:])] = nodes[int(node_id[1:])]._replace(
-            lines=_block_lines(group, inside)
-        )
-    order = {node.id: i for i, node in enumerate(nodes)}
+    nodes, node_of, made = _nodes(graph, depth)
+    # An edge is a skip when a layer or block comes between its ends in the order the layers
+    # are computed; an input stands just before the first node that reads it.
+    order = {n.id: i for i, n in enumerate(x for x in nodes if x.kind != INPUT)}
     edges: dict[tuple[str, str], Edge] = {}
     for layer in graph.layers:
         head = node_of[layer.name]
         for tensor in layer.inputs:
             tail = node_of[tensor.split(":", 1)[0]]
-            if tail != head and (tail, head) not in edges:
-                label = _edge_label(graph, tensor, main_output[tail])
-                edges[tail, head] = Edge(tail, head, label, order[head] - order[tail] > 1)
+            if tail == head or (tail, head) in edges:
+                continue
+            order.setdefault(tail, order[head] - 1)  # the input's first reader
+            label = _edge_label(graph, tensor, made[tail])
+            edges[tail, head] = Edge(tail, head, label, order[head] - order[tail] > 1)
     outs = graph.outputs or (graph.output,)
     for i, tensor in enumerate(outs, 1):
         tail = node_of[tensor.split(":", 1)[0]]
         head = _add(nodes, ("output" if len(outs) == 1 else f"output {i}",), OUTPUT)
-        edges[tail, head] = Edge(tail, head, _edge_label(graph, tensor, main_output[tail]))
+        edges[tail, head] = Edge(tail, head, _edge_label(graph, tensor, made[tail]))
     return Drawing(graph.name or "network", tuple(nodes), tuple(edges.values()))
+
+
+def _nodes(graph: Graph, depth: int | None) -> tuple[list[Node], dict[str, str], dict[str, str]]:
+    """The input, layer and block nodes; the node showing each input and layer (by name); and
+    the tensor each node makes (a block instance's: its output)."""
+    nodes: list[Node] = []
+    node_of: dict[str, str] = {}
+    made: dict[str, str] = {}
+    members: dict[str, list[Layer]] = {}  # collapsed block instance → its layers
+    for name, shape in graph.inputs.items():
+        node_of[name] = _add(nodes, (name, _shape(graph, shape)), INPUT)
+        made[node_of[name]] = name
+    for layer in graph.layers:
+        group = _collapsed(layer, depth)
+        if group is None:
+            node_of[layer.name] = _add(nodes, _layer_lines(layer), LAYER, layer.groups)
+            made[node_of[layer.name]] = layer.name
+            continue
+        if group.name not in members:
+            node_of[group.name] = _add(nodes, (), BLOCK, layer.groups[: (depth or 1) - 1])
+            made[node_of[group.name]] = graph.group_outputs.get(group.name, "")
+            members[group.name] = []
+        node_of[layer.name] = node_of[group.name]
+        members[group.name].append(layer)
+    for inside in members.values():
+        group = inside[0].groups[(depth or 1) - 1]
+        i = int(node_of[group.name][1:])
+        nodes[i] = nodes[i]._replace(lines=_block_lines(group, inside))
+        made[nodes[i].id] = made[nodes[i].id] or inside[-1].name
+    return nodes, node_of, made
 
 
 def _add(
