@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any, NamedTuple, Union
 
 from cnncalc import analysis
+from cnncalc.enums import DrawFormat
 from cnncalc.errors import UsageError
 from cnncalc.graph import DEFAULT_MAX_LAYERS, Graph, build
 from cnncalc.memory import Dtype, Optimizer
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from cnncalc.checking import SpecResult
     from cnncalc.diff import Diff
     from cnncalc.explaining import Explanation
+    from cnncalc.render import Columns
     from cnncalc.rfquery import FieldTable, UnitReport
     from cnncalc.verify import Verdict
 
@@ -298,3 +300,73 @@ def verify(
     imported = read_model(against, input_shape=shape)
     theirs = build(from_text(imported.text, against), max_layers=max_layers)
     return compare(mine, theirs, spec.path, against)
+
+
+# Drawings and the HTML page (issue 15).
+class HtmlReport(NamedTuple):
+    """`summarize --format html`: the page, and the summary it shows (for its notices)."""
+
+    summary: Summary
+    html: str
+
+
+def draw(
+    source: Source,
+    *,
+    format: str | DrawFormat = "mermaid",
+    depth: int | None = None,
+    input: Input | None = None,
+    max_layers: int = DEFAULT_MAX_LAYERS,
+) -> str | bytes:
+    """A drawing of the network: Mermaid or Graphviz DOT text, or SVG text or PNG bytes drawn
+    by Graphviz's `dot` (an Error naming the package when it is not installed). `depth` draws
+    each block instance that many levels down as one node."""
+    from cnncalc.exporters import draw as drawing
+
+    try:
+        fmt = DrawFormat(format)
+    except ValueError:
+        names = ", ".join(f.value for f in DrawFormat)
+        raise UsageError(f"format {format!r} is not one of {names}") from None
+    _depth(depth)
+    graph = graph_of(source, input=input, max_layers=max_layers)
+    d = drawing.drawing(graph, depth=depth)
+    if fmt is DrawFormat.MERMAID:
+        return drawing.mermaid(d)
+    text = drawing.dot(d)
+    if fmt is DrawFormat.DOT:
+        return text
+    image = drawing.image(text, fmt.value)
+    return image.decode("utf-8") if fmt is DrawFormat.SVG else image
+
+
+def html_report(
+    source: Source,
+    *,
+    input: Input | None = None,
+    depth: int | None = None,
+    columns: Columns | None = None,
+    max_layers: int = DEFAULT_MAX_LAYERS,
+    batch: int = 1,
+    dtype: str | Dtype = "float32",
+    optimizer: str | Optimizer = "adam",
+    state_dtype: str | Dtype | None = None,
+) -> HtmlReport:
+    """The summary as one self-contained HTML page with the drawing (SVG where Graphviz is
+    installed, else Mermaid text); the arguments are summarize's."""
+    from cnncalc.render import DEFAULT_COLUMNS
+    from cnncalc.render.html import figure_of, render_html
+
+    settings = _settings(batch, dtype, optimizer, state_dtype)
+    _depth(depth)
+    graph = graph_of(source, input=input, max_layers=max_layers)
+    summary = Summary(*analysis.summarize(graph, depth=depth, **settings))
+    columns = columns or DEFAULT_COLUMNS
+    columns = columns._replace(rf=columns.rf and summary.spatial)
+    page = render_html(summary, columns, figure_of(graph, depth=depth))
+    return HtmlReport(summary, page)
+
+
+def _depth(depth: object) -> None:
+    if depth is not None and (type(depth) is not int or depth < 1):
+        raise UsageError(f"depth must be a whole number of at least 1, got {depth!r}")

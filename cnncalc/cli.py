@@ -18,6 +18,7 @@ from cnncalc.enums import (
     CheckFormat,
     ConvolveFormat,
     DiffFormat,
+    DrawFormat,
     Dtype,
     ExplainFormat,
     Format,
@@ -409,6 +410,19 @@ def summarize(
     from cnncalc.render import Columns, render
 
     parsed, shape = _network(spec, chain, input_shape, layout)
+    if fmt is Format.HTML:  # the page draws the network too: the API builds the graph once
+        report = api.html_report(
+            parsed,
+            input=shape,
+            depth=depth,
+            columns=Columns(rf=rf, macs=macs, flops=flops),
+            max_layers=max_layers,
+            **_cost_settings(**cost),
+        )
+        for notice in report.summary.notices:
+            click.echo(str(notice), err=True)
+        click.echo(report.html, nl=False)
+        return
     summary = api.summarize(
         parsed, input=shape, depth=depth, max_layers=max_layers, **_cost_settings(**cost)
     )
@@ -423,6 +437,71 @@ def summarize(
 
     out = _console()
     _emit(out, laid_out(summary, columns=columns, width=layout_width(out, width=width, wide=wide)))
+
+
+@main.command()
+@click.argument("spec", type=click.Path(dir_okay=False, allow_dash=True))
+@click.option(
+    "--format",
+    "-f",
+    "fmt",
+    type=_Choice(DrawFormat),
+    default="mermaid",
+    show_default=True,
+    help="mermaid and dot are text; svg and png are drawn by Graphviz's dot (installed apart).",
+)
+@click.option(
+    "--depth",
+    type=_Whole(min=1),
+    default=None,
+    help="Draw each block instance N levels down as one node (1: the top level only).",
+)
+@click.option(
+    "--input",
+    "input_shape",
+    callback=_parse_shape,
+    multiple=True,
+    metavar="SHAPE",
+    help="Override the input shape, in the spec's layout; NAME=SHAPE for one of several.",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, writable=True),
+    default=None,
+    help="Write the drawing to this file (default: standard output).",
+)
+@_max_layers_option
+def draw(
+    spec: str,
+    fmt: DrawFormat,
+    depth: int | None,
+    input_shape: Any,
+    output: str | None,
+    max_layers: int,
+) -> None:
+    """Draw the network, top to bottom: layers with their parameters, shapes on the edges.
+
+    Block instances are boxes around their layers (one node each at --depth); skip
+    connections are dashed. Mermaid renders in GitHub Markdown; dot is Graphviz's language.
+
+    \b
+    cnncalc draw specs/unet.yaml > unet.mmd
+    cnncalc draw specs/resnet50.yaml --depth 1 --format svg -o resnet50.svg
+    """
+    from cnncalc import api
+
+    if fmt is DrawFormat.PNG and output is None and sys.stdout.isatty():
+        raise click.UsageError("a PNG is binary: write it to a file with -o drawing.png")
+    parsed, shape = _network(spec, None, input_shape, None)
+    drawing = api.draw(parsed, format=fmt, depth=depth, input=shape, max_layers=max_layers)
+    data = drawing.encode("utf-8") if isinstance(drawing, str) else drawing
+    if output is None:
+        sys.stdout.buffer.write(data)
+        return
+    with open(output, "wb") as f:
+        f.write(data)
+    click.echo(f"wrote {output}", err=True)
 
 
 @main.command()

@@ -16,6 +16,7 @@ class Format(str, enum.Enum):
     JSON = "json"
     MARKDOWN = "markdown"
     CSV = "csv"
+    HTML = "html"
 
 
 class RfFormat(str, enum.Enum):
@@ -62,6 +63,15 @@ class ConvolveFormat(str, enum.Enum):
 
     TEXT = "text"
     JSON = "json"
+
+
+class DrawFormat(str, enum.Enum):
+    """`draw --format`: mermaid and dot as text, svg and png through Graphviz's `dot`."""
+
+    MERMAID = "mermaid"
+    DOT = "dot"
+    SVG = "svg"
+    PNG = "png"
 
 
 class Dtype(str, enum.Enum):

@@ -168,3 +168,38 @@ def _json_escape(m: re.Match[str]) -> str:
         return f"\\u{n:04x}"
     n -= 0x10000  # a UTF-16 surrogate pair, as JSON writes characters past the BMP
     return f"\\u{0xD800 + (n >> 10):04x}\\u{0xDC00 + (n & 0x3FF):04x}"
+
+
+# Drawings and HTML (cnncalc draw, summarize --format html). Each starts from `terminal`:
+# a name stays on one line, with nothing invisible in it, in a picture as on a screen.
+def dot(text: str) -> str:
+    """Text inside a double-quoted Graphviz string: `terminal`, then the backslash (Graphviz
+    reads \\N, \\G, \\l ... in labels) and the double quote escaped, and `&` written as `&amp;`
+    (Graphviz reads entities such as `&lt;` in labels; this keeps the text as it is)."""
+    return terminal(text).replace("\\", "\\\\").replace('"', '\\"').replace("&", "&amp;")
+
+
+# Mermaid: a quoted label ends at `"`, `#...;` is an entity, labels are HTML to most
+# renderers, and a label opening with a backtick is Markdown. Every ASCII character but
+# letters, digits and a few harmless marks is written as an entity (#60;), which Mermaid shows
+# as the character itself.
+_MERMAID_UNSAFE = re.compile(r"[^A-Za-z0-9 _.,:/()+=\-\u0080-\U0010ffff]")
+
+
+def mermaid(text: str) -> str:
+    """Text inside a double-quoted Mermaid label: `terminal`, then every ASCII mark that could
+    end the label or open markup (" # < > & ` [ ] { } | ; % * ...) as a Mermaid entity."""
+    return _MERMAID_UNSAFE.sub(lambda m: f"#{ord(m.group())};", terminal(text))
+
+
+def html(text: str) -> str:
+    """Text for an HTML page, in an element or a quoted attribute: `terminal`, then & < > " '
+    as character references."""
+    return (
+        terminal(text)
+        .replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace('"', "&quot;")
+        .replace("'", "&#x27;")
+    )

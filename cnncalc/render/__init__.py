@@ -58,11 +58,18 @@ def _csv(summary: Summary, columns: Columns, color: bool) -> str:
     return render_csv(summary, columns)
 
 
+def _html(summary: Summary, columns: Columns, color: bool) -> str:
+    from cnncalc.render.html import render_html
+
+    return render_html(summary, columns)  # no drawing: api.html_report draws the graph too
+
+
 RENDERERS: dict[Format, Callable[[Summary, Columns, bool], str]] = {
     Format.TABLE: _table,
     Format.JSON: _json,
     Format.MARKDOWN: _markdown,
     Format.CSV: _csv,
+    Format.HTML: _html,
 }
 
 

@@ -1,0 +1,1 @@
+"""Graph → other media: PyTorch code (pytorch.py), drawings (draw.py)."""
