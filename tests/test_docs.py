@@ -50,9 +50,9 @@ def test_readme_reads_in_five_minutes() -> None:
     text = README.read_text()
     words = len(_FENCE.sub("", text).split())  # prose, not the transcripts
     lines = len(text.splitlines())
-    # 900: the modern-network keys and counting conventions, import and verify are named here
-    # (issues 13 and 14 ask the README to document them); their reference is in docs/.
-    assert words <= 900, f"README.md has {words} words of prose; move reference to docs/"
+    # 1,100: the modern-network keys and conventions, import, verify, export and draw are shown
+    # here (issues 13, 14 and 15 ask the README to); their reference is in docs/.
+    assert words <= 1100, f"README.md has {words} words of prose; move reference to docs/"
     # Transcripts are lines but little reading; the prose cap above is what keeps it short.
     assert lines <= 340, f"README.md is {lines} lines; move reference material to docs/"
 
