@@ -35,6 +35,7 @@ STAGES: list[tuple[str, ...]] = [
     ("graph",),  # references, order, shapes, per-layer facts
     ("receptive", "memory"),
     ("analysis",),  # totals and rows → Summary
+    ("exporters",),  # a graph out as another framework's code
     ("importers",),  # models → spec text, checked through the graph
     ("expect", "checking", "explaining", "rfquery", "diff", "catalog", "verify"),  # cores
     ("render",),  # records in, text out
