@@ -22,10 +22,13 @@ from typing import Any
 
 import pytest
 
+from conftest import run, write_spec
+
 torch = pytest.importorskip("torch")
 
 from cnncalc import api  # noqa: E402 (after the importorskip)
 from cnncalc.errors import SpecError  # noqa: E402
+from cnncalc.exporters.pytorch import reserved  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 BATCH = 2
@@ -385,3 +388,147 @@ def test_every_type_is_covered() -> None:
 
     used = {layer.type for text in TYPES_SPECS.values() for layer in api.graph_of(text).layers}
     assert set(TYPES) - used == set()
+
+
+# Wiring and options beyond the layer types.
+WIRING_SPECS: dict[str, str] = {
+    "channels_last": """
+input: {shape: [12, 10, 3], layout: channels_last}
+layers:
+  - conv2d: {out_channels: 4, kernel_size: 3, stride: 2, padding: same}
+  - linear: {out_features: 5}
+""",
+    "read_inside_a_block": """
+input: [3, 8, 8]
+blocks:
+  stage:
+    args: {c: 4, deep: 1}
+    layers:
+      - conv2d: {out_channels: "${c}", kernel_size: 3, padding: 1}
+        name: conv1
+      - relu:
+        when: "${deep > 1}"
+      - conv2d: {out_channels: "${c * 2}", kernel_size: 1}
+        name: conv2
+layers:
+  - stage: {c: 4}
+    name: s1
+  - stage: {c: 4, deep: 2}
+    name: s2
+    repeat: 2
+  - concat:
+    from: [s1.conv1, s2.0.conv1, s2]
+  - conv2d: {out_channels: 2, kernel_size: 1}
+    name: head
+    repeat: 0
+outputs: [head, s2.1.conv1]
+""",
+}
+
+
+@pytest.mark.parametrize("name", WIRING_SPECS)
+def test_wiring_exports_exactly(name: str, tmp_path: Path) -> None:
+    check_export(WIRING_SPECS[name], tmp_path)
+
+
+def test_another_input_shape(tmp_path: Path) -> None:
+    """'same' padding at stride 2 is padded for the input size the module is built for."""
+    check_export(WIRING_SPECS["channels_last"], tmp_path, input=(13, 9, 3))
+
+
+def test_state_dict_keys_are_the_qualified_names(tmp_path: Path) -> None:
+    model = check_export(ROOT / "specs" / "resnet18.yaml", tmp_path)
+    keys = set(model.state_dict())
+    assert {"conv1.weight", "layer1.0.conv1.weight", "layer2.0.downsample_conv.weight"} <= keys
+    assert "layer4.1.bn2.running_var" in keys
+
+
+def test_shared_and_frozen(tmp_path: Path) -> None:
+    model = check_export(TYPES_SPECS["parameters_shares_frozen"], tmp_path)
+    assert model.decoder_fc is model.encoder_fc
+    assert model.tower_b.fc is model.tower_a.fc
+    assert not model.encoder_fc.weight.requires_grad
+    assert not model.pos.requires_grad and model.token.requires_grad
+    assert not any(p.requires_grad for p in model.get_submodule("tower-c").parameters())
+    assert "tower-c.fc.weight" in model.state_dict()
+
+
+def test_module_attributes_are_all_known() -> None:
+    """The names the exporter refuses cover every attribute nn.Module has in this torch."""
+    attributes = set(dir(torch.nn.Module)) | set(vars(torch.nn.Module()))
+    assert {name for name in attributes if not reserved(name)} == set()
+    assert not reserved("conv1") and not reserved("_private") and not reserved("__x")
+
+
+@pytest.mark.parametrize("name", ["train", "forward", "training", "_modules", "to", "__call__"])
+def test_a_name_nn_module_uses_is_refused(tmp_path: Path, name: str) -> None:
+    path = write_spec(
+        tmp_path, f"input: [4]\nlayers:\n  - linear: {{out_features: 2}}\n    name: {name}\n"
+    )
+    result = run("export", path)
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert (
+        f":3:5: layer '{name}': the name '{name}' is an attribute of torch's nn.Module"
+        in result.stderr
+    )
+
+
+def test_a_block_named_so_is_refused(tmp_path: Path) -> None:
+    text = "input: [4]\nblocks:\n  b:\n    layers: [relu]\nlayers:\n  - b:\n    name: eval\n"
+    result = run("export", write_spec(tmp_path, text))
+    assert result.exit_code == 2
+    assert "layer 'eval': the name 'eval' is an attribute of torch's nn.Module" in result.stderr
+
+
+def test_cli_writes_a_file(tmp_path: Path) -> None:
+    out = tmp_path / "model.py"
+    result = run("export", str(ROOT / "specs" / "lenet5.yaml"), "--to", "pytorch", "-o", str(out))
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == ""
+    assert result.stderr == f"wrote {out}\n"
+    assert "class Lenet5(nn.Module):" in out.read_text()
+    assert run("export", str(ROOT / "specs" / "lenet5.yaml")).stdout == out.read_text()
+
+
+def test_cli_knows_only_pytorch(tmp_path: Path) -> None:
+    result = run("export", str(ROOT / "specs" / "lenet5.yaml"), "--to", "keras")
+    assert result.exit_code == 2
+    assert "'keras' is not 'pytorch'" in result.stderr or "keras" in result.stderr
+
+
+def test_a_bad_spec_is_located(tmp_path: Path) -> None:
+    result = run("export", str(ROOT / "tests" / "data" / "bad_kernel.yaml"))
+    assert result.exit_code == 2
+    assert "bad_kernel.yaml:7:" in result.stderr
+
+
+HOSTILE = [
+    '"""; import os; os.system("x") #',
+    "x'''\nimport os\n",
+    "\x1b[2J\u202e\\n\\\\",
+    "class",
+    "123",
+    "",
+    "Ω-net",
+]
+
+
+@pytest.mark.parametrize("name", HOSTILE)
+def test_a_hostile_spec_name_stays_data(tmp_path: Path, name: str) -> None:
+    """Whatever the name says, the module is imports, classes and the main guard; the name
+    reads back exactly from the docstring, and the class name is a plain identifier."""
+    import ast
+    import json
+
+    text = api.export(
+        f"name: {json.dumps(name)}\ninput: [4]\nlayers:\n  - linear: {{out_features: 2}}\n"
+    )
+    tree = ast.parse(text)
+    kinds = [type(node).__name__ for node in tree.body]
+    assert kinds == ["Expr", "Import", "ImportFrom", "ClassDef", "If"]
+    assert text.isascii()
+    cls = tree.body[3]
+    assert isinstance(cls, ast.ClassDef) and cls.name.isidentifier() and cls.name.isascii()
+    assert ast.get_docstring(cls) == f"The spec {name!r}." or name in (ast.get_docstring(cls) or "")
+    load(text, tmp_path)

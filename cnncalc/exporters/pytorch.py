@@ -254,9 +254,14 @@ HELPER_NAMES = frozenset(
 )
 
 
+def reserved(name: str) -> bool:
+    """Whether nn.Module has an attribute of this name (its own, or a dunder of Python's)."""
+    return name in MODULE_ATTRIBUTES or (name.startswith("__") and name.endswith("__"))
+
+
 def _check_name(child: _Node) -> None:
     """A name nn.Module uses itself cannot be a child's."""
-    if child.local in MODULE_ATTRIBUTES:
+    if reserved(child.local):
         pos = child.layer.pos if child.layer else _group_pos(child)
         raise ExportError(
             f"the name '{child.local}' is an attribute of torch's nn.Module, so no layer or"
@@ -435,7 +440,9 @@ class _Forward:
     def _out_name(self, child: _Node, tensor: str) -> str:
         layer = child.layer
         if layer is None:
-            rel = tensor[len(child.qual) + 1 :] if len(child.outs) > 1 else child.local
+            rel = child.local
+            if len(child.outs) > 1:  # `s2.0.conv1` read from outside `s2`: s2_0_conv1
+                rel += "_" + tensor[len(child.qual) + 1 :]
             return self._name(tensor, rel.replace(".", "_").replace(":", "_"))
         index = layer.outputs.index(tensor)
         if index and len(layer.names) >= index:
@@ -468,4 +475,4 @@ def _own(child: _Node) -> str:
     return f"self.get_submodule({python_string(child.local)})"
 
 
-__all__ = ["MODULE_ATTRIBUTES", "export"]
+__all__ = ["MODULE_ATTRIBUTES", "export", "reserved"]

@@ -27,7 +27,6 @@ class Ctor(NamedTuple):
 
     code: str
     helpers: tuple[str, ...] = ()
-    first_only: bool = False  # PyTorch returns (output, indices): the layer's output is [0]
 
 
 # cnncalc type → PyTorch class, for the types whose arguments are PyTorch's keywords as they are.
@@ -178,6 +177,7 @@ def call(
 
 
 def _simple(layer: Layer, ins: Sequence[Shape]) -> Ctor:
+    """A type whose PyTorch class (or helper) takes cnncalc's arguments as they are."""
     names = _POSITIONAL.get(layer.type, ())
     args = layer.args
     if "pad" in layer.type:  # zeropad2d, constantpad1d, ...: a list of one is every side
@@ -185,9 +185,7 @@ def _simple(layer: Layer, ins: Sequence[Shape]) -> Ctor:
     cls = _CLASSES[layer.type]
     helpers = () if cls.startswith("nn.") else (cls,)
     positional = [Source(value(args[n], n in PER_DIM)) for n in names]
-    code = call(cls, positional, layer, skip=names, over=args)
-    first_only = bool(args.get("return_indices"))
-    return Ctor(code, helpers, first_only)
+    return Ctor(call(cls, positional, layer, skip=names, over=args), helpers)
 
 
 def _pad(p: Any) -> Any:
@@ -240,7 +238,7 @@ def _pool(layer: Layer, ins: Sequence[Shape]) -> Ctor:
     size = Source(value(kernel, per_dim=True))
     body = call(f"nn.{kind}", [size], layer, ("kernel_size",), {"padding": 0})
     head = f"Same{kind}({as_tuple(pads)}, 'constant', {fill}, "
-    return Ctor(head + body[len(kind) + 4 :], (f"Same{kind}",), bool(a.get("return_indices")))
+    return Ctor(head + body[len(kind) + 4 :], (f"Same{kind}",))
 
 
 def _norm(layer: Layer, ins: Sequence[Shape]) -> Ctor:
@@ -270,23 +268,27 @@ def _upsample(layer: Layer, ins: Sequence[Shape]) -> Ctor:
     return Ctor(call("nn.Upsample", [], layer))
 
 
+_BATCH_FIRST = {"batch_first": True}  # the exported network keeps the batch first everywhere
+
+
 def _attention(layer: Layer, ins: Sequence[Shape]) -> Ctor:
+    """Attention and transformer layers, batch first; the width is the input's last size."""
     a = layer.args
     if layer.type == "multiheadattention":
         positional = [ins[0][-1], a["num_heads"]]
-        code = call("MultiheadAttention", positional, layer, ("num_heads", "batch_first"))
-        return Ctor(code[:-1] + ", batch_first=True)", ("MultiheadAttention",))
+        code = call("MultiheadAttention", positional, layer, ("num_heads",), _BATCH_FIRST)
+        return Ctor(code, ("MultiheadAttention",))
     cls = "nn.TransformerEncoderLayer"
     if layer.type == "transformerdecoderlayer":
         cls = "nn.TransformerDecoderLayer"
-    code = call(cls, [ins[0][-1], a["nhead"]], layer, ("nhead", "batch_first"))
-    return Ctor(code[:-1] + ", batch_first=True)")
+    return Ctor(call(cls, [ins[0][-1], a["nhead"]], layer, ("nhead",), _BATCH_FIRST))
 
 
 def _recurrent(layer: Layer, ins: Sequence[Shape]) -> Ctor:
+    """LSTM, GRU, RNN: the helper subclass that returns every output batch first."""
     cls = layer.type.upper()
-    code = call(cls, [ins[0][-1], layer.args["hidden_size"]], layer, ("hidden_size", "batch_first"))
-    return Ctor(code[:-1] + ", batch_first=True)", (cls,))
+    positional = [ins[0][-1], layer.args["hidden_size"]]
+    return Ctor(call(cls, positional, layer, ("hidden_size",), _BATCH_FIRST), (cls,))
 
 
 _BUILDERS: dict[str, Callable[[Layer, Sequence[Shape]], Ctor]] = {
