@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from conftest import run, write_spec
 
@@ -29,6 +31,7 @@ torch = pytest.importorskip("torch")
 from cnncalc import api  # noqa: E402 (after the importorskip)
 from cnncalc.errors import SpecError  # noqa: E402
 from cnncalc.exporters.pytorch import reserved  # noqa: E402
+from cnncalc.safetext import python_class_name, python_string  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 BATCH = 2
@@ -530,5 +533,36 @@ def test_a_hostile_spec_name_stays_data(tmp_path: Path, name: str) -> None:
     assert text.isascii()
     cls = tree.body[3]
     assert isinstance(cls, ast.ClassDef) and cls.name.isidentifier() and cls.name.isascii()
-    assert ast.get_docstring(cls) == f"The spec {name!r}." or name in (ast.get_docstring(cls) or "")
+    name = name or "<string>"  # no name: the source's, as for a file's stem
+    assert ast.get_docstring(cls, clean=False) == f"The spec '{name}'."
+    assert ast.get_docstring(tree, clean=False) == (
+        f"A PyTorch module written by cnncalc export from the spec '{name}'."
+    )
     load(text, tmp_path)
+
+
+@given(st.text())
+def test_python_string_is_one_safe_literal(text: str) -> None:
+    import ast
+
+    literal = python_string(text)
+    assert literal.isascii() and literal.isprintable()
+    assert '"' not in literal and "'" not in literal[1:-1]
+    assert ast.literal_eval(literal) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("tiny-resnet", "TinyResnet"),
+        ("resnet50", "Resnet50"),
+        ("my net v2", "MyNetV2"),
+        ("3d-unet", "Network3dUnet"),
+        ("", "Network"),
+        ("Ω", "Network"),
+        ("None", "None_"),
+        ('"""; import os', "ImportOs"),
+    ],
+)
+def test_class_names(text: str, name: str) -> None:
+    assert python_class_name(text, "Network") == name

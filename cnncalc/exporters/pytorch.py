@@ -212,7 +212,7 @@ class _Writer:
             build = f"nn.Parameter(torch.zeros{shape}{grad})"
             if python_identifier(child.local):
                 return wrap(f"        self.{child.local} = {build}")
-            return wrap(f"        self.register_parameter({child.local!r}, {build})")
+            return wrap(f"        self.register_parameter({python_string(child.local)}, {build})")
         if layer is not None:
             build = self._leaf(layer)
         elif _chain(child):
@@ -391,7 +391,7 @@ class _Forward:
         self.taken: set[str] = set(RESERVED)
 
     def _name(self, tensor: str, base: str) -> str:
-        word = "".join(ch if ch.isalnum() or ch == "_" else "_" for ch in base)
+        word = "".join(ch if ch.isascii() and (ch.isalnum() or ch == "_") else "_" for ch in base)
         if not word or word[0].isdigit():
             word = "x" + word
         if not python_identifier(word):
@@ -461,7 +461,7 @@ class _Forward:
             p = (
                 f"self.{child.local}"
                 if python_identifier(child.local)
-                else (f"self.get_parameter({child.local!r})")
+                else (f"self.get_parameter({python_string(child.local)})")
             )
             return f"{p}.expand({batch}.shape[0], *{p}.shape)"
         first = "[0]" if layer.args.get("return_indices") else ""
