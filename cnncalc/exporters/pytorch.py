@@ -206,7 +206,7 @@ class _Writer:
         if layer is not None and layer.type in INLINE - {"parameter"}:
             return []
         if layer is not None and layer.type == "parameter":
-            shape = value(tuple(layer.args["shape"]))
+            shape = f"({', '.join(map(str, layer.args['shape']))})"
             frozen = not (layer.trainable and layer.args.get("trainable", True))
             grad = ", requires_grad=False" if frozen else ""
             build = f"nn.Parameter(torch.zeros{shape}{grad})"
