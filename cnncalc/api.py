@@ -370,3 +370,25 @@ def html_report(
 def _depth(depth: object) -> None:
     if depth is not None and (type(depth) is not int or depth < 1):
         raise UsageError(f"depth must be a whole number of at least 1, got {depth!r}")
+
+
+def export(
+    source: Source,
+    *,
+    to: str = "pytorch",
+    input: Input | None = None,
+    max_layers: int = DEFAULT_MAX_LAYERS,
+) -> str:
+    """A spec as the source code of a module for another framework (`to`: "pytorch"): one
+    class for the network, named after the spec's `name` or file, one per block."""
+    from pathlib import PurePath
+
+    from cnncalc.exporters import Target
+    from cnncalc.exporters.pytorch import export as to_pytorch
+
+    if to not in {t.value for t in Target}:
+        raise UsageError(f"to {to!r} is not one of {', '.join(t.value for t in Target)}")
+    spec = load_spec(source)
+    graph = graph_of(spec, input=input, max_layers=max_layers)
+    name = spec.name or PurePath(spec.path).stem
+    return to_pytorch(graph, name)

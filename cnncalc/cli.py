@@ -21,6 +21,7 @@ from cnncalc.enums import (
     DrawFormat,
     Dtype,
     ExplainFormat,
+    ExportTarget,
     Format,
     Optimizer,
     RfFormat,
@@ -749,6 +750,56 @@ def verify(spec: str, model: str, input_shape: Any, fmt: VerifyFormat, max_layer
     verdict = api.verify(load(source_of(spec)), model, input=input_shape, max_layers=max_layers)
     click.echo(render_verify.RENDERERS[fmt](verdict), nl=False)
     sys.exit(0 if verdict.agrees else 1)
+
+
+@main.command()
+@click.argument("spec")
+@click.option(
+    "--to",
+    "target",
+    type=_Choice(ExportTarget),
+    default="pytorch",
+    show_default=True,
+    help="The framework to write code for.",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, writable=True),
+    default=None,
+    help="Write the code to this file (default: standard output).",
+)
+@click.option(
+    "--input",
+    "input_shape",
+    callback=_parse_shape,
+    multiple=True,
+    metavar="SHAPE",
+    help="Build the module for this input shape, in the spec's layout (default: the spec's).",
+)
+@_max_layers_option
+def export(
+    spec: str, target: ExportTarget, output: str | None, input_shape: Any, max_layers: int
+) -> None:
+    """Write a spec as code: a PyTorch module (model.py) that builds the network.
+
+    One nn.Module class for the network, named after the spec, and one per block; layer names
+    are attribute names, so state_dict() keys read as the spec's names. A layer type that
+    cannot be written exactly is an error (exit 2), never different code.
+    """
+    from cnncalc import api
+    from cnncalc.source import source_of
+    from cnncalc.spec import load
+
+    text = api.export(
+        load(source_of(spec)), to=target.value, input=input_shape, max_layers=max_layers
+    )
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    with open(output, "w", encoding="utf-8") as f:
+        f.write(text)
+    click.echo(f"wrote {output}", err=True)
 
 
 @main.command()

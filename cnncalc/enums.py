@@ -112,3 +112,9 @@ STATE_TENSORS: dict[Optimizer, tuple[int, str]] = {
     Optimizer.ADAM: (2, "the first and second moment estimates m and v"),
     Optimizer.ADAMW: (2, "the first and second moment estimates m and v"),
 }
+
+
+class ExportTarget(str, enum.Enum):
+    """`export --to`: the framework whose code is written."""
+
+    PYTORCH = "pytorch"

@@ -29,6 +29,7 @@ either way it is one line and does nothing to the terminal.
 
 from __future__ import annotations
 
+import keyword
 import re
 from functools import cache
 
@@ -203,3 +204,38 @@ def html(text: str) -> str:
         .replace('"', "&quot;")
         .replace("'", "&#x27;")
     )
+
+
+_NOT_WORD = re.compile(r"[^A-Za-z0-9]+")
+_PY_KEYWORDS = frozenset(keyword.kwlist)
+
+
+def python_string(text: str) -> str:
+    """A Python string literal of any text, in single quotes: printable ASCII as it is, every
+    other character, quotes and backslashes as \\x, \\u or \\U escapes. No text can end it,
+    start a comment or a line of code, and it can stand in a docstring too."""
+    out = []
+    for ch in text:
+        if ch in "\\'\"":
+            out.append(f"\\x{ord(ch):02x}")
+        else:
+            out.append(ch if " " <= ch <= "~" else ascii(ch)[1:-1])
+    return "'" + "".join(out) + "'"
+
+
+def python_class_name(text: str, fallback: str) -> str:
+    """A CamelCase identifier from any text (`tiny-resnet` → `TinyResnet`): ASCII letters and
+    digits only, never a keyword; `fallback` where nothing is left, prefixed where it would
+    start with a digit."""
+    words = [w for w in _NOT_WORD.split(text) if w]
+    name = "".join(w[0].upper() + w[1:] for w in words)
+    if not name:
+        return fallback
+    if name[0].isdigit():
+        name = fallback + name
+    return name + "_" if name in _PY_KEYWORDS else name
+
+
+def python_identifier(text: str) -> bool:
+    """Whether text can be written as a Python attribute name as it is (not a keyword)."""
+    return text.isascii() and text.isidentifier() and text not in _PY_KEYWORDS
