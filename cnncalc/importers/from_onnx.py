@@ -37,7 +37,7 @@ MAX_VALUES = 1_024  # elements of a constant whose values are read (pads, bounds
 NAME_CHARS = 100  # of a layer name made from an ONNX name
 _BATCH = 1  # the batch the shapes are inferred for (a dynamic batch is set to it)
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
-_PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*\Z")
+_PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*(:[0-9]+)?\Z")
 _YAML_WORDS = {"y", "n", "yes", "no", "on", "off", "true", "false", "null"}
 _WRITE_BY_HAND = "write that part of the spec by hand"
 
@@ -58,7 +58,7 @@ class Item(NamedTuple):
 
 
 class Entry(NamedTuple):
-    """A line of a spec's layer list: a layer, or a block instance (perhaps repeated)."""
+    """A line of a spec's layer list: a layer, or a block instance."""
 
     name: str
     kind: str  # the layer type, or the block's name
@@ -66,8 +66,7 @@ class Entry(NamedTuple):
     outputs: tuple[str, ...]
     item: Item | None = None  # the layer; None for a block instance
     body: tuple[Entry, ...] = ()  # an instance's entries
-    copies: tuple[Entry, ...] = ()  # a repeated instance: each copy
-    block: str = ""  # an instance's block name
+    path: str = ""  # an instance's qualified name
 
 
 def read(target: str, *, input_shape: Shape | None = None) -> Imported:
@@ -79,8 +78,9 @@ def read(target: str, *, input_shape: Shape | None = None) -> Imported:
     proto = _load(onnx, target)
     model = _Model(onnx, proto, target, input_shape)
     items = _translate(model)
+    entries = _arrange(model, items)
     writer = _Writer(model)
-    entries = _arrange(model, items, writer)
+    writer.name_blocks(entries)
     text = writer.spec(entries)
     _check(model, text, entries)
     return Imported(text, "onnx", target)
@@ -164,12 +164,24 @@ class _Model:
         self.consts: dict[str, Shape] = {}  # static tensors of known size: weights, constants
         self.values: dict[str, list[float]] = {}  # the values of small ones
         self.learned: set[str] = set()  # initializers: the model's weights
+        self._domains()
         self._initializers(onnx)
         self.inputs = self._inputs(input_shape)
         self.batch = next(iter(self.inputs.values()))[0]
         self.shapes = self._infer(onnx, proto)
         self.acts = self._activations()
         self.outputs = [o.name for o in self.graph.output]
+
+    def _domains(self) -> None:
+        """Operators of other domains (a runtime's own, a custom op) are refused at once."""
+        for node in self.graph.node:
+            if node.domain not in ("", "ai.onnx"):
+                raise ModelError(
+                    f"{node.op_type}: an operator of domain '{node.domain}', which cnncalc does"
+                    f" not know; {_WRITE_BY_HAND}",
+                    self.source,
+                    node.name or node.op_type,
+                )
 
     def _initializers(self, onnx: Any) -> None:
         for init in self.graph.initializer:
@@ -181,8 +193,6 @@ class _Model:
             if math.prod(dims) <= MAX_VALUES and init.data_location != 1:  # 1 = EXTERNAL
                 self.values[init.name] = self._numbers(onnx, init)
         for node in self.graph.node:
-            if node.domain not in ("", "ai.onnx"):
-                continue
             if node.op_type == "Constant":
                 self._constant(onnx, node)
             elif node.op_type == "Identity" and node.input and node.input[0] in self.consts:
@@ -399,11 +409,6 @@ def _translate(model: _Model) -> list[Item]:
         if not any(name in model.acts for name in proto.input):
             continue
         node = _Node(model, proto)
-        if proto.domain not in ("", "ai.onnx"):
-            raise node.fail(
-                f"an operator of domain '{proto.domain}', which cnncalc does not know;"
-                f" {_WRITE_BY_HAND}"
-            )
         rule = _RULES.get(node.op)
         if rule is None:
             raise node.fail(
@@ -961,8 +966,7 @@ def _fuse(model: _Model, items: list[Item]) -> list[Item]:
 
 
 # ---------------------------------------------------------------------------------------------
-# Items → entries: module paths become block instances where a module has one input and one
-# output, identical modules share a block, a Sequential of one block a `repeat`
+# Items → entries: a module of one input and one output becomes a block instance
 # ---------------------------------------------------------------------------------------------
 
 
@@ -973,8 +977,8 @@ class _Scope:
         self.kids: dict[str, _Scope] = {}
 
 
-def _arrange(model: _Model, items: list[Item], writer: _Writer) -> list[Entry]:
-    """The entries of the top-level list, blocks defined in `writer` as they are found."""
+def _arrange(model: _Model, items: list[Item]) -> list[Entry]:
+    """The entries of the top-level list: items grouped by their module paths."""
     root = _Scope("")
     for it in items:
         scope = root
@@ -989,16 +993,13 @@ def _arrange(model: _Model, items: list[Item], writer: _Writer) -> list[Entry]:
     for it in items:
         for t in it.inputs:
             readers.setdefault(t, set()).add(id(it))
-    return _Arranger(model, readers, writer).entries(root, "")
+    return _Arranger(model, readers).entries(root, "")
 
 
 def _items(entries: Sequence[Entry]) -> list[Item]:
     found: list[Item] = []
     for e in entries:
-        if e.item is not None:
-            found.append(e.item)
-        for part in e.copies or (e,):
-            found += _items(part.body) if part.item is None else []
+        found += [e.item] if e.item is not None else _items(e.body)
     return found
 
 
@@ -1017,10 +1018,9 @@ def _unique(entries: list[Entry]) -> list[Entry]:
 
 
 class _Arranger:
-    def __init__(self, model: _Model, readers: dict[str, set[int]], writer: _Writer) -> None:
+    def __init__(self, model: _Model, readers: dict[str, set[int]]) -> None:
         self.m = model
         self.readers = readers
-        self.writer = writer
 
     def entries(self, scope: _Scope, prefix: str) -> list[Entry]:
         found: list[Entry] = []
@@ -1036,16 +1036,12 @@ class _Arranger:
         if len(sub) == 1 and sub[0].item is not None and not kid.kids:
             return [sub[0]._replace(name=kid.name)]
         ends = self.ends(sub)
-        if ends is None:
+        if ends is None:  # several inputs or outputs: its layers go in the list around it
             return [e._replace(name=f"{kid.name}_{e.name}") for e in sub]
         inp, out = ends
         last = next(e for e in sub if e.outputs and e.outputs[0] == out)
         sub = [e for e in sub if e is not last] + [last]
-        repeated = self.repeated(sub, inp)
-        if repeated:
-            return [Entry(kid.name, sub[0].kind, (inp,), (out,), copies=tuple(sub))]
-        block = self.writer.block(prefix.rstrip(".").replace(".", "_"), sub, inp)
-        return [Entry(kid.name, block, (inp,), (out,), body=tuple(sub), block=block)]
+        return [Entry(kid.name, "", (inp,), (out,), body=tuple(sub), path=prefix.rstrip("."))]
 
     def ends(self, sub: list[Entry]) -> tuple[str, str] | None:
         """The one tensor a module reads and the one it gives, or None (not a block)."""
@@ -1060,16 +1056,66 @@ class _Arranger:
             return None
         return reads.pop(), gives[0]
 
-    def repeated(self, sub: list[Entry], inp: str) -> bool:
-        """Whether the module is a Sequential of instances of one block: `0`, `1`, ..."""
-        if len(sub) < 2 or any(e.item is not None or e.copies for e in sub):
-            return False
-        if [e.name for e in sub] != [str(i) for i in range(len(sub))]:
-            return False
-        if len({e.kind for e in sub}) != 1:
-            return False
-        chain = [inp] + [e.outputs[0] for e in sub[:-1]]
-        return all(e.inputs == (x,) for e, x in zip(sub, chain, strict=True))
+
+# ---------------------------------------------------------------------------------------------
+# Blocks: instances of one structure share a block, the numbers that differ between them its
+# arguments; a Sequential of instances of one block with the same arguments is a `repeat`
+# ---------------------------------------------------------------------------------------------
+
+
+class _Use(NamedTuple):
+    """How an instance is written: its block (or, repeated, its copies' block) and arguments."""
+
+    kind: str
+    args: dict[str, Any]
+    repeat: int = 1
+
+
+def _height(e: Entry) -> int:
+    return 0 if e.item is not None else 1 + max(_height(b) for b in e.body)
+
+
+def _instances(entries: Sequence[Entry]) -> list[Entry]:
+    found: list[Entry] = []
+    for e in entries:
+        if e.item is None:
+            found += [*_instances(e.body), e]
+    return found
+
+
+def _local_refs(entries: Sequence[Entry], outer: dict[str, str]) -> dict[str, str]:
+    """How a list names each tensor: `input` (or an input's name), an entry, `entry:1`."""
+    refs = dict(outer)
+    for e in entries:
+        for j, t in enumerate(e.outputs):
+            refs[t] = e.name if j == 0 else f"{e.name}:{j}"
+    return refs
+
+
+def _holes(value: Any, found: list[tuple[str, int]], key: str) -> Any:
+    """The value with each integer (not a bool) replaced by None, the integers in `found`."""
+    if isinstance(value, dict):
+        return tuple((k, _holes(v, found, k)) for k, v in value.items())
+    if isinstance(value, list):
+        return tuple(_holes(v, found, key) for v in value)
+    if type(value) is int:
+        found.append((key, value))
+        return None
+    return value
+
+
+def _filled(value: Any, names: list[str | None], values: list[int], at: list[int]) -> Any:
+    """`_holes` undone: each integer is its value, or `${name}` where it is an argument."""
+    if isinstance(value, dict):
+        return {k: _filled(v, names, values, at) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_filled(v, names, values, at) for v in value]
+    if type(value) is int:
+        i = at[0]
+        at[0] += 1
+        name = names[i]
+        return values[i] if name is None else f"${{{name}}}"
+    return value
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1105,61 +1151,131 @@ def _shape_text(shape: Shape) -> str:
 
 
 class _Writer:
+    """The spec's text: blocks named and given arguments, then every list written out."""
+
     def __init__(self, model: _Model) -> None:
         self.m = model
-        self.blocks: dict[str, str] = {}  # a block's text → its name
-        self.defs: list[tuple[str, list[str]]] = []
+        self.uses: dict[int, _Use] = {}  # by id of the instance entry
+        self.shown: dict[int, dict[str, Any]] = {}  # a block body's arguments, with ${...}
+        self.defs: list[tuple[str, dict[str, None], Entry]] = []
         self.names: set[str] = set()
 
-    def block(self, path: str, body: list[Entry], inp: str) -> str:
-        """The name of the block with this body, defined at its first use."""
-        lines = self.lines(body, {inp: "input"}, top=False)
-        text = "\n".join(lines)
-        if text not in self.blocks:
-            from cnncalc.layers.registry import TYPES
+    def use(self, e: Entry) -> tuple[str, dict[str, Any]]:
+        """An entry's type (or block) and arguments."""
+        if e.item is not None:
+            return e.kind, e.item.args
+        use = self.uses[id(e)]
+        return use.kind, use.args
 
-            name = _clean(path, "block")
-            if not _PLAIN.match(name) or name.lower() in TYPES or "-" in name:
-                name = _clean(f"block_{path}", "block").replace("-", "_")
-            base, n = name, 1
-            while name in self.names:
-                n += 1
-                name = f"{base}_{n}"
-            self.names.add(name)
-            self.blocks[text] = name
-            self.defs.append((name, lines))
-        return self.blocks[text]
+    def name_blocks(self, entries: Sequence[Entry]) -> None:
+        """Every instance's block: lowest modules first, as a block's text names the blocks
+        inside it; instances alike but for some numbers share a block with those arguments."""
+        instances = _instances(entries)
+        for height in sorted({_height(e) for e in instances}):
+            groups: dict[Any, list[tuple[Entry, list[tuple[str, int]]]]] = {}
+            for e in (i for i in instances if _height(i) == height):
+                if not self._repeat(e):
+                    found: list[tuple[str, int]] = []
+                    groups.setdefault(self._skeleton(e, found), []).append((e, found))
+            for members in groups.values():
+                self._define(members)
 
-    def lines(self, entries: Sequence[Entry], refs: dict[str, str], top: bool) -> list[str]:
+    def _repeat(self, e: Entry) -> bool:
+        """A Sequential `0`, `1`, ... of one block with one set of arguments: a `repeat`."""
+        body = e.body
+        if len(body) < 2 or any(b.item is not None for b in body):
+            return False
+        if [b.name for b in body] != [str(i) for i in range(len(body))]:
+            return False
+        uses = [self.uses[id(b)] for b in body]
+        if any(u != uses[0] or u.repeat != 1 for u in uses):
+            return False
+        chain = [e.inputs[0]] + [b.outputs[0] for b in body[:-1]]
+        if any(b.inputs != (x,) for b, x in zip(body, chain, strict=True)):
+            return False
+        self.uses[id(e)] = uses[0]._replace(repeat=len(body))
+        return True
+
+    def _skeleton(self, e: Entry, found: list[tuple[str, int]]) -> Any:
+        """What an instance's block must be, its integers left out (they go in `found`)."""
+        refs = _local_refs(e.body, {e.inputs[0]: "input"})
+        shape = []
+        for b in e.body:
+            kind, args = self.use(b)
+            repeat = self.uses[id(b)].repeat if b.item is None else 1
+            ins = tuple(refs[t] for t in b.inputs)
+            shape.append((b.name, kind, _holes(args, found, ""), ins, repeat))
+        return tuple(shape)
+
+    def _define(self, members: list[tuple[Entry, list[tuple[str, int]]]]) -> None:
+        first, values = members[0]
+        columns = list(zip(*([n for _, n in found] for _, found in members), strict=True))
+        names: list[str | None] = []
+        args: dict[tuple[int, ...], str] = {}
+        for (key, _), column in zip(values, columns, strict=True):
+            if len(set(column)) == 1:
+                names.append(None)
+                continue
+            if column not in args:
+                arg, n = key or "n", 1
+                while arg in args.values():
+                    n += 1
+                    arg = f"{key}_{n}"
+                args[column] = arg
+            names.append(args[column])
+        name = self._block_name(first, [e for e, _ in members])
+        at = [0]
+        for b in first.body:
+            given = self.use(b)[1]
+            self.shown[id(b)] = _filled(given, names, [v for _, v in values], at)
+        self.defs.append((name, {a: None for a in args.values()}, first))
+        for e, found in members:
+            own = {a: found[names.index(a)][1] for a in args.values()}
+            self.uses[id(e)] = _Use(name, own)
+
+    def _block_name(self, first: Entry, members: list[Entry]) -> str:
+        from cnncalc.layers.registry import TYPES
+
+        local = {e.name for e in members}
+        one = local.pop() if len(local) == 1 else ""
+        base = one if one and not one.isdigit() else first.path.replace(".", "_")
+        name = _clean(base, "block").replace("-", "_")
+        if not re.match(r"[A-Za-z_]", name) or name.lower() in TYPES:
+            name = f"block_{name}"
+        found, n = name, 1
+        while found in self.names:
+            n += 1
+            found = f"{name}_{n}"
+        self.names.add(found)
+        return found
+
+    def lines(self, entries: Sequence[Entry], outer: dict[str, str], top: bool) -> list[str]:
         """The layer list: `- type: {args}`, `name:`, and `from:` where it is not the
         previous entry (or the list's input, for the first)."""
-        refs = dict(refs)
-        for e in entries:
-            for j, t in enumerate(e.outputs):
-                refs[t] = e.name if j == 0 else f"{e.name}:{j}"
-        first = next(iter(refs.values()))
+        refs = _local_refs(entries, outer)
         lines: list[str] = []
-        prev = [first]
+        prev = [next(iter(outer.values()))]
         for e in entries:
             lines += self.entry(e, [refs[t] for t in e.inputs], prev, top)
             prev = [e.name]
         return lines
 
     def entry(self, e: Entry, ins: list[str], prev: list[str], top: bool) -> list[str]:
+        kind, args = self.use(e)
+        args = self.shown.get(id(e), args)
+        head = f"- {kind}: {_scalar(args) if args else ''}".rstrip()
         item = e.item
-        args = _scalar(item.args) if item is not None and item.args else ""
-        head = f"- {e.kind}: {args}".rstrip()
         notes = [item.comment] if item is not None and item.comment else []
         shape = self.m.shapes.get(e.outputs[0]) if top and e.outputs else None
-        if shape is not None and item is not None and item.type != "parameter":
+        if shape is not None and (item is None or item.type != "parameter"):
             notes.insert(0, _shape_text(shape[1:]))
         if notes:
             head += "  # " + "; ".join(notes)
         lines = [head, f"  name: {_scalar(e.name)}"]
         if ins and ins != prev:
             lines.append(f"  from: {_scalar(ins[0]) if len(ins) == 1 else _scalar(ins)}")
-        if e.copies:
-            lines.append(f"  repeat: {len(e.copies)}")
+        if item is None and self.uses[id(e)].repeat > 1:
+            lines.append(f"  repeat: {self.uses[id(e)].repeat}")
         return lines
 
     def spec(self, entries: list[Entry]) -> str:
@@ -1178,19 +1294,21 @@ class _Writer:
         else:
             out.append("inputs:")
             out += [f"  {names[t]}: {_shape_text(s[1:])}" for t, s in m.inputs.items()]
-        refs = {**names, **{t: r for e in entries for t, r in self._refs(e)}}
+        refs = _local_refs(entries, names)
         last = entries[-1].outputs[0] if entries and entries[-1].outputs else None
         if m.outputs != [last]:
             out.append(f"outputs: {_scalar([refs[t] for t in m.outputs])}")
         if self.defs:
             out.append("blocks:")
-            for name, body in self.defs:
-                out += [f"  {name}:", "    layers:", *(f"      {line}" for line in body)]
+            for name, args, first in self.defs:
+                out.append(f"  {name}:")
+                if args:
+                    out.append(f"    args: {_scalar(args)}")
+                out.append("    layers:")
+                body = self.lines(first.body, {first.inputs[0]: "input"}, top=False)
+                out += [f"      {line}" for line in body]
         out += ["layers:", *(f"  {line}" for line in layers)]
         return "\n".join(out) + "\n"
-
-    def _refs(self, e: Entry) -> list[tuple[str, str]]:
-        return [(t, e.name if j == 0 else f"{e.name}:{j}") for j, t in enumerate(e.outputs)]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1199,16 +1317,11 @@ class _Writer:
 
 
 def _walk(entries: Sequence[Entry], prefix: str) -> list[tuple[str, Item]]:
+    """Every item and its qualified name: `layer1.0.conv1`."""
     found: list[tuple[str, Item]] = []
     for e in entries:
         name = f"{prefix}{e.name}"
-        if e.item is not None:
-            found.append((name, e.item))
-        elif e.copies:
-            for i, copy in enumerate(e.copies):
-                found += _walk(copy.body, f"{name}.{i}.")
-        else:
-            found += _walk(e.body, f"{name}.")
+        found += [(name, e.item)] if e.item is not None else _walk(e.body, f"{name}.")
     return found
 
 
@@ -1218,15 +1331,18 @@ def _check(model: _Model, text: str, entries: list[Entry]) -> None:
     from cnncalc.graph import build
     from cnncalc.spec import from_text
 
+    layers = _walk(entries, "")
     try:
-        graph = build(from_text(text, model.source))
+        graph = build(from_text(text, "<imported spec>"))
     except CnncalcError as err:
+        item = dict(layers).get(err.layer or "")
+        where = f"{item.type} '{err.layer}': " if item is not None else ""
         raise ModelError(
-            f"the spec made from it does not build: {err}",
+            f"the spec made from it does not build: {where}{err.message}",
             model.source,
-            getattr(err, "layer", None),
+            item.node if item is not None else None,
         ) from None
-    for name, item in _walk(entries, ""):
+    for name, item in layers:
         layer = graph.by_name.get(name)
         if layer is None:
             raise ModelError(
