@@ -39,16 +39,16 @@ def _summary(tmp_path: Path, text: str) -> dict[str, Any]:
     return dict(json.loads(result.stdout))
 
 
-def _export(name: str, path: Path, *, with_weights: bool = False) -> nn.Module:
-    """Export a reference model with torch's legacy exporter in training mode (BatchNorm kept,
-    not folded into the convolutions). Without weights, the file refers to them as external
+def _export(
+    model: nn.Module, input_shape: tuple[int, ...], path: Path, *, with_weights: bool = False
+) -> nn.Module:
+    """Export a model with torch's legacy exporter in training mode (BatchNorm kept, not
+    folded into the convolutions). Without weights, the file refers to them as external
     data it does not hold: the importer reads only their dims, and the test stays small."""
-    ref = REFERENCES[name]
-    model = ref.build()
     buf = io.BytesIO()
     torch.onnx.export(
         model,
-        (torch.zeros(1, *ref.input_shape),),
+        (torch.zeros(1, *input_shape),),
         buf,
         dynamo=False,
         export_params=with_weights,
@@ -87,29 +87,43 @@ def _external_weights(proto: onnx.ModelProto, names: set[str]) -> None:
     graph.input.extend(keep)
 
 
-def _torch_facts(name: str, model: nn.Module) -> tuple[int, int, list[int], dict[str, list[int]]]:
-    """Parameters, buffers, output shape and each weighted leaf module's output shape."""
+def _torch_facts(
+    model: nn.Module, input_shape: tuple[int, ...]
+) -> tuple[int, int, list[int], dict[str, list[int]]]:
+    """Parameters, buffers, output shape and each weighted leaf module's output shape (a
+    MultiheadAttention counts as one leaf, as it is one layer)."""
     shapes: dict[str, list[int]] = {}
+    attention = [q for q, m in model.named_modules() if isinstance(m, nn.MultiheadAttention)]
     for qual, module in model.named_modules():
-        if qual and not list(module.children()) and list(module.parameters(recurse=False)):
+        leaf = not list(module.children()) or qual in attention
+        inside = any(qual.startswith(f"{a}.") for a in attention)
+        if qual and leaf and not inside and list(module.parameters()):
             module.register_forward_hook(
-                lambda m, i, o, q=qual: shapes.__setitem__(q, list(o.shape[1:]))
+                lambda m, i, o, q=qual: shapes.__setitem__(
+                    q, list((o[0] if isinstance(o, tuple) else o).shape[1:])
+                )
             )
     model.eval()
     with torch.no_grad():
-        out = model(torch.zeros(1, *REFERENCES[name].input_shape))
+        out = model(torch.zeros(1, *input_shape))
     params = sum(p.numel() for p in model.parameters())
     buffers = sum(b.numel() for n, b in model.named_buffers() if n in _buffers(model))
     return params, buffers, list(out.shape[1:]), shapes
 
 
 def _round_trip(name: str, tmp_path: Path, *, with_weights: bool = False) -> str:
+    ref = REFERENCES[name]
     path = tmp_path / f"{name}.onnx"
-    model = _export(name, path, with_weights=with_weights)
+    model = _export(ref.build(), ref.input_shape, path, with_weights=with_weights)
+    return _compare(model, ref.input_shape, path, tmp_path)
+
+
+def _compare(model: nn.Module, input_shape: tuple[int, ...], path: Path, tmp_path: Path) -> str:
+    """Import the file, summarize the spec, and hold the figures to the torch model's."""
     imported = read_model(str(path))
     assert imported.kind == "onnx"
     summary = _summary(tmp_path, imported.text)
-    params, buffers, output, shapes = _torch_facts(name, model)
+    params, buffers, output, shapes = _torch_facts(model, input_shape)
     assert summary["totals"]["params"] == params
     assert summary["totals"]["buffers"] == buffers
     assert summary["output_shape"] == output
@@ -341,6 +355,60 @@ def test_reference_round_trip(name: str, tmp_path: Path) -> None:
     _round_trip(name, tmp_path)
 
 
+class TinyViT(nn.Module):
+    """Patches, a class token and position embedding, two encoder layers, the class head."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.patch = nn.Conv2d(3, 32, 4, 4)
+        self.cls = nn.Parameter(torch.zeros(1, 1, 32))
+        self.pos = nn.Parameter(torch.zeros(1, 17, 32))
+        layer = nn.TransformerEncoderLayer(32, 4, 64, batch_first=True)
+        self.enc = nn.TransformerEncoder(layer, 2, enable_nested_tensor=False)
+        self.head = nn.Linear(32, 10)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.patch(x).flatten(2).transpose(1, 2)
+        x = torch.cat([self.cls.expand(x.shape[0], -1, -1), x], 1) + self.pos
+        return self.head(self.enc(x)[:, 0])
+
+
+class Attention(nn.Module):
+    """Self-attention that returns its weights too: a layer of two outputs."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.attn = nn.MultiheadAttention(16, 4, batch_first=True)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        out, weights = self.attn(x, x, x)
+        return out, weights
+
+
+@pytest.mark.slow
+def test_transformer_round_trip(tmp_path: Path) -> None:
+    """The exporter's MultiheadAttention becomes one layer; Shape → Slice → Concat sizes are
+    folded; the class token (an Expand of a weight) is a parameter; `x[:, 0]` a narrow."""
+    path = tmp_path / "vit.onnx"
+    model = _export(TinyViT(), (3, 16, 16), path, with_weights=True)
+    text = _compare(model, (3, 16, 16), path, tmp_path)
+    assert (
+        "- multiheadattention: {num_heads: 4, batch_first: true}\n        name: self_attn" in text
+    )
+    assert "  - parameter: {shape: [1, 32]}\n    name: cls\n" in text
+    assert "- narrow: {dim: 1, start: 0, length: 1}" in text
+
+
+def test_attention_weights_are_a_second_output(tmp_path: Path) -> None:
+    path = tmp_path / "attention.onnx"
+    _export(Attention(), (5, 16), path, with_weights=True)
+    summary = _summary(tmp_path, from_onnx.read(str(path)).text)
+    assert summary["totals"]["params"] == 4 * 16 * 16 + 4 * 16
+    (row,) = summary["layers"]
+    assert (row["name"], row["output_shape"]) == ("attn", [5, 16])
+    assert "outputs: [attn, attn:1]" in from_onnx.read(str(path)).text
+
+
 @pytest.mark.slow
 def test_resnet_reads_like_the_model(tmp_path: Path) -> None:
     text = _round_trip("resnet18", tmp_path)
@@ -421,6 +489,20 @@ def test_unsupported_is_named(tmp_path: Path, node: onnx.NodeProto, message: str
         from_onnx.read(path)
     assert message in str(err.value)
     assert err.value.layer == node.name
+
+
+def test_tied_weights_are_refused(tmp_path: Path) -> None:
+    """One weight used by two layers would be counted twice: an error names both nodes."""
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 8])
+    y = helper.make_tensor_value_info("b", TensorProto.FLOAT, None)
+    nodes = [
+        helper.make_node("Gemm", ["x", "w"], ["a"], "first", transB=1),
+        helper.make_node("Gemm", ["a", "w"], ["b"], "second", transB=1),
+    ]
+    path = _save(tmp_path, helper.make_graph(nodes, "g", [x], [y], [_weight("w", [8, 8])]))
+    with pytest.raises(ModelError, match="uses the weight 'w', which node 'first' uses too") as err:
+        from_onnx.read(path)
+    assert err.value.layer == "second"
 
 
 def test_missing_onnx_package(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -137,8 +137,10 @@ def _clean(name: str, fallback: str) -> str:
 def _scope(name: str) -> tuple[tuple[str, ...], str]:
     """PyTorch's scoped node name → module path and label within it.
 
-    '/layer1/layer1.0/conv1/Conv' → (('layer1', '0', 'conv1'), 'Conv'): each scope is written
-    with its parent's name in front where it is a child of a Sequential.
+    '/layer1/layer1.0/conv1/Conv' → (('layer1', '0', 'conv1'), 'Conv'): a scope is written
+    with its parent's name in front where it is a child of a Sequential, and with the path
+    from its caller where a container that is not called stands between (`layers.0` of a
+    ModuleList `layers`).
     """
     if not name.startswith("/"):
         return (), name
@@ -147,9 +149,118 @@ def _scope(name: str) -> tuple[tuple[str, ...], str]:
     prev = ""
     for s in scopes:
         local = s[len(prev) + 1 :] if prev and s.startswith(prev + ".") else s
-        path.append(_clean(local, "module"))
+        path += [_clean(part, "module") for part in local.split(".")]  # a ModuleList's `layers.0`
         prev = s
     return tuple(path), label
+
+
+_SIZES = ("Shape", "Size")  # operators whose output is a size, not an activation
+MAX_ROUNDS = 32  # of shape inference, each after folding the shape arithmetic it made known
+MAX_FOLDS = 10_000  # nodes of shape arithmetic evaluated, in all
+_ELEMENTWISE = {
+    *("Add", "Sub", "Mul", "Div", "Mod", "Neg", "Abs", "Floor", "Ceil", "Sqrt", "Max", "Min"),
+    *("Equal", "Greater", "Less", "Not", "And", "Or", "Where"),
+}
+_FOLDABLE = {
+    *_ELEMENTWISE,
+    *_SIZES,
+    *("Constant", "Identity", "Cast", "Reshape", "Unsqueeze", "Squeeze", "Transpose"),
+    *("Slice", "Concat", "Gather", "ConstantOfShape", "Expand", "Range", "ReduceProd"),
+}
+
+
+class _Folder:
+    """Shape arithmetic (`Shape` → `Slice` → `Concat` → `Reshape`'s shape) evaluated where
+    onnx's shape inference stops, so that the next round of it knows the sizes. Only small
+    tensors: every input and output at most MAX_VALUES elements, checked before evaluating."""
+
+    def __init__(self, onnx: Any, model: _Model) -> None:
+        from onnx.reference import ReferenceEvaluator
+
+        self.onnx = onnx
+        self.np = onnx.numpy_helper.np
+        self.evaluator = ReferenceEvaluator
+        self.model = model
+        self.arrays = dict(model.arrays)
+        self.folds = 0
+
+    def fold(self, work: Any, shapes: dict[str, Shape | None]) -> bool:
+        """Fold what can be folded now; whether anything was."""
+        kept, changed = [], False
+        for node in work.graph.node:
+            out = self._evaluate(node, shapes)
+            if out is None:
+                kept.append(type(node)())
+                kept[-1].CopyFrom(node)
+                continue
+            changed = True
+            for name, array in zip(node.output, out, strict=False):
+                self.arrays[name] = array
+                self.model.arrays[name] = array
+                self.model.values[name] = [float(v) for v in array.reshape(-1)]
+                work.graph.initializer.append(self.onnx.numpy_helper.from_array(array, name))
+        if changed:
+            del work.graph.node[:]
+            work.graph.node.extend(kept)
+        return changed
+
+    def _evaluate(self, node: Any, shapes: dict[str, Shape | None]) -> list[Any] | None:
+        if node.op_type not in _FOLDABLE or node.domain not in ("", "ai.onnx"):
+            return None
+        if self.folds >= MAX_FOLDS or any(o in self.arrays for o in node.output):
+            return None
+        if node.op_type in _SIZES:
+            return self._size(node, shapes.get(node.input[0]))
+        if node.op_type == "Constant" and node.output[0] not in self.model.arrays:
+            return None  # too large to read, or no values
+        if node.op_type == "Constant":
+            return [self.model.arrays[node.output[0]]]
+        ins = {name: self.arrays.get(name) for name in node.input if name}
+        if any(v is None for v in ins.values()) or not self._small(node, ins, shapes):
+            return None
+        self.folds += 1
+        try:
+            out = self.evaluator(node).run(None, ins)
+        except Exception:  # an op it cannot evaluate here: the shapes stay unknown
+            return None
+        arrays = [self.np.asarray(o) for o in out]
+        return arrays if all(a.size <= MAX_VALUES for a in arrays) else None
+
+    def _size(self, node: Any, shape: Shape | None) -> list[Any] | None:
+        if shape is None:
+            return None
+        if node.op_type == "Size":
+            return [self.np.array(math.prod(shape), dtype="int64")]
+        a = {x.name: x.i for x in node.attribute}
+        return [self.np.array(shape[a.get("start", 0) : a.get("end", len(shape))], dtype="int64")]
+
+    def _small(self, node: Any, ins: dict[str, Any], shapes: dict[str, Shape | None]) -> bool:
+        """Whether the node's output is known to stay within MAX_VALUES before it is made."""
+        if any(v.size > MAX_VALUES for v in ins.values()):
+            return False
+        known = [shapes.get(o) for o in node.output]
+        if all(s is not None for s in known):
+            return all(math.prod(s or ()) <= MAX_VALUES for s in known)
+        if node.op_type in ("ConstantOfShape", "Expand"):
+            sizes = [
+                int(v) for v in ins[node.input[-1 if node.op_type == "Expand" else 0]].reshape(-1)
+            ]
+            return all(0 <= v <= MAX_VALUES for v in sizes) and math.prod(sizes) <= MAX_VALUES
+        if node.op_type == "Range":
+            start, limit, delta = (float(ins[n]) for n in node.input)
+            return delta != 0 and abs((limit - start) / delta) <= MAX_VALUES
+        if node.op_type == "Concat":
+            return bool(sum(v.size for v in ins.values()) <= MAX_VALUES)
+        if node.op_type not in _ELEMENTWISE:
+            return True  # a view or a pick: no more elements than its inputs hold, multiplied
+        try:
+            shape = self.np.broadcast_shapes(*(v.shape for v in ins.values()))
+        except ValueError:
+            return False
+        return bool(math.prod(shape) <= MAX_VALUES)
+
+
+_SAME_WEIGHT = ("Expand", "Cast", "Identity", "Transpose")
 
 
 class _Model:
@@ -163,7 +274,11 @@ class _Model:
         self.producer = f"{proto.producer_name} {proto.producer_version}".strip()
         self.consts: dict[str, Shape] = {}  # static tensors of known size: weights, constants
         self.values: dict[str, list[float]] = {}  # the values of small ones
+        self.arrays: dict[str, Any] = {}  # and those values as arrays, for folding
         self.learned: set[str] = set()  # initializers: the model's weights
+        self.floats: set[str] = set()  # initializers of floating-point numbers
+        self.origin: dict[str, str] = {}  # a weight expanded or transposed → the weight
+        self.owners: dict[str, str] = {}  # a weight → the node that counts it
         self._domains()
         self._initializers(onnx)
         self.inputs = self._inputs(input_shape)
@@ -187,11 +302,13 @@ class _Model:
         for init in self.graph.initializer:
             dims = _dims(init.dims, f"initializer '{init.name}'", self.source)
             self.consts[init.name] = dims
+            if init.data_type in (1, 10, 11, 16):  # float, float16, double, bfloat16
+                self.floats.add(init.name)
             # PyTorch names folded constants onnx::*: they are not weights
             if not init.name.startswith("onnx::"):
                 self.learned.add(init.name)
             if math.prod(dims) <= MAX_VALUES and init.data_location != 1:  # 1 = EXTERNAL
-                self.values[init.name] = self._numbers(onnx, init)
+                self._keep(onnx, init.name, init)
         for node in self.graph.node:
             if node.op_type == "Constant":
                 self._constant(onnx, node)
@@ -199,6 +316,8 @@ class _Model:
                 # a copy of a weight: PyTorch's exporter writes one for each weight equal in
                 # value to another (it keeps a single initializer); each copy is a weight
                 self.consts[node.output[0]] = self.consts[node.input[0]]
+                if node.input[0] in self.floats:
+                    self.floats.add(node.output[0])
                 if node.input[0] in self.learned:
                     self.learned.add(node.output[0])
 
@@ -209,19 +328,25 @@ class _Model:
                 dims = _dims(value.dims, "a constant", self.source, node.name)
                 self.consts[node.output[0]] = dims
                 if math.prod(dims) <= MAX_VALUES:
-                    self.values[node.output[0]] = self._numbers(onnx, value)
-            elif a.name in ("value_float", "value_int"):
-                self.consts[node.output[0]] = ()
-                self.values[node.output[0]] = [value]
-            elif a.name in ("value_floats", "value_ints") and len(value) <= MAX_VALUES:
-                self.consts[node.output[0]] = (len(value),)
-                self.values[node.output[0]] = list(value)
+                    self._keep(onnx, node.output[0], value)
+            elif a.name in ("value_float", "value_int", "value_floats", "value_ints"):
+                if isinstance(value, list) and len(value) > MAX_VALUES:
+                    continue
+                array = onnx.numpy_helper.np.array(
+                    value, dtype="int64" if "int" in a.name else "float32"
+                )
+                self.consts[node.output[0]] = tuple(array.shape)
+                self.arrays[node.output[0]] = array
+                self.values[node.output[0]] = [float(v) for v in array.reshape(-1)]
 
-    def _numbers(self, onnx: Any, tensor: Any) -> list[float]:
+    def _keep(self, onnx: Any, name: str, tensor: Any) -> None:
+        """The values of a small constant tensor (none when its data does not fit its dims)."""
         try:
-            return [float(v) for v in onnx.numpy_helper.to_array(tensor).reshape(-1)]
-        except Exception:  # a tensor whose data does not match its dims: no values
-            return []
+            array = onnx.numpy_helper.to_array(tensor)
+        except Exception:
+            return
+        self.arrays[name] = array
+        self.values[name] = [float(v) for v in array.reshape(-1)]
 
     def _inputs(self, given: Shape | None) -> dict[str, Shape]:
         """Every graph input (not an initializer) and its shape, batch first."""
@@ -282,14 +407,26 @@ class _Model:
             if init.name not in self.values:  # the weights' data: only their dims are needed
                 for field in ("raw_data", "float_data", "double_data", "int32_data", "int64_data"):
                     init.ClearField(field)
+        work = type(proto)()
+        work.CopyFrom(proto)  # folded shape arithmetic goes in here, not in the model read
+        folder = _Folder(onnx, self)
+        for _ in range(MAX_ROUNDS):
+            shapes = self._inferred(onnx, work)
+            if not folder.fold(work, shapes):
+                break
+        return shapes
+
+    def _inferred(self, onnx: Any, work: Any) -> dict[str, Shape | None]:
         try:
-            inferred = onnx.shape_inference.infer_shapes(proto, data_prop=True)
+            inferred = onnx.shape_inference.infer_shapes(work, data_prop=True)
         except Exception as err:
             raise ModelError(f"onnx's shape inference fails: {err}", self.source) from None
         shapes: dict[str, Shape | None] = {}
         g = inferred.graph
         for value in [*g.input, *g.value_info, *g.output]:
             shapes[value.name] = self._shape_of(value)
+        for init in work.graph.initializer:  # weights, and shape arithmetic folded
+            shapes.setdefault(init.name, tuple(init.dims))
         for name, shape in self.inputs.items():
             shapes[name] = shape
         return shapes
@@ -316,10 +453,43 @@ class _Model:
                         self.source,
                         node.name or node.op_type,
                     )
-            if any(name in acts for name in node.input):
+            if node.op_type in _SIZES:
+                pass  # its output is a size, known once the input's shape is
+            elif any(name in acts for name in node.input):
                 acts.update(o for o in node.output if o)
+            elif node.op_type in _SAME_WEIGHT and node.input and node.input[0] in self.consts:
+                self._same_weight(node)
             known.update(node.output)
         return acts
+
+    def _same_weight(self, node: Any) -> None:
+        """A weight transposed, cast or copied, or expanded over the batch (PyTorch's
+        `cls_token.expand(n, -1, -1)`): still that weight, with its elements."""
+        source = node.input[0]
+        dims, out = self.consts[source], self.shapes.get(node.output[0])
+        if out is None or math.prod(out) != math.prod(dims):
+            return
+        if node.op_type == "Expand" and out[1:] != dims[1:]:
+            return
+        self.consts[node.output[0]] = dims if node.op_type == "Expand" else out
+        if node.op_type != "Identity":  # the exporter's copy of an equal weight: its own
+            self.origin[node.output[0]] = self.origin.get(source, source)
+        for kind in (self.learned, self.floats):
+            if source in kind:
+                kind.add(node.output[0])
+
+    def claim(self, weight: str, node: str) -> None:
+        """Note that `node` counts this weight; a weight two nodes count is refused, as the
+        spec would count it twice (tied weights: write `shares:` by hand)."""
+        origin = self.origin.get(weight, weight)
+        owner = self.owners.setdefault(origin, node)
+        if owner != node:
+            raise ModelError(
+                f"uses the weight '{origin}', which node '{owner}' uses too (tied weights);"
+                " cnncalc would count it twice: write the second layer by hand with `shares:`",
+                self.source,
+                node,
+            )
 
     def shape(self, tensor: str, node: str) -> Shape:
         """A tensor's full shape (batch first), or an error naming the node."""
@@ -380,7 +550,11 @@ class _Node:
         return self.m.consts[self.inputs[i]]
 
     def count(self, *indices: int) -> int:
-        """Elements of the weights at these inputs (absent ones count 0)."""
+        """Elements of the weights at these inputs (absent ones count 0), each weight claimed
+        for this node."""
+        for i in indices:
+            if self.has(i):
+                self.m.claim(self.inputs[i], self.name)
         return sum(math.prod(self.weight(i)) for i in indices if self.has(i))
 
     def value(self, i: int) -> list[float] | None:
@@ -403,10 +577,20 @@ def _attr(value: Any) -> Any:
 
 
 def _translate(model: _Model) -> list[Item]:
-    """Every node that reads an activation, as items; anything else is shape arithmetic."""
+    """Every node that reads an activation, as items; anything else is shape arithmetic.
+    The nodes of a PyTorch `nn.MultiheadAttention` are one item, where the first of them
+    stood."""
     items: list[Item] = []
+    groups = _attention_scopes(model)
+    grouped: dict[str, list[Any]] = {}
     for proto in model.graph.node:
-        if not any(name in model.acts for name in proto.input):
+        if proto.op_type in _SIZES or not any(name in model.acts for name in proto.input):
+            continue
+        prefix = next((p for p in groups if proto.name.startswith(p)), None)
+        if prefix is not None:
+            if prefix not in grouped:
+                items.append(Item("", {}, (), (), prefix))  # its place, filled below
+            grouped.setdefault(prefix, []).append(proto)
             continue
         node = _Node(model, proto)
         rule = _RULES.get(node.op)
@@ -422,7 +606,73 @@ def _translate(model: _Model) -> list[Item]:
             raise ModelError(
                 "a graph output that does not depend on the input (a constant)", model.source, name
             )
+    items = [_attention(model, it.node, grouped[it.node]) if not it.type else it for it in items]
     return _fuse(model, items)
+
+
+_ATTENTION_WEIGHTS = ("in_proj_weight", "in_proj_bias")  # PyTorch's names in the module
+
+
+def _attention_scopes(model: _Model) -> list[str]:
+    """The scopes (`/encoder/layers.0/self_attn/`) of PyTorch MultiheadAttention modules,
+    known by the names of their weights."""
+    found: list[str] = []
+    for proto in model.graph.node:
+        if proto.name.startswith("/") and any(
+            name.endswith(_ATTENTION_WEIGHTS) for name in proto.input
+        ):
+            prefix = proto.name.rsplit("/", 1)[0] + "/"
+            if prefix not in found:
+                found.append(prefix)
+    return found
+
+
+def _attention(model: _Model, prefix: str, protos: list[Any]) -> Item:
+    """One `multiheadattention` for the nodes of a MultiheadAttention module."""
+    node = prefix.rstrip("/")
+    made = [o for p in protos for o in p.output]
+    inputs = list(dict.fromkeys(t for p in protos for t in p.input if t in model.acts))
+    inputs = [t for t in inputs if t not in made]
+    read_outside = {
+        t
+        for p in model.graph.node
+        if not p.name.startswith(prefix) and p.op_type not in _SIZES
+        for t in p.input
+    }
+    outputs = [t for t in made if t in model.outputs or t in read_outside]
+    x = model.shape(inputs[0], node)
+    embed = x[-1]
+    first = next(p for p in protos if inputs[0] in p.input)
+    attrs = {a.name: model.onnx.helper.get_attribute_value(a) for a in first.attribute}
+    if len(x) != 3 or first.op_type != "Transpose" or list(attrs.get("perm", [])) != [1, 0, 2]:
+        raise ModelError(
+            "a MultiheadAttention that is not batch-first: build it with batch_first=True"
+            f" before exporting, or {_WRITE_BY_HAND}",
+            model.source,
+            node,
+        )
+    if len(outputs) == 2:
+        outputs.sort(key=lambda t: model.shape(t, node)[-1] != embed)
+    weights = {t for p in protos for t in p.input if t in model.floats and t not in made}
+    args: dict[str, Any] = {"num_heads": _heads(model, protos, node), "batch_first": True}
+    if not any(t.endswith("in_proj_bias") for t in weights):
+        args["bias"] = False
+    path, _ = _scope(f"{node}/MultiheadAttention")
+    for t in weights:
+        model.claim(t, node)
+    params = sum(math.prod(model.consts[t]) for t in weights)
+    return Item("multiheadattention", args, tuple(inputs), tuple(outputs), node, params,
+                path=path, label="MultiheadAttention")  # fmt: skip
+
+
+def _heads(model: _Model, protos: list[Any], node: str) -> int:
+    """The number of heads, from the shape of the attention's softmax: [N·H, L, S] or
+    [N, H, L, S]."""
+    for p in protos:
+        if p.op_type == "Softmax":
+            shape = model.shape(p.output[0], node)
+            return shape[0] // model.batch if len(shape) == 3 else shape[1]
+    raise ModelError("a MultiheadAttention without a softmax", model.source, node)
 
 
 def _one(values: Sequence[int]) -> int | list[int]:
@@ -724,9 +974,10 @@ def _parameter(n: _Node, i: int, rank: int) -> Item:
     if len(dims) > rank:
         raise n.fail(f"the weight '{name}' has more dimensions than the output")
     shape = list(dims) or [1]
+    n.m.claim(name, n.name)
     tensor = f"{name}\0{n.name}"
     n.m.shapes[tensor] = (n.m.batch, *shape)
-    label = name.rsplit(".", 1)[-1]
+    label = n.m.origin.get(name, name).rsplit(".", 1)[-1]
     return n.item("parameter", {"shape": shape}, inputs=(), outputs=(tensor,), label=label,
                   params=math.prod(shape))  # fmt: skip
 
@@ -871,6 +1122,63 @@ def _resize(n: _Node) -> list[Item]:
     return [n.item("upsample", args)]
 
 
+def _gather(n: _Node) -> list[Item]:
+    """A lookup in a weight by activation indices (an embedding), or a constant index along
+    one dimension of an activation (`x[:, 0]`: narrow, then drop the dimension)."""
+    if not n.act(0):
+        w = n.weight(0)
+        if n.a.get("axis", 0) != 0 or len(w) != 2:
+            raise n.fail(f"a lookup that is not an embedding table; {_WRITE_BY_HAND}")
+        args = {"num_embeddings": w[0], "embedding_dim": w[1]}
+        return [n.item("embedding", args, inputs=(n.inputs[1],), params=n.count(0))]
+    rank = len(n.shape(0))
+    dim = _axis(n, n.a.get("axis", 0), rank)
+    index = n.value(1)
+    if n.act(1) or index is None or len(index) != 1:
+        raise n.fail(f"indices that are not one constant; {_WRITE_BY_HAND}")
+    start = int(index[0]) % n.shape(0)[dim]
+    return _narrowed(n, [(dim, start, 1)])
+
+
+def _narrowed(n: _Node, cuts: list[tuple[int, int, int]]) -> list[Item]:
+    """`narrow` entries, one per cut dimension, then a reshape where the rank drops."""
+    items: list[Item] = []
+    source = n.inputs[0]
+    for k, (dim, start, length) in enumerate(cuts):
+        tensor = f"{n.outputs[0]}\0narrow{k}"
+        n.m.shapes[tensor] = None
+        args = {"dim": dim, "start": start, "length": length}
+        label = f"{n.label}_narrow{k or ''}"
+        items.append(n.item("narrow", args, inputs=(source,), outputs=(tensor,), label=label))
+        source = tensor
+    out = n.out()
+    if len(out) != len(n.shape(0)):
+        items.append(n.item("reshape", {"shape": list(out[1:])}, inputs=(source,)))
+    else:
+        items[-1] = items[-1]._replace(outputs=(n.outputs[0],), label=n.label)
+    return items
+
+
+def _slice(n: _Node) -> list[Item]:
+    starts, axes, steps = n.value(1), n.value(3), n.value(4)
+    x, out = n.shape(0), n.out()
+    if starts is None or (n.has(3) and axes is None) or (n.has(4) and steps is None):
+        raise n.fail(f"starts, axes or steps that are not constants; {_WRITE_BY_HAND}")
+    axes = axes if axes is not None else list(range(len(starts)))
+    if any(s != 1 for s in (steps or [])):
+        raise n.fail(f"a step other than 1; {_WRITE_BY_HAND}")
+    cuts = []
+    for start, axis in zip(starts, axes, strict=True):
+        dim = int(axis) % len(x)
+        if out[dim] == x[dim]:
+            continue
+        if dim == 0:
+            raise n.fail("it slices the batch dimension")
+        first = int(start) + x[dim] if start < 0 else min(int(start), x[dim])
+        cuts.append((dim, max(first, 0), out[dim]))
+    return _narrowed(n, cuts) if cuts else [n.item("identity", {})]
+
+
 _REDUCE = {"ReduceMean": "mean", "ReduceSum": "sum", "ReduceMax": "amax"}
 
 
@@ -929,6 +1237,8 @@ _RULES: dict[str, Callable[[_Node], list[Item]]] = {
     "Pad": _pad,
     "Resize": _resize,
     "Upsample": _resize,
+    "Gather": _gather,
+    "Slice": _slice,
     "ReduceMean": _reduce,
     "ReduceSum": _reduce,
     "ReduceMax": _reduce,
