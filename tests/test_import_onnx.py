@@ -5,9 +5,11 @@ graphs built with `onnx.helper` (compared with onnx's own shape inference and ha
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import math
+import random
 import sys
 from pathlib import Path
 from typing import Any
@@ -546,6 +548,32 @@ def test_hostile_dims(tmp_path: Path) -> None:
     path = _one_node(tmp_path, relu, shape=[1, 3, 2**60, 2**60])
     with pytest.raises(ModelError, match="does not build"):
         from_onnx.read(path)
+
+
+@pytest.mark.slow
+def test_mangled_files_give_model_errors(tmp_path: Path) -> None:
+    """Attributes and weight dims changed at random: the importer gives a spec or a
+    ModelError, never another exception (a bug, exit code 3)."""
+    rng = random.Random(14)
+    good = _image_graph()
+    for i in range(80):
+        graph = onnx.GraphProto()
+        graph.CopyFrom(good)
+        node = rng.choice([n for n in graph.node if n.attribute] or list(graph.node))
+        for attr in node.attribute:
+            if attr.ints:
+                attr.ints[rng.randrange(len(attr.ints))] = rng.choice([-3, 0, 1, 7, 2**40])
+                if rng.random() < 0.3:
+                    attr.ints.append(rng.choice([0, 1, 5]))
+            elif attr.type == onnx.AttributeProto.INT:
+                attr.i = rng.choice([-2, 0, 1, 3, 2**40])
+        weight = rng.choice(list(graph.initializer))
+        if rng.random() < 0.5:
+            weight.dims[rng.randrange(len(weight.dims))] = rng.choice([0, 1, 5, 2**40])
+        path = tmp_path / f"m{i}.onnx"
+        onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
+        with contextlib.suppress(ModelError):
+            from_onnx.read(str(path))
 
 
 def test_operators_listed_in_docs() -> None:

@@ -600,7 +600,11 @@ def _translate(model: _Model) -> list[Item]:
                 " (see `cnncalc layers`), or export the model so that it uses the operators"
                 " docs/importing.md lists"
             )
-        items += rule(node)
+        try:
+            items += rule(node)
+        except (IndexError, KeyError, TypeError, ValueError, ZeroDivisionError) as err:
+            # attributes that contradict each other (pads of the wrong length, ...)
+            raise node.fail(f"a malformed node ({type(err).__name__}: {err})") from None
     for name in model.outputs:
         if name not in model.acts:
             raise ModelError(
@@ -702,6 +706,8 @@ def _padding(n: _Node, dims: int) -> tuple[Any, list[int] | None]:
     if auto not in ("NOTSET", ""):
         raise n.fail(f"auto_pad {auto} (PyTorch and cnncalc pad the odd pixel at the end)")
     pads = n.a.get("pads", [0] * 2 * dims)
+    if len(pads) != 2 * dims:
+        raise n.fail(f"{len(pads)} pads for {dims} spatial dimensions")
     begin, end = pads[:dims], pads[dims:]
     if begin == end:
         return _one(begin), None
@@ -1068,7 +1074,7 @@ def _reshape(n: _Node) -> list[Item]:
 def _transpose(n: _Node) -> list[Item]:
     rank = len(n.shape(0))
     perm = n.a.get("perm", list(reversed(range(rank))))
-    if perm[0] != 0:
+    if not perm or perm[0] != 0:
         raise n.fail(f"perm {perm} moves the batch dimension")
     return [n.item("permute", {"dims": perm})]
 
@@ -1112,7 +1118,7 @@ def _resize(n: _Node) -> list[Item]:
     if mode not in modes or (mode == "cubic" and dims != 2):
         raise n.fail(f"mode '{mode}' on {dims} spatial dimensions")
     args: dict[str, Any] = {}
-    if all(o % i == 0 for i, o in zip(x[2:], out[2:], strict=True)) and all(x[2:]):
+    if all(x[2:]) and all(o % i == 0 for i, o in zip(x[2:], out[2:], strict=True)):
         args["scale_factor"] = _one([o // i for i, o in zip(x[2:], out[2:], strict=True)])
     else:
         args["size"] = _one(out[2:])
