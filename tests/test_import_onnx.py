@@ -411,6 +411,26 @@ def test_attention_weights_are_a_second_output(tmp_path: Path) -> None:
     assert "outputs: [attn, attn:1]" in from_onnx.read(str(path)).text
 
 
+FIXTURES = Path(__file__).resolve().parent / "data" / "onnx"
+
+
+def test_dynamo_export_vit(tmp_path: Path) -> None:
+    """torch.export's exporter (dynamo=True) names nodes node_*, and keeps the module path in
+    each node's metadata: the layers take the model's names from there."""
+    text = _compare(TinyViT(), (3, 16, 16), FIXTURES / "tiny_vit_dynamo.onnx", tmp_path)
+    assert "  - parameter: {shape: [1, 32]}\n    name: cls\n" in text
+
+
+@pytest.mark.slow
+def test_dynamo_export_resnet(tmp_path: Path) -> None:
+    model = REFERENCES["resnet18"].build()
+    text = _compare(model, (3, 224, 224), FIXTURES / "resnet18_dynamo.onnx", tmp_path)
+    assert (
+        "  - layer1_0: {out_channels: 64}  # [64, 56, 56]\n    name: layer1\n    repeat: 2\n"
+        in text
+    )
+
+
 @pytest.mark.slow
 def test_resnet_reads_like_the_model(tmp_path: Path) -> None:
     text = _round_trip("resnet18", tmp_path)

@@ -263,6 +263,32 @@ class _Folder:
 _SAME_WEIGHT = ("Expand", "Cast", "Identity", "Transpose")
 
 
+_NAME_SCOPES = "pkg.torch.onnx.name_scopes"  # where torch.export's exporter keeps them
+MAX_SCOPES_CHARS = 10_000
+
+
+def _torch_scopes(node: Any) -> tuple[tuple[str, ...], str] | None:
+    """The module path and op name that PyTorch's dynamo exporter writes in a node's
+    metadata, `['', '1', '1.bn1', 'batch_norm']` → (('1', 'bn1'), 'batch_norm'); None when
+    the node has none (or not a list of names)."""
+    import ast
+
+    text = next((p.value for p in node.metadata_props if p.key == _NAME_SCOPES), None)
+    if text is None or len(text) > MAX_SCOPES_CHARS:
+        return None
+    try:
+        scopes = ast.literal_eval(text)
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        return None
+    if not isinstance(scopes, list) or not scopes or not all(isinstance(s, str) for s in scopes):
+        return None
+    modules = [s for s in scopes[:-1] if s]
+    path = modules[-1].split(".") if modules else []
+    # the op's name counts through the whole graph (add, add_1, ...): within its module the
+    # first is `add`, the next `add_2`, so that modules alike read alike
+    return tuple(_clean(p, "module") for p in path), re.sub(r"_[0-9]+\Z", "", scopes[-1])
+
+
 class _Model:
     """The graph's facts: tensors' shapes, which tensors are activations, small constants."""
 
@@ -453,8 +479,8 @@ class _Model:
                         self.source,
                         node.name or node.op_type,
                     )
-            if node.op_type in _SIZES:
-                pass  # its output is a size, known once the input's shape is
+            if node.op_type in _SIZES or (node.op_type == "CastLike" and node.input[0] not in acts):
+                pass  # a size, or a constant cast: known once the input's shape is
             elif any(name in acts for name in node.input):
                 acts.update(o for o in node.output if o)
             elif node.op_type in _SAME_WEIGHT and node.input and node.input[0] in self.consts:
@@ -521,7 +547,7 @@ class _Node:
         self.inputs = list(node.input)
         self.outputs = list(node.output)
         self.a = {a.name: _attr(model.onnx.helper.get_attribute_value(a)) for a in node.attribute}
-        self.path, self.label = _scope(node.name)
+        self.path, self.label = _torch_scopes(node) or _scope(node.name)
         if not self.label:
             self.label = node.output[0] if node.output else node.op_type
 
@@ -557,6 +583,11 @@ class _Node:
                 self.m.claim(self.inputs[i], self.name)
         return sum(math.prod(self.weight(i)) for i in indices if self.has(i))
 
+    def bias(self) -> bool:
+        """Whether input 2 is a stored bias (a bias the graph builds from constants, as
+        torch.export's unoptimized graphs do for a conv without one, is none)."""
+        return self.has(2) and self.inputs[2] in self.m.consts
+
     def value(self, i: int) -> list[float] | None:
         """The values of a small constant input, None when absent or not constant."""
         return self.m.values.get(self.inputs[i]) if self.has(i) else None
@@ -577,70 +608,78 @@ def _attr(value: Any) -> Any:
 
 
 def _translate(model: _Model) -> list[Item]:
-    """Every node that reads an activation, as items; anything else is shape arithmetic.
+    """Every node that makes an activation, as items; anything else is shape arithmetic.
     The nodes of a PyTorch `nn.MultiheadAttention` are one item, where the first of them
     stood."""
     items: list[Item] = []
     groups = _attention_scopes(model)
     grouped: dict[str, list[Any]] = {}
     for proto in model.graph.node:
-        if proto.op_type in _SIZES or not any(name in model.acts for name in proto.input):
+        if not any(name in model.acts for name in proto.output):
             continue
-        prefix = next((p for p in groups if proto.name.startswith(p)), None)
-        if prefix is not None:
-            if prefix not in grouped:
-                items.append(Item("", {}, (), (), prefix))  # its place, filled below
-            grouped.setdefault(prefix, []).append(proto)
+        path = _path(proto)
+        group = next((g for g in groups if path[: len(g)] == g), None)
+        if group is not None:
+            key = ".".join(group)
+            if key not in grouped:
+                items.append(Item("", {}, (), (), key, path=group))  # its place, filled below
+            grouped.setdefault(key, []).append(proto)
             continue
-        node = _Node(model, proto)
-        rule = _RULES.get(node.op)
-        if rule is None:
-            raise node.fail(
-                "cnncalc has no layer for this operator; write that part of the spec by hand"
-                " (see `cnncalc layers`), or export the model so that it uses the operators"
-                " docs/importing.md lists"
-            )
-        try:
-            items += rule(node)
-        except (IndexError, KeyError, TypeError, ValueError, ZeroDivisionError) as err:
-            # attributes that contradict each other (pads of the wrong length, ...)
-            raise node.fail(f"a malformed node ({type(err).__name__}: {err})") from None
+        items += _items_of(_Node(model, proto))
     for name in model.outputs:
         if name not in model.acts:
             raise ModelError(
                 "a graph output that does not depend on the input (a constant)", model.source, name
             )
-    items = [_attention(model, it.node, grouped[it.node]) if not it.type else it for it in items]
+    items = [it if it.type else _attention(model, it.path, grouped[it.node]) for it in items]
     return _fuse(model, items)
+
+
+def _items_of(node: _Node) -> list[Item]:
+    rule = _RULES.get(node.op)
+    if rule is None:
+        raise node.fail(
+            "cnncalc has no layer for this operator; write that part of the spec by hand"
+            " (see `cnncalc layers`), or export the model so that it uses the operators"
+            " docs/importing.md lists"
+        )
+    try:
+        return rule(node)
+    except (IndexError, KeyError, TypeError, ValueError, ZeroDivisionError) as err:
+        # attributes that contradict each other (pads of the wrong length, ...)
+        raise node.fail(f"a malformed node ({type(err).__name__}: {err})") from None
+
+
+def _path(proto: Any) -> tuple[str, ...]:
+    """A node's module path, as either of PyTorch's exporters writes it."""
+    return (_torch_scopes(proto) or _scope(proto.name))[0]
 
 
 _ATTENTION_WEIGHTS = ("in_proj_weight", "in_proj_bias")  # PyTorch's names in the module
 
 
-def _attention_scopes(model: _Model) -> list[str]:
-    """The scopes (`/encoder/layers.0/self_attn/`) of PyTorch MultiheadAttention modules,
-    known by the names of their weights."""
-    found: list[str] = []
+def _attention_scopes(model: _Model) -> list[tuple[str, ...]]:
+    """The module paths (`encoder.layers.0.self_attn`) of PyTorch MultiheadAttention
+    modules, known by the names of their weights."""
+    found: list[tuple[str, ...]] = []
     for proto in model.graph.node:
-        if proto.name.startswith("/") and any(
-            name.endswith(_ATTENTION_WEIGHTS) for name in proto.input
-        ):
-            prefix = proto.name.rsplit("/", 1)[0] + "/"
-            if prefix not in found:
-                found.append(prefix)
+        if any(name.endswith(_ATTENTION_WEIGHTS) for name in proto.input):
+            path = _path(proto)
+            if path and path not in found:
+                found.append(path)
     return found
 
 
-def _attention(model: _Model, prefix: str, protos: list[Any]) -> Item:
+def _attention(model: _Model, group: tuple[str, ...], protos: list[Any]) -> Item:
     """One `multiheadattention` for the nodes of a MultiheadAttention module."""
-    node = prefix.rstrip("/")
+    node = ".".join(group)
     made = [o for p in protos for o in p.output]
     inputs = list(dict.fromkeys(t for p in protos for t in p.input if t in model.acts))
     inputs = [t for t in inputs if t not in made]
     read_outside = {
         t
         for p in model.graph.node
-        if not p.name.startswith(prefix) and p.op_type not in _SIZES
+        if _path(p)[: len(group)] != group and p.op_type not in _SIZES
         for t in p.input
     }
     outputs = [t for t in made if t in model.outputs or t in read_outside]
@@ -659,14 +698,13 @@ def _attention(model: _Model, prefix: str, protos: list[Any]) -> Item:
         outputs.sort(key=lambda t: model.shape(t, node)[-1] != embed)
     weights = {t for p in protos for t in p.input if t in model.floats and t not in made}
     args: dict[str, Any] = {"num_heads": _heads(model, protos, node), "batch_first": True}
-    if not any(t.endswith("in_proj_bias") for t in weights):
+    if not any(model.origin.get(t, t).endswith("in_proj_bias") for t in weights):
         args["bias"] = False
-    path, _ = _scope(f"{node}/MultiheadAttention")
     for t in weights:
         model.claim(t, node)
     params = sum(math.prod(model.consts[t]) for t in weights)
     return Item("multiheadattention", args, tuple(inputs), tuple(outputs), node, params,
-                path=path, label="MultiheadAttention")  # fmt: skip
+                path=group, label="MultiheadAttention")  # fmt: skip
 
 
 def _heads(model: _Model, protos: list[Any], node: str) -> int:
@@ -735,9 +773,9 @@ def _conv(n: _Node) -> list[Item]:
         args["dilation"] = _one(dilation)
     if n.a.get("group", 1) != 1:
         args["groups"] = n.a["group"]
-    if not n.has(2):
+    if not n.bias():
         args["bias"] = False
-    conv = n.item(f"conv{dims}d", args, params=n.count(1, 2))
+    conv = n.item(f"conv{dims}d", args, params=n.count(1, 2) if n.bias() else n.count(1))
     return _padded(n, conv, dims, pre)
 
 
@@ -771,9 +809,9 @@ def _conv_transpose(n: _Node) -> list[Item]:
         args["dilation"] = _one(dilation)
     if groups != 1:
         args["groups"] = groups
-    if not n.has(2):
+    if not n.bias():
         args["bias"] = False
-    return [n.item(f"convtranspose{dims}d", args, params=n.count(1, 2))]
+    return [n.item(f"convtranspose{dims}d", args, params=n.count(1, 2) if n.bias() else n.count(1))]
 
 
 def _gemm(n: _Node) -> list[Item]:
@@ -783,14 +821,14 @@ def _gemm(n: _Node) -> list[Item]:
     if len(w) != 2:
         raise n.fail(f"a weight of {len(w)} dimensions")
     out = w[0] if n.a.get("transB", 0) else w[1]
-    if n.has(2):
+    if n.bias():
         bias = n.weight(2)
         if math.prod(bias) != out:
             raise n.fail(f"a bias of shape {list(bias)}, not one value per output ({out})")
     args: dict[str, Any] = {"out_features": out}
-    if not n.has(2):
+    if not n.bias():
         args["bias"] = False
-    return [n.item("linear", args, params=n.count(1, 2))]
+    return [n.item("linear", args, params=n.count(1, 2) if n.bias() else n.count(1))]
 
 
 def _matmul(n: _Node) -> list[Item]:
@@ -1352,6 +1390,12 @@ class _Arranger:
         if len(sub) == 1 and sub[0].item is not None and not kid.kids:
             return [sub[0]._replace(name=kid.name)]
         ends = self.ends(sub)
+        if ends is None and not kid.kids and all(e.item is not None for e in sub):
+            # one module called several times (a shared ReLU): relu, relu_1, ...
+            return [
+                e._replace(name=kid.name if i == 0 else f"{kid.name}_{i}")
+                for i, e in enumerate(sub)
+            ]
         if ends is None:  # several inputs or outputs: its layers go in the list around it
             return [e._replace(name=f"{kid.name}_{e.name}") for e in sub]
         inp, out = ends
