@@ -596,6 +596,21 @@ def test_mangled_files_give_model_errors(tmp_path: Path) -> None:
             from_onnx.read(str(path))
 
 
+def test_shape_arithmetic_is_not_evaluated_past_the_cap(tmp_path: Path) -> None:
+    """A constant of 2⁴⁰ elements the file asks for is never made: the shape it would give
+    stays unknown, and the Add that reads it is an error."""
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, None)
+    nodes = [
+        _const("size", [1, 2**40], TensorProto.INT64),
+        helper.make_node("ConstantOfShape", ["size"], ["big"], "big"),
+        helper.make_node("Add", ["x", "big"], ["y"], "add"),
+    ]
+    path = _save(tmp_path, helper.make_graph(nodes, "g", [x], [y]))
+    with pytest.raises(ModelError, match="node 'add': the shape of 'y' cannot be told before"):
+        from_onnx.read(path)
+
+
 def test_operators_listed_in_docs() -> None:
     docs = (Path(__file__).resolve().parent.parent / "docs" / "importing.md").read_text()
     section = docs.split("## ONNX", 1)[1].split("\n## ", 1)[0]

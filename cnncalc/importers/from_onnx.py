@@ -236,27 +236,32 @@ class _Folder:
 
     def _small(self, node: Any, ins: dict[str, Any], shapes: dict[str, Shape | None]) -> bool:
         """Whether the node's output is known to stay within MAX_VALUES before it is made."""
+        try:
+            return self._bounded(node, ins, shapes)
+        except (TypeError, ValueError, OverflowError):  # sizes that are no sizes: leave it
+            return False
+
+    def _bounded(self, node: Any, ins: dict[str, Any], shapes: dict[str, Shape | None]) -> bool:
         if any(v.size > MAX_VALUES for v in ins.values()):
             return False
+        op = node.op_type
+        if op in ("ConstantOfShape", "Expand"):
+            sizes = tuple(int(v) for v in ins[node.input[-1 if op == "Expand" else 0]].reshape(-1))
+            if not all(0 <= v <= MAX_VALUES for v in sizes):
+                return False
+            data = ins[node.input[0]].shape if op == "Expand" else ()
+            return bool(math.prod(self.np.broadcast_shapes(data, sizes)) <= MAX_VALUES)
+        if op == "Range":
+            start, limit, delta = (ins[n].item() for n in node.input)
+            return bool(delta != 0 and abs((limit - start) / delta) <= MAX_VALUES)
         known = [shapes.get(o) for o in node.output]
         if all(s is not None for s in known):
             return all(math.prod(s or ()) <= MAX_VALUES for s in known)
-        if node.op_type in ("ConstantOfShape", "Expand"):
-            sizes = [
-                int(v) for v in ins[node.input[-1 if node.op_type == "Expand" else 0]].reshape(-1)
-            ]
-            return all(0 <= v <= MAX_VALUES for v in sizes) and math.prod(sizes) <= MAX_VALUES
-        if node.op_type == "Range":
-            start, limit, delta = (float(ins[n]) for n in node.input)
-            return delta != 0 and abs((limit - start) / delta) <= MAX_VALUES
-        if node.op_type == "Concat":
+        if op == "Concat":
             return bool(sum(v.size for v in ins.values()) <= MAX_VALUES)
-        if node.op_type not in _ELEMENTWISE:
+        if op not in _ELEMENTWISE:
             return True  # a view or a pick: no more elements than its inputs hold, multiplied
-        try:
-            shape = self.np.broadcast_shapes(*(v.shape for v in ins.values()))
-        except ValueError:
-            return False
+        shape = self.np.broadcast_shapes(*(v.shape for v in ins.values()))
         return bool(math.prod(shape) <= MAX_VALUES)
 
 
@@ -435,6 +440,9 @@ class _Model:
                     init.ClearField(field)
         work = type(proto)()
         work.CopyFrom(proto)  # folded shape arithmetic goes in here, not in the model read
+        del work.graph.value_info[:]  # the file's own claims: inference alone says the shapes
+        for value in work.graph.output:
+            value.type.tensor_type.ClearField("shape")
         folder = _Folder(onnx, self)
         for _ in range(MAX_ROUNDS):
             shapes = self._inferred(onnx, work)
@@ -524,8 +532,9 @@ class _Model:
             shape = self.consts.get(tensor)
         if shape is None:
             raise ModelError(
-                f"onnx's shape inference leaves the shape of '{tensor}' unknown: give the"
-                " input's shape (--input), or run onnx's shape inference on the model first",
+                f"the shape of '{tensor}' cannot be told before running the model (onnx's"
+                " shape inference, and the shape arithmetic the importer evaluates, stop"
+                f" short of it); {_WRITE_BY_HAND}",
                 self.source,
                 node,
             )
