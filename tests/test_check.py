@@ -308,10 +308,12 @@ def test_pre_commit_hook_definition() -> None:
 
     from conftest import ROOT
 
-    (hook,) = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
-    assert hook["id"] == "cnncalc-check"
-    assert hook["entry"] == "cnncalc check"
-    assert hook["language"] == "python"
+    check, verify = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
+    assert check["id"] == "cnncalc-check"
+    assert check["entry"] == "cnncalc check"
+    assert check["language"] == "python"
+    assert (verify["id"], verify["entry"]) == ("cnncalc-verify", "cnncalc verify")
+    assert verify["pass_filenames"] is False  # the spec and model come from args
 
 
 def test_a_directory_search_skips_hidden_files_and_directories(tmp_path: Path) -> None:

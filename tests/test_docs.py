@@ -61,7 +61,9 @@ def test_readme_reads_in_five_minutes() -> None:
 def test_every_console_block_is_a_command_that_is_run(page: Path) -> None:
     """A ```console block the tests cannot run would go stale unseen."""
     text = page.read_text()
-    assert text.count("```console\n") == len(_examples(text)), (
+    # The README's import example starts with python and is run by its own test below.
+    own = text.count("```console\n$ python -c ") if page == README else 0
+    assert text.count("```console\n") == len(_examples(text)) + own, (
         f"{_name(page)}: a ```console block does not start with '$ cnncalc ...'"
     )
 
@@ -213,3 +215,33 @@ def test_readme_mermaid_drawing_is_what_draw_prints() -> None:
     command = re.search(r"`(cnncalc draw [^`]*)` gives:", text)
     assert command is not None
     assert run(*shlex.split(command.group(1))[1:]).stdout == drawn.group(1)
+
+
+def test_readme_import_transcript(tmp_path: Path) -> None:
+    """The README's ONNX example, run as written in an empty directory: its own python command
+    makes the file, then import and verify print what the README shows."""
+    import subprocess
+    import sys
+
+    block = re.search(r"```console\n(\$ python -c .*?)```", README.read_text(), re.S)
+    assert block is not None, "the README's import example is gone"
+    lines = block.group(1).splitlines()
+    commands = [line[2:] for line in lines if line.startswith("$ ")]
+    expected = "\n".join(line for line in lines if not line.startswith("$ ")) + "\n"
+    python = shlex.split(commands[0])
+    assert python[:2] == ["python", "-c"]
+    subprocess.run([sys.executable, "-c", python[2]], cwd=tmp_path, check=True)
+    output = ""
+    for command in commands[1:]:
+        args = shlex.split(command)
+        assert args[0] == "cnncalc"
+        done = subprocess.run(
+            [sys.executable, "-m", "cnncalc", *args[1:]],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+        )
+        assert done.returncode == 0, done.stderr
+        output += done.stdout
+    assert output == expected
+    assert 'name: "5"' in (tmp_path / "tiny.yaml").read_text()
