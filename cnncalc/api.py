@@ -297,7 +297,8 @@ def verify(
     spec = load_spec(source)
     shape = spec.input_shape if input is None else spec.layout.to_internal(_shape(input))
     mine = build(spec, input_shape=shape, max_layers=max_layers)
-    imported = read_model(against, input_shape=shape)
+    shapes = [shape, *[i.shape for i in spec.inputs[1:]]]  # every input, in order
+    imported = read_model(against, input_shape=shapes if len(shapes) > 1 else shape)
     theirs = build(from_text(imported.text, against), max_layers=max_layers)
     return compare(mine, theirs, spec.path, against)
 

@@ -8,6 +8,7 @@ and hold as many parameters and buffers, and the networks the same totals and ou
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from typing import Any, NamedTuple
 
 from cnncalc.errors import Pos
@@ -35,7 +36,7 @@ class Verdict(NamedTuple):
     model_label: str
     differences: tuple[Difference, ...]
     paired: int  # weighted layers paired
-    by: str  # "name" or "order"
+    by: str  # "name", or "what they compute" where most names differ
 
     @property
     def agrees(self) -> bool:
@@ -50,20 +51,63 @@ def _weighted(g: Graph) -> list[Layer]:
 def _pairs(
     spec: list[Layer], model: list[Layer]
 ) -> tuple[list[tuple[Layer | None, Layer | None]], str]:
-    """The spec's weighted layers with the model's: by name when most names agree, else in
-    order; what neither side pairs stays alone."""
+    """The spec's weighted layers with the model's. By name where most names agree; the rest
+    by what they compute (type, output shape, parameters, buffers: the k-th of its kind in
+    the spec with the k-th in the model, whatever lies between), then by type in order; what
+    is left on either side stays alone. Linear in the number of layers."""
     names = {x.name: x for x in model}
     found = sum(1 for x in spec if x.name in names)
-    if spec and found / len(spec) > NAME_SHARE:
-        taken = {x.name for x in spec if x.name in names}
-        pairs: list[tuple[Layer | None, Layer | None]] = [(x, names.get(x.name)) for x in spec]
-        pairs += [(None, y) for y in model if y.name not in taken]
-        return pairs, "name"
-    pairs = [
-        (spec[i] if i < len(spec) else None, model[i] if i < len(model) else None)
-        for i in range(max(len(spec), len(model)))
-    ]
-    return pairs, "order"
+    by = "name" if spec and found / len(spec) > NAME_SHARE else "what they compute"
+    pairs: dict[int, tuple[Layer | None, Layer | None]] = {}
+    left_a, left_b = list(range(len(spec))), list(range(len(model)))
+    if by == "name":
+        index = {x.name: j for j, x in enumerate(model)}
+        for i, x in enumerate(spec):
+            if x.name in index:
+                pairs[i] = (x, model[index[x.name]])
+        taken = {index[spec[i].name] for i in pairs}
+        left_a = [i for i in left_a if i not in pairs]
+        left_b = [j for j in left_b if j not in taken]
+    for key in (_facts, _kind):
+        left_a, left_b = _by_key(spec, model, left_a, left_b, key, pairs)
+    out = [pairs.get(i, (x, None)) for i, x in enumerate(spec)]
+    return out + [(None, model[j]) for j in left_b], by
+
+
+def _facts(x: Layer) -> Hashable:
+    return (x.type, x.shape, x.result.param_count, x.result.buffer_count)
+
+
+def _kind(x: Layer) -> Hashable:
+    return x.type
+
+
+def _by_key(
+    spec: list[Layer],
+    model: list[Layer],
+    left_a: list[int],
+    left_b: list[int],
+    key: Callable[[Layer], Hashable],
+    pairs: dict[int, tuple[Layer | None, Layer | None]],
+) -> tuple[list[int], list[int]]:
+    """Pair the k-th unpaired spec layer of each key with the model's k-th; the rest stay."""
+    queues: dict[Hashable, list[int]] = {}
+    for j in left_b:
+        queues.setdefault(key(model[j]), []).append(j)
+    heads = dict.fromkeys(queues, 0)
+    used: set[int] = set()
+    rest_a = []
+    for i in left_a:
+        k = key(spec[i])
+        queue = queues.get(k)
+        if queue is not None and heads[k] < len(queue):
+            j = queue[heads[k]]
+            heads[k] += 1
+            used.add(j)
+            pairs[i] = (spec[i], model[j])
+        else:
+            rest_a.append(i)
+    return rest_a, [j for j in left_b if j not in used]
 
 
 def _compare(a: Layer, b: Layer, layout: Any) -> list[Difference]:

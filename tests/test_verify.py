@@ -57,7 +57,7 @@ def test_a_changed_kernel_is_located_at_its_layer() -> None:
 def test_other_names_pair_in_order() -> None:
     renamed = MODEL.replace("conv1", "c").replace("bn1", "b").replace("name: fc", "name: head")
     v = _verify(renamed)
-    assert v.agrees and v.by == "order" and v.paired == 3
+    assert v.agrees and v.by == "what they compute" and v.paired == 3
 
 
 def test_a_missing_layer_and_the_totals() -> None:
