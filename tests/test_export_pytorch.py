@@ -21,17 +21,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import torch  # an oracle: installed with the test extras, never skipped
 from hypothesis import given
 from hypothesis import strategies as st
 
+from cnncalc import api
+from cnncalc.errors import SpecError
+from cnncalc.exporters.pytorch import reserved
+from cnncalc.safetext import python_class_name, python_string
 from conftest import run, write_spec
-
-torch = pytest.importorskip("torch")
-
-from cnncalc import api  # noqa: E402 (after the importorskip)
-from cnncalc.errors import SpecError  # noqa: E402
-from cnncalc.exporters.pytorch import reserved  # noqa: E402
-from cnncalc.safetext import python_class_name, python_string  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 BATCH = 2
