@@ -41,8 +41,18 @@ def _summary(tmp_path: Path, text: str) -> dict[str, Any]:
     return dict(json.loads(result.stdout))
 
 
+Inputs = tuple[int, ...] | tuple[torch.Tensor, ...]  # one input's shape, or example tensors
+
+
+def _example(inputs: Inputs) -> tuple[torch.Tensor, ...]:
+    """The tensors a model runs on: zeros of one shape at batch 1, or the examples given."""
+    if all(isinstance(n, int) for n in inputs):
+        return (torch.zeros(1, *inputs),)  # type: ignore[misc]
+    return inputs  # type: ignore[return-value]
+
+
 def _export(
-    model: nn.Module, input_shape: tuple[int, ...], path: Path, *, with_weights: bool = False
+    model: nn.Module, input_shape: Inputs, path: Path, *, with_weights: bool = False
 ) -> nn.Module:
     """Export a model with torch's legacy exporter in training mode (BatchNorm kept, not
     folded into the convolutions). Without weights, the file refers to them as external
@@ -50,13 +60,13 @@ def _export(
     buf = io.BytesIO()
     torch.onnx.export(
         model,
-        (torch.zeros(1, *input_shape),),
+        _example(input_shape),
         buf,
         dynamo=False,
         export_params=with_weights,
         training=torch.onnx.TrainingMode.TRAINING,
         do_constant_folding=False,
-        input_names=["x"],
+        input_names=["x"] if len(_example(input_shape)) == 1 else None,
     )
     proto = onnx.load_from_string(buf.getvalue())
     if not with_weights:
@@ -90,7 +100,7 @@ def _external_weights(proto: onnx.ModelProto, names: set[str]) -> None:
 
 
 def _torch_facts(
-    model: nn.Module, input_shape: tuple[int, ...]
+    model: nn.Module, input_shape: Inputs
 ) -> tuple[int, int, list[int], dict[str, list[int]]]:
     """Parameters, buffers, output shape and each weighted leaf module's output shape (a
     MultiheadAttention counts as one leaf, as it is one layer)."""
@@ -107,7 +117,8 @@ def _torch_facts(
             )
     model.eval()
     with torch.no_grad():
-        out = model(torch.zeros(1, *input_shape))
+        out = model(*_example(input_shape))
+        out = out[0] if isinstance(out, tuple) else out  # several outputs: the first
     params = sum(p.numel() for p in model.parameters())
     buffers = sum(b.numel() for n, b in model.named_buffers() if n in _buffers(model))
     return params, buffers, list(out.shape[1:]), shapes
@@ -116,11 +127,11 @@ def _torch_facts(
 def _round_trip(name: str, tmp_path: Path, *, with_weights: bool = False) -> str:
     ref = REFERENCES[name]
     path = tmp_path / f"{name}.onnx"
-    model = _export(ref.build(), ref.input_shape, path, with_weights=with_weights)
-    return _compare(model, ref.input_shape, path, tmp_path)
+    model = _export(ref.build(), ref.example(), path, with_weights=with_weights)
+    return _compare(model, ref.example(), path, tmp_path)
 
 
-def _compare(model: nn.Module, input_shape: tuple[int, ...], path: Path, tmp_path: Path) -> str:
+def _compare(model: nn.Module, input_shape: Inputs, path: Path, tmp_path: Path) -> str:
     """Import the file, summarize the spec, and hold the figures to the torch model's."""
     imported = read_model(str(path))
     assert imported.kind == "onnx"
@@ -135,6 +146,9 @@ def _compare(model: nn.Module, input_shape: tuple[int, ...], path: Path, tmp_pat
     for qual, shape in shapes.items():
         names = [qual.replace(".", "_", i) for i in range(qual.count(".") + 1)]
         name = next((n for n in names if n in rows), None)
+        if name is None:  # a module written as a block instance of several layers: its last
+            inside = [r for r in rows if any(r.startswith(n + ".") for n in names)]
+            name = inside[-1] if inside else None
         assert name is not None, f"{qual} is not a layer of the imported spec"
         assert rows[name]["output_shape"] == shape, qual
     return imported.text
@@ -351,10 +365,29 @@ def test_reference_model_with_embedded_weights(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------------------------
 
 
+# What the ONNX importer does not translate yet, refused by name (docs/importing.md).
+UNSUPPORTED = {
+    "lstm_classifier": "moves the batch dimension",  # batch_first's transposes round the LSTM
+    "siamese": "tied weights",  # one tower called twice: written by hand with `shares:`
+}
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("name", sorted(REFERENCES))
+@pytest.mark.parametrize("name", sorted(set(REFERENCES) - set(UNSUPPORTED)))
 def test_reference_round_trip(name: str, tmp_path: Path) -> None:
     _round_trip(name, tmp_path)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(UNSUPPORTED))
+def test_reference_models_with_unsupported_ops_are_refused_by_name(
+    name: str, tmp_path: Path
+) -> None:
+    ref = REFERENCES[name]
+    path = tmp_path / f"{name}.onnx"
+    _export(ref.build(), ref.example(), path)
+    with pytest.raises(ModelError, match=UNSUPPORTED[name]):
+        read_model(str(path))
 
 
 class TinyViT(nn.Module):
