@@ -22,7 +22,7 @@ from typing import Any, NamedTuple
 
 from cnncalc import graph, spec
 from cnncalc.errors import CnncalcError
-from cnncalc.importers import Imported, ModelError, Shape
+from cnncalc.importers import Imported, ModelError, Shape, yamltext
 
 MAX_CONFIG_BYTES = 64 * 1024 * 1024  # a config larger than this is refused, not read
 MAX_KERAS_LAYERS = 20_000  # Keras layers a config may hold
@@ -297,8 +297,6 @@ ACTIVATIONS = {
     "leaky_relu": "leakyrelu",
     "mish": "mish",
 }
-YAML_WORDS = {"true", "false", "yes", "no", "on", "off", "null", "y", "n"}
-PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 
 
 class Entry(NamedTuple):
@@ -399,7 +397,7 @@ class Writer:
         if not base[0].isalpha() and base[0] != "_":
             base = "l_" + base
         candidate, n = base, 2
-        while candidate in self.names or candidate.lower() in YAML_WORDS:
+        while candidate in self.names or candidate.lower() in yamltext.YAML_WORDS:
             candidate, n = f"{base}-{n}", n + 1
         self.names.add(candidate)
         return candidate
@@ -600,7 +598,7 @@ class Writer:
             lines.append(f"input: {_input(shapes['input'], layout)}")
         else:
             lines.append("inputs:")
-            lines += [f"  {_scalar(n)}: {_input(s, layout)}" for n, s in shapes.items()]
+            lines += [f"  {yamltext.value(n)}: {_input(s, layout)}" for n, s in shapes.items()]
         lines.append("layers:")
         previous = "input"
         for e in self.entries:
@@ -608,7 +606,7 @@ class Writer:
             previous = e.name
         outputs = [self.tensors[k].ref for k in self.model.outputs if k in self.tensors]
         if len(outputs) == len(self.model.outputs) and outputs != [previous]:
-            lines.append(f"outputs: {_flow(outputs)}")
+            lines.append(f"outputs: {yamltext.value(outputs)}")
         return "\n".join(lines) + "\n"
 
     def check(self, text: str) -> None:
@@ -661,52 +659,25 @@ def _key_text(key: Key) -> str:
     return f"'{key[0]}'" + (f" (call {key[1]}, output {key[2]})" if key[1] or key[2] else "")
 
 
-def _scalar(value: Any) -> str:
-    """One YAML value, written so that it reads back as the same value."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        text = repr(value)
-        if "e" in text and "." not in text.split("e")[0]:
-            mantissa, exponent = text.split("e")
-            text = f"{mantissa}.0e{exponent}"
-        return text
-    if isinstance(value, str) and PLAIN.fullmatch(value) and value.lower() not in YAML_WORDS:
-        return value
-    if isinstance(value, str) and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.-]*:\d+", value):
-        return value  # an output reference, lstm:1
-    return json.dumps(str(value))
-
-
-def _flow(value: Any) -> str:
-    if isinstance(value, Mapping):
-        return "{" + ", ".join(f"{k}: {_flow(v)}" for k, v in value.items()) + "}"
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_flow(v) for v in value) + "]"
-    return _scalar(value)
-
-
 def _input(shape: Sequence[int], layout: str) -> str:
     """An input's shape, with the layout where it matters: a vector's does not change how
     it reads, but says how the spec prints the shapes after it."""
     if len(shape) < 2 and layout == "channels_first":
-        return _flow(list(shape))
-    return f"{{shape: {_flow(list(shape))}, layout: {layout}}}"
+        return yamltext.value(list(shape))
+    return f"{{shape: {yamltext.value(list(shape))}, layout: {layout}}}"
 
 
 def _entry(e: Entry, previous: str) -> list[str]:
     lines = [f"  # {e.comment}"] if e.comment else []
-    lines.append(f"  - {e.kind}: {_flow(e.args)}" if e.args else f"  - {e.kind}:")
-    lines.append(f"    name: {_scalar(e.name)}")
+    lines.append(f"  - {e.kind}: {yamltext.value(e.args)}" if e.args else f"  - {e.kind}:")
+    lines.append(f"    name: {yamltext.value(e.name)}")
     if e.inputs and e.inputs != (previous,):
         ins = e.inputs[0] if len(e.inputs) == 1 else list(e.inputs)
-        lines.append(f"    from: {_flow(ins)}")
+        lines.append(f"    from: {yamltext.value(ins)}")
     if not e.trainable:
         lines.append("    trainable: false")
     if e.shares:
-        lines.append(f"    shares: {_scalar(e.shares)}")
+        lines.append(f"    shares: {yamltext.value(e.shares)}")
     return lines
 
 

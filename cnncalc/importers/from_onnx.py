@@ -17,7 +17,6 @@ parameters and buffers are compared with what the file says: a disagreement is a
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import re
@@ -27,7 +26,7 @@ from typing import Any, NamedTuple
 
 from cnncalc.errors import CnncalcError
 from cnncalc.expand import DEFAULT_MAX_LAYERS
-from cnncalc.importers import Imported, ModelError, Shape, missing_package
+from cnncalc.importers import Imported, ModelError, Shape, missing_package, yamltext
 from cnncalc.safetext import terminal
 from cnncalc.source import MAX_INT
 from cnncalc.spec import MAX_RANK
@@ -37,8 +36,6 @@ MAX_VALUES = 1_024  # elements of a constant whose values are read (pads, bounds
 NAME_CHARS = 100  # of a layer name made from an ONNX name
 _BATCH = 1  # the batch the shapes are inferred for (a dynamic batch is set to it)
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
-_PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*(:[0-9]+)?\Z")
-_YAML_WORDS = {"y", "n", "yes", "no", "on", "off", "true", "false", "null"}
 _WRITE_BY_HAND = "write that part of the spec by hand"
 
 
@@ -1492,29 +1489,6 @@ def _filled(value: Any, names: list[str | None], values: list[int], at: list[int
 # ---------------------------------------------------------------------------------------------
 
 
-def _scalar(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if value is None:
-        return "null"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if math.isinf(value):
-            return ".inf" if value > 0 else "-.inf"
-        text = repr(value)
-        mantissa, _, exp = text.partition("e")
-        return text if "." in mantissa or not exp else f"{mantissa}.0e{exp}"
-    if isinstance(value, list):
-        return f"[{', '.join(_scalar(v) for v in value)}]"
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{k}: {_scalar(v)}" for k, v in value.items()) + "}"
-    text = str(value)
-    if _PLAIN.match(text) and text.lower() not in _YAML_WORDS:
-        return text
-    return json.dumps(text)
-
-
 def _shape_text(shape: Shape) -> str:
     return f"[{', '.join(str(d) for d in shape)}]"
 
@@ -1632,7 +1606,7 @@ class _Writer:
     def entry(self, e: Entry, ins: list[str], prev: list[str], top: bool) -> list[str]:
         kind, args = self.use(e)
         args = self.shown.get(id(e), args)
-        head = f"- {kind}: {_scalar(args) if args else ''}".rstrip()
+        head = f"- {kind}: {yamltext.value(args) if args else ''}".rstrip()
         item = e.item
         notes = [item.comment] if item is not None and item.comment else []
         shape = self.m.shapes.get(e.outputs[0]) if top and e.outputs else None
@@ -1640,9 +1614,11 @@ class _Writer:
             notes.insert(0, _shape_text(shape[1:]))
         if notes:
             head += "  # " + "; ".join(notes)
-        lines = [head, f"  name: {_scalar(e.name)}"]
+        lines = [head, f"  name: {yamltext.value(e.name)}"]
         if ins and ins != prev:
-            lines.append(f"  from: {_scalar(ins[0]) if len(ins) == 1 else _scalar(ins)}")
+            lines.append(
+                f"  from: {yamltext.value(ins[0]) if len(ins) == 1 else yamltext.value(ins)}"
+            )
         if item is None and self.uses[id(e)].repeat > 1:
             lines.append(f"  repeat: {self.uses[id(e)].repeat}")
         return lines
@@ -1656,7 +1632,7 @@ class _Writer:
             f" ({terminal(m.producer) or 'unknown producer'}, opset {m.opset}).",
             "# Names are the model's own; shapes, parameters and buffers were checked against"
             " the file.",
-            f"name: {_scalar(terminal(os.path.splitext(os.path.basename(m.source))[0]))}",
+            f"name: {yamltext.value(terminal(os.path.splitext(os.path.basename(m.source))[0]))}",
         ]
         if len(m.inputs) == 1:
             out.append(f"input: {_shape_text(next(iter(m.inputs.values()))[1:])}")
@@ -1666,13 +1642,13 @@ class _Writer:
         refs = _local_refs(entries, names)
         last = entries[-1].outputs[0] if entries and entries[-1].outputs else None
         if m.outputs != [last]:
-            out.append(f"outputs: {_scalar([refs[t] for t in m.outputs])}")
+            out.append(f"outputs: {yamltext.value([refs[t] for t in m.outputs])}")
         if self.defs:
             out.append("blocks:")
             for name, args, first in self.defs:
                 out.append(f"  {name}:")
                 if args:
-                    out.append(f"    args: {_scalar(args)}")
+                    out.append(f"    args: {yamltext.value(args)}")
                 out.append("    layers:")
                 body = self.lines(first.body, {first.inputs[0]: "input"}, top=False)
                 out += [f"      {line}" for line in body]

@@ -13,20 +13,18 @@ from __future__ import annotations
 
 import functools
 import itertools
-import json
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from cnncalc.importers import yamltext
 from cnncalc.importers.torch_ops import SELF, Alias, Op, Src, is_tensor
 from cnncalc.layers import TYPES
 from cnncalc.layers.args import REQUIRED
 
 _NAME_BAD = re.compile(r"[^A-Za-z0-9_-]")
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
-_PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*\Z")
-_YAML_WORDS = frozenset({"true", "false", "null", "yes", "no", "on", "off", "y", "n", "~"})
 _EXPR_WORDS = frozenset({"and", "or", "not", "true", "false", "min", "max", "input"})
 
 
@@ -236,33 +234,6 @@ def block_name(group: list[Scope], taken: set[str]) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-def scalar(value: Any) -> str:
-    """A value as YAML that cnncalc reads back as the same value."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        text = repr(value)
-        if "e" in text and "." not in text.split("e")[0]:
-            mantissa, exp = text.split("e")
-            text = f"{mantissa}.0e{exp}"  # YAML 1.1 reads 1e-06 as a string
-        return text
-    if isinstance(value, list):
-        return "[" + ", ".join(scalar(v) for v in value) + "]"
-    text = str(value)
-    if _PLAIN.match(text) and text.lower() not in _YAML_WORDS:
-        return text
-    return json.dumps(text)
-
-
-def flow(mapping: Mapping[str, Any]) -> str:
-    """A mapping in YAML flow style: `{out_channels: 64, kernel_size: 3}`."""
-    return "{" + ", ".join(f"{k}: {scalar(v)}" for k, v in mapping.items()) + "}"
-
-
 def written_args(e: Entry) -> dict[str, Any]:
     """The arguments an entry writes: a layer's that differ from the default, a block
     instance's all, and every one an argument of its block stands for."""
@@ -284,17 +255,21 @@ def entry_lines(e: Entry, ref_text: list[str], previous: str, comment: str = "")
     args = written_args(e)
     extra: list[str] = []
     if e.name is not None:
-        extra.append(f"name: {scalar(e.name)}")
+        extra.append(f"name: {yamltext.value(e.name)}")
     if ref_text and ref_text != [previous]:
         refs = ref_text[0] if len(ref_text) == 1 else "[" + ", ".join(ref_text) + "]"
         extra.append(f"from: {refs}")
     if e.repeat is not None:
-        extra.append(f"repeat: {scalar(e.templates.get(('repeat',), e.repeat))}")
+        extra.append(f"repeat: {yamltext.value(e.templates.get(('repeat',), e.repeat))}")
     if e.shares is not None:
         extra.append(f"shares: {e.shares.local}")
     if not e.trainable:
         extra.append("trainable: false")
-    head = f"- {e.kind}: {flow(args)}" if args else (f"- {e.kind}:" if extra else f"- {e.kind}")
+    head = (
+        f"- {e.kind}: {yamltext.flow(args)}"
+        if args
+        else (f"- {e.kind}:" if extra else f"- {e.kind}")
+    )
     if comment:
         head = f"{head}  # {comment}"
     return [head, *(f"  {line}" for line in extra)]
@@ -692,7 +667,7 @@ class Assembly:
             for name, args, s in self.blocks:
                 out.append(f"  {name}:")
                 if args:
-                    out.append(f"    args: {flow(dict.fromkeys(args))}")
+                    out.append(f"    args: {yamltext.flow(dict.fromkeys(args))}")
                 out.append("    layers:")
                 out += self.lines(s, input_names, "      ", notes=False)
         out.append("")
