@@ -337,7 +337,7 @@ def draw(
     text = drawing.dot(d)
     if fmt is DrawFormat.DOT:
         return text
-    image = drawing.image(text, fmt.value)
+    image = drawing.image(text, fmt.value, edges=len(d.edges))
     return image.decode("utf-8") if fmt is DrawFormat.SVG else image
 
 

@@ -410,7 +410,13 @@ class _Expander:
         name, colon, digits = item.rpartition(":")
         if not colon:
             name, index = item, 0
-        elif name and digits.isascii() and digits.isdigit() and len(digits) <= 4:
+        elif (
+            name
+            and digits.isascii()
+            and digits.isdigit()
+            and len(digits) <= 4
+            and (digits == "0" or not digits.startswith("0"))
+        ):
             index = int(digits)
         else:
             raise SpecError(

@@ -530,30 +530,54 @@ def _shared(
             found.add(err)
             continue
         direct[layer.name] = target
-    owners = {}
-    for name, target in direct.items():
-        seen = [name]
-        while target in direct and target not in seen:  # a chain: a shares b, b shares c
-            seen.append(target)
-            target = direct[target]
-        if target in seen:  # a cycle: no layer of it owns the weights
-            cycle = " → ".join([*seen[seen.index(target) :], target])
-            layer = by_name[name]
-            ref = expansion.instances[name].shares
-            found.add(
-                SpecError(
-                    f"the layers share weights in a cycle ({cycle}): one of them must own"
-                    " them, without 'shares'",
-                    ref.pos if ref is not None else layer.pos,
-                    name,
-                )
-            )
-            continue
-        owners[name] = target
+    owners = _owners(direct, expansion, found)
     return [
         layer._replace(shares=owners[layer.name]) if layer.name in owners else layer
         for layer in layers
     ]
+
+
+def _owners(direct: dict[str, str], expansion: Expansion, found: Collector) -> dict[str, str]:
+    """Each sharing layer's owner: the end of its chain (a shares b, b shares c: c). Each
+    layer is walked once, so a chain of n costs n; a cycle is reported once, at the layer of
+    it written first, naming at most CYCLE_SHOWN of its layers, and its layers own nothing."""
+    owners: dict[str, str] = {}
+    dead: set[str] = set()  # in a cycle, or sharing into one
+    for start in direct:
+        path: dict[str, int] = {}  # the walk from `start`, each layer's place on it
+        node = start
+        while node in direct and node not in owners and node not in dead and node not in path:
+            path[node] = len(path)
+            node = direct[node]
+        if node in path or node in dead:
+            if node in path:
+                _report_share_cycle(list(path)[path[node] :], expansion, found)
+            dead.update(path)
+            continue
+        root = owners.get(node, node)
+        owners.update(dict.fromkeys(path, root))
+    return owners
+
+
+def _report_share_cycle(cycle: list[str], expansion: Expansion, found: Collector) -> None:
+    """The error for layers that share weights round a cycle, located at the one written first."""
+    order = {name: i for i, name in enumerate(expansion.instances)}
+    first = min(range(len(cycle)), key=lambda i: order[cycle[i]])
+    cycle = cycle[first:] + cycle[:first]
+    shown = [*cycle, cycle[0]]
+    if len(shown) > CYCLE_SHOWN:
+        left = len(shown) - CYCLE_SHOWN
+        shown = [*shown[: CYCLE_SHOWN // 2], f"… {left:,} more …", *shown[-CYCLE_SHOWN // 2 :]]
+    ref = expansion.instances[cycle[0]].shares
+    assert ref is not None
+    found.add(
+        SpecError(
+            f"the layers share weights in a cycle ({' → '.join(shown)}): one of them must own"
+            " them, without 'shares'",
+            ref.pos,
+            cycle[0],
+        )
+    )
 
 
 def _shared_layer(ref: Ref, expansion: Expansion, name: str) -> str | None:

@@ -410,7 +410,7 @@ def test_graphviz_failing_or_too_slow_is_an_error(
     )
     fake.write_text("#!/bin/sh\nexec /bin/sleep 5\n")
     with pytest.raises(Exception, match=r"took more than 0\.5 seconds"):
-        draw.image("digraph { a }", "svg", timeout=0.5)
+        draw.image("digraph { a }", "svg", edges=0, timeout=0.5)
 
 
 def test_draw_options(tmp_path: Path) -> None:
@@ -450,3 +450,28 @@ def test_spec_name_in_dot_and_svg(tmp_path: Path, hostile: str) -> None:
     svg = dot_to_svg(result.stdout)
     assert next(t.text for t in svg.iter(f"{SVG}text")) == safetext.terminal(hostile)
     assert not list(svg.iter(f"{SVG}script"))
+
+
+def test_graphviz_is_not_asked_to_lay_out_a_huge_drawing(tmp_path: Path) -> None:
+    """990 layers, each adding 48 earlier ones: Graphviz would take minutes; refused first,
+    and the HTML page falls back to the Mermaid text."""
+    import random
+
+    from bounds import run_bounded
+
+    rnd = random.Random(7)
+    lines = ["input: [4]", "layers:", "  - relu:", "    name: l0"]
+    for i in range(1, 990):
+        srcs = [f"l{j}" for j in sorted(rnd.sample(range(i), min(i, 48)))]
+        kind = "relu" if i == 1 else "add"
+        lines += [f"  - {kind}:", f"    name: l{i}"]
+        if kind == "add" and len(srcs) > 1:
+            lines.append(f"    from: [{', '.join(srcs)}]")
+    path = tmp_path / "dense.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    svg = run_bounded("draw", str(path), "--format", "svg")
+    assert svg.exit_code == 2, svg.describe()
+    assert "edges, more than the 3,000 cnncalc asks Graphviz to lay out" in svg.stderr
+    page = run_bounded("summarize", str(path), "--format", "html")
+    assert page.exit_code == 0, page.describe()
+    assert "more than the 3,000 cnncalc asks Graphviz to lay out" in page.stdout

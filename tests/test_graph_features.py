@@ -627,3 +627,10 @@ def test_unit_regions_follow_a_transpose_of_spatial_axes() -> None:
 )
 def test_errors_of_sharing_and_outputs(tmp_path: Path, text: str, message: str) -> None:
     assert _error(tmp_path, text) == message
+
+
+def test_an_output_index_has_no_leading_zero(tmp_path: Path) -> None:
+    assert _error(tmp_path, "input: [4]\nlayers:\n  - relu\n  - relu:\n    from: relu_1:01\n") == (
+        "net.yaml:5:11: layer 'relu_2': 'from' names 'relu_1:01'; one output of a layer is"
+        " written NAME:INDEX, counting from 0 (lstm:1 is the second)"
+    )

@@ -439,3 +439,43 @@ def test_a_value_past_10000_characters_is_refused_where_it_is_written(tmp_path: 
     assert_refused(
         run, ":3:5: the value 'aaaa", "1,000,000 characters long, longer than the 10,000"
     )
+
+
+@pytest.mark.slow
+def test_a_long_chain_of_shared_weights_is_linear(tmp_path: Path) -> None:
+    """l1 shares l0, l2 shares l1, ...: each layer is walked once (it was cubic)."""
+    lines = ["input: [6]", "layers:", "  - linear: {out_features: 6}", "    name: l0"]
+    for i in range(1, 40_000):
+        lines += ["  - linear: {out_features: 6}", f"    name: l{i}", f"    shares: l{i - 1}"]
+    path = tmp_path / "chain.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    result = run_bounded("summarize", str(path), "--format", "json")
+    assert result.exit_code == 0, result.describe()
+    assert '"params": 42,' in result.stdout
+
+
+def test_a_cycle_of_shared_weights_is_reported_once(tmp_path: Path) -> None:
+    n = 1_000
+    lines = ["input: [6]", "layers:"]
+    for i in range(n):
+        lines += ["  - linear: {out_features: 6}", f"    name: l{i}", f"    shares: l{(i + 1) % n}"]
+    path = tmp_path / "cycle.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    result = run_bounded("summarize", str(path))
+    assert result.exit_code == 2, result.describe()
+    first = result.stderr.splitlines()[0]
+    assert first.endswith(
+        "layer 'l0': the layers share weights in a cycle (l0 → l1 → l2 → l3 → … 993 more … →"
+        " l997 → l998 → l999 → l0): one of them must own them, without 'shares'"
+    )
+    assert result.stderr.count("share weights in a cycle") == 1
+
+
+@pytest.mark.slow
+def test_export_of_a_long_chain_is_linear(tmp_path: Path) -> None:
+    """45,000 layers in one list: ordering them for forward was quadratic (133+ CPU s)."""
+    path = tmp_path / "relus.yaml"
+    path.write_text("input: [6]\nlayers:\n" + "  - relu:\n" * 45_000)
+    result = run_bounded("export", str(path), "--to", "pytorch")
+    assert result.exit_code == 0, result.describe()
+    assert "self.relu_45000 = nn.ReLU()" in result.stdout

@@ -14,7 +14,9 @@ cluster ids are made here (`n0`, `c0`) and never come from the spec.
 from __future__ import annotations
 
 import shutil
+import signal
 import subprocess
+import sys
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
@@ -24,7 +26,9 @@ from cnncalc.expand import Group
 from cnncalc.graph import Graph, Layer
 from cnncalc.notation import shape as shape_text
 
-DOT_TIMEOUT = 120  # seconds Graphviz may take to lay a drawing out
+DOT_TIMEOUT = 120  # seconds Graphviz may take to lay a drawing out, by the clock
+DOT_CPU = 60  # and of CPU time
+MAX_LAID_OUT = 3_000  # edges a drawing may have for Graphviz: past it, layout takes minutes
 INSTALL_GRAPHVIZ = "apt-get install graphviz, or brew install graphviz"
 INPUT, LAYER, BLOCK, OUTPUT = "input", "layer", "block", "output"
 
@@ -290,14 +294,29 @@ def graphviz() -> str | None:
     return shutil.which("dot")
 
 
-def image(dot_text: str, fmt: str, *, timeout: float = DOT_TIMEOUT) -> bytes:
-    """DOT text laid out and drawn by Graphviz as `fmt` ('svg' or 'png'): `dot` run with the
-    text on its standard input, no shell, at most `timeout` seconds."""
+def _cpu_limit() -> None:
+    """In Graphviz's process: at most DOT_CPU seconds of CPU time, whatever the clock says."""
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_CPU, (DOT_CPU, DOT_CPU + 1))
+
+
+def image(dot_text: str, fmt: str, *, edges: int, timeout: float = DOT_TIMEOUT) -> bytes:
+    """DOT text of a drawing of `edges` edges laid out and drawn by Graphviz as `fmt` ('svg' or
+    'png'): `dot` run with the text on its standard input, no shell, at most `timeout` seconds
+    and DOT_CPU seconds of CPU; a drawing of more than MAX_LAID_OUT edges is refused first,
+    since Graphviz's layout time grows much faster than its edges."""
     program = graphviz()
     if program is None:
         raise CnncalcError(
             f"--format {fmt} needs Graphviz's `dot` program, which is not on PATH: install"
             f" Graphviz ({INSTALL_GRAPHVIZ}), or draw --format dot or mermaid"
+        )
+    if edges > MAX_LAID_OUT:
+        raise CnncalcError(
+            f"this drawing has {edges:,} edges, more than the {MAX_LAID_OUT:,} cnncalc asks"
+            " Graphviz to lay out; draw fewer nodes with --depth, or write --format dot and"
+            " lay it out yourself"
         )
     try:
         done = subprocess.run(
@@ -306,6 +325,7 @@ def image(dot_text: str, fmt: str, *, timeout: float = DOT_TIMEOUT) -> bytes:
             capture_output=True,
             timeout=timeout,
             check=False,
+            preexec_fn=_cpu_limit if sys.platform != "win32" else None,
         )
     except subprocess.TimeoutExpired:
         raise CnncalcError(
@@ -314,6 +334,11 @@ def image(dot_text: str, fmt: str, *, timeout: float = DOT_TIMEOUT) -> bytes:
         ) from None
     except OSError as err:
         raise CnncalcError(f"cannot run Graphviz's dot ({program}): {err.strerror}") from None
+    if done.returncode in (-signal.SIGXCPU, -signal.SIGKILL):
+        raise CnncalcError(
+            f"Graphviz used more than {DOT_CPU} seconds of CPU drawing this network; draw"
+            " fewer nodes with --depth, or write --format dot and lay it out yourself"
+        )
     if done.returncode != 0:
         message = safetext.terminal(done.stderr.decode("utf-8", "replace").strip()[:500])
         raise CnncalcError(f"Graphviz's dot failed (exit {done.returncode}): {message}")

@@ -21,6 +21,7 @@ Inputs are channels first, as PyTorch's, whatever the spec's layout.
 
 from __future__ import annotations
 
+import heapq
 import itertools
 from typing import NamedTuple
 
@@ -310,18 +311,32 @@ def _ordered(node: _Node, graph: Graph) -> list[_Node]:
         c.local: {made[t].local for t in (c.layer.inputs if c.layer else c.ins) if t in made}
         for c in node.children.values()
     }
+    # Kahn's algorithm, the earliest written first among the ready: linear in the children
+    children = sorted(node.children.values(), key=lambda c: c.first)
+    rank = {c.local: i for i, c in enumerate(children)}
+    waiting = {c.local: len(needs[c.local] - {c.local}) for c in children}
+    readers: dict[str, list[str]] = {}
+    for c in children:
+        for d in needs[c.local] - {c.local}:
+            readers.setdefault(d, []).append(c.local)
+    ready = [(rank[c.local], c.local) for c in children if waiting[c.local] == 0]
+    heapq.heapify(ready)
+    by_local = {c.local: c for c in children}
     done: list[_Node] = []
-    left = sorted(node.children.values(), key=lambda c: c.first)
-    while left:
-        ready = next((c for c in left if needs[c.local] <= {d.local for d in done}), None)
-        if ready is None:
-            raise ExportError(
-                "its layers and the layers reading them form a loop between modules",
-                left[0].layer.pos if left[0].layer else _group_pos(left[0]),
-                node.qual or None,
-            )
-        done.append(ready)
-        left.remove(ready)
+    while ready:
+        _, local = heapq.heappop(ready)
+        done.append(by_local[local])
+        for r in readers.get(local, ()):
+            waiting[r] -= 1
+            if waiting[r] == 0:
+                heapq.heappush(ready, (rank[r], r))
+    if len(done) < len(children):
+        stuck = next(c for c in children if waiting[c.local] > 0)
+        raise ExportError(
+            "its layers and the layers reading them form a loop between modules",
+            stuck.layer.pos if stuck.layer else _group_pos(stuck),
+            node.qual or None,
+        )
     return done
 
 

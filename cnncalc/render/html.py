@@ -252,6 +252,6 @@ def figure_of(graph: Graph, *, depth: int | None = None) -> Figure:
             " drawing in Mermaid: GitHub shows it in a ```mermaid block.",
         )
     try:
-        return Figure(svg=draw.image(draw.dot(d), "svg").decode("utf-8"))
+        return Figure(svg=draw.image(draw.dot(d), "svg", edges=len(d.edges)).decode("utf-8"))
     except CnncalcError as err:
         return Figure(mermaid=text, note=f"{err}. This is the drawing in Mermaid instead.")
