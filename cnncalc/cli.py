@@ -266,6 +266,29 @@ def _cost_options(f: Any) -> Any:
     )(f)
 
 
+def _output_option(what: str) -> Callable[[Any], Any]:
+    """-o FILE, for the commands that write a file (import, export, draw)."""
+    return click.option(
+        "--output",
+        "-o",
+        type=click.Path(dir_okay=False, writable=True),
+        default=None,
+        help=f"Write the {what} to this file (default: standard output).",
+    )
+
+
+def _deliver(content: str | bytes, output: str | None) -> None:
+    """What a command made, to standard output or to the -o file (saying so on stderr)."""
+    data = content.encode("utf-8") if isinstance(content, str) else content
+    if output is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        return
+    with open(output, "wb") as f:
+        f.write(data)
+    click.echo(f"wrote {output}", err=True)
+
+
 def _max_layers_option(f: Any) -> Any:
     return click.option(
         "--max-layers",
@@ -465,13 +488,7 @@ def summarize(
     metavar="SHAPE",
     help="Override the input shape, in the spec's layout; NAME=SHAPE for one of several.",
 )
-@click.option(
-    "--output",
-    "-o",
-    type=click.Path(dir_okay=False, writable=True),
-    default=None,
-    help="Write the drawing to this file (default: standard output).",
-)
+@_output_option("drawing")
 @_max_layers_option
 def draw(
     spec: str,
@@ -496,13 +513,7 @@ def draw(
         raise click.UsageError("a PNG is binary: write it to a file with -o drawing.png")
     parsed, shape = _network(spec, None, input_shape, None)
     drawing = api.draw(parsed, format=fmt, depth=depth, input=shape, max_layers=max_layers)
-    data = drawing.encode("utf-8") if isinstance(drawing, str) else drawing
-    if output is None:
-        sys.stdout.buffer.write(data)
-        return
-    with open(output, "wb") as f:
-        f.write(data)
-    click.echo(f"wrote {output}", err=True)
+    _deliver(drawing, output)
 
 
 @main.command()
@@ -671,13 +682,7 @@ def check(
 
 @main.command("import")
 @click.argument("model")
-@click.option(
-    "--output",
-    "-o",
-    type=click.Path(dir_okay=False, writable=True),
-    default=None,
-    help="Write the spec to this file (default: standard output).",
-)
+@_output_option("spec")
 @click.option(
     "--input",
     "input_shape",
@@ -698,12 +703,7 @@ def import_(model: str, output: str | None, input_shape: Any) -> None:
     from cnncalc import api
 
     text = api.import_model(model, input=input_shape or None)
-    if output is None:
-        click.echo(text, nl=False)
-        return
-    with open(output, "w", encoding="utf-8") as f:
-        f.write(text)
-    click.echo(f"wrote {output}", err=True)
+    _deliver(text, output)
 
 
 @main.command()
@@ -762,13 +762,7 @@ def verify(spec: str, model: str, input_shape: Any, fmt: VerifyFormat, max_layer
     show_default=True,
     help="The framework to write code for.",
 )
-@click.option(
-    "--output",
-    "-o",
-    type=click.Path(dir_okay=False, writable=True),
-    default=None,
-    help="Write the code to this file (default: standard output).",
-)
+@_output_option("code")
 @click.option(
     "--input",
     "input_shape",
@@ -794,12 +788,7 @@ def export(
     text = api.export(
         load(source_of(spec)), to=target.value, input=input_shape, max_layers=max_layers
     )
-    if output is None:
-        click.echo(text, nl=False)
-        return
-    with open(output, "w", encoding="utf-8") as f:
-        f.write(text)
-    click.echo(f"wrote {output}", err=True)
+    _deliver(text, output)
 
 
 @main.command()
