@@ -78,8 +78,8 @@ def read(target: str, *, input_shape: Shape | None = None) -> Imported:
         import onnx
     except ImportError:
         raise missing_package("onnx", "onnx", target) from None
-    proto = _load(onnx, target)
-    model = _Model(onnx, proto, target, input_shape)
+    proto, nodes = _load(onnx, target)
+    model = _Model(onnx, proto, target, input_shape, nodes)
     items = _translate(model)
     entries = _arrange(model, items)
     writer = _Writer(model)
@@ -94,8 +94,9 @@ def read(target: str, *, input_shape: Shape | None = None) -> Imported:
 # ---------------------------------------------------------------------------------------------
 
 
-def _load(onnx: Any, target: str) -> Any:
-    """The ModelProto in `target`, its size and node count checked first."""
+def _load(onnx: Any, target: str) -> tuple[Any, int]:
+    """The ModelProto in `target`, its size checked first, and its number of nodes, those of
+    subgraphs and functions included."""
     with open_regular(target) as f:
         size = os.fstat(f.fileno()).st_size
         if size > MAX_FILE_BYTES:
@@ -118,8 +119,7 @@ def _load(onnx: Any, target: str) -> Any:
             f"the graph has {nodes:,} nodes; cnncalc reads at most {DEFAULT_MAX_LAYERS:,}",
             target,
         )
-    _refuse_external(proto, target)
-    return proto
+    return proto, _survey(proto, target)
 
 
 def _external(tensor: Any) -> bool:
@@ -128,19 +128,36 @@ def _external(tensor: Any) -> bool:
     return bool(tensor.data_location == 1 or len(tensor.external_data))  # 1 = EXTERNAL
 
 
-def _refuse_external(proto: Any, target: str) -> None:
-    """Refuse external data in every tensor the importer, onnx's shape inference or its
+def _survey(proto: Any, target: str) -> int:
+    """The number of nodes in the model, subgraphs' and functions' included: at most
+    DEFAULT_MAX_LAYERS (counted as they are found, so a graph nested 2⁴⁰-fold is refused
+    early). Refuses external data in every tensor the importer, onnx's shape inference or its
     reference evaluator might read the values of: constants' and every other tensor
     attribute, sparse tensors, the initializers of subgraphs and functions. Only the main
     graph's dense initializers may keep their data outside (large weights, whose values are
     never read: only their dims). Walked without recursion, so that nested subgraphs cannot
     exhaust the stack."""
     graphs: list[tuple[Any, bool]] = [(proto.graph, True)]
-    nodes: list[Any] = [n for f in proto.functions for n in f.node]
+    nodes: list[Any] = []
+    count = 0
+
+    def found(more: Any) -> None:
+        nonlocal count
+        count += len(more)
+        if count > DEFAULT_MAX_LAYERS:
+            raise ModelError(
+                f"the model has more than {DEFAULT_MAX_LAYERS:,} nodes (its subgraphs' and"
+                f" functions' included); cnncalc reads at most {DEFAULT_MAX_LAYERS:,}",
+                target,
+            )
+        nodes.extend(more)
+
+    for function in proto.functions:
+        found(function.node)
     while graphs or nodes:
         if graphs:
             graph, top = graphs.pop()
-            nodes.extend(graph.node)
+            found(graph.node)
             for init in graph.initializer:
                 if not top and _external(init):
                     raise ModelError(
@@ -169,7 +186,10 @@ def _refuse_external(proto: Any, target: str) -> None:
                     target,
                     node.name or node.op_type,
                 )
-            graphs += [(g, False) for g in (a.g, *a.graphs)]
+            if a.HasField("g"):
+                graphs.append((a.g, False))
+            graphs += [(g, False) for g in a.graphs]
+    return count
 
 
 def _dims(dims: Sequence[int], what: str, source: str, node: str | None = None) -> Shape:
@@ -210,6 +230,7 @@ def _scope(name: str) -> tuple[tuple[str, ...], str]:
 
 _SIZES = ("Shape", "Size")  # operators whose output is a size, not an activation
 MAX_ROUNDS = 32  # of shape inference, each after folding the shape arithmetic it made known
+MAX_INFERENCE = 200_000  # nodes inferred in all the rounds: 4 rounds at 50,000 nodes
 MAX_FOLDS = 10_000  # nodes of shape arithmetic evaluated, in all
 _ELEMENTWISE = {
     *("Add", "Sub", "Mul", "Div", "Mod", "Neg", "Abs", "Floor", "Ceil", "Sqrt", "Max", "Min"),
@@ -355,8 +376,12 @@ def _torch_scopes(node: Any) -> tuple[tuple[str, ...], str] | None:
 class _Model:
     """The graph's facts: tensors' shapes, which tensors are activations, small constants."""
 
-    def __init__(self, onnx: Any, proto: Any, source: str, input_shape: Shape | None) -> None:
+    def __init__(
+        self, onnx: Any, proto: Any, source: str, input_shape: Shape | None, nodes: int = 0
+    ) -> None:
         self.onnx = onnx
+        self.nodes = max(nodes, len(proto.graph.node), 1)  # subgraphs' and functions' too
+        self.cut = ""  # why shape inference stopped early, if it did
         self.source = source
         self.graph = proto.graph
         self.opset = next((o.version for o in proto.opset_import if o.domain in ("", "ai.onnx")), 0)
@@ -547,10 +572,16 @@ class _Model:
         for value in work.graph.output:
             value.type.tensor_type.ClearField("shape")
         folder = _Folder(onnx, self)
-        for _ in range(MAX_ROUNDS):
+        # each round infers every node again: at most MAX_INFERENCE nodes in all
+        rounds = max(2, min(MAX_ROUNDS, MAX_INFERENCE // self.nodes))
+        for _ in range(rounds):
             shapes = self._inferred(onnx, work)
             if not folder.fold(work, shapes):
                 break
+        else:
+            self.cut = (
+                f" after {rounds} rounds of it, the most a model of {self.nodes:,} nodes gets"
+            )
         return shapes
 
     def _inferred(self, onnx: Any, work: Any) -> dict[str, Shape | None]:
@@ -637,7 +668,7 @@ class _Model:
             raise ModelError(
                 f"the shape of '{tensor}' cannot be told before running the model (onnx's"
                 " shape inference, and the shape arithmetic the importer evaluates, stop"
-                f" short of it); {_WRITE_BY_HAND}",
+                f" short of it{self.cut}); {_WRITE_BY_HAND}",
                 self.source,
                 node,
             )
