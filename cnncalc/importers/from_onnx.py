@@ -173,23 +173,29 @@ def _survey(proto: Any, target: str) -> int:
                         target,
                     )
             continue
-        node = nodes.pop()
-        for a in node.attribute:
-            tensors = [a.t, *a.tensors]
-            for sparse in (a.sparse_tensor, *a.sparse_tensors):
-                tensors += [sparse.values, sparse.indices]
-            if any(_external(t) for t in tensors):
-                raise ModelError(
-                    f"{node.op_type}: its attribute '{a.name}' keeps its data in another file"
-                    " (external data), which cnncalc never reads: store the constant in the"
-                    " model",
-                    target,
-                    node.name or node.op_type,
-                )
-            if a.HasField("g"):
-                graphs.append((a.g, False))
-            graphs += [(g, False) for g in a.graphs]
+        graphs += [(g, False) for g in _attribute_graphs(nodes.pop(), target)]
     return count
+
+
+def _attribute_graphs(node: Any, target: str) -> list[Any]:
+    """The subgraphs in a node's attributes, once its tensor attributes are found to hold
+    their data (no external data)."""
+    graphs = []
+    for a in node.attribute:
+        tensors = [a.t, *a.tensors]
+        for sparse in (a.sparse_tensor, *a.sparse_tensors):
+            tensors += [sparse.values, sparse.indices]
+        if any(_external(t) for t in tensors):
+            raise ModelError(
+                f"{node.op_type}: its attribute '{a.name}' keeps its data in another file"
+                " (external data), which cnncalc never reads: store the constant in the model",
+                target,
+                node.name or node.op_type,
+            )
+        if a.HasField("g"):
+            graphs.append(a.g)
+        graphs += a.graphs
+    return graphs
 
 
 def _dims(dims: Sequence[int], what: str, source: str, node: str | None = None) -> Shape:
