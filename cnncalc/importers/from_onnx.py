@@ -30,6 +30,7 @@ from cnncalc.importers import (
     ModelError,
     Shape,
     missing_package,
+    onnx_wire,
     open_regular,
     yamltext,
 )
@@ -105,7 +106,7 @@ def _load(onnx: Any, target: str) -> tuple[Any, int]:
                 f" {MAX_FILE_BYTES:,} (protobuf's limit): keep large weights as external data",
                 target,
             )
-        data = f.read(MAX_FILE_BYTES + 1)
+        data = onnx_wire.stripped(onnx, f, size, target)  # weights' data never loaded
     try:  # from the bytes alone: no directory to look for external data in, none opened
         proto = onnx.load_model_from_string(data)
     except MemoryError:
