@@ -32,7 +32,7 @@ try:
 except ImportError:  # a Python built without lzma: zipfile cannot open such members at all
     _LZMA_ERRORS = ()
 
-MAX_CONFIG_BYTES = 64 * 1024 * 1024  # a config larger than this is refused, not read
+MAX_CONFIG_BYTES = 16 * 1024 * 1024  # read at most: JSON parses to up to 36 times its size
 MAX_KERAS_LAYERS = 20_000  # Keras layers a config may hold
 MAX_RANK = 6  # dimensions of a Keras tensor, without the batch
 MAX_SHAPE_BUILDS = 200  # partial builds to find channels a (Keras 2) config does not state
@@ -119,14 +119,14 @@ def _config_bytes(f: BinaryIO, target: str) -> bytes:
         raise ModelError(f"cannot read the model: {err}", target) from None
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, zlib.error) as err:
         raise ModelError(f"a broken .keras (zip) file: {err}", target) from None
+    except NotImplementedError as err:  # zipfile: a compression method it does not know
+        raise ModelError(f"cannot read config.json: {err}", target) from None
     except RuntimeError:  # zipfile: a member encrypted, a password needed
         raise ModelError(
             "config.json is encrypted (a password is needed); cnncalc reads the .keras files"
             " model.save() writes",
             target,
         ) from None
-    except NotImplementedError as err:  # zipfile: a compression method it does not know
-        raise ModelError(f"cannot read config.json: {err}", target) from None
     except _LZMA_ERRORS as err:
         raise ModelError(f"a broken .keras (zip) file: {err}", target) from None
 
@@ -150,8 +150,12 @@ def parse(data: Any, source: str) -> Model:
         raise ModelError(
             f"{len(layers):,} layers; cnncalc reads at most {MAX_KERAS_LAYERS:,}", source
         )
+    seen: set[str] = set()
     for x in layers:
         _well_formed(x, source)
+        if _name(x) in seen:
+            raise ModelError("two layers of this name (Keras names each once)", source, _name(x))
+        seen.add(_name(x))
     if cls == "Sequential":
         return _sequential(config, layers, source)
     if cls in ("Functional", "Model"):
@@ -253,6 +257,8 @@ def _functional(config: Config, layers: list[Config], source: str) -> Model:
             kwargs.append(kw)
         out.append(Layer(name, cls, x.get("config") or {}, tuple(calls), tuple(kwargs)))
     order = [_key(k, source) for k in _keys_list(config.get("input_layers"))]
+    if len({k[0] for k in order}) != len(order):
+        raise ModelError("input_layers names an input more than once", source)
     by_name = dict(inputs)
     inputs = [(k[0], by_name[k[0]]) for k in order if k[0] in by_name] or inputs
     outputs = tuple(_key(k, source) for k in _keys_list(config.get("output_layers")))
