@@ -77,6 +77,14 @@ class _Group(click.Group):
                 raise  # a reader that stopped early (| head): click exits quietly
             _cannot_write(err)
         except Exception as err:  # a bug of ours: say so in one line (CNNCALC_DEBUG: in full)
+            if isinstance(err, MemoryError) and ctx.invoked_subcommand in ("import", "verify"):
+                # a model within the importers' limits, past the process's own memory limit
+                click.echo(
+                    "error: out of memory reading the model: it needs more memory than this"
+                    " process may use (see docs/security.md for the importers' limits)",
+                    err=True,
+                )
+                ctx.exit(EXIT_INVALID)
             if os.environ.get("CNNCALC_DEBUG") or getattr(err, "errno", None) == errno.EPIPE:
                 raise  # a reader that stopped early (| head): click exits quietly
             click.echo(

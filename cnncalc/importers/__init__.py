@@ -9,10 +9,13 @@ what the user can do; nothing is dropped silently.
 
 from __future__ import annotations
 
+import os
+import stat
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import BinaryIO, NamedTuple
 
 from cnncalc.errors import CnncalcError, UsageError
+from cnncalc.source import not_regular
 
 Shape = tuple[int, ...]
 
@@ -43,6 +46,27 @@ def missing_package(package: str, extra: str, source: str) -> ModelError:
         f"reading this model needs the {package} package: pip install 'cnncalc[{extra}]'",
         source,
     )
+
+
+def open_regular(target: str) -> BinaryIO:
+    """`target` opened for reading in binary, when it is a regular file: opened without
+    blocking and checked before any read (as spec files are), so that a FIFO, a device or a
+    directory is refused at once, never waited on."""
+    try:
+        fd = os.open(target, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
+    except ValueError:  # a NUL byte in the name
+        raise ModelError("no such file (the name holds a NUL character)", target) from None
+    except OSError as err:
+        raise ModelError(f"cannot read it: {err.strerror}", target) from None
+    try:
+        kind = stat.S_IFMT(os.fstat(fd).st_mode)
+        if kind != stat.S_IFREG:
+            raise ModelError(f"{not_regular(kind)}; only regular files are read", target)
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 def kind_of(target: str) -> str:

@@ -17,14 +17,22 @@ import heapq
 import json
 import re
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any, NamedTuple
+from typing import Any, BinaryIO, NamedTuple
 
 from cnncalc import graph, spec
 from cnncalc.errors import CnncalcError
-from cnncalc.importers import Imported, ModelError, Shape, yamltext
+from cnncalc.importers import Imported, ModelError, Shape, open_regular, yamltext
 
-MAX_CONFIG_BYTES = 64 * 1024 * 1024  # a config larger than this is refused, not read
+try:
+    from lzma import LZMAError
+
+    _LZMA_ERRORS: tuple[type[Exception], ...] = (LZMAError,)
+except ImportError:  # a Python built without lzma: zipfile cannot open such members at all
+    _LZMA_ERRORS = ()
+
+MAX_CONFIG_BYTES = 16 * 1024 * 1024  # read at most: JSON parses to up to 36 times its size
 MAX_KERAS_LAYERS = 20_000  # Keras layers a config may hold
 MAX_RANK = 6  # dimensions of a Keras tensor, without the batch
 MAX_SHAPE_BUILDS = 200  # partial builds to find channels a (Keras 2) config does not state
@@ -76,33 +84,51 @@ def read(target: str, *, input_shape: Shape | None = None) -> Imported:
 
 
 def load(target: str) -> Any:
-    """The config as JSON data, read within MAX_CONFIG_BYTES."""
-    try:
-        if target.lower().endswith(".keras") or zipfile.is_zipfile(target):
-            with zipfile.ZipFile(target) as archive:
-                try:
-                    info = archive.getinfo("config.json")
-                except KeyError:
-                    raise ModelError(
-                        "this .keras file has no config.json: save the model with"
-                        " model.save('model.keras'), or give model.to_json()'s text",
-                        target,
-                    ) from None
-                if info.file_size > MAX_CONFIG_BYTES:
-                    raise ModelError(_too_large(info.file_size), target)
-                with archive.open(info) as f:
-                    data = f.read(MAX_CONFIG_BYTES + 1)
-        else:
-            with open(target, "rb") as f:
-                data = f.read(MAX_CONFIG_BYTES + 1)
-    except (OSError, zipfile.BadZipFile) as err:
-        raise ModelError(f"cannot read the model: {err}", target) from None
+    """The config as JSON data, read within MAX_CONFIG_BYTES from a regular file."""
+    with open_regular(target) as f:
+        data = _config_bytes(f, target)
     if len(data) > MAX_CONFIG_BYTES:
         raise ModelError(_too_large(len(data)), target)
     try:
         return json.loads(data)
     except (ValueError, RecursionError) as err:
         raise ModelError(f"not a Keras JSON config: {err}", target) from None
+
+
+def _config_bytes(f: BinaryIO, target: str) -> bytes:
+    """The JSON text: the file itself, or the config.json in it when it is a zip (.keras)."""
+    try:
+        if not (target.lower().endswith(".keras") or zipfile.is_zipfile(f)):
+            f.seek(0)
+            return f.read(MAX_CONFIG_BYTES + 1)
+        f.seek(0)
+        with zipfile.ZipFile(f) as archive:
+            try:
+                info = archive.getinfo("config.json")
+            except KeyError:
+                raise ModelError(
+                    "this .keras file has no config.json: save the model with"
+                    " model.save('model.keras'), or give model.to_json()'s text",
+                    target,
+                ) from None
+            if info.file_size > MAX_CONFIG_BYTES:
+                raise ModelError(_too_large(info.file_size), target)
+            with archive.open(info) as member:
+                return member.read(MAX_CONFIG_BYTES + 1)
+    except OSError as err:
+        raise ModelError(f"cannot read the model: {err}", target) from None
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, zlib.error) as err:
+        raise ModelError(f"a broken .keras (zip) file: {err}", target) from None
+    except NotImplementedError as err:  # zipfile: a compression method it does not know
+        raise ModelError(f"cannot read config.json: {err}", target) from None
+    except RuntimeError:  # zipfile: a member encrypted, a password needed
+        raise ModelError(
+            "config.json is encrypted (a password is needed); cnncalc reads the .keras files"
+            " model.save() writes",
+            target,
+        ) from None
+    except _LZMA_ERRORS as err:
+        raise ModelError(f"a broken .keras (zip) file: {err}", target) from None
 
 
 def _too_large(size: int) -> str:
@@ -124,6 +150,12 @@ def parse(data: Any, source: str) -> Model:
         raise ModelError(
             f"{len(layers):,} layers; cnncalc reads at most {MAX_KERAS_LAYERS:,}", source
         )
+    seen: set[str] = set()
+    for x in layers:
+        _well_formed(x, source)
+        if _name(x) in seen:
+            raise ModelError("two layers of this name (Keras names each once)", source, _name(x))
+        seen.add(_name(x))
     if cls == "Sequential":
         return _sequential(config, layers, source)
     if cls in ("Functional", "Model"):
@@ -133,6 +165,25 @@ def parse(data: Any, source: str) -> Model:
         " has no config of its layers (export it to ONNX and import that)",
         source,
     )
+
+
+def _well_formed(x: Config, source: str) -> None:
+    """A layer's entry has the form every config's has: a name, a mapping for its config and
+    a list of its calls; anything else is refused naming the layer (or its place)."""
+    config = x.get("config")
+    named = x.get("name", config.get("name") if isinstance(config, dict) else None)
+    where = str(named) if isinstance(named, (str, int)) else f"{x.get('class_name')!s:.80}"
+    if not isinstance(named, str) or not named:
+        raise ModelError("a layer without a name (a string)", source, where)
+    if not isinstance(x.get("class_name"), str):
+        raise ModelError("a layer without a class_name (a string)", source, where)
+    if config is not None and not isinstance(config, dict):
+        raise ModelError(f"its config is a {type(config).__name__}, not a mapping", source, named)
+    nodes = x.get("inbound_nodes")
+    if nodes is not None and not isinstance(nodes, list):
+        raise ModelError(
+            f"its inbound_nodes is a {type(nodes).__name__}, not a list", source, named
+        )
 
 
 def _name(x: Config) -> str:
@@ -150,7 +201,7 @@ def _batch_shape(config: Config) -> list[Any] | None:
 
 def _shape(value: Any, source: str, what: str) -> tuple[int | None, ...]:
     """A Keras shape without its batch: ints and None (open)."""
-    if not isinstance(value, list) or not value or len(value) > MAX_RANK + 1:
+    if not isinstance(value, list) or len(value) < 2 or len(value) > MAX_RANK + 1:
         raise ModelError(f"{what}: not a shape: {value!r:.80}", source, what)
     dims = value[1:]
     if not all(
@@ -206,6 +257,8 @@ def _functional(config: Config, layers: list[Config], source: str) -> Model:
             kwargs.append(kw)
         out.append(Layer(name, cls, x.get("config") or {}, tuple(calls), tuple(kwargs)))
     order = [_key(k, source) for k in _keys_list(config.get("input_layers"))]
+    if len({k[0] for k in order}) != len(order):
+        raise ModelError("input_layers names an input more than once", source)
     by_name = dict(inputs)
     inputs = [(k[0], by_name[k[0]]) for k in order if k[0] in by_name] or inputs
     outputs = tuple(_key(k, source) for k in _keys_list(config.get("output_layers")))
@@ -237,10 +290,12 @@ def _node(
 ) -> tuple[tuple[Key, ...], Config]:
     """One call: its input tensors in order (Keras 3's args, or Keras 2's nested list)."""
     if isinstance(node, dict):  # Keras 3: {"args": [...], "kwargs": {...}}
-        keys = list(_tensors(node.get("args"), source, stated))
+        keys = list(_tensors(node.get("args"), source, stated, layer))
         kwargs = node.get("kwargs") or {}
+        if not isinstance(kwargs, dict):
+            raise ModelError(f"a call's kwargs is not a mapping: {kwargs!r:.80}", source, layer)
         named = {
-            k: next(iter(_tensors(v, source, stated)), None)
+            k: next(iter(_tensors(v, source, stated, layer)), None)
             for k, v in kwargs.items()
             if isinstance(v, dict)
         }
@@ -253,17 +308,21 @@ def _node(
     raise ModelError(f"cannot read the inbound node {node!r:.80}", source, layer)
 
 
-def _tensors(value: Any, source: str, stated: dict[Key, tuple[int | None, ...]]) -> Iterator[Key]:
+def _tensors(
+    value: Any, source: str, stated: dict[Key, tuple[int | None, ...]], layer: str | None = None
+) -> Iterator[Key]:
     """The Keras tensors in a call's arguments, depth first, recording their stated shapes."""
     if isinstance(value, dict) and value.get("class_name") == "__keras_tensor__":
         config = value.get("config") or {}
+        if not isinstance(config, dict):
+            raise ModelError(f"not a Keras tensor: {value!r:.80}", source, layer)
         key = _key(config.get("keras_history"), source)
         if isinstance(config.get("shape"), list):
             stated[key] = _shape(config["shape"], source, key[0])
         yield key
     elif isinstance(value, list):
         for v in value:
-            yield from _tensors(v, source, stated)
+            yield from _tensors(v, source, stated, layer)
 
 
 # --- Model → spec text ----------------------------------------------------------------------
@@ -463,7 +522,7 @@ class Writer:
                 self.source,
                 layer.name,
             ) from None
-        except (KeyError, TypeError, ValueError) as err:
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as err:
             raise ModelError(
                 f"{layer.cls}: cannot read its config ({type(err).__name__}: {err})",
                 self.source,

@@ -20,13 +20,20 @@ from __future__ import annotations
 import math
 import os
 import re
-import stat
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
 from cnncalc.errors import CnncalcError
 from cnncalc.expand import DEFAULT_MAX_LAYERS
-from cnncalc.importers import Imported, ModelError, Shape, missing_package, yamltext
+from cnncalc.importers import (
+    Imported,
+    ModelError,
+    Shape,
+    missing_package,
+    onnx_wire,
+    open_regular,
+    yamltext,
+)
 from cnncalc.safetext import terminal
 from cnncalc.source import MAX_INT
 from cnncalc.spec import MAX_RANK
@@ -72,8 +79,8 @@ def read(target: str, *, input_shape: Shape | None = None) -> Imported:
         import onnx
     except ImportError:
         raise missing_package("onnx", "onnx", target) from None
-    proto = _load(onnx, target)
-    model = _Model(onnx, proto, target, input_shape)
+    proto, nodes = _load(onnx, target)
+    model = _Model(onnx, proto, target, input_shape, nodes)
     items = _translate(model)
     entries = _arrange(model, items)
     writer = _Writer(model)
@@ -88,31 +95,108 @@ def read(target: str, *, input_shape: Shape | None = None) -> Imported:
 # ---------------------------------------------------------------------------------------------
 
 
-def _load(onnx: Any, target: str) -> Any:
-    """The ModelProto in `target`, its size and node count checked first."""
-    try:
-        info = os.stat(target)
-    except OSError as err:
-        raise ModelError(f"cannot read it: {err.strerror}", target) from None
-    if not stat.S_ISREG(info.st_mode):
-        raise ModelError("not a regular file", target)
-    if info.st_size > MAX_FILE_BYTES:
-        raise ModelError(
-            f"the file is {info.st_size:,} bytes; an ONNX model holds at most"
-            f" {MAX_FILE_BYTES:,} (protobuf's limit): keep large weights as external data",
-            target,
-        )
-    try:
-        proto = onnx.load_model(target, load_external_data=False)
-    except Exception as err:  # protobuf's DecodeError and friends: the file is not a model
+def _load(onnx: Any, target: str) -> tuple[Any, int]:
+    """The ModelProto in `target`, its size checked first, and its number of nodes, those of
+    subgraphs and functions included."""
+    with open_regular(target) as f:
+        size = os.fstat(f.fileno()).st_size
+        if size > MAX_FILE_BYTES:
+            raise ModelError(
+                f"the file is {size:,} bytes; an ONNX model holds at most"
+                f" {MAX_FILE_BYTES:,} (protobuf's limit): keep large weights as external data",
+                target,
+            )
+        data = onnx_wire.stripped(onnx, f, size, target)  # weights' data never loaded
+    try:  # from the bytes alone: no directory to look for external data in, none opened
+        proto = onnx.load_model_from_string(data)
+    except MemoryError:
+        raise
+    except Exception as err:  # protobuf's DecodeError and friends: not a model
         raise ModelError(f"not an ONNX model ({type(err).__name__})", target) from None
+    del data
     nodes = len(proto.graph.node)
     if nodes > DEFAULT_MAX_LAYERS:
         raise ModelError(
             f"the graph has {nodes:,} nodes; cnncalc reads at most {DEFAULT_MAX_LAYERS:,}",
             target,
         )
-    return proto
+    return proto, _survey(proto, target)
+
+
+def _external(tensor: Any) -> bool:
+    """Whether a TensorProto keeps its data in another file (onnx would open that file,
+    relative to the current directory, to give its values)."""
+    return bool(tensor.data_location == 1 or len(tensor.external_data))  # 1 = EXTERNAL
+
+
+def _survey(proto: Any, target: str) -> int:
+    """The number of nodes in the model, subgraphs' and functions' included: at most
+    DEFAULT_MAX_LAYERS (counted as they are found, so a graph nested 2⁴⁰-fold is refused
+    early). Refuses external data in every tensor the importer, onnx's shape inference or its
+    reference evaluator might read the values of: constants' and every other tensor
+    attribute, sparse tensors, the initializers of subgraphs and functions. Only the main
+    graph's dense initializers may keep their data outside (large weights, whose values are
+    never read: only their dims). Walked without recursion, so that nested subgraphs cannot
+    exhaust the stack."""
+    graphs: list[tuple[Any, bool]] = [(proto.graph, True)]
+    nodes: list[Any] = []
+    count = 0
+
+    def found(more: Any) -> None:
+        nonlocal count
+        count += len(more)
+        if count > DEFAULT_MAX_LAYERS:
+            raise ModelError(
+                f"the model has more than {DEFAULT_MAX_LAYERS:,} nodes (its subgraphs' and"
+                f" functions' included); cnncalc reads at most {DEFAULT_MAX_LAYERS:,}",
+                target,
+            )
+        nodes.extend(more)
+
+    for function in proto.functions:
+        found(function.node)
+    while graphs or nodes:
+        if graphs:
+            graph, top = graphs.pop()
+            found(graph.node)
+            for init in graph.initializer:
+                if not top and _external(init):
+                    raise ModelError(
+                        f"a subgraph's initializer '{init.name}' keeps its data in another"
+                        " file (external data), which cnncalc never reads",
+                        target,
+                    )
+            for sparse in graph.sparse_initializer:
+                if _external(sparse.values) or _external(sparse.indices):
+                    raise ModelError(
+                        f"the sparse initializer '{sparse.values.name}' keeps its data in"
+                        " another file (external data), which cnncalc never reads",
+                        target,
+                    )
+            continue
+        graphs += [(g, False) for g in _attribute_graphs(nodes.pop(), target)]
+    return count
+
+
+def _attribute_graphs(node: Any, target: str) -> list[Any]:
+    """The subgraphs in a node's attributes, once its tensor attributes are found to hold
+    their data (no external data)."""
+    graphs = []
+    for a in node.attribute:
+        tensors = [a.t, *a.tensors]
+        for sparse in (a.sparse_tensor, *a.sparse_tensors):
+            tensors += [sparse.values, sparse.indices]
+        if any(_external(t) for t in tensors):
+            raise ModelError(
+                f"{node.op_type}: its attribute '{a.name}' keeps its data in another file"
+                " (external data), which cnncalc never reads: store the constant in the model",
+                target,
+                node.name or node.op_type,
+            )
+        if a.HasField("g"):
+            graphs.append(a.g)
+        graphs += a.graphs
+    return graphs
 
 
 def _dims(dims: Sequence[int], what: str, source: str, node: str | None = None) -> Shape:
@@ -153,6 +237,7 @@ def _scope(name: str) -> tuple[tuple[str, ...], str]:
 
 _SIZES = ("Shape", "Size")  # operators whose output is a size, not an activation
 MAX_ROUNDS = 32  # of shape inference, each after folding the shape arithmetic it made known
+MAX_INFERENCE = 200_000  # nodes inferred in all the rounds: 4 rounds at 50,000 nodes
 MAX_FOLDS = 10_000  # nodes of shape arithmetic evaluated, in all
 _ELEMENTWISE = {
     *("Add", "Sub", "Mul", "Div", "Mod", "Neg", "Abs", "Floor", "Ceil", "Sqrt", "Max", "Min"),
@@ -235,7 +320,8 @@ class _Folder:
         """Whether the node's output is known to stay within MAX_VALUES before it is made."""
         try:
             return self._bounded(node, ins, shapes)
-        except (TypeError, ValueError, OverflowError):  # sizes that are no sizes: leave it
+        except (TypeError, ValueError, OverflowError, KeyError, IndexError):
+            # sizes that are no sizes, inputs left out: leave it to the next round (or none)
             return False
 
     def _bounded(self, node: Any, ins: dict[str, Any], shapes: dict[str, Shape | None]) -> bool:
@@ -263,6 +349,9 @@ class _Folder:
 
 
 _SAME_WEIGHT = ("Expand", "Cast", "Identity", "Transpose")
+_NO_INPUT = {"Constant", "RandomNormal", "RandomUniform", "SequenceEmpty", "Loop"}
+# a Constant's attribute → its AttributeProto type (FLOAT 1, INT 2, TENSOR 4, FLOATS 6, INTS 7)
+_CONSTANT_TYPES = {"value": 4, "value_float": 1, "value_int": 2, "value_floats": 6, "value_ints": 7}
 
 
 _NAME_SCOPES = "pkg.torch.onnx.name_scopes"  # where torch.export's exporter keeps them
@@ -294,8 +383,12 @@ def _torch_scopes(node: Any) -> tuple[tuple[str, ...], str] | None:
 class _Model:
     """The graph's facts: tensors' shapes, which tensors are activations, small constants."""
 
-    def __init__(self, onnx: Any, proto: Any, source: str, input_shape: Shape | None) -> None:
+    def __init__(
+        self, onnx: Any, proto: Any, source: str, input_shape: Shape | None, nodes: int = 0
+    ) -> None:
         self.onnx = onnx
+        self.nodes = max(nodes, len(proto.graph.node), 1)  # subgraphs' and functions' too
+        self.cut = ""  # why shape inference stopped early, if it did
         self.source = source
         self.graph = proto.graph
         self.opset = next((o.version for o in proto.opset_import if o.domain in ("", "ai.onnx")), 0)
@@ -316,15 +409,55 @@ class _Model:
         self.outputs = [o.name for o in self.graph.output]
 
     def _domains(self) -> None:
-        """Operators of other domains (a runtime's own, a custom op) are refused at once."""
+        """Operators of other domains (a runtime's own, a custom op) are refused at once, and
+        so are nodes that no valid model holds: without an output, without the input every
+        operator but a few takes first, making a tensor another node makes too, or a
+        Constant whose value is not one value of the type its name says."""
+        made: set[str] = set()
         for node in self.graph.node:
+            where = node.name or node.op_type
             if node.domain not in ("", "ai.onnx"):
                 raise ModelError(
                     f"{node.op_type}: an operator of domain '{node.domain}', which cnncalc does"
                     f" not know; {_WRITE_BY_HAND}",
                     self.source,
-                    node.name or node.op_type,
+                    where,
                 )
+            if not node.output or not node.output[0]:
+                raise ModelError(f"{node.op_type}: a node without an output", self.source, where)
+            if node.op_type not in _NO_INPUT and (not node.input or not node.input[0]):
+                raise ModelError(
+                    f"{node.op_type}: a node without its first input", self.source, where
+                )
+            for name in node.output:
+                if name and name in made:
+                    raise ModelError(
+                        f"{node.op_type}: makes tensor '{name}', which an earlier node makes"
+                        " too (a tensor is made once)",
+                        self.source,
+                        where,
+                    )
+                made.add(name)
+            if node.op_type == "Constant":
+                self._constant_form(node, where)
+
+    def _constant_form(self, node: Any, where: str) -> None:
+        """A Constant holds one attribute, `value` a tensor, `value_ints` a list of ints, ..."""
+        if len(node.attribute) != 1:
+            raise ModelError(
+                f"Constant: {len(node.attribute)} attributes; a Constant has one value",
+                self.source,
+                where,
+            )
+        a = node.attribute[0]
+        if _CONSTANT_TYPES.get(a.name) != a.type:
+            raise ModelError(
+                f"Constant: an attribute '{a.name}' of type"
+                f" {self.onnx.AttributeProto.AttributeType.Name(a.type)}; cnncalc reads"
+                " `value` (a tensor), `value_float(s)` and `value_int(s)`",
+                self.source,
+                where,
+            )
 
     def _initializers(self, onnx: Any) -> None:
         for init in self.graph.initializer:
@@ -335,7 +468,7 @@ class _Model:
             # PyTorch names folded constants onnx::*: they are not weights
             if not init.name.startswith("onnx::"):
                 self.learned.add(init.name)
-            if math.prod(dims) <= MAX_VALUES and init.data_location != 1:  # 1 = EXTERNAL
+            if math.prod(dims) <= MAX_VALUES and not _external(init):
                 self._keep(onnx, init.name, init)
         for node in self.graph.node:
             if node.op_type == "Constant":
@@ -368,7 +501,10 @@ class _Model:
                 self.values[node.output[0]] = [float(v) for v in array.reshape(-1)]
 
     def _keep(self, onnx: Any, name: str, tensor: Any) -> None:
-        """The values of a small constant tensor (none when its data does not fit its dims)."""
+        """The values of a small constant tensor (none when its data does not fit its dims,
+        or is kept in another file: that file is never opened)."""
+        if _external(tensor):
+            return
         try:
             array = onnx.numpy_helper.to_array(tensor)
         except Exception:
@@ -382,6 +518,8 @@ class _Model:
         for value in self.graph.input:
             if value.name in self.consts:
                 continue  # old exporters list the initializers as inputs too
+            if value.name in inputs:
+                raise ModelError("a graph input declared twice", self.source, value.name)
             dims = value.type.tensor_type.shape.dim
             if len(dims) < 2:
                 raise ModelError(
@@ -441,10 +579,16 @@ class _Model:
         for value in work.graph.output:
             value.type.tensor_type.ClearField("shape")
         folder = _Folder(onnx, self)
-        for _ in range(MAX_ROUNDS):
+        # each round infers every node again: at most MAX_INFERENCE nodes in all
+        rounds = max(2, min(MAX_ROUNDS, MAX_INFERENCE // self.nodes))
+        for _ in range(rounds):
             shapes = self._inferred(onnx, work)
             if not folder.fold(work, shapes):
                 break
+        else:
+            self.cut = (
+                f" after {rounds} rounds of it, the most a model of {self.nodes:,} nodes gets"
+            )
         return shapes
 
     def _inferred(self, onnx: Any, work: Any) -> dict[str, Shape | None]:
@@ -531,7 +675,7 @@ class _Model:
             raise ModelError(
                 f"the shape of '{tensor}' cannot be told before running the model (onnx's"
                 " shape inference, and the shape arithmetic the importer evaluates, stop"
-                f" short of it); {_WRITE_BY_HAND}",
+                f" short of it{self.cut}); {_WRITE_BY_HAND}",
                 self.source,
                 node,
             )
@@ -719,6 +863,13 @@ def _heads(model: _Model, protos: list[Any], node: str) -> int:
     for p in protos:
         if p.op_type == "Softmax":
             shape = model.shape(p.output[0], node)
+            if len(shape) not in (3, 4):
+                raise ModelError(
+                    f"a MultiheadAttention whose softmax has {len(shape)} dimensions, not 3 or"
+                    f" 4; {_WRITE_BY_HAND}",
+                    model.source,
+                    node,
+                )
             return shape[0] // model.batch if len(shape) == 3 else shape[1]
     raise ModelError("a MultiheadAttention without a softmax", model.source, node)
 
