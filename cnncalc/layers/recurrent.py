@@ -141,7 +141,8 @@ class Recurrent(LayerType):
         "its input; per time step of each layer-direction the tensors its cell's functions"
         " keep: an LSTM 7·H (four gates, the cell state, its tanh, the hidden state), a GRU"
         " 7·H, an RNN H; each layer's output sequence but the last's, L·D·H_out, which the"
-        " next layer reads; a GRU's or RNN's zero initial state, D·num_layers·H (PyTorch's"
+        " next layer reads; an RNN's zero initial state, D·num_layers·H; bidirectional, the"
+        " input reversed for the backward direction, L·I (PyTorch's"
         " own CPU kernels; oneDNN and cuDNN keep workspaces of their own sizes)"
     )
     backward_rule = "2× forward: the input's and the weights' gradient of every product"
@@ -153,8 +154,12 @@ class Recurrent(LayerType):
         per_step = (1 if self.name == "rnn" else 7) * s.hidden
         between = (s.layers - 1) * s.length * s.directions * s.out
         steps = s.layers * s.length * s.directions * per_step
-        initial = 0 if self.name == "lstm" else s.layers * s.directions * s.hidden
-        return (Saved("input"), Saved("other", elements=between + steps + initial))
+        initial = s.layers * s.directions * s.hidden if self.name == "rnn" else 0
+        reversed_input = s.length * s.inputs if s.directions == 2 else 0
+        return (
+            Saved("input"),
+            Saved("other", elements=between + steps + initial + reversed_input),
+        )
 
     def backward(
         self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape, forward: Cost, grads: Grads
