@@ -66,7 +66,7 @@ def step(graph: Graph) -> Step:
         backward[layer.name] = t.backward(layer.args, inputs, layer.shape, layer.cost, g)
         found = []
         if g.any:
-            for k, s in enumerate(t.saves(layer.args, inputs, layer.result)):
+            for k, s in enumerate(t.saves(layer.args, inputs, layer.result, g)):
                 item = _resolve(graph, layer, k, s, storage, sizes)
                 if item is not None and item.storage not in seen:
                     seen.add(item.storage)

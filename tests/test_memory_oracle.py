@@ -455,3 +455,25 @@ def test_the_grouped_convolution_correction_is_the_counters() -> None:
         conv(x).sum().backward()
     forward = 2 * 2 * 8 * 4 * 4 * (8 // 4) * 9  # 2 per MAC; batch 2; 8×4×4 outputs; 2·9 taps
     assert fc.get_total_flops() == (1 + 4) * forward
+
+
+@pytest.mark.parametrize(
+    ("layer", "module"),
+    [
+        ("linear: {out_features: 4}", lambda: nn.Sequential(nn.Flatten(), nn.Linear(144, 4))),
+        ("conv2d: {out_channels: 4, kernel_size: 3}", lambda: nn.Conv2d(4, 4, 3)),
+        ("batchnorm2d: {}", lambda: nn.BatchNorm2d(4)),
+    ],
+    ids=["linear", "conv2d", "batchnorm2d"],
+)
+def test_a_frozen_layer_keeps_what_autograd_keeps(
+    layer: str, module: Callable[[], nn.Module]
+) -> None:
+    """A frozen linear keeps nothing (its product keeps each operand for the other's
+    gradient only); a frozen convolution still keeps its input, a frozen batch norm too."""
+    flatten = "  - flatten\n" if layer.startswith("linear") else ""
+    spec = f"input: {IMAGE}\nlayers:\n{CONV}{flatten}  - {layer}\n    trainable: false\n"
+    frozen = module()
+    for p in frozen.parameters():
+        p.requires_grad_(False)
+    check_layer(spec, Lead(nn.Conv2d(4, 4, 1), frozen), IMAGE)

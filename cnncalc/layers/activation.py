@@ -9,7 +9,7 @@ from cnncalc.errors import Display, LayerError
 from cnncalc.layers.args import INPLACE, REQUIRED, Arg, choice, integer, number, optional
 from cnncalc.layers.base import LayerType, Result, Saved
 from cnncalc.layers.checks import fail, resolve_dim
-from cnncalc.layers.costs import Cost
+from cnncalc.layers.costs import Cost, Grads
 from cnncalc.layers.formulas import Explanation
 from cnncalc.layers.registry import register
 from cnncalc.layers.spans import IDENTITY, Rule, Span, along
@@ -66,7 +66,7 @@ class Elementwise(LayerType):
         return super().in_place(a) or ("p" in a and a["p"] == 0)
 
     def saves(
-        self, a: Mapping[str, Any], inputs: Sequence[Shape], result: Result
+        self, a: Mapping[str, Any], inputs: Sequence[Shape], result: Result, grads: Grads
     ) -> tuple[Saved, ...]:
         """By KEEPS: what autograd's formula for the function reads in backward."""
         n, keeps = numel(inputs[0]), self.keeps

@@ -214,7 +214,7 @@ class MultiheadAttention(LayerType):
     backward_rule = ATTENTION_BACKWARD
 
     def saves(
-        self, a: Mapping[str, Any], inputs: Sequence[Shape], result: Result
+        self, a: Mapping[str, Any], inputs: Sequence[Shape], result: Result, grads: Grads
     ) -> tuple[Saved, ...]:
         distinct = 1 if len(inputs) == 1 else 3
         kept = tuple(Saved("input", i) for i in range(distinct))
@@ -345,7 +345,7 @@ class _TransformerLayer(LayerType):
         return Cost(2 * forward.macs, 2 * forward.flops) if grads.any else Cost()
 
     def saves(
-        self, a: Mapping[str, Any], inputs: Sequence[Shape], result: Result
+        self, a: Mapping[str, Any], inputs: Sequence[Shape], result: Result, grads: Grads
     ) -> tuple[Saved, ...]:
         """Long: the sublayers' rules added up (post-norm and pre-norm keep as many tensors)."""
         found = self.geometries(a, inputs)

@@ -94,10 +94,10 @@ class LayerType:
         return Cost()
 
     def saves(
-        self, a: Mapping[str, Any], inputs: Sequence[Shape], result: Result
+        self, a: Mapping[str, Any], inputs: Sequence[Shape], result: Result, grads: Grads
     ) -> tuple[Saved, ...]:
-        """What its backward keeps, by autograd's rule for the type: unless a type says, its
-        inputs (a view keeps nothing)."""
+        """What its backward keeps, by autograd's rule for the type, given which gradients it
+        computes (`grads`); unless a type says, its inputs (a view keeps nothing)."""
         return () if self.view else saved_inputs(inputs)
 
     def backward(

@@ -156,7 +156,7 @@ class Conv(LayerType):
         return weighted_cost(macs, out, a["bias"])
 
     backward_rule = WEIGHTED_BACKWARD
-    saves_rule = "its input (PyTorch keeps it for the weights' gradient)"
+    saves_rule = "its input, frozen or not (PyTorch's one formula for all its gradients)"
 
     def backward(
         self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape, forward: Cost, grads: Grads
@@ -253,7 +253,7 @@ class ConvTranspose(LayerType):
         return weighted_cost(macs, out, a["bias"])
 
     backward_rule = WEIGHTED_BACKWARD
-    saves_rule = "its input (PyTorch keeps it for the weights' gradient)"
+    saves_rule = "its input, frozen or not (PyTorch's one formula for all its gradients)"
 
     def backward(
         self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape, forward: Cost, grads: Grads

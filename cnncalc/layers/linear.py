@@ -80,7 +80,13 @@ class Linear(LayerType):
         return weighted_cost(macs, out, a["bias"])
 
     backward_rule = WEIGHTED_BACKWARD
-    saves_rule = "its input (PyTorch keeps it for the weights' gradient)"
+    saves_rule = "its input, for the weights' gradient: nothing where they are frozen"
+
+    def saves(
+        self, a: Mapping[str, Any], inputs: Sequence[Shape], result: Result, grads: Grads
+    ) -> tuple[Saved, ...]:
+        """PyTorch's matrix product keeps each operand only for the other's gradient."""
+        return (Saved("input"),) if grads.weights else ()
 
     def backward(
         self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape, forward: Cost, grads: Grads
@@ -123,7 +129,7 @@ class Embedding(LayerType):
     backward_rule = "1 per output element: each vector added into its row's gradient"
 
     def saves(
-        self, a: Mapping[str, Any], inputs: Sequence[Shape], result: Result
+        self, a: Mapping[str, Any], inputs: Sequence[Shape], result: Result, grads: Grads
     ) -> tuple[Saved, ...]:
         return (Saved("indices", elements=numel(inputs[0])),)
 

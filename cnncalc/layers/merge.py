@@ -10,7 +10,7 @@ from cnncalc.errors import Display
 from cnncalc.layers.args import Arg, integer
 from cnncalc.layers.base import LayerType, Result, Saved, saved_inputs
 from cnncalc.layers.checks import fail, resolve_dim
-from cnncalc.layers.costs import Cost
+from cnncalc.layers.costs import Cost, Grads
 from cnncalc.layers.formulas import Explanation
 from cnncalc.layers.registry import register
 from cnncalc.layers.spans import GLOBAL, MERGE, Rule
@@ -88,7 +88,7 @@ class Elementwise(LayerType):
         return "its inputs (each input's gradient needs the others)"
 
     def saves(
-        self, a: Mapping[str, Any], inputs: Sequence[Shape], result: Result
+        self, a: Mapping[str, Any], inputs: Sequence[Shape], result: Result, grads: Grads
     ) -> tuple[Saved, ...]:
         return () if self.name in ("add", "subtract") else saved_inputs(inputs)
 
@@ -122,7 +122,7 @@ class Concat(LayerType):
     saves_rule = "nothing (the gradient is sliced back)"
 
     def saves(
-        self, a: Mapping[str, Any], inputs: Sequence[Shape], result: Result
+        self, a: Mapping[str, Any], inputs: Sequence[Shape], result: Result, grads: Grads
     ) -> tuple[Saved, ...]:
         return ()
 

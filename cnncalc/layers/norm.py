@@ -112,7 +112,7 @@ class _Pointwise(LayerType):
     saves_rule = "its input, and a mean and an inverse deviation per statistic (float32)"
 
     def saves(
-        self, a: Mapping[str, Any], inputs: Sequence[Shape], result: Result
+        self, a: Mapping[str, Any], inputs: Sequence[Shape], result: Result, grads: Grads
     ) -> tuple[Saved, ...]:
         """The input (the one storage that scales) and the statistics the kernel computed."""
         return (Saved("input"), self.stats(a, inputs[0]))
@@ -379,7 +379,7 @@ class LocalResponseNorm(_Pointwise):
     )
 
     def saves(
-        self, a: Mapping[str, Any], inputs: Sequence[Shape], result: Result
+        self, a: Mapping[str, Any], inputs: Sequence[Shape], result: Result, grads: Grads
     ) -> tuple[Saved, ...]:
         shape = inputs[0]
         padded = (shape[0] + a["size"] - 1) * math.prod(shape[1:])

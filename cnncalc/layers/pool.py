@@ -11,7 +11,7 @@ from cnncalc.errors import Display, LayerError
 from cnncalc.layers.args import REQUIRED, Arg, boolean, integer, optional, padding, per_dim
 from cnncalc.layers.base import LayerType, Result, Saved
 from cnncalc.layers.checks import expect_rank, fail
-from cnncalc.layers.costs import Cost, adaptive_reads
+from cnncalc.layers.costs import Cost, Grads, adaptive_reads
 from cnncalc.layers.formulas import Explanation, per_dim_lines
 from cnncalc.layers.registry import register
 from cnncalc.layers.spans import GLOBAL, Rule, Span, adaptive_span
@@ -162,7 +162,7 @@ class Pool(LayerType):
         return _MAX_SAVES if self.kind == "max" else "its input"
 
     def saves(
-        self, a: Mapping[str, Any], inputs: Sequence[Shape], result: Result
+        self, a: Mapping[str, Any], inputs: Sequence[Shape], result: Result, grads: Grads
     ) -> tuple[Saved, ...]:
         if self.kind == "max":
             return (Saved("input"), Saved("indices", elements=numel(result.shape)))
@@ -227,7 +227,7 @@ class AdaptivePool(LayerType):
         return "its input; nothing when every output size is 1 (PyTorch takes a mean)"
 
     def saves(
-        self, a: Mapping[str, Any], inputs: Sequence[Shape], result: Result
+        self, a: Mapping[str, Any], inputs: Sequence[Shape], result: Result, grads: Grads
     ) -> tuple[Saved, ...]:
         if self.kind == "max":
             return (Saved("input"), Saved("indices", elements=numel(result.shape)))

@@ -148,7 +148,7 @@ class Recurrent(LayerType):
     backward_rule = "2× forward: the input's and the weights' gradient of every product"
 
     def saves(
-        self, a: Mapping[str, Any], inputs: Sequence[Shape], result: Result
+        self, a: Mapping[str, Any], inputs: Sequence[Shape], result: Result, grads: Grads
     ) -> tuple[Saved, ...]:
         s = self.stack(a, inputs)
         per_step = (1 if self.name == "rnn" else 7) * s.hidden

@@ -13,7 +13,7 @@ from cnncalc.errors import Display, shown
 from cnncalc.layers.args import REQUIRED, Arg, anything, choice, int_list, integer, number, optional
 from cnncalc.layers.base import LayerType, Result, Saved
 from cnncalc.layers.checks import expect_rank, fail, resolve_dim, several
-from cnncalc.layers.costs import Cost, adaptive_reads
+from cnncalc.layers.costs import Cost, Grads, adaptive_reads
 from cnncalc.layers.formulas import Explanation, per_dim_lines, product
 from cnncalc.layers.registry import register
 from cnncalc.layers.spans import FITTED_UNITS, IDENTITY, Rule, Span, adaptive_span
@@ -130,7 +130,7 @@ class Pad(LayerType):
         return "nothing (backward slices the gradient)"
 
     def saves(
-        self, a: Mapping[str, Any], inputs: Sequence[Shape], result: Result
+        self, a: Mapping[str, Any], inputs: Sequence[Shape], result: Result, grads: Grads
     ) -> tuple[Saved, ...]:
         return (Saved("input"),) if self.kind in ("reflection", "replication") else ()
 
@@ -253,7 +253,7 @@ class Upsample(LayerType):
     saves_rule = "nothing (backward only moves values back)"
 
     def saves(
-        self, a: Mapping[str, Any], inputs: Sequence[Shape], result: Result
+        self, a: Mapping[str, Any], inputs: Sequence[Shape], result: Result, grads: Grads
     ) -> tuple[Saved, ...]:
         return ()
 
@@ -484,7 +484,7 @@ class PixelShuffle(LayerType):
     saves_rule = "nothing (backward only moves values back)"
 
     def saves(
-        self, a: Mapping[str, Any], inputs: Sequence[Shape], result: Result
+        self, a: Mapping[str, Any], inputs: Sequence[Shape], result: Result, grads: Grads
     ) -> tuple[Saved, ...]:
         return ()
 
@@ -551,7 +551,7 @@ class ChannelShuffle(LayerType):
     saves_rule = "nothing (backward only moves values back)"
 
     def saves(
-        self, a: Mapping[str, Any], inputs: Sequence[Shape], result: Result
+        self, a: Mapping[str, Any], inputs: Sequence[Shape], result: Result, grads: Grads
     ) -> tuple[Saved, ...]:
         return ()
 

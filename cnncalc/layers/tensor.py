@@ -394,7 +394,7 @@ class Reduce(LayerType):
         return "nothing (the gradient is spread back)"
 
     def saves(
-        self, a: Mapping[str, Any], inputs: Sequence[Shape], result: Result
+        self, a: Mapping[str, Any], inputs: Sequence[Shape], result: Result, grads: Grads
     ) -> tuple[Saved, ...]:
         return (Saved("input"), Saved("output")) if self.name == "amax" else ()
 
@@ -479,7 +479,7 @@ class Matmul(LayerType):
     backward_rule = PRODUCT_BACKWARD
 
     def saves(
-        self, a: Mapping[str, Any], inputs: Sequence[Shape], result: Result
+        self, a: Mapping[str, Any], inputs: Sequence[Shape], result: Result, grads: Grads
     ) -> tuple[Saved, ...]:
         return saved_inputs(inputs)
 
@@ -603,7 +603,7 @@ class Einsum(LayerType):
     backward_rule = PRODUCT_BACKWARD
 
     def saves(
-        self, a: Mapping[str, Any], inputs: Sequence[Shape], result: Result
+        self, a: Mapping[str, Any], inputs: Sequence[Shape], result: Result, grads: Grads
     ) -> tuple[Saved, ...]:
         return saved_inputs(inputs)
 
