@@ -477,3 +477,93 @@ def test_a_frozen_layer_keeps_what_autograd_keeps(
     for p in frozen.parameters():
         p.requires_grad_(False)
     check_layer(spec, Lead(nn.Conv2d(4, 4, 1), frozen), IMAGE)
+
+
+TWO_SEQUENCES = """
+inputs: {tgt: [7, 16], mem: [9, 16]}
+layers:
+  - linear: {out_features: 16}
+    name: a
+    from: tgt
+  - linear: {out_features: 16}
+    name: b
+    from: mem
+"""
+
+
+class TwoLeads(nn.Module):
+    """A linear on each input, then the layer under test on (a, b) or (a, b, c)."""
+
+    def __init__(self, body: nn.Module, three: bool = False) -> None:
+        super().__init__()
+        self.a, self.b, self.body = nn.Linear(16, 16), nn.Linear(16, 16), body
+        self.c = nn.Linear(16, 16) if three else None
+
+    def forward(self, x: Tensor, m: Tensor) -> Any:
+        if self.c is None:
+            return self.body(self.a(x), self.b(m))
+        q, k, v = self.a(x), self.b(m), self.c(m)
+        return self.body(q, k, v, need_weights=False)[0]
+
+
+def check_two(spec: str, model: nn.Module) -> None:
+    graph = build(from_text(spec, "two.yaml"))
+    torch.manual_seed(0)
+    with native_kernels():
+        oracle = autograd_saved(model.train(), (torch.randn(2, 7, 16), torch.randn(2, 9, 16)))
+    assert memory(graph, batch=2).activations_bytes == oracle
+
+
+@pytest.mark.parametrize("activation", ["relu", "gelu"])
+@pytest.mark.parametrize("norm_first", [False, True], ids=["post-norm", "pre-norm"])
+def test_a_decoder_layer_keeps_what_autograd_keeps(activation: str, norm_first: bool) -> None:
+    spec = TWO_SEQUENCES + (
+        f"  - transformerdecoderlayer: {{nhead: 4, dim_feedforward: 32, dropout: 0,"
+        f" activation: {activation}, norm_first: {str(norm_first).lower()}, batch_first: true}}\n"
+        "    from: [a, b]\n"
+    )
+    layer = nn.TransformerDecoderLayer(
+        16, 4, 32, dropout=0.0, activation=activation, norm_first=norm_first, batch_first=True
+    )
+    check_two(spec, TwoLeads(layer))
+
+
+def test_cross_attention_keeps_what_fused_attention_keeps() -> None:
+    """Query, key and value apart: each input, q L·E, k and v S·E each, the output L·E."""
+    spec = TWO_SEQUENCES + (
+        "  - linear: {out_features: 16}\n    name: c\n    from: mem\n"
+        "  - multiheadattention: {num_heads: 4}\n    from: [a, b, c]\n"
+    )
+    attention = nn.MultiheadAttention(16, 4, batch_first=True)
+    check_two(spec, TwoLeads(attention, three=True))
+
+
+@pytest.mark.parametrize(
+    ("equation", "first", "second"),
+    [
+        ("bij,bjk->bik", [5, 8], [8, 6]),
+        ("bhid,bhjd->bhij", [3, 5, 8], [3, 7, 8]),
+        ("bid,bjd->bij", [5, 8], [7, 8]),
+    ],
+)
+def test_einsum_keeps_both_inputs(equation: str, first: list[int], second: list[int]) -> None:
+    spec = (
+        f"inputs: {{x: {first}, y: {second}}}\nlayers:\n"
+        f"  - linear: {{out_features: {first[-1]}}}\n    name: a\n    from: x\n"
+        f"  - linear: {{out_features: {second[-1]}}}\n    name: b\n    from: y\n"
+        f"  - einsum: {{equation: '{equation}'}}\n    from: [a, b]\n"
+    )
+
+    class Contraction(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.a, self.b = nn.Linear(first[-1], first[-1]), nn.Linear(second[-1], second[-1])
+
+        def forward(self, x: Tensor, y: Tensor) -> Tensor:
+            return torch.einsum(equation, self.a(x), self.b(y))
+
+    graph = build(from_text(spec, "einsum.yaml"))
+    oracle = autograd_saved(
+        Contraction().train(), (torch.randn(2, *first), torch.randn(2, *second))
+    )
+    assert memory(graph, batch=2).activations_bytes == oracle
