@@ -248,7 +248,7 @@ def _cost_options(f: Any) -> Any:
         "--state-dtype",
         type=_Choice(Dtype),
         default=None,
-        help="Optimizer state dtype (default: --dtype).",
+        help="Optimizer state dtype (default: --dtype; float32 under --mixed-precision).",
     )(f)
     f = click.option(
         "--optimizer",

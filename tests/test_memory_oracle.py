@@ -53,18 +53,30 @@ BIG = ("resnet50", "vgg16", "mobilenetv2")  # the issue's three
 
 
 def autograd_saved(model: nn.Module, inputs: tuple[Tensor, ...]) -> int:
-    """Bytes of the storages autograd keeps for backward in one forward pass (train mode)."""
+    """Bytes of the storages autograd keeps for backward in one forward pass (train mode).
+
+    The hook holds every saved tensor in a list until the pass ends, so that no storage is
+    freed and its address reused while storages are told apart by address; it gives autograd
+    an index instead of the tensor, since a tensor handed back to its own graph (a relu's
+    output) would make a cycle that outlives the test. No backward runs on this graph.
+    """
     weights = {t.untyped_storage().data_ptr() for t in (*model.parameters(), *model.buffers())}
     seen: dict[int, int] = {}
+    held: list[Tensor] = []
 
-    def pack(t: Tensor) -> Tensor:
+    def pack(t: Tensor) -> int:
         storage = t.untyped_storage()
         if storage.data_ptr() not in weights:
             seen[storage.data_ptr()] = storage.nbytes()
-        return t
+        held.append(t)
+        return len(held) - 1
 
-    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+    def unpack(index: int) -> Tensor:
+        raise AssertionError("the oracle's graph is not for backward")
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, unpack):
         model(*inputs)
+    held.clear()
     return sum(seen.values())
 
 
