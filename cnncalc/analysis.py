@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
+from cnncalc.autograd import step
 from cnncalc.expand import Group
 from cnncalc.graph import Graph, Layer, Notice
-from cnncalc.layers import Shape
+from cnncalc.layers import Cost, Shape
 from cnncalc.memory import Dtype, Memory, Optimizer, memory
 from cnncalc.receptive import Field, fields
 from cnncalc.spec import INPUT_REF
@@ -42,6 +43,10 @@ class Row(NamedTuple):
     shares: str | None = None  # the layer whose weights it uses: `params` counts none of them
     more_shapes: tuple[Shape, ...] = ()  # the shapes of its outputs after the first
     names: tuple[str, ...] = ()  # the names given to those outputs
+    saved_bytes: int = 0  # what its backward keeps (and no earlier layer keeps), at the batch
+    output_bytes: int = 0  # the new tensors it makes at the batch (0: a view or in place)
+    backward_macs: int = 0  # its backward's multiply-accumulates at the batch
+    backward_flops: int = 0
 
 
 class Totals(NamedTuple):
@@ -54,10 +59,17 @@ class Totals(NamedTuple):
     macs: int  # at the summary's batch size
     flops: int
     biases: int = 0  # of `params`, those in bias tensors (cnncalc/weights.py); the rest weights
+    backward_macs: int = 0  # at the summary's batch size
+    backward_flops: int = 0
 
     @property
     def weights(self) -> int:
         return self.params - self.biases
+
+    @property
+    def training_flops(self) -> int:
+        """One training step: forward and backward."""
+        return self.flops + self.backward_flops
 
 
 class Summary(NamedTuple):
@@ -93,33 +105,30 @@ def summarize(
     dtype: Dtype = Dtype.FLOAT32,
     optimizer: Optimizer = Optimizer.ADAM,
     state_dtype: Dtype | None = None,
+    mixed_precision: Dtype | None = None,
 ) -> Summary:
     """Figures for every layer and the totals; `depth` collapses deeper block instances.
 
-    MACs, FLOPs and activation memory scale with `batch`; bytes use `dtype`.
+    MACs, FLOPs and activation memory scale with `batch`; bytes use `dtype` (or, under
+    `mixed_precision`, that half dtype: cnncalc/memory.py says which tensors get which).
     """
     display = graph.layout.display
     layers = graph.layers
-    owners = [layer for layer in layers if layer.shares is None]  # shared weights count once
-    trainable = sum(layer.result.param_count for layer in owners if layer.trainable)
-    params = sum(layer.result.param_count for layer in owners)
-    buffers = sum(layer.result.buffer_count for layer in owners)
     costs = {layer.name: layer.cost for layer in layers}
-    totals = Totals(
-        params=params,
-        trainable_params=trainable,
-        frozen_params=params - trainable,
-        buffers=buffers,
-        non_trainable_params=params - trainable + buffers,
-        param_bytes=params * dtype.bytes,
-        macs=batch * sum(c.macs for c in costs.values()),
-        flops=batch * sum(c.flops for c in costs.values()),
-        biases=sum(biases(layer.result.params) for layer in owners),
+    training = step(graph)
+    mem = memory(
+        graph,
+        batch=batch,
+        dtype=dtype,
+        optimizer=optimizer,
+        state_dtype=state_dtype,
+        mixed_precision=mixed_precision,
+        training=training,
     )
+    back = training.backward
+    totals = _totals(layers, costs, back, batch, mixed_precision or dtype)
     rf, rf_notices = fields(graph)
-    rows = tuple(
-        _rows(graph, depth, rf, {n: (batch * c.macs, batch * c.flops) for n, c in costs.items()})
-    )
+    rows = tuple(_rows(graph, depth, rf, _figures(costs, back, mem, batch)))
     return Summary(
         name=graph.name,
         input_shape=display(graph.input_shape),
@@ -129,9 +138,7 @@ def summarize(
         totals=totals,
         layer_count=len(layers),
         notices=(*graph.notices, *rf_notices),
-        memory=memory(
-            graph, batch=batch, dtype=dtype, optimizer=optimizer, state_dtype=state_dtype
-        ),
+        memory=mem,
         spatial=bool(rf),
         is_chain=_is_chain(rows),
         inputs=tuple((n, display(s)) for n, s in graph.inputs.items()) if graph.several else (),
@@ -141,6 +148,61 @@ def summarize(
     )
 
 
+class Figures(NamedTuple):
+    """A layer's figures at the summary's batch: forward and backward cost, memory."""
+
+    macs: int
+    flops: int
+    backward_macs: int
+    backward_flops: int
+    saved_bytes: int
+    output_bytes: int
+
+
+def _totals(
+    layers: Sequence[Layer],
+    costs: dict[str, Cost],
+    back: Mapping[str, Cost],
+    batch: int,
+    dtype: Dtype,
+) -> Totals:
+    """The network's totals: shared weights count once; costs at the batch."""
+    owners = [layer for layer in layers if layer.shares is None]
+    trainable = sum(layer.result.param_count for layer in owners if layer.trainable)
+    params = sum(layer.result.param_count for layer in owners)
+    buffers = sum(layer.result.buffer_count for layer in owners)
+    return Totals(
+        params=params,
+        trainable_params=trainable,
+        frozen_params=params - trainable,
+        buffers=buffers,
+        non_trainable_params=params - trainable + buffers,
+        param_bytes=params * dtype.bytes,
+        macs=batch * sum(c.macs for c in costs.values()),
+        flops=batch * sum(c.flops for c in costs.values()),
+        biases=sum(biases(layer.result.params) for layer in owners),
+        backward_macs=batch * sum(c.macs for c in back.values()),
+        backward_flops=batch * sum(c.flops for c in back.values()),
+    )
+
+
+def _figures(
+    costs: dict[str, Cost], back: Mapping[str, Cost], mem: Memory, batch: int
+) -> dict[str, Figures]:
+    """Every layer's figures at the batch."""
+    return {
+        n: Figures(
+            batch * c.macs,
+            batch * c.flops,
+            batch * back[n].macs,
+            batch * back[n].flops,
+            mem.layers[n].saved_bytes,
+            mem.layers[n].output_bytes,
+        )
+        for n, c in costs.items()
+    }
+
+
 def _container(layer: Layer, depth: int | None) -> Group | None:
     if depth is None or len(layer.groups) < depth:
         return None
@@ -148,7 +210,7 @@ def _container(layer: Layer, depth: int | None) -> Group | None:
 
 
 def _rows(
-    graph: Graph, depth: int | None, rf: dict[str, Field], cost: dict[str, tuple[int, int]]
+    graph: Graph, depth: int | None, rf: dict[str, Field], cost: dict[str, Figures]
 ) -> list[Row]:
     """One row per layer, or per block instance collapsed at `depth`."""
     shown: dict[str, str] = {}  # layer name → the row that shows it
@@ -185,7 +247,7 @@ def _layer_row(
     layer: Layer,
     inputs: tuple[str, ...],
     rf: dict[str, Field],
-    cost: dict[str, tuple[int, int]],
+    cost: dict[str, Figures],
 ) -> Row:
     """The row of one layer; one that shares another's weights counts none."""
     owns = layer.shares is None
@@ -202,13 +264,17 @@ def _layer_row(
         param_tensors=tuple(layer.result.params.items()),
         buffer_tensors=tuple(layer.result.buffers.items()),
         receptive_field=rf.get(layer.name),
-        macs=cost[layer.name][0],
-        flops=cost[layer.name][1],
+        macs=cost[layer.name].macs,
+        flops=cost[layer.name].flops,
         biases=biases(layer.result.params) if owns else 0,
         groups=tuple((g.name, g.kind) for g in layer.groups),
         shares=layer.shares,
         more_shapes=tuple(graph.layout.display(s) for s in layer.result.more),
         names=layer.names,
+        saved_bytes=cost[layer.name].saved_bytes,
+        output_bytes=cost[layer.name].output_bytes,
+        backward_macs=cost[layer.name].backward_macs,
+        backward_flops=cost[layer.name].backward_flops,
     )
 
 
@@ -219,7 +285,7 @@ def _group_row(
     inputs: tuple[str, ...],
     depth: int | None,
     rf: dict[str, Field],
-    cost: dict[str, tuple[int, int]],
+    cost: dict[str, Figures],
 ) -> Row:
     """The row of a block instance or named repeat collapsed by --depth."""
     out = graph.group_outputs.get(group.name, inside[-1].name)
@@ -237,13 +303,17 @@ def _group_row(
         layers=len(inside),
         group=True,
         receptive_field=rf.get(out),
-        macs=sum(cost[x.name][0] for x in inside),
-        flops=sum(cost[x.name][1] for x in inside),
+        macs=sum(cost[x.name].macs for x in inside),
+        flops=sum(cost[x.name].flops for x in inside),
         biases=sum(biases(x.result.params) for x in owners),
         groups=tuple((g.name, g.kind) for g in inside[0].groups[: (depth or 1) - 1]),
         shares=_common_owner(sharing)
         if sharing and not any(_weighted(x) for x in owners)
         else None,
+        saved_bytes=sum(cost[x.name].saved_bytes for x in inside),
+        output_bytes=sum(cost[x.name].output_bytes for x in inside),
+        backward_macs=sum(cost[x.name].backward_macs for x in inside),
+        backward_flops=sum(cost[x.name].backward_flops for x in inside),
     )
 
 

@@ -139,14 +139,22 @@ def _batch(batch: object) -> int:
 
 
 def _settings(
-    batch: object, dtype: object, optimizer: object, state_dtype: object
+    batch: object,
+    dtype: object,
+    optimizer: object,
+    state_dtype: object,
+    mixed_precision: object = None,
 ) -> dict[str, Any]:
     """The batch size and the memory settings, checked and made the core's enums."""
+    mixed = None if mixed_precision is None else _choice(Dtype, mixed_precision, "mixed_precision")
+    if mixed not in (None, Dtype.FLOAT16, Dtype.BFLOAT16):
+        raise UsageError(f"mixed_precision must be float16 or bfloat16, got {mixed_precision!r}")
     return {
         "batch": _batch(batch),
         "dtype": _choice(Dtype, dtype, "dtype"),
         "optimizer": _choice(Optimizer, optimizer, "optimizer"),
         "state_dtype": None if state_dtype is None else _choice(Dtype, state_dtype, "state_dtype"),
+        "mixed_precision": mixed,
     }
 
 
@@ -160,13 +168,16 @@ def summarize(
     state_dtype: str | Dtype | None = None,
     depth: int | None = None,
     max_layers: int = DEFAULT_MAX_LAYERS,
+    mixed_precision: str | Dtype | None = None,
 ) -> Summary:
     """Shapes, parameters, MACs, FLOPs, receptive fields and memory of a spec.
 
     `batch` scales MACs, FLOPs and activation memory; `dtype`, `optimizer` and `state_dtype`
-    set the bytes of the memory figures; `depth` collapses block instances below that level.
+    set the bytes of the memory figures, `mixed_precision` (float16 or bfloat16) the mixed
+    precision training cnncalc/memory.py describes; `depth` collapses block instances below
+    that level.
     """
-    settings = _settings(batch, dtype, optimizer, state_dtype)
+    settings = _settings(batch, dtype, optimizer, state_dtype, mixed_precision)
     if depth is not None and (type(depth) is not int or depth < 1):
         raise UsageError(f"depth must be a whole number of at least 1, got {depth!r}")
     graph = graph_of(source, input=input, max_layers=max_layers)
@@ -207,6 +218,8 @@ def check(
     optimizer: str | Optimizer = "adam",
     state_dtype: str | Dtype | None = None,
     max_layers: int = DEFAULT_MAX_LAYERS,
+    max_activations: int | str | None = None,
+    mixed_precision: str | Dtype | None = None,
 ) -> list[SpecResult]:
     """Each spec held to its `expect:` section and to the budgets given (`26M`, `8GiB`, an int).
 
@@ -216,7 +229,13 @@ def check(
     from cnncalc.checking import check_spec, collect
     from cnncalc.expect import budget, parse_number
 
-    limits = {"params": max_params, "macs": max_macs, "flops": max_flops, "memory": max_memory}
+    limits = {
+        "params": max_params,
+        "macs": max_macs,
+        "flops": max_flops,
+        "memory": max_memory,
+        "activations": max_activations,
+    }
     budgets = []
     for figure, limit in limits.items():
         if limit is not None:
@@ -224,7 +243,7 @@ def check(
                 budgets.append(budget(figure, parse_number(limit)))
             except ValueError as err:
                 raise UsageError(f"max_{figure}: {err}") from None
-    settings = _settings(batch, dtype, optimizer, state_dtype)
+    settings = _settings(batch, dtype, optimizer, state_dtype, mixed_precision)
     collected = collect([os.fspath(s) for s in sources])
     return [
         check_spec(path, budgets, max_layers=max_layers, **settings) for path in collected.sources
@@ -352,13 +371,14 @@ def html_report(
     dtype: str | Dtype = "float32",
     optimizer: str | Optimizer = "adam",
     state_dtype: str | Dtype | None = None,
+    mixed_precision: str | Dtype | None = None,
 ) -> HtmlReport:
     """The summary as one self-contained HTML page with the drawing (SVG where Graphviz is
     installed, else Mermaid text); the arguments are summarize's."""
     from cnncalc.render import DEFAULT_COLUMNS
     from cnncalc.render.html import figure_of, render_html
 
-    settings = _settings(batch, dtype, optimizer, state_dtype)
+    settings = _settings(batch, dtype, optimizer, state_dtype, mixed_precision)
     _depth(depth)
     graph = graph_of(source, input=input, max_layers=max_layers)
     summary = Summary(*analysis.summarize(graph, depth=depth, **settings))

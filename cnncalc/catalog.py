@@ -49,12 +49,23 @@ class TypeInfo(NamedTuple):
     max_inputs: int | None  # None: any number; 1: a single input
     args: tuple[ArgInfo, ...]
     outputs: str = ""  # what a layer of several outputs makes: "output, h_n, c_n"
+    saves_rule: str = ""  # what its backward keeps (docs/counting.md, Memory)
+    backward_rule: str = ""  # its backward's FLOPs
 
 
 def _info(t: LayerType) -> TypeInfo:
     args = tuple(ArgInfo(a.name, a.kind, a.default is REQUIRED, a.default, a.help) for a in t.args)
     return TypeInfo(
-        t.name, t.family, t.doc, t.flops_rule, t.min_inputs, t.max_inputs, args, t.outputs
+        t.name,
+        t.family,
+        t.doc,
+        t.flops_rule,
+        t.min_inputs,
+        t.max_inputs,
+        args,
+        t.outputs,
+        t.saves_rule,
+        t.backward_rule,
     )
 
 

@@ -244,12 +244,20 @@ class _Choice(click.Choice):  # type: ignore[type-arg]  # generic in click 8.4 o
 
 
 def _cost_options(f: Any) -> Any:
-    """--batch, --dtype, --optimizer and --state-dtype, shared by the commands that use them."""
+    """--batch, --dtype, --optimizer, --state-dtype and --mixed-precision, shared by the
+    commands that use them."""
+    f = click.option(
+        "--mixed-precision",
+        type=click.Choice(["bfloat16", "float16"]),
+        default=None,
+        help="Train in mixed precision with this half dtype: half weights, gradients and"
+        " activations; float32 master weights, optimizer state and buffers. Overrides --dtype.",
+    )(f)
     f = click.option(
         "--state-dtype",
         type=_Choice(Dtype),
         default=None,
-        help="Optimizer state dtype (default: --dtype).",
+        help="Optimizer state dtype (default: --dtype; float32 under --mixed-precision).",
     )(f)
     f = click.option(
         "--optimizer",
@@ -308,9 +316,19 @@ def _max_layers_option(f: Any) -> Any:
 
 
 def _cost_settings(
-    batch: int, dtype: Dtype, optimizer: Optimizer, state_dtype: Dtype | None
+    batch: int,
+    dtype: Dtype,
+    optimizer: Optimizer,
+    state_dtype: Dtype | None,
+    mixed_precision: str | None = None,
 ) -> dict[str, Any]:
-    return {"batch": batch, "dtype": dtype, "optimizer": optimizer, "state_dtype": state_dtype}
+    return {
+        "batch": batch,
+        "dtype": dtype,
+        "optimizer": optimizer,
+        "state_dtype": state_dtype,
+        "mixed_precision": None if mixed_precision is None else Dtype(mixed_precision),
+    }
 
 
 LAYOUTS = ("channels_first", "channels_last")  # spec.Layout's values (no core for --help)
@@ -415,6 +433,9 @@ def _network(
 )
 @click.option("--macs/--no-macs", default=True, show_default=True, help="A MACs column.")
 @click.option("--flops", is_flag=True, help="A FLOPs column.")
+@click.option(
+    "--memory", is_flag=True, help="A Saved column: the bytes each layer's backward keeps."
+)
 @_width_options
 @_cost_options
 def summarize(
@@ -428,6 +449,7 @@ def summarize(
     rf: bool,
     macs: bool,
     flops: bool,
+    memory: bool,
     wide: bool,
     width: int | None,
     **cost: Any,
@@ -447,7 +469,7 @@ def summarize(
             parsed,
             input=shape,
             depth=depth,
-            columns=Columns(rf=rf, macs=macs, flops=flops),
+            columns=Columns(rf=rf, macs=macs, flops=flops, memory=memory),
             max_layers=max_layers,
             **_cost_settings(**cost),
         )
@@ -460,7 +482,7 @@ def summarize(
     )
     for notice in summary.notices:
         click.echo(str(notice), err=True)
-    columns = Columns(rf=rf, macs=macs, flops=flops)
+    columns = Columns(rf=rf, macs=macs, flops=flops, memory=memory)
     if fmt is not Format.TABLE:  # machine formats: no rich
         click.echo(render(summary, fmt, columns=columns), nl=False)
         return
@@ -649,6 +671,12 @@ def _parse_number(ctx: click.Context, param: click.Parameter, value: str | None)
     metavar="BYTES",
     help="Budget: training memory (8GiB, 500MB) at --batch, --dtype, --optimizer.",
 )
+@click.option(
+    "--max-activations",
+    callback=_parse_number,
+    metavar="BYTES",
+    help="Budget: activations kept for backward (at --batch and --dtype).",
+)
 @_cost_options
 @_max_layers_option
 def check(
@@ -658,6 +686,7 @@ def check(
     max_macs: Any,
     max_flops: Any,
     max_memory: Any,
+    max_activations: Any,
     max_layers: int,
     **cost: Any,
 ) -> None:
@@ -670,7 +699,13 @@ def check(
     from cnncalc.render import check as render_check
     from cnncalc.source import source_of
 
-    limits = {"params": max_params, "macs": max_macs, "flops": max_flops, "memory": max_memory}
+    limits = {
+        "params": max_params,
+        "macs": max_macs,
+        "flops": max_flops,
+        "memory": max_memory,
+        "activations": max_activations,
+    }
     budgets = [budget(figure, limit) for figure, limit in limits.items() if limit is not None]
     settings = _cost_settings(**cost)
     # Only what the command line says is a git version: never a file a glob or walk finds.

@@ -94,6 +94,7 @@ class Optimizer(str, enum.Enum):
     RMSPROP = "rmsprop"
     ADAM = "adam"
     ADAMW = "adamw"
+    LION = "lion"
 
     @property
     def states(self) -> int:
@@ -111,6 +112,7 @@ STATE_TENSORS: dict[Optimizer, tuple[int, str]] = {
     Optimizer.RMSPROP: (1, "the moving average of squared gradients"),
     Optimizer.ADAM: (2, "the first and second moment estimates m and v"),
     Optimizer.ADAMW: (2, "the first and second moment estimates m and v"),
+    Optimizer.LION: (1, "the momentum (Lion keeps no second moment)"),
 }
 
 

@@ -56,7 +56,9 @@ TOTALS: dict[str, Callable[[Summary], int]] = {
     "param_bytes": lambda s: s.totals.param_bytes,
     "macs": lambda s: s.totals.macs,
     "flops": lambda s: s.totals.flops,
-    "activations_bytes": lambda s: s.memory.activations_bytes,
+    "training_flops": lambda s: s.totals.training_flops,  # forward + backward
+    "activations_bytes": lambda s: s.memory.activations_bytes,  # kept for backward
+    "activations": lambda s: s.memory.activations_bytes,  # as --max-activations names it
     "memory": lambda s: s.memory.total_bytes,
     "inference_memory": lambda s: s.memory.inference_bytes,
 }
@@ -67,6 +69,12 @@ LAYER_FIGURES: dict[str, Callable[[Graph, list[Layer]], int]] = {
     "buffers": lambda g, ls: sum(x.result.buffer_count for x in ls),
     "macs": lambda g, ls: sum(x.cost.macs for x in ls),  # per sample
     "flops": lambda g, ls: sum(x.cost.flops for x in ls),
+}
+# Figures of one layer at the batch and dtype `check` is run with, from the summary's memory:
+# what its backward keeps (storage that an earlier layer keeps counts there), what it makes.
+LAYER_MEMORY: dict[str, Callable[[Summary, list[Layer]], int]] = {
+    "saved_bytes": lambda s, ls: sum(s.memory.layers[x.name].saved_bytes for x in ls),
+    "output_bytes": lambda s, ls: sum(s.memory.layers[x.name].output_bytes for x in ls),
 }
 
 
@@ -127,7 +135,9 @@ def human(x: Fraction | int, in_bytes: bool = False) -> str:
     return f"{text} B" if whole.endswith(" B") else f"{text} B ({whole})"
 
 
-BYTE_FIGURES = frozenset(k for k in TOTALS if k.endswith("_bytes") or k.endswith("memory"))
+BYTE_FIGURES = frozenset(
+    k for k in (*TOTALS, *LAYER_MEMORY) if k.endswith(("_bytes", "memory", "activations"))
+)
 
 
 class Bound(NamedTuple):
@@ -320,7 +330,7 @@ def _layers(node: Node, graph: Graph) -> list[Expectation]:
     if not node.is_map:
         raise SpecError("'layers' under expect maps layer names to expectations", node.pos)
     out: list[Expectation] = []
-    keys = [*LAYER_FIGURES, "output_shape", "receptive_field"]
+    keys = [*LAYER_FIGURES, *LAYER_MEMORY, "output_shape", "receptive_field"]
     for name, value in node.value.items():
         layer = _layer_name(Node(name, node.key_pos[name]), graph)
         if not value.is_map:
@@ -331,7 +341,7 @@ def _layers(node: Node, graph: Graph) -> list[Expectation]:
             )
         for key, item in value.value.items():
             what = f"layer '{layer}' {key}"
-            if key in LAYER_FIGURES:
+            if key in LAYER_FIGURES or key in LAYER_MEMORY:
                 out.append(
                     Expectation(
                         what, "layer", key, layer=layer, bound=_bound(item, what), pos=item.pos
@@ -374,7 +384,11 @@ def evaluate(expectations: list[Expectation], graph: Graph, summary: Summary) ->
             value: Fraction | int = TOTALS[e.key](summary)
         elif e.kind == "layer":
             assert e.layer is not None
-            value = LAYER_FIGURES[e.key](graph, _members(graph, e.layer))
+            members = _members(graph, e.layer)
+            if e.key in LAYER_MEMORY:
+                value = LAYER_MEMORY[e.key](summary, members)
+            else:
+                value = LAYER_FIGURES[e.key](graph, members)
             if e.key in ("macs", "flops"):
                 value *= summary.memory.batch
         else:
@@ -401,7 +415,7 @@ def evaluate(expectations: list[Expectation], graph: Graph, summary: Summary) ->
                     failures.append(Failure(problem[0], problem[1] if pos else None))
                     break
             continue
-        problem = e.bound.violation(e.what, value, e.kind == "total" and e.key in BYTE_FIGURES)
+        problem = e.bound.violation(e.what, value, e.key in BYTE_FIGURES)
         if problem:
             message, where = problem
             failures.append(Failure(message, where if pos else None))

@@ -1,9 +1,16 @@
-"""Memory for training and inference: parameters, gradients, optimizer state, activations."""
+"""Memory for training and inference: parameters, gradients, optimizer state, activations.
+
+Activations are what autograd keeps for backward, by each layer type's rule (cnncalc/autograd.py);
+the inference peak is the most activation memory alive at once in a forward pass.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import NamedTuple
 
+from cnncalc.autograd import FIXED_ITEMSIZE, STATS, Step, step
 from cnncalc.enums import STATE_TENSORS as STATE_TENSORS
 from cnncalc.enums import Dtype as Dtype
 from cnncalc.enums import Optimizer as Optimizer
@@ -12,22 +19,36 @@ from cnncalc.layers import TYPES
 from cnncalc.layers.tensors import numel
 
 
+class LayerMemory(NamedTuple):
+    """One layer's share of the activations, in bytes at the summary's batch and dtype."""
+
+    saved_bytes: int  # what its backward keeps that no earlier layer keeps already
+    output_bytes: int  # the new tensors it makes: 0 for a view, in place, or without batch
+
+
+NO_LAYERS: Mapping[str, LayerMemory] = MappingProxyType({})
+
+
 class Memory(NamedTuple):
     batch: int
-    dtype: Dtype
+    dtype: Dtype  # the activations' (and, but under mixed precision, the weights') dtype
     optimizer: Optimizer
-    params_bytes: int
+    params_bytes: int  # the weights forward runs with (the half copy under mixed precision)
     buffers_bytes: int
     grads_bytes: int  # one gradient per trainable parameter
     optimizer_state_bytes: int
-    activations_bytes: int  # every new tensor of the forward pass, kept for backward
+    activations_bytes: int  # what autograd keeps for backward, shared storage counted once
     peak_activations_bytes: int  # the most activation memory alive at once at inference
+    master_params_bytes: int = 0  # mixed precision: the float32 copy the optimizer updates
+    mixed_precision: Dtype | None = None  # the half dtype, under mixed precision
+    layers: Mapping[str, LayerMemory] = NO_LAYERS
 
     @property
     def total_bytes(self) -> int:
         """Training: everything above at once."""
         return (
             self.params_bytes
+            + self.master_params_bytes
             + self.buffers_bytes
             + self.grads_bytes
             + self.optimizer_state_bytes
@@ -47,25 +68,52 @@ def memory(
     dtype: Dtype = Dtype.FLOAT32,
     optimizer: Optimizer = Optimizer.ADAM,
     state_dtype: Dtype | None = None,
+    mixed_precision: Dtype | None = None,
+    training: Step | None = None,
 ) -> Memory:
-    """Bytes for one training step and for inference at this batch size and dtype."""
+    """Bytes for one training step and for inference at this batch size and dtype.
+
+    Under `mixed_precision` (a half dtype, which then stands for `dtype`): the weights forward
+    and backward use, their gradients and the activations are in that dtype; the float32
+    master weights of the trainable parameters, the optimizer state (unless `state_dtype`
+    says) and the buffers are float32.
+    """
     owners = [x for x in graph.layers if x.shares is None]  # shared weights are stored once
     params = sum(x.result.param_count for x in owners)
     trainable = sum(x.result.param_count for x in owners if x.trainable)
     buffers = sum(x.result.buffer_count for x in owners)
+    full = Dtype.FLOAT32 if mixed_precision else dtype  # master weights, state, buffers
+    dtype = mixed_precision or dtype
     size = dtype.bytes
-    kept, peak = _activations(graph)
+    layers = _layer_memory(training or step(graph), batch, dtype)
+    _, peak = _activations(graph)
     return Memory(
         batch=batch,
         dtype=dtype,
         optimizer=optimizer,
         params_bytes=params * size,
-        buffers_bytes=buffers * size,
+        buffers_bytes=buffers * full.bytes,
         grads_bytes=trainable * size,
-        optimizer_state_bytes=trainable * optimizer.states * (state_dtype or dtype).bytes,
-        activations_bytes=kept * batch * size,
+        optimizer_state_bytes=trainable * optimizer.states * (state_dtype or full).bytes,
+        activations_bytes=sum(x.saved_bytes for x in layers.values()),
         peak_activations_bytes=peak * batch * size,
+        master_params_bytes=trainable * full.bytes if mixed_precision else 0,
+        mixed_precision=mixed_precision,
+        layers=layers,
     )
+
+
+def _layer_memory(training: Step, batch: int, dtype: Dtype) -> Mapping[str, LayerMemory]:
+    """Each layer's saved and output bytes: masks 1 byte, indices 8, statistics float32."""
+    stats = 8 if dtype is Dtype.FLOAT64 else 4
+    found = {}
+    for name, kept in training.kept.items():
+        saved = 0
+        for k in kept:
+            size = stats if k.kind == STATS else FIXED_ITEMSIZE.get(k.kind, dtype.bytes)
+            saved += (k.elements * batch + k.fixed) * size
+        found[name] = LayerMemory(saved, training.outputs[name] * batch * dtype.bytes)
+    return MappingProxyType(found)
 
 
 def _activations(graph: Graph) -> tuple[int, int]:
@@ -103,7 +151,7 @@ def _activations(graph: Graph) -> tuple[int, int]:
         events[created[name]] = events.get(created[name], 0) + n
         events[last_use[name] + 1] = events.get(last_use[name] + 1, 0) - n
     peak = live = 0
-    for step in sorted(events):
-        live += events[step]
+    for at in sorted(events):
+        live += events[at]
         peak = max(peak, live)
     return kept, peak

@@ -114,11 +114,11 @@ def test_memory_figures_are_reported_in_bytes_and_binary_units(tmp_path: Path) -
     total = json.loads(run("summarize", spec, "-f", "json").stdout)["totals"]["memory"][
         "total_bytes"
     ]
-    result = run("check", spec, "--max-memory", "1MiB")
+    result = run("check", spec, "--max-memory", "0.5MiB")
     assert result.exit_code == 1
     assert (
-        f"memory (--max-memory) is {total:,} B ({total / 2**20:.2f} MiB), more than the"
-        f" maximum 1,048,576 B (1.00 MiB)"
+        f"memory (--max-memory) is {total:,} B ({total / 2**10:.2f} KiB), more than the"
+        f" maximum 524,288 B (512.00 KiB)"
     ) in result.stdout
     path = write_spec(
         tmp_path,

@@ -291,9 +291,9 @@ def test_compute_and_memory_totals_change(tmp_path: Path) -> None:
     assert totals["macs"] == {"old": 32, "new": 16, "change": -16, "percent": -50.0}
     # FLOPs: 2 per MAC plus one bias add per output
     assert (totals["flops"]["old"], totals["flops"]["new"]) == (2 * 32 + 4, 2 * 16 + 2)
-    # training, float32 + Adam: params, grads, two moments (4 × 4 bytes each) + input and
-    # output activations; inference: params + the input and output alive together
-    assert totals["training_memory_bytes"]["old"] == 16 * 36 + 4 * (8 + 4)
+    # training, float32 + Adam: params, grads, two moments (4 × 4 bytes each) + the input
+    # the linear keeps for backward; inference: params + the input and output alive together
+    assert totals["training_memory_bytes"]["old"] == 16 * 36 + 4 * 8
     assert totals["inference_memory_bytes"]["new"] == 4 * 18 + 4 * (8 + 2)
 
 

@@ -33,7 +33,7 @@ STAGES: list[tuple[str, ...]] = [
     ("values", "budget"),  # interned argument values, ${expr}; the expansion's work budget
     ("expand",),  # Spec → flat layer instances
     ("graph",),  # references, order, shapes, per-layer facts
-    ("receptive", "memory"),
+    ("receptive", "memory", "autograd"),
     ("analysis",),  # totals and rows → Summary
     ("exporters",),  # graph → PyTorch code, drawings
     ("importers",),  # models → spec text, checked through the graph

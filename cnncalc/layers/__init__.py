@@ -32,8 +32,9 @@ from cnncalc.layers import (  # noqa: F401 (register)
     shape,
     tensor,
 )
-from cnncalc.layers.base import LayerType, Result
+from cnncalc.layers.base import LayerType, Result, Saved
+from cnncalc.layers.costs import Cost, Grads
 from cnncalc.layers.registry import TYPES
 from cnncalc.layers.tensors import Shape
 
-__all__ = ["TYPES", "LayerType", "Result", "Shape"]
+__all__ = ["TYPES", "Cost", "Grads", "LayerType", "Result", "Saved", "Shape"]

@@ -7,9 +7,9 @@ from typing import Any
 
 from cnncalc.errors import Display, LayerError
 from cnncalc.layers.args import INPLACE, REQUIRED, Arg, choice, integer, number, optional
-from cnncalc.layers.base import LayerType, Result
+from cnncalc.layers.base import LayerType, Result, Saved
 from cnncalc.layers.checks import fail, resolve_dim
-from cnncalc.layers.costs import Cost
+from cnncalc.layers.costs import Cost, Grads
 from cnncalc.layers.formulas import Explanation
 from cnncalc.layers.registry import register
 from cnncalc.layers.spans import IDENTITY, Rule, Span, along
@@ -28,6 +28,7 @@ class Elementwise(LayerType):
         rank: tuple[int, str] | None = None,
         flops: int = 1,
         view: bool = False,
+        keeps: str = "input",
     ) -> None:
         self.name = name
         self.family = family
@@ -37,6 +38,8 @@ class Elementwise(LayerType):
         self.flops = flops
         self.view = view
         self.flops_rule = f"{flops} per element" if flops else "0"
+        self.keeps = keeps
+        self.saves_rule = "nothing (a view)" if view else KEEPS[keeps]
 
     def infer(self, a: Mapping[str, Any], inputs: Sequence[Shape]) -> Result:
         (shape,) = inputs
@@ -58,6 +61,48 @@ class Elementwise(LayerType):
     def cost(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Cost:
         return Cost(0, self.flops * numel(out))
 
+    def in_place(self, a: Mapping[str, Any]) -> bool:
+        """Dropout at p = 0 hands its input back (PyTorch returns it unchanged)."""
+        return super().in_place(a) or ("p" in a and a["p"] == 0)
+
+    def saves(
+        self, a: Mapping[str, Any], inputs: Sequence[Shape], result: Result, grads: Grads
+    ) -> tuple[Saved, ...]:
+        """By KEEPS: what autograd's formula for the function reads in backward."""
+        n, keeps = numel(inputs[0]), self.keeps
+        inplace = bool(a.get("inplace"))
+        if self.view or ("p" in a and a["p"] in (0, 1)):  # p = 1 multiplies by a scalar 0
+            return ()
+        if keeps == "output" or (keeps == "input/output" and inplace):
+            return (Saved("output"),)
+        if keeps == "input/copy" and inplace:
+            return (Saved("copy", elements=n),)
+        if keeps == "mask":
+            return (Saved("mask", elements=n),)
+        if keeps == "noise":  # one value per channel for the feature dropouts
+            per = inputs[0][0] if self.rank or self.name.startswith("feature") else n
+            return (Saved("noise", elements=per),)
+        if keeps == "input+other":
+            return (Saved("input"), Saved("other", elements=n))
+        if keeps == "other":
+            return (Saved("other", elements=n),)
+        return (Saved("input"),)
+
+
+# What each activation's backward keeps (PyTorch's derivatives.yaml and the functions' own code).
+KEEPS = {
+    "output": "its output",
+    "input": "its input",
+    "input/output": "its input; in place, its output (the same storage)",
+    "input/copy": "its input; in place, a copy of its input (the in-place kernel saves one)",
+    "mask": "a mask of its size, 1 byte an element (CUDA's fused dropout; on the CPU PyTorch"
+    " keeps it in the activation dtype); nothing at p = 0 or 1",
+    "noise": "a mask in the activation dtype: one value per element (alpha dropout) or per"
+    " channel (feature dropouts); nothing at p = 0 or 1",
+    "input+other": "its input and 1 + |x|, a new tensor of its size",
+    "other": "tanh(x), a new tensor of its size",
+}
+
 
 def _along(dim: int | None, shape: Shape) -> Rule:
     """Pointwise, unless the layer mixes values along a spatial dimension (softmax over W):
@@ -68,6 +113,7 @@ def _along(dim: int | None, shape: Shape) -> Rule:
 class PReLU(LayerType):
     name = "prelu"
     family = "activation"
+    saves_rule = KEEPS["input"]
     flops_rule = "1 per element"
     doc = "leaky ReLU with a learned slope (one, or one per channel)"
     args = (
@@ -104,6 +150,7 @@ class PReLU(LayerType):
 class GLU(LayerType):
     name = "glu"
     family = "activation"
+    saves_rule = KEEPS["input"]
     doc = "gated linear unit: halves dimension dim"
     flops_rule = "2 per output element: a sigmoid and a product"
     args = (Arg("dim", integer(), -1, "dimension split in two (PyTorch numbering)", "int"),)
@@ -159,8 +206,8 @@ class Hardtanh(Elementwise):
         return super().infer(a, inputs)
 
 
-def _act(name: str, doc: str, *args: Arg, flops: int = 1) -> Elementwise:
-    return Elementwise(name, "activation", doc, *args, flops=flops)
+def _act(name: str, doc: str, *args: Arg, flops: int = 1, keeps: str = "input") -> Elementwise:
+    return Elementwise(name, "activation", doc, *args, flops=flops, keeps=keeps)
 
 
 _SLOPE = Arg("negative_slope", number(), 0.01, "slope for negative inputs", "float")
@@ -169,28 +216,29 @@ _DIM = Arg("dim", optional(integer()), 1, "dimension normalized over (PyTorch nu
 _P = Arg("p", number(0, 1), 0.5, "drop probability", "float")
 
 register(
-    _act("relu", "max(0, x)", INPLACE),
-    _act("relu6", "min(max(0, x), 6)", INPLACE),
-    _act("leakyrelu", "x, or negative_slope·x below 0", _SLOPE, INPLACE),
+    _act("relu", "max(0, x)", INPLACE, keeps="output"),
+    _act("relu6", "min(max(0, x), 6)", INPLACE, keeps="input/copy"),
+    _act("leakyrelu", "x, or negative_slope·x below 0", _SLOPE, INPLACE, keeps="input/output"),
     PReLU(),
-    _act("elu", "exponential linear unit", _ALPHA, INPLACE),
+    _act("elu", "exponential linear unit", _ALPHA, INPLACE, keeps="input/output"),
     _act(
         "celu",
         "continuously differentiable ELU",
         Arg("alpha", nonzero(), 1.0, "no effect on counts; not 0", "float"),
         INPLACE,
+        keeps="input/output",
     ),
-    _act("selu", "scaled ELU", INPLACE),
+    _act("selu", "scaled ELU", INPLACE, keeps="input/output"),
     _act(
         "gelu",
         "Gaussian error linear unit",
         Arg("approximate", choice("none", "tanh"), "none", "no effect on counts", "str"),
     ),
-    _act("silu", "x·sigmoid(x) (swish)", INPLACE),
-    _act("mish", "x·tanh(softplus(x))", INPLACE),
-    _act("sigmoid", "1 / (1 + e^−x)"),
+    _act("silu", "x·sigmoid(x) (swish)", INPLACE, keeps="input/copy"),
+    _act("mish", "x·tanh(softplus(x))", INPLACE, keeps="input/copy"),
+    _act("sigmoid", "1 / (1 + e^−x)", keeps="output"),
     _act("logsigmoid", "log(sigmoid(x))"),
-    _act("tanh", "hyperbolic tangent"),
+    _act("tanh", "hyperbolic tangent", keeps="output"),
     Hardtanh(
         "hardtanh",
         "activation",
@@ -198,38 +246,58 @@ register(
         Arg("min_val", number(), -1.0, "lower bound", "float"),
         Arg("max_val", number(), 1.0, "upper bound", "float"),
         INPLACE,
+        keeps="input/copy",
     ),
-    _act("hardswish", "x·relu6(x+3)/6", INPLACE),
-    _act("hardsigmoid", "relu6(x+3)/6", INPLACE),
+    _act("hardswish", "x·relu6(x+3)/6", INPLACE, keeps="input/copy"),
+    _act("hardsigmoid", "relu6(x+3)/6", INPLACE, keeps="input/copy"),
     _act(
         "softplus",
         "log(1 + e^x)",
         Arg("beta", number(), 1.0, "no effect on counts", "float"),
         Arg("threshold", number(), 20.0, "no effect on counts", "float"),
     ),
-    _act("softsign", "x / (1 + |x|)"),
-    _act("tanhshrink", "x − tanh(x)"),
+    _act("softsign", "x / (1 + |x|)", keeps="input+other"),
+    _act("tanhshrink", "x − tanh(x)", keeps="other"),
     _act(
         "threshold",
         "x above threshold, else value",
         Arg("threshold", number(), REQUIRED, "the threshold", "float"),
         Arg("value", number(), REQUIRED, "the replacement", "float"),
         INPLACE,
+        keeps="input/copy",
     ),
-    _act("softmax", "softmax over dim", _DIM, flops=3),  # exp, sum, divide
-    _act("logsoftmax", "log-softmax over dim", _DIM, flops=3),
-    _act("softmin", "softmin over dim", _DIM, flops=3),
+    _act("softmax", "softmax over dim", _DIM, flops=3, keeps="output"),  # exp, sum, divide
+    _act("logsoftmax", "log-softmax over dim", _DIM, flops=3, keeps="output"),
+    _act("softmin", "softmin over dim", _DIM, flops=3, keeps="output"),
     GLU(),
     Elementwise("identity", "shape", "passes its input through unchanged", flops=0, view=True),
     # Dropout is counted as at inference, where it is the identity: no FLOPs.
     Elementwise(
-        "dropout", "dropout", "zeroes elements with probability p in training", _P, INPLACE, flops=0
+        "dropout",
+        "dropout",
+        "zeroes elements with probability p in training",
+        _P,
+        INPLACE,
+        flops=0,
+        keeps="mask",
     ),
     Elementwise(
-        "alphadropout", "dropout", "dropout that keeps SELU's statistics", _P, INPLACE, flops=0
+        "alphadropout",
+        "dropout",
+        "dropout that keeps SELU's statistics",
+        _P,
+        INPLACE,
+        flops=0,
+        keeps="noise",
     ),
     Elementwise(
-        "featurealphadropout", "dropout", "alpha dropout of whole channels", _P, INPLACE, flops=0
+        "featurealphadropout",
+        "dropout",
+        "alpha dropout of whole channels",
+        _P,
+        INPLACE,
+        flops=0,
+        keeps="noise",
     ),
     Elementwise(
         "dropout1d",
@@ -239,6 +307,7 @@ register(
         INPLACE,
         rank=(2, "[C, L]"),
         flops=0,
+        keeps="noise",
     ),
     Elementwise(
         "dropout2d",
@@ -248,6 +317,7 @@ register(
         INPLACE,
         rank=(3, "[C, H, W]"),
         flops=0,
+        keeps="noise",
     ),
     Elementwise(
         "dropout3d",
@@ -257,5 +327,6 @@ register(
         INPLACE,
         rank=(4, "[C, D, H, W]"),
         flops=0,
+        keeps="noise",
     ),
 )

@@ -174,7 +174,7 @@ def anything() -> Parser:
 
 
 # Arguments that many layer types share.
-INPLACE = Arg("inplace", boolean(), False, "ignored: in-place changes no count", "bool")
+INPLACE = Arg("inplace", boolean(), False, "overwrite the input: memory only, no count", "bool")
 BIAS = Arg("bias", boolean(), True, "learn an additive bias", "bool")
 EPS = Arg("eps", number(lo=0), 1e-5, "ignored: changes values only", "float")
 MOMENTUM = Arg("momentum", optional(number(0, 1)), 0.1, "ignored: changes values only", "float")

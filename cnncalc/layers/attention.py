@@ -22,9 +22,9 @@ from cnncalc.layers.args import (
     number,
     optional,
 )
-from cnncalc.layers.base import LayerType, Result
+from cnncalc.layers.base import LayerType, Result, Saved
 from cnncalc.layers.checks import check_given, fail, several
-from cnncalc.layers.costs import Cost
+from cnncalc.layers.costs import Cost, Grads
 from cnncalc.layers.formulas import Explanation
 from cnncalc.layers.registry import register
 from cnncalc.layers.tensors import Shape, tensor
@@ -139,6 +139,28 @@ def _features(shape: Shape, wanted: int, role: str, arg: str, default: bool) -> 
         raise fail(f"the {role} has {several(shape[-1], 'feature')} but {said} is {wanted}", arg)
 
 
+# What fused attention keeps (PyTorch's scaled_dot_product_attention, as CUDA's flash and
+# memory-efficient kernels and the CPU's flash kernel run it): the query, key and value, the
+# output and a log-sum-exp per head and query; no L × S matrix.
+ATTENTION_SAVES = (
+    "its inputs; the projected query, key and value (3·L·E for self-attention, one packed"
+    " tensor; L·E + 2·S·E otherwise); the attention's output, L·E, for the output projection;"
+    " a float32 log-sum-exp per head and query, h·L (fused attention, which PyTorch uses where"
+    " need_weights is false; its math path, where weights are asked for or dropout runs on the"
+    " CPU, keeps h·L·S softmax weights instead)"
+)
+ATTENTION_BACKWARD = "2× forward: every matrix product's two operands get a gradient"
+
+
+def attention_saves(g: Attention, inputs: int) -> tuple[Saved, ...]:
+    """By ATTENTION_SAVES, per sample."""
+    qkv = 3 * g.length * g.embed if inputs == 1 else g.length * g.embed + 2 * g.keys * g.embed
+    return (
+        Saved("other", elements=qkv + g.length * g.embed),
+        Saved("stats", elements=g.heads * g.length),
+    )
+
+
 class MultiheadAttention(LayerType):
     name = "multiheadattention"
     family = "attention"
@@ -187,6 +209,21 @@ class MultiheadAttention(LayerType):
     def cost(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Cost:
         g = self.geometry(a, inputs)
         return Cost(g.macs(), g.flops(a["bias"]))
+
+    saves_rule = ATTENTION_SAVES
+    backward_rule = ATTENTION_BACKWARD
+
+    def saves(
+        self, a: Mapping[str, Any], inputs: Sequence[Shape], result: Result, grads: Grads
+    ) -> tuple[Saved, ...]:
+        distinct = 1 if len(inputs) == 1 else 3
+        kept = tuple(Saved("input", i) for i in range(distinct))
+        return kept + attention_saves(self.geometry(a, inputs), distinct)
+
+    def backward(
+        self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape, forward: Cost, grads: Grads
+    ) -> Cost:
+        return Cost(2 * forward.macs, 2 * forward.flops) if grads.any else Cost()
 
     def explain(
         self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape, show: Display
@@ -292,6 +329,42 @@ class _TransformerLayer(LayerType):
             params_note=f"{' and '.join(self.attentions)}; linear1, linear2;"
             f" norm1 to norm{len(found) + 1}",
         )
+
+    backward_rule = ATTENTION_BACKWARD
+    saves_rule = (
+        "its inputs; each attention as multiheadattention keeps it; per sublayer the residual"
+        " sum and the norm's output (L·E each) and the norm's statistics (2·L); the"
+        " feed-forward's hidden activation (L·F; gelu keeps its input too) and, with dropout,"
+        " the dropped hidden L·F and masks of 1 byte for each dropout (2·L·E + L·F in the"
+        " encoder, 3·L·E + L·F in the decoder)"
+    )
+
+    def backward(
+        self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape, forward: Cost, grads: Grads
+    ) -> Cost:
+        return Cost(2 * forward.macs, 2 * forward.flops) if grads.any else Cost()
+
+    def saves(
+        self, a: Mapping[str, Any], inputs: Sequence[Shape], result: Result, grads: Grads
+    ) -> tuple[Saved, ...]:
+        """Long: the sublayers' rules added up (post-norm and pre-norm keep as many tensors)."""
+        found = self.geometries(a, inputs)
+        (length, e), f = inputs[0], a["dim_feedforward"]
+        dropout = 0 < a["dropout"] < 1
+        saved = [Saved("input", i) for i in range(len(inputs))]
+        le = 0
+        for k, g in enumerate(found):  # the self-attention, then the decoder's cross-attention
+            le += 4 * length * e if k == 0 else 2 * length * e + 2 * g.keys * e
+            saved.append(Saved("stats", elements=g.heads * length))
+        sublayers = len(found) + 1
+        le += 2 * sublayers * length * e - length * e  # residual sums; norms' outputs but the last
+        hidden = length * f * (1 + (a["activation"] == "gelu") + dropout)
+        hidden -= length * f if a["activation"] == "gelu" and dropout else 0
+        saved.append(Saved("other", elements=le + hidden))
+        saved.append(Saved("stats", elements=2 * sublayers * length))
+        if dropout:
+            saved.append(Saved("mask", elements=sublayers * length * e + length * f))
+        return tuple(saved)
 
 
 class TransformerEncoderLayer(_TransformerLayer):

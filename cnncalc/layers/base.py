@@ -8,7 +8,7 @@ from typing import Any, NamedTuple
 
 from cnncalc.errors import Display
 from cnncalc.layers.args import Arg
-from cnncalc.layers.costs import Cost
+from cnncalc.layers.costs import Cost, Grads
 from cnncalc.layers.formulas import Explanation
 from cnncalc.layers.spans import GLOBAL, Rule
 from cnncalc.layers.tensors import Shape
@@ -42,6 +42,21 @@ class Result(NamedTuple):
         return sum(self.buffers.values())
 
 
+class Saved(NamedTuple):
+    """One tensor that a layer's backward keeps, as autograd saves it: one of the layer's
+    inputs or outputs (its storage, shared with whatever else keeps it), or a new tensor."""
+
+    kind: str  # "input", "output", or new: "copy", "mask", "noise", "indices", "stats", "other"
+    which: int = 0  # which input or output, for "input" and "output"
+    elements: int = 0  # a new tensor's elements per sample
+    fixed: int = 0  # a new tensor's elements whatever the batch (batch norm's statistics)
+
+
+def saved_inputs(inputs: Sequence[Shape]) -> tuple[Saved, ...]:
+    """Every input kept: what most layers' backward reads."""
+    return tuple(Saved("input", i) for i in range(len(inputs)))
+
+
 class LayerType:
     """Base class of layer descriptors. Subclasses set the class attributes and `infer`."""
 
@@ -57,6 +72,8 @@ class LayerType:
     batched: bool = True  # False: its output has no batch dimension (parameter)
     broadcasts: bool = False  # inputs line up from the right, as PyTorch broadcasts them
     flops_rule: str = "0"  # FLOPs per sample, as documented: "1 per output element"
+    saves_rule: str = "its input"  # what backward keeps, as documented (docs/counting.md)
+    backward_rule: str = "as many FLOPs as forward"  # backward's cost, as documented
 
     def infer(self, a: Mapping[str, Any], inputs: Sequence[Shape]) -> Result:
         """The output shape and tensor sizes for inputs of these shapes."""
@@ -75,6 +92,20 @@ class LayerType:
     def cost(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Cost:
         """MACs and FLOPs for one sample; zero unless a type says (reshapes, dropout, ...)."""
         return Cost()
+
+    def saves(
+        self, a: Mapping[str, Any], inputs: Sequence[Shape], result: Result, grads: Grads
+    ) -> tuple[Saved, ...]:
+        """What its backward keeps, by autograd's rule for the type, given which gradients it
+        computes (`grads`); unless a type says, its inputs (a view keeps nothing)."""
+        return () if self.view else saved_inputs(inputs)
+
+    def backward(
+        self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape, forward: Cost, grads: Grads
+    ) -> Cost:
+        """MACs and FLOPs of its backward for one sample: unless a type says, no MACs and as
+        many FLOPs as forward (an element-wise gradient per element-wise operation)."""
+        return Cost(0, forward.flops) if any(grads.inputs) else Cost()
 
     def explain(
         self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape, show: Display

@@ -20,7 +20,14 @@ from cnncalc.layers.args import (
 )
 from cnncalc.layers.base import LayerType, Result
 from cnncalc.layers.checks import check_given, expect_rank, fail
-from cnncalc.layers.costs import WEIGHTED_FLOPS, Cost, weighted_cost
+from cnncalc.layers.costs import (
+    WEIGHTED_BACKWARD,
+    WEIGHTED_FLOPS,
+    Cost,
+    Grads,
+    weighted_backward,
+    weighted_cost,
+)
 from cnncalc.layers.formulas import Explanation, filter_taps, per_dim_lines, tensor_product
 from cnncalc.layers.registry import register
 from cnncalc.layers.spans import Rule, Span
@@ -148,6 +155,14 @@ class Conv(LayerType):
         macs = numel(out) * (inputs[0][0] // a["groups"]) * math.prod(a["kernel_size"])
         return weighted_cost(macs, out, a["bias"])
 
+    backward_rule = WEIGHTED_BACKWARD
+    saves_rule = "its input, frozen or not (PyTorch's one formula for all its gradients)"
+
+    def backward(
+        self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape, forward: Cost, grads: Grads
+    ) -> Cost:
+        return weighted_backward(forward.macs, out, a["bias"], grads)
+
 
 class ConvTranspose(LayerType):
     family = "conv"
@@ -236,6 +251,14 @@ class ConvTranspose(LayerType):
         # on the output instead over-counts by stride² (4× for a DCGAN layer).
         macs = numel(inputs[0]) * (a["out_channels"] // a["groups"]) * math.prod(a["kernel_size"])
         return weighted_cost(macs, out, a["bias"])
+
+    backward_rule = WEIGHTED_BACKWARD
+    saves_rule = "its input, frozen or not (PyTorch's one formula for all its gradients)"
+
+    def backward(
+        self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape, forward: Cost, grads: Grads
+    ) -> Cost:
+        return weighted_backward(forward.macs, out, a["bias"], grads)
 
 
 register(*(Conv(d) for d in (1, 2, 3)), *(ConvTranspose(d) for d in (1, 2, 3)))

@@ -16,6 +16,18 @@ class Cost(NamedTuple):
     flops: int = 0
 
 
+class Grads(NamedTuple):
+    """Which of a layer's inputs need a gradient, and whether its weights learn."""
+
+    inputs: tuple[bool, ...]
+    weights: bool = False
+
+    @property
+    def any(self) -> bool:
+        """Whether the layer takes part in backward at all."""
+        return self.weights or any(self.inputs)
+
+
 # Convolutions and linear layers: a multiply and an add per MAC, and a bias add per output.
 WEIGHTED_FLOPS = "2·MACs, + 1 per output element with bias"
 
@@ -34,3 +46,17 @@ def adaptive_reads(sizes: Sequence[int], outs: Sequence[int]) -> int:
     for n, o in zip(sizes, outs, strict=True):
         total *= n + o - math.gcd(n, o)
     return total
+
+
+# Their backward: the input's gradient is the transposed product (as many MACs), the weights'
+# gradient another, the bias's a sum over the output.
+WEIGHTED_BACKWARD = (
+    "2·MACs for the input's gradient (none where the input needs none), 2·MACs for the"
+    " weights' (none where frozen), + 1 per output element for the bias's"
+)
+
+
+def weighted_backward(macs: int, out: Shape, bias: bool, grads: Grads) -> Cost:
+    """The backward of a layer of weights, by WEIGHTED_BACKWARD."""
+    work = macs * (int(grads.inputs[0]) + int(grads.weights))
+    return Cost(work, 2 * work + (numel(out) if bias and grads.weights else 0))

@@ -16,9 +16,16 @@ from cnncalc.layers.args import (
     integer,
     optional,
 )
-from cnncalc.layers.base import LayerType, Result
+from cnncalc.layers.base import LayerType, Result, Saved
 from cnncalc.layers.checks import check_given, fail
-from cnncalc.layers.costs import WEIGHTED_FLOPS, Cost, weighted_cost
+from cnncalc.layers.costs import (
+    WEIGHTED_BACKWARD,
+    WEIGHTED_FLOPS,
+    Cost,
+    Grads,
+    weighted_backward,
+    weighted_cost,
+)
 from cnncalc.layers.formulas import Explanation, tensor_product
 from cnncalc.layers.registry import register
 from cnncalc.layers.spans import GLOBAL, Rule, along
@@ -72,6 +79,20 @@ class Linear(LayerType):
         macs = numel(out) * inputs[0][-1]
         return weighted_cost(macs, out, a["bias"])
 
+    backward_rule = WEIGHTED_BACKWARD
+    saves_rule = "its input, for the weights' gradient: nothing where they are frozen"
+
+    def saves(
+        self, a: Mapping[str, Any], inputs: Sequence[Shape], result: Result, grads: Grads
+    ) -> tuple[Saved, ...]:
+        """PyTorch's matrix product keeps each operand only for the other's gradient."""
+        return (Saved("input"),) if grads.weights else ()
+
+    def backward(
+        self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape, forward: Cost, grads: Grads
+    ) -> Cost:
+        return weighted_backward(forward.macs, out, a["bias"], grads)
+
 
 class Embedding(LayerType):
     name = "embedding"
@@ -103,6 +124,19 @@ class Embedding(LayerType):
             (f"each index → a vector of {a['embedding_dim']}",),
             f"{a['num_embeddings']}·{a['embedding_dim']}",
         )
+
+    saves_rule = "its indices (int64, 8 bytes each)"
+    backward_rule = "1 per output element: each vector added into its row's gradient"
+
+    def saves(
+        self, a: Mapping[str, Any], inputs: Sequence[Shape], result: Result, grads: Grads
+    ) -> tuple[Saved, ...]:
+        return (Saved("indices", elements=numel(inputs[0])),)
+
+    def backward(
+        self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape, forward: Cost, grads: Grads
+    ) -> Cost:
+        return Cost(0, numel(out) if grads.weights else 0)
 
 
 register(Linear(), Embedding())

@@ -8,9 +8,9 @@ from typing import Any
 
 from cnncalc.errors import Display
 from cnncalc.layers.args import Arg, integer
-from cnncalc.layers.base import LayerType, Result
+from cnncalc.layers.base import LayerType, Result, Saved, saved_inputs
 from cnncalc.layers.checks import fail, resolve_dim
-from cnncalc.layers.costs import Cost
+from cnncalc.layers.costs import Cost, Grads
 from cnncalc.layers.formulas import Explanation
 from cnncalc.layers.registry import register
 from cnncalc.layers.spans import GLOBAL, MERGE, Rule
@@ -81,6 +81,17 @@ class Elementwise(LayerType):
     def cost(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Cost:
         return Cost(0, (len(inputs) - 1) * numel(out))
 
+    @property
+    def saves_rule(self) -> str:  # type: ignore[override]
+        if self.name in ("add", "subtract"):
+            return "nothing (the gradient passes through)"
+        return "its inputs (each input's gradient needs the others)"
+
+    def saves(
+        self, a: Mapping[str, Any], inputs: Sequence[Shape], result: Result, grads: Grads
+    ) -> tuple[Saved, ...]:
+        return () if self.name in ("add", "subtract") else saved_inputs(inputs)
+
 
 class Concat(LayerType):
     name = "concat"
@@ -107,6 +118,13 @@ class Concat(LayerType):
 
     def receptive(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Rule:
         return MERGE if resolve_dim(a["dim"], len(inputs[0]), "dim") == 0 else GLOBAL
+
+    saves_rule = "nothing (the gradient is sliced back)"
+
+    def saves(
+        self, a: Mapping[str, Any], inputs: Sequence[Shape], result: Result, grads: Grads
+    ) -> tuple[Saved, ...]:
+        return ()
 
     def explain(
         self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape, show: Display

@@ -20,9 +20,9 @@ from cnncalc.layers.args import (
     number,
     optional,
 )
-from cnncalc.layers.base import LayerType, Result
+from cnncalc.layers.base import LayerType, Result, Saved
 from cnncalc.layers.checks import check_given, fail, several
-from cnncalc.layers.costs import Cost
+from cnncalc.layers.costs import Cost, Grads
 from cnncalc.layers.formulas import Explanation
 from cnncalc.layers.registry import register
 from cnncalc.layers.spans import IDENTITY, Rule
@@ -97,6 +97,30 @@ class _Pointwise(LayerType):
         per_element = _per_element(a)
         return Cost(0, numel(out) * (2 if per_element is None else per_element))
 
+    backward_rule = (
+        "as many FLOPs as a forward with batch statistics: 5 per element, + 1 for a scale,"
+        " + 1 for a shift"
+    )
+
+    def backward(
+        self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape, forward: Cost, grads: Grads
+    ) -> Cost:
+        if not grads.any:
+            return Cost()
+        return Cost(0, numel(out) * (_per_element({**a, "track_running_stats": False}) or 5))
+
+    saves_rule = "its input, and a mean and an inverse deviation per statistic (float32)"
+
+    def saves(
+        self, a: Mapping[str, Any], inputs: Sequence[Shape], result: Result, grads: Grads
+    ) -> tuple[Saved, ...]:
+        """The input (the one storage that scales) and the statistics the kernel computed."""
+        return (Saved("input"), self.stats(a, inputs[0]))
+
+    def stats(self, a: Mapping[str, Any], shape: Shape) -> Saved:
+        """The saved mean and inverse deviation: two per normalized group, per sample."""
+        raise NotImplementedError
+
 
 def _per_element(a: Mapping[str, Any]) -> int | None:
     """FLOPs per element when statistics are computed at inference: 5 (mean 1, variance 2,
@@ -146,6 +170,14 @@ class BatchNorm(_Pointwise):
         check_given(a, "num_features", c, "channel")
         return Result(shape, _affine(c, a["affine"]), _stat_buffers(c, a["track_running_stats"]))
 
+    saves_rule = (
+        "its input, and the batch's mean and inverse deviation per channel (2·C float32,"
+        " whatever the batch)"
+    )
+
+    def stats(self, a: Mapping[str, Any], shape: Shape) -> Saved:
+        return Saved("stats", fixed=2 * shape[0])
+
 
 class InstanceNorm(_Pointwise):
     family = "norm"
@@ -174,6 +206,11 @@ class InstanceNorm(_Pointwise):
             )
         return Result(shape, _affine(c, a["affine"]), _stat_buffers(c, a["track_running_stats"]))
 
+    saves_rule = "its input, and a mean and inverse deviation per channel of each sample (2·C)"
+
+    def stats(self, a: Mapping[str, Any], shape: Shape) -> Saved:
+        return Saved("stats", elements=2 * shape[0])
+
 
 class GroupNorm(_Pointwise):
     name = "groupnorm"
@@ -199,6 +236,11 @@ class GroupNorm(_Pointwise):
                 "num_groups",
             )
         return Result(shape, _affine(c, a["affine"]))
+
+    saves_rule = "its input, and a mean and inverse deviation per group of each sample (2·G)"
+
+    def stats(self, a: Mapping[str, Any], shape: Shape) -> Saved:
+        return Saved("stats", elements=2 * a["num_groups"])
 
 
 class LayerNorm(_Pointwise):
@@ -237,6 +279,12 @@ class LayerNorm(_Pointwise):
             params = {"weight": n, "bias": n if a["bias"] else 0}
         return Result(shape, params)
 
+    saves_rule = "its input, and a mean and inverse deviation per normalized vector (2 each)"
+
+    def stats(self, a: Mapping[str, Any], shape: Shape) -> Saved:
+        norm = a["normalized_shape"] or shape[-1:]
+        return Saved("stats", elements=2 * (numel(shape) // math.prod(norm)))
+
     def explain(
         self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape, show: Display
     ) -> Explanation:
@@ -272,6 +320,11 @@ class LayerNorm2d(_Pointwise):
         if a["elementwise_affine"]:
             params = {"weight": c, "bias": c if a["bias"] else 0}
         return Result(shape, params)
+
+    saves_rule = "its input, and a mean and inverse deviation per place (2·H·W)"
+
+    def stats(self, a: Mapping[str, Any], shape: Shape) -> Saved:
+        return Saved("stats", elements=2 * math.prod(shape[1:]))
 
     def explain(
         self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape, show: Display
@@ -312,6 +365,26 @@ class LocalResponseNorm(_Pointwise):
 
     def cost(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Cost:
         return Cost(0, numel(out) * (2 * a["size"] + 3))
+
+    backward_rule = "as many FLOPs as forward"
+
+    def backward(
+        self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape, forward: Cost, grads: Grads
+    ) -> Cost:
+        return Cost(0, forward.flops) if any(grads.inputs) else Cost()
+
+    saves_rule = (
+        "its input; the squares padded across channels, (C + size − 1)·H·W; and two new"
+        " tensors of its size (PyTorch computes it from pad, avg_pool, pow and div)"
+    )
+
+    def saves(
+        self, a: Mapping[str, Any], inputs: Sequence[Shape], result: Result, grads: Grads
+    ) -> tuple[Saved, ...]:
+        shape = inputs[0]
+        padded = (shape[0] + a["size"] - 1) * math.prod(shape[1:])
+        n = numel(shape)
+        return (Saved("input"), Saved("other", elements=padded + 2 * n))
 
 
 register(

@@ -9,9 +9,9 @@ from typing import Any
 from cnncalc import arithmetic
 from cnncalc.errors import Display, LayerError
 from cnncalc.layers.args import REQUIRED, Arg, boolean, integer, optional, padding, per_dim
-from cnncalc.layers.base import LayerType, Result
+from cnncalc.layers.base import LayerType, Result, Saved
 from cnncalc.layers.checks import expect_rank, fail
-from cnncalc.layers.costs import Cost, adaptive_reads
+from cnncalc.layers.costs import Cost, Grads, adaptive_reads
 from cnncalc.layers.formulas import Explanation, per_dim_lines
 from cnncalc.layers.registry import register
 from cnncalc.layers.spans import GLOBAL, Rule, Span, adaptive_span
@@ -157,6 +157,17 @@ class Pool(LayerType):
         window = math.prod(a["kernel_size"])  # a full window per output, padding included
         return Cost(0, numel(out) * (window - 1 if self.kind == "max" else window))
 
+    @property
+    def saves_rule(self) -> str:  # type: ignore[override]
+        return _MAX_SAVES if self.kind == "max" else "its input"
+
+    def saves(
+        self, a: Mapping[str, Any], inputs: Sequence[Shape], result: Result, grads: Grads
+    ) -> tuple[Saved, ...]:
+        if self.kind == "max":
+            return (Saved("input"), Saved("indices", elements=numel(result.shape)))
+        return (Saved("input"),)
+
 
 class AdaptivePool(LayerType):
     family = "pool"
@@ -208,6 +219,24 @@ class AdaptivePool(LayerType):
     def cost(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Cost:
         reads = out[0] * adaptive_reads(inputs[0][1:], out[1:])
         return Cost(0, reads - numel(out) if self.kind == "max" else reads)
+
+    @property
+    def saves_rule(self) -> str:  # type: ignore[override]
+        if self.kind == "max":
+            return _MAX_SAVES
+        return "its input; nothing when every output size is 1 (PyTorch takes a mean)"
+
+    def saves(
+        self, a: Mapping[str, Any], inputs: Sequence[Shape], result: Result, grads: Grads
+    ) -> tuple[Saved, ...]:
+        if self.kind == "max":
+            return (Saved("input"), Saved("indices", elements=numel(result.shape)))
+        if all(o == 1 for o in result.shape[1:]):
+            return ()
+        return (Saved("input"),)
+
+
+_MAX_SAVES = "its input, and the argmax of every output element (int64, 8 bytes each)"
 
 
 def adaptive_rule(sizes: Sequence[int], outs: Sequence[int]) -> Rule:

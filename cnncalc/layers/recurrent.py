@@ -15,9 +15,9 @@ from typing import Any, NamedTuple
 
 from cnncalc.errors import Display
 from cnncalc.layers.args import REQUIRED, Arg, boolean, choice, inferred_size, integer, number
-from cnncalc.layers.base import LayerType, Result
+from cnncalc.layers.base import LayerType, Result, Saved
 from cnncalc.layers.checks import check_given, fail
-from cnncalc.layers.costs import Cost
+from cnncalc.layers.costs import Cost, Grads
 from cnncalc.layers.formulas import Explanation
 from cnncalc.layers.registry import register
 from cnncalc.layers.tensors import Shape, tensor
@@ -136,6 +136,35 @@ class Recurrent(LayerType):
         steps = s.length * s.directions * s.layers  # time steps of every layer-direction
         per_step = (2 * s.gates * s.hidden if a["bias"] else 0) + self.cell * s.hidden
         return Cost(macs, 2 * macs + steps * per_step)
+
+    saves_rule = (
+        "its input; per time step of each layer-direction the tensors its cell's functions"
+        " keep: an LSTM 7·H (four gates, the cell state, its tanh, the hidden state), a GRU"
+        " 7·H, an RNN H; each layer's output sequence but the last's, L·D·H_out, which the"
+        " next layer reads; an RNN's zero initial state, D·num_layers·H; bidirectional, the"
+        " input reversed for the backward direction, L·I (PyTorch's"
+        " own CPU kernels; oneDNN and cuDNN keep workspaces of their own sizes)"
+    )
+    backward_rule = "2× forward: the input's and the weights' gradient of every product"
+
+    def saves(
+        self, a: Mapping[str, Any], inputs: Sequence[Shape], result: Result, grads: Grads
+    ) -> tuple[Saved, ...]:
+        s = self.stack(a, inputs)
+        per_step = (1 if self.name == "rnn" else 7) * s.hidden
+        between = (s.layers - 1) * s.length * s.directions * s.out
+        steps = s.layers * s.length * s.directions * per_step
+        initial = s.layers * s.directions * s.hidden if self.name == "rnn" else 0
+        reversed_input = s.length * s.inputs if s.directions == 2 else 0
+        return (
+            Saved("input"),
+            Saved("other", elements=between + steps + initial + reversed_input),
+        )
+
+    def backward(
+        self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape, forward: Cost, grads: Grads
+    ) -> Cost:
+        return Cost(2 * forward.macs, 2 * forward.flops) if grads.any else Cost()
 
     def explain(
         self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape, show: Display

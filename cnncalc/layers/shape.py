@@ -11,9 +11,9 @@ from typing import Any
 from cnncalc.arithmetic import exact_div
 from cnncalc.errors import Display, shown
 from cnncalc.layers.args import REQUIRED, Arg, anything, choice, int_list, integer, number, optional
-from cnncalc.layers.base import LayerType, Result
+from cnncalc.layers.base import LayerType, Result, Saved
 from cnncalc.layers.checks import expect_rank, fail, resolve_dim, several
-from cnncalc.layers.costs import Cost, adaptive_reads
+from cnncalc.layers.costs import Cost, Grads, adaptive_reads
 from cnncalc.layers.formulas import Explanation, per_dim_lines, product
 from cnncalc.layers.registry import register
 from cnncalc.layers.spans import FITTED_UNITS, IDENTITY, Rule, Span, adaptive_span
@@ -122,6 +122,17 @@ class Pad(LayerType):
         if kind == "constant":
             args.append(Arg("value", number(), REQUIRED, "the fill value", "float"))
         self.args = tuple(args)
+
+    @property
+    def saves_rule(self) -> str:  # type: ignore[override]
+        if self.kind in ("reflection", "replication"):
+            return "its input"
+        return "nothing (backward slices the gradient)"
+
+    def saves(
+        self, a: Mapping[str, Any], inputs: Sequence[Shape], result: Result, grads: Grads
+    ) -> tuple[Saved, ...]:
+        return (Saved("input"),) if self.kind in ("reflection", "replication") else ()
 
     def infer(self, a: Mapping[str, Any], inputs: Sequence[Shape]) -> Result:
         (shape,) = inputs
@@ -238,6 +249,13 @@ class Upsample(LayerType):
         ),
         Arg("recompute_scale_factor", optional(anything()), None, "no effect on counts", "bool"),
     )
+
+    saves_rule = "nothing (backward only moves values back)"
+
+    def saves(
+        self, a: Mapping[str, Any], inputs: Sequence[Shape], result: Result, grads: Grads
+    ) -> tuple[Saved, ...]:
+        return ()
 
     def infer(self, a: Mapping[str, Any], inputs: Sequence[Shape]) -> Result:
         shape = inputs[0]
@@ -463,6 +481,13 @@ class PixelShuffle(LayerType):
         )
         self.args = (Arg(self.arg_name, integer(lo=1), REQUIRED, "the factor r", "int"),)
 
+    saves_rule = "nothing (backward only moves values back)"
+
+    def saves(
+        self, a: Mapping[str, Any], inputs: Sequence[Shape], result: Result, grads: Grads
+    ) -> tuple[Saved, ...]:
+        return ()
+
     def infer(self, a: Mapping[str, Any], inputs: Sequence[Shape]) -> Result:
         (shape,) = inputs
         expect_rank(shape, 3, "[C, H, W]")
@@ -522,6 +547,13 @@ class ChannelShuffle(LayerType):
     family = "shape"
     doc = "interleaves channel groups (ShuffleNet)"
     args = (Arg("groups", integer(lo=1), REQUIRED, "number of groups", "int"),)
+
+    saves_rule = "nothing (backward only moves values back)"
+
+    def saves(
+        self, a: Mapping[str, Any], inputs: Sequence[Shape], result: Result, grads: Grads
+    ) -> tuple[Saved, ...]:
+        return ()
 
     def infer(self, a: Mapping[str, Any], inputs: Sequence[Shape]) -> Result:
         (shape,) = inputs

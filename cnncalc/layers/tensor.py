@@ -13,9 +13,9 @@ from typing import Any
 
 from cnncalc.errors import Display, LayerError, shown
 from cnncalc.layers.args import REQUIRED, Arg, boolean, integer
-from cnncalc.layers.base import MAX_OUTPUTS, LayerType, Result
+from cnncalc.layers.base import MAX_OUTPUTS, LayerType, Result, Saved, saved_inputs
 from cnncalc.layers.checks import fail, resolve_dim, several
-from cnncalc.layers.costs import Cost
+from cnncalc.layers.costs import Cost, Grads
 from cnncalc.layers.formulas import Explanation, product
 from cnncalc.layers.registry import register
 from cnncalc.layers.spans import GLOBAL, IDENTITY, Moved, Rule, Span
@@ -387,6 +387,17 @@ class Reduce(LayerType):
         n_in, n_out = numel(inputs[0]), numel(out)
         return Cost(0, n_in - n_out + (n_out if self.divide else 0))
 
+    @property
+    def saves_rule(self) -> str:  # type: ignore[override]
+        if self.name == "amax":
+            return "its input and its output (the gradient goes to every maximum)"
+        return "nothing (the gradient is spread back)"
+
+    def saves(
+        self, a: Mapping[str, Any], inputs: Sequence[Shape], result: Result, grads: Grads
+    ) -> tuple[Saved, ...]:
+        return (Saved("input"), Saved("output")) if self.name == "amax" else ()
+
     def receptive(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Rule:
         """Each unit sees the whole of every reduced spatial dimension and its own place in
         the others; where dimensions disappear (no keepdim) the rank changes: global."""
@@ -409,6 +420,15 @@ class Reduce(LayerType):
         over = ", ".join(f"{axis_name(i, len(shape))} (dim {i + 1})" for i in red)
         lines = [f"reduces over {over}: {product([shape[i] for i in red])} values per output"]
         return Explanation(tuple(lines))
+
+
+PRODUCT_BACKWARD = "2·MACs for each input that needs a gradient (a product with the other)"
+
+
+def product_backward(forward: Cost, grads: Grads) -> Cost:
+    """The backward of a product of two tensors, by PRODUCT_BACKWARD."""
+    macs = forward.macs * sum(grads.inputs)
+    return Cost(macs, 2 * macs)
 
 
 # ---- matrix product -----------------------------------------------------------------------------
@@ -454,6 +474,19 @@ class Matmul(LayerType):
     def cost(self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape) -> Cost:
         macs = numel(out) * inputs[0][-1]
         return Cost(macs, 2 * macs)
+
+    saves_rule = "its inputs (each one's gradient is a product with the other)"
+    backward_rule = PRODUCT_BACKWARD
+
+    def saves(
+        self, a: Mapping[str, Any], inputs: Sequence[Shape], result: Result, grads: Grads
+    ) -> tuple[Saved, ...]:
+        return saved_inputs(inputs)
+
+    def backward(
+        self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape, forward: Cost, grads: Grads
+    ) -> Cost:
+        return product_backward(forward, grads)
 
     def explain(
         self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape, show: Display
@@ -562,6 +595,26 @@ class Einsum(LayerType):
             return Cost(0, numel(out))
         macs = numel(list(sizes.values()))
         return Cost(macs, 2 * macs)
+
+    saves_rule = (
+        "its inputs (each one's gradient is a product with the other); PyTorch may keep"
+        " permuted copies instead"
+    )
+    backward_rule = PRODUCT_BACKWARD
+
+    def saves(
+        self, a: Mapping[str, Any], inputs: Sequence[Shape], result: Result, grads: Grads
+    ) -> tuple[Saved, ...]:
+        return saved_inputs(inputs)
+
+    def backward(
+        self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape, forward: Cost, grads: Grads
+    ) -> Cost:
+        return (
+            product_backward(forward, grads)
+            if forward.macs
+            else super().backward(a, inputs, out, forward, grads)
+        )
 
     def flops_applied(self, a: Mapping[str, Any]) -> str:
         terms, result = _parts(a["equation"])

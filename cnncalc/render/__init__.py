@@ -13,11 +13,12 @@ if TYPE_CHECKING:  # only for annotations: `cnncalc layers` imports render.catal
 
 
 class Columns(NamedTuple):
-    """Optional columns: receptive fields (spatial networks), MACs, FLOPs."""
+    """Optional columns: receptive fields (spatial networks), MACs, FLOPs, saved memory."""
 
     rf: bool = True
     macs: bool = True
     flops: bool = False
+    memory: bool = False  # "Saved": the bytes each layer's backward keeps
 
 
 DEFAULT_COLUMNS = Columns()

@@ -68,6 +68,8 @@ def describe(t: TypeInfo) -> str:
     lines = [
         *textwrap.wrap(f"{t.name}: {t.doc}", columns, subsequent_indent="  "),
         *textwrap.wrap(f"FLOPs: {t.flops_rule}", columns, subsequent_indent="  "),
+        *textwrap.wrap(f"Backward keeps: {t.saves_rule}", columns, subsequent_indent="  "),
+        *textwrap.wrap(f"Backward FLOPs: {t.backward_rule}", columns, subsequent_indent="  "),
         "",
     ]
     if t.max_inputs != 1 or t.outputs:

@@ -40,11 +40,16 @@ def summary_dict(summary: Summary) -> dict[str, Any]:
             "layers": summary.layer_count,
             "macs": t.macs,
             "flops": t.flops,
+            "backward_macs": t.backward_macs,
+            "backward_flops": t.backward_flops,
+            "training_flops": t.training_flops,
             "memory": {
                 "batch": m.batch,
                 "dtype": m.dtype.value,
+                "mixed_precision": m.mixed_precision is not None,
                 "optimizer": m.optimizer.value,
                 "params_bytes": m.params_bytes,
+                "master_params_bytes": m.master_params_bytes,
                 "buffers_bytes": m.buffers_bytes,
                 "grads_bytes": m.grads_bytes,
                 "optimizer_state_bytes": m.optimizer_state_bytes,
@@ -72,6 +77,10 @@ def _row(r: Row) -> dict[str, Any]:
         "depth": r.depth,
         "macs": r.macs,
         "flops": r.flops,
+        "backward_macs": r.backward_macs,
+        "backward_flops": r.backward_flops,
+        "saved_bytes": r.saved_bytes,
+        "output_bytes": r.output_bytes,
         "receptive_field": field_dict(r.receptive_field),
     }
     if r.more_shapes:  # a layer of several outputs: every output's name and shape

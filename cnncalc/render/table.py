@@ -10,7 +10,7 @@ order, each keeping the ones before, until the table fits:
 2. the three receptive-field columns as one, size/stride/padding: `35/4/17`;
 3. the Inputs column by local names, at most two, then `+N`;
 4. no Inputs column;
-5. no FLOPs column, then no MACs column, then no receptive-field column.
+5. no Saved column, then no FLOPs column, then no MACs column, then no receptive-field column.
 
 Numbers are never cropped: a table that still does not fit is printed whole, and the
 terminal wraps it.
@@ -62,10 +62,11 @@ def _layouts(columns: Columns) -> list[Layout]:
     merged = tree._replace(rf_merged=True)
     short = merged._replace(inputs=SHORT_INPUTS, local_inputs=True)
     bare = short._replace(inputs=None)
-    no_flops = bare._replace(columns=columns._replace(flops=False))
+    no_saved = bare._replace(columns=columns._replace(memory=False))
+    no_flops = no_saved._replace(columns=no_saved.columns._replace(flops=False))
     no_macs = no_flops._replace(columns=no_flops.columns._replace(macs=False))
     no_rf = no_macs._replace(columns=no_macs.columns._replace(rf=False))
-    return [Layout(columns=columns), tree, merged, short, bare, no_flops, no_macs, no_rf]
+    return [Layout(columns=columns), tree, merged, short, bare, no_saved, no_flops, no_macs, no_rf]
 
 
 def laid_out(summary: Summary, columns: Columns, *, width: int | None = None) -> Laid:

@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from cnncalc.analysis import Row, Summary
+from cnncalc.memory import Memory
 from cnncalc.notation import TIMES, per_dim, shape, size
 from cnncalc.receptive import Field
 from cnncalc.safetext import terminal
@@ -14,7 +15,7 @@ if TYPE_CHECKING:
     from cnncalc.render import Columns
 
 RF_HEADERS = ("RF", "RF stride", "RF padding")
-NUMERIC = {"Params", "MACs", "FLOPs", *RF_HEADERS}
+NUMERIC = {"Params", "MACs", "FLOPs", "Saved", *RF_HEADERS}
 
 
 def count(n: int) -> str:
@@ -75,18 +76,29 @@ def totals_lines(summary: Summary) -> list[tuple[str, str]]:
         ("MACs", f"{si(t.macs)} ({count(t.macs)}) at {batch}"),
         ("FLOPs", f"{si(t.flops)} ({count(t.flops)})"),
         (
-            "Training memory",
-            f"{size(m.total_bytes)} at {batch}, {m.dtype.value}, {m.optimizer.value}",
+            "Training FLOPs",
+            f"{si(t.training_flops)} ({count(t.training_flops)}): forward"
+            f" + backward {si(t.backward_flops)}",
         ),
-        ("", f"= parameters {size(m.params_bytes)} + buffers {size(m.buffers_bytes)}"),
+        *_training_memory(m, batch),
+        ("Inference memory", f"{size(m.inference_bytes)}: parameters and buffers, and at most"),
+        ("", f"{size(m.peak_activations_bytes)} of activations alive at once"),
+        ("Layers", count(summary.layer_count)),
+    ]
+
+
+def _training_memory(m: Memory, batch: str) -> list[tuple[str, str]]:
+    """The training-memory lines: the sum, then its parts."""
+    precision = f"mixed {m.dtype.value}" if m.mixed_precision else m.dtype.value
+    master = f" + master weights {size(m.master_params_bytes)}" if m.mixed_precision else ""
+    return [
+        ("Training memory", f"{size(m.total_bytes)} at {batch}, {precision}, {m.optimizer.value}"),
+        ("", f"= parameters {size(m.params_bytes)}{master} + buffers {size(m.buffers_bytes)}"),
         (
             "",
             f"+ gradients {size(m.grads_bytes)} + optimizer state {size(m.optimizer_state_bytes)}",
         ),
-        ("", f"+ activations {size(m.activations_bytes)}"),
-        ("Inference memory", f"{size(m.inference_bytes)}: parameters and buffers, and at most"),
-        ("", f"{size(m.peak_activations_bytes)} of activations alive at once"),
-        ("Layers", count(summary.layer_count)),
+        ("", f"+ activations kept for backward {size(m.activations_bytes)}"),
     ]
 
 
@@ -138,6 +150,7 @@ def headers(summary: Summary, columns: Columns) -> list[str]:
         "Params",
         *(["MACs"] if columns.macs else []),
         *(["FLOPs"] if columns.flops else []),
+        *(["Saved"] if columns.memory else []),
         *(RF_HEADERS if columns.rf else ()),
     ]
 
@@ -188,6 +201,8 @@ def cells(
             row.append(number(r.macs))
         if columns.flops:
             row.append(number(r.flops))
+        if columns.memory:
+            row.append(str(r.saved_bytes) if exact else size(r.saved_bytes))
         if columns.rf and rf_merged:
             row.append(rf_merged_cell(r.receptive_field))
         elif columns.rf:
