@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import heapq
 import json
+import os
 import re
 import zipfile
 import zlib
@@ -99,6 +100,9 @@ def _config_bytes(f: BinaryIO, target: str) -> bytes:
     """The JSON text: the file itself, or the config.json in it when it is a zip (.keras)."""
     try:
         if not (target.lower().endswith(".keras") or zipfile.is_zipfile(f)):
+            size = os.fstat(f.fileno()).st_size
+            if size > MAX_CONFIG_BYTES:
+                raise ModelError(_too_large(size), target)
             f.seek(0)
             return f.read(MAX_CONFIG_BYTES + 1)
         f.seek(0)
