@@ -217,6 +217,7 @@ def test_readme_mermaid_drawing_is_what_draw_prints() -> None:
     assert run(*shlex.split(command.group(1))[1:]).stdout == drawn.group(1)
 
 
+@pytest.mark.slow
 def test_readme_import_transcript(tmp_path: Path) -> None:
     """The README's ONNX example, run as written in an empty directory: its own python command
     makes the file, then import and verify print what the README shows."""

@@ -452,6 +452,7 @@ def test_spec_name_in_dot_and_svg(tmp_path: Path, hostile: str) -> None:
     assert not list(svg.iter(f"{SVG}script"))
 
 
+@pytest.mark.slow
 def test_graphviz_is_not_asked_to_lay_out_a_huge_drawing(tmp_path: Path) -> None:
     """990 layers, each adding 48 earlier ones: Graphviz would take minutes; refused first,
     and the HTML page falls back to the Mermaid text."""

@@ -233,6 +233,7 @@ def dom(page: Path, profile: Path) -> str:
     return done.stdout.decode()
 
 
+@pytest.mark.slow
 def test_the_browser_reads_the_totals(tmp_path: Path) -> None:
     chromium()
     name = "<script>document.title='pwned'</script>&amp; \u202e"

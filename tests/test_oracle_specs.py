@@ -41,6 +41,8 @@ from torch import nn
 from cnncalc.cli import main
 from reference_models import REFERENCES
 
+pytestmark = pytest.mark.slow  # runs every reference model: the CI run, not the inner loop
+
 SPECS_DIR = Path(__file__).resolve().parent.parent / "specs"
 SPEC_STEMS: set[str] = {path.stem for path in SPECS_DIR.glob("*.yaml")}
 ALL_STEMS: list[str] = sorted(SPEC_STEMS | set(REFERENCES))

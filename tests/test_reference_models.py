@@ -16,6 +16,8 @@ from torch import nn
 
 from reference_models import REFERENCES
 
+pytestmark = pytest.mark.slow  # builds every reference model: the CI run, not the inner loop
+
 # Published total parameter counts (None: no published number for this layout).
 PARAM_COUNTS: dict[str, int | None] = {
     "lenet5": 61_706,

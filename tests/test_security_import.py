@@ -220,6 +220,7 @@ def test_nested_subgraphs_are_refused_unparsed(tmp_path: Path) -> None:
 # --- 3. only regular files ------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["m.json", "m.keras", "m.onnx"])
 def test_a_fifo_is_refused_at_once(name: str, tmp_path: Path) -> None:
     fifo = tmp_path / name
