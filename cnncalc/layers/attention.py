@@ -24,7 +24,7 @@ from cnncalc.layers.args import (
 )
 from cnncalc.layers.base import LayerType, Result, Saved
 from cnncalc.layers.checks import check_given, fail, several
-from cnncalc.layers.costs import Cost, Grads
+from cnncalc.layers.costs import Cost, Grads, twice_forward
 from cnncalc.layers.formulas import Explanation
 from cnncalc.layers.registry import register
 from cnncalc.layers.tensors import Shape, tensor
@@ -223,7 +223,7 @@ class MultiheadAttention(LayerType):
     def backward(
         self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape, forward: Cost, grads: Grads
     ) -> Cost:
-        return Cost(2 * forward.macs, 2 * forward.flops) if grads.any else Cost()
+        return twice_forward(forward, grads)
 
     def explain(
         self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape, show: Display
@@ -342,7 +342,7 @@ class _TransformerLayer(LayerType):
     def backward(
         self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape, forward: Cost, grads: Grads
     ) -> Cost:
-        return Cost(2 * forward.macs, 2 * forward.flops) if grads.any else Cost()
+        return twice_forward(forward, grads)
 
     def saves(
         self, a: Mapping[str, Any], inputs: Sequence[Shape], result: Result, grads: Grads

@@ -60,3 +60,9 @@ def weighted_backward(macs: int, out: Shape, bias: bool, grads: Grads) -> Cost:
     """The backward of a layer of weights, by WEIGHTED_BACKWARD."""
     work = macs * (int(grads.inputs[0]) + int(grads.weights))
     return Cost(work, 2 * work + (numel(out) if bias and grads.weights else 0))
+
+
+def twice_forward(forward: Cost, grads: Grads) -> Cost:
+    """The backward of attention and recurrent layers: twice the forward's MACs and FLOPs
+    where any gradient is computed (the input's, or the weights'), else none."""
+    return Cost(2 * forward.macs, 2 * forward.flops) if grads.any else Cost()

@@ -17,7 +17,7 @@ from cnncalc.errors import Display
 from cnncalc.layers.args import REQUIRED, Arg, boolean, choice, inferred_size, integer, number
 from cnncalc.layers.base import LayerType, Result, Saved
 from cnncalc.layers.checks import check_given, fail
-from cnncalc.layers.costs import Cost, Grads
+from cnncalc.layers.costs import Cost, Grads, twice_forward
 from cnncalc.layers.formulas import Explanation
 from cnncalc.layers.registry import register
 from cnncalc.layers.tensors import Shape, tensor
@@ -164,7 +164,7 @@ class Recurrent(LayerType):
     def backward(
         self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape, forward: Cost, grads: Grads
     ) -> Cost:
-        return Cost(2 * forward.macs, 2 * forward.flops) if grads.any else Cost()
+        return twice_forward(forward, grads)
 
     def explain(
         self, a: Mapping[str, Any], inputs: Sequence[Shape], out: Shape, show: Display
